@@ -1,0 +1,99 @@
+//! How long the scheduler's pure core takes: one schedule's next run (including one that falls
+//! in a daylight-saving gap), and the earliest next run among 10,000 schedules, both as a full
+//! scan and as the queue a runner keeps.
+
+use std::hint::black_box;
+
+use async_norms::checkins::schedule::{DueQueue, Schedule, earliest_due};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const ZONES: [&str; 8] = [
+    "Europe/London",
+    "America/New_York",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "America/Los_Angeles",
+    "Asia/Tokyo",
+    "Europe/Berlin",
+];
+const DAYS: [&str; 4] = ["mon-fri", "daily", "mon,wed,fri", "tue"];
+
+fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("bench instants are valid RFC 3339")
+        .with_timezone(&Utc)
+}
+
+/// 10,000 schedules spread over zones, days, times and both zone modes.
+fn many_schedules() -> Vec<(u32, Schedule, Tz)> {
+    (0..10_000u32)
+        .map(|i| {
+            let index = i as usize;
+            let zone = ZONES[index % ZONES.len()];
+            let mode = if i % 3 == 0 { "local" } else { zone };
+            let at = format!("{:02}:{:02}", (i / 7) % 24, (i * 13) % 60);
+            let schedule = Schedule::from_parts(DAYS[index % DAYS.len()], &at, mode)
+                .expect("bench schedules are valid");
+            let participant: Tz = ZONES[(index / 3) % ZONES.len()]
+                .parse()
+                .expect("bench zones are valid");
+            (i, schedule, participant)
+        })
+        .collect()
+}
+
+fn next_after(c: &mut Criterion) {
+    let weekday =
+        Schedule::from_parts("mon-fri", "09:30", "Europe/London").expect("bench schedule is valid");
+    let friday_evening = instant("2026-03-06T18:00:00Z");
+    c.bench_function("next_after/weekday_over_weekend", |b| {
+        b.iter(|| weekday.next_after(black_box(friday_evening), chrono_tz::UTC))
+    });
+    let in_gap =
+        Schedule::from_parts("sun", "01:30", "Europe/London").expect("bench schedule is valid");
+    let before_change = instant("2026-03-28T12:00:00Z");
+    c.bench_function("next_after/time_in_dst_gap", |b| {
+        b.iter(|| in_gap.next_after(black_box(before_change), chrono_tz::UTC))
+    });
+}
+
+fn earliest_of_many(c: &mut Criterion) {
+    let schedules = many_schedules();
+    let now = instant("2026-03-06T18:00:00Z");
+    c.bench_function("earliest_due/scan_10000", |b| {
+        b.iter(|| {
+            earliest_due(
+                schedules.iter().map(|(key, s, tz)| (*key, s, *tz)),
+                black_box(now),
+            )
+        })
+    });
+    c.bench_function("due_queue/build_10000", |b| {
+        b.iter(|| {
+            DueQueue::from_schedules(
+                schedules.iter().map(|(key, s, tz)| (*key, s, *tz)),
+                black_box(now),
+            )
+        })
+    });
+    let queue = DueQueue::from_schedules(schedules.iter().map(|(key, s, tz)| (*key, s, *tz)), now);
+    c.bench_function("due_queue/pop_and_rearm_of_10000", |b| {
+        b.iter_batched_ref(
+            || queue.clone(),
+            |queue| {
+                let Some((key, at)) = queue.pop_due(DateTime::<Utc>::MAX_UTC) else {
+                    return;
+                };
+                let (_, schedule, tz) = &schedules[key as usize];
+                queue.push_next(key, schedule, *tz, at);
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+}
+
+criterion_group!(benches, next_after, earliest_of_many);
+criterion_main!(benches);

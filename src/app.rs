@@ -1,0 +1,179 @@
+//! Wiring: opens the store, meets Slack (auth.test), starts the worker, the HTTP listener
+//! and, when configured, Socket Mode; and takes them down in order on shutdown: stop
+//! accepting, finish what is in flight, flush the store.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::bot::Bot;
+use crate::bot::messages::BotIdentity;
+use crate::bot::worker::Worker;
+use crate::clock::Clock;
+use crate::config::{ServeConfig, Transport};
+use crate::ids::UserId;
+use crate::metrics::Metrics;
+use crate::slack::api::{ApiError, SlackApi, build_client};
+use crate::slack::intake::EventIntake;
+use crate::slack::server::{self, HttpState};
+use crate::slack::socket::SocketMode;
+use crate::store::Store;
+use crate::store::journal::EventJournal;
+
+/// Event ids are remembered this long, well past Slack's last retry (about 5 minutes).
+const REMEMBER_EVENTS_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A started bot. Dropping it does not stop it: call [`RunningBot::shutdown`].
+pub struct RunningBot {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    done: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningBot {
+    /// The address the HTTP listener is bound to (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A token that stops the bot when cancelled (signal handlers hold one).
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Stops accepting, finishes in-flight work, flushes the store.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+
+    /// Waits until the bot has stopped (after its token is cancelled).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.done.await.context("the bot's main task failed")?
+    }
+}
+
+/// Starts the bot with `config`, reading time from `clock`.
+pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<RunningBot> {
+    let store = Store::open(&config.data_dir)?;
+    let journal = store.event_journal()?;
+    let metrics = Arc::new(Metrics::new());
+    let client = build_client(&config.api_url).context("cannot set up the HTTPS client")?;
+    let slack = SlackApi::new(client.clone(), &config.bot_token, metrics.clone());
+    let me = slack.auth_test().await.map_err(|e| match e {
+        ApiError::Refused { code, .. } => {
+            anyhow::anyhow!("SLACK_BOT_TOKEN was refused by Slack ({code}): check the token on your app's \"OAuth & Permissions\" page")
+        }
+        ApiError::Unavailable { detail, .. } => {
+            anyhow::anyhow!("cannot reach Slack at {} (SLACK_API_URL): {detail}", config.api_url)
+        }
+    })?;
+    info!(team = %me.team_id, bot_user = %me.user_id, "connected to Slack");
+    let bot = Arc::new(Bot {
+        store: store.clone(),
+        slack,
+        clock: clock.clone(),
+        metrics: metrics.clone(),
+        identity: BotIdentity {
+            user_id: UserId::new(me.user_id.0),
+            bot_id: me.bot_id.map(|id| id.0),
+        },
+    });
+
+    let (queue_tx, queue_rx) = mpsc::unbounded_channel();
+    // Events journaled before a crash or a shutdown are handled first.
+    let leftover = journal.pending()?;
+    if !leftover.is_empty() {
+        info!(
+            events = leftover.len(),
+            "handling events journaled before the last stop"
+        );
+    }
+    for key in leftover {
+        let _ = queue_tx.send(key);
+    }
+    let intake = EventIntake::new(
+        store.clone(),
+        journal.clone(),
+        queue_tx.clone(),
+        metrics.clone(),
+    );
+    let shutdown = CancellationToken::new();
+    let worker = Worker {
+        bot: bot.clone(),
+        journal: journal.clone(),
+        queue: queue_rx,
+        requeue: queue_tx,
+        shutdown: shutdown.clone(),
+    };
+
+    let listener = server::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (ASYNC_NORMS_LISTEN)", config.listen))?;
+    let addr = listener.local_addr()?;
+    let socket = match &config.transport {
+        Transport::SocketMode { app_token, .. } => Some(
+            SocketMode::start(client, app_token, bot.clone(), intake.clone())
+                .await
+                .context("cannot open Socket Mode (SLACK_APP_TOKEN)")?,
+        ),
+        Transport::Http { .. } => None,
+    };
+    let state = Arc::new(HttpState {
+        bot,
+        intake,
+        signing_secret: config.signing_secret().cloned(),
+    });
+
+    let token = shutdown.clone();
+    let done = tokio::spawn(async move {
+        let http = tokio::spawn(server::serve(listener, state, token.clone()));
+        let worker = tokio::spawn(worker.run());
+        let pruning = tokio::spawn(forget_old_events(journal, clock, token.clone()));
+        token.cancelled().await;
+        info!("shutting down");
+        if let Some(socket) = socket {
+            socket.stop().await;
+        }
+        let _ = http.await;
+        let _ = worker.await;
+        let _ = pruning.await;
+        store
+            .flush_now()
+            .context("the store could not be flushed at shutdown")?;
+        info!("stopped cleanly");
+        Ok(())
+    });
+    Ok(RunningBot {
+        addr,
+        shutdown,
+        done,
+    })
+}
+
+/// Once an hour, forgets event ids older than a day.
+async fn forget_old_events(
+    journal: EventJournal,
+    clock: Arc<dyn Clock>,
+    shutdown: CancellationToken,
+) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = every_hour.tick() => {}
+        }
+        let cutoff = clock.now().timestamp() - REMEMBER_EVENTS_FOR.as_secs() as i64;
+        match journal.prune_seen(cutoff) {
+            Ok(0) => {}
+            Ok(pruned) => info!(pruned, "forgot old event ids"),
+            Err(e) => warn!(error = %e, "could not prune old event ids"),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! Settings for `serve`, read from flags or their environment variables and checked once
+//! at start-up, so that a bad setting stops the bot with one line naming it instead of
+//! failing later in the middle of a request. Secrets never appear in `Debug` output.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use url::Url;
+
+/// A token or signing secret: printable only on purpose, never by `{:?}` in a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How Slack reaches the bot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// Slack POSTs to our public URL; every request is signed with this secret.
+    Http { signing_secret: Secret },
+    /// The bot opens a WebSocket to Slack with an app-level token; no public URL needed.
+    /// A signing secret, when given, still guards the HTTP routes.
+    SocketMode {
+        app_token: Secret,
+        signing_secret: Option<Secret>,
+    },
+}
+
+/// Everything `serve` needs, validated.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bot_token: Secret,
+    pub transport: Transport,
+    pub api_url: Url,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+}
+
+/// The settings as given, before validation (from clap, or built by hand in tests).
+#[derive(Debug, Clone, Default)]
+pub struct RawServeSettings {
+    pub bot_token: Option<String>,
+    pub signing_secret: Option<String>,
+    pub app_token: Option<String>,
+    pub api_url: Option<String>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+pub const DEFAULT_API_URL: &str = "https://slack.com/api";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
+/// A setting that stops start-up. Each message names the variable and its flag.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "SLACK_BOT_TOKEN (--bot-token) is not set: give the bot token from your app's \"OAuth & Permissions\" page (xoxb-…)"
+    )]
+    MissingBotToken,
+    #[error("SLACK_BOT_TOKEN (--bot-token) must be a bot token starting with xoxb-")]
+    BadBotToken,
+    #[error(
+        "SLACK_SIGNING_SECRET (--signing-secret) is not set: give the signing secret from your app's \"Basic Information\" page, or set SLACK_APP_TOKEN for Socket Mode"
+    )]
+    MissingSigningSecret,
+    #[error(
+        "SLACK_SIGNING_SECRET (--signing-secret) contains spaces or control characters: copy the secret from \"Basic Information\" again"
+    )]
+    BadSigningSecret,
+    #[error("SLACK_APP_TOKEN (--app-token) must be an app-level token starting with xapp-")]
+    BadAppToken,
+    #[error("SLACK_API_URL (--api-url) `{0}` is not an http:// or https:// URL")]
+    BadApiUrl(String),
+    #[error("ASYNC_NORMS_LISTEN (--listen) `{0}` is not an address and port like 127.0.0.1:3000")]
+    BadListen(String),
+    #[error("ASYNC_NORMS_DATA_DIR (--data-dir) is empty: give a folder for the store, e.g. ./data")]
+    EmptyDataDir,
+}
+
+fn present(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+impl ServeConfig {
+    /// Checks every setting; the first bad one is the error.
+    pub fn from_raw(raw: RawServeSettings) -> Result<Self, ConfigError> {
+        let bot_token = present(raw.bot_token).ok_or(ConfigError::MissingBotToken)?;
+        if !bot_token.starts_with("xoxb-") {
+            return Err(ConfigError::BadBotToken);
+        }
+        let signing_secret = present(raw.signing_secret)
+            .map(|secret| {
+                if !secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                    Ok(Secret::new(secret))
+                } else {
+                    Err(ConfigError::BadSigningSecret)
+                }
+            })
+            .transpose()?;
+        let transport = match present(raw.app_token) {
+            Some(token) if token.starts_with("xapp-") => Transport::SocketMode {
+                app_token: Secret::new(token),
+                signing_secret,
+            },
+            Some(_) => return Err(ConfigError::BadAppToken),
+            None => Transport::Http {
+                signing_secret: signing_secret.ok_or(ConfigError::MissingSigningSecret)?,
+            },
+        };
+        let api_url_text = present(raw.api_url).unwrap_or_else(|| DEFAULT_API_URL.to_string());
+        let api_url = Url::parse(api_url_text.trim_end_matches('/'))
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
+            .ok_or(ConfigError::BadApiUrl(api_url_text))?;
+        let listen_text = present(raw.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        let listen = listen_text
+            .parse()
+            .map_err(|_| ConfigError::BadListen(listen_text))?;
+        let data_dir = raw
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        if data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::EmptyDataDir);
+        }
+        Ok(Self {
+            bot_token: Secret::new(bot_token),
+            transport,
+            api_url,
+            listen,
+            data_dir,
+        })
+    }
+
+    /// The signing secret that guards the HTTP routes, if any.
+    pub fn signing_secret(&self) -> Option<&Secret> {
+        match &self.transport {
+            Transport::Http { signing_secret } => Some(signing_secret),
+            Transport::SocketMode { signing_secret, .. } => signing_secret.as_ref(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> RawServeSettings {
+        RawServeSettings {
+            bot_token: Some("xoxb-1-2-abc".into()),
+            signing_secret: Some("8f742231b10e8888abcd99yyyzzz85a5".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_fill_what_is_not_given() {
+        let config = ServeConfig::from_raw(valid()).unwrap();
+        assert_eq!(config.api_url.as_str(), "https://slack.com/api");
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert!(matches!(config.transport, Transport::Http { .. }));
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let cases: Vec<(RawServeSettings, ConfigError)> = vec![
+            (
+                RawServeSettings {
+                    bot_token: None,
+                    ..valid()
+                },
+                ConfigError::MissingBotToken,
+            ),
+            (
+                RawServeSettings {
+                    bot_token: Some("xoxp-user".into()),
+                    ..valid()
+                },
+                ConfigError::BadBotToken,
+            ),
+            (
+                RawServeSettings {
+                    signing_secret: None,
+                    ..valid()
+                },
+                ConfigError::MissingSigningSecret,
+            ),
+            (
+                RawServeSettings {
+                    signing_secret: Some("not hex!".into()),
+                    ..valid()
+                },
+                ConfigError::BadSigningSecret,
+            ),
+            (
+                RawServeSettings {
+                    app_token: Some("xoxb-wrong".into()),
+                    ..valid()
+                },
+                ConfigError::BadAppToken,
+            ),
+            (
+                RawServeSettings {
+                    api_url: Some("ftp://x".into()),
+                    ..valid()
+                },
+                ConfigError::BadApiUrl("ftp://x".into()),
+            ),
+            (
+                RawServeSettings {
+                    listen: Some("localhost".into()),
+                    ..valid()
+                },
+                ConfigError::BadListen("localhost".into()),
+            ),
+        ];
+        for (raw, expected) in cases {
+            let err = ServeConfig::from_raw(raw).unwrap_err();
+            assert_eq!(err, expected);
+            assert!(!err.to_string().contains('\n'), "one line: {err}");
+        }
+    }
+
+    #[test]
+    fn an_app_token_selects_socket_mode_without_a_signing_secret() {
+        let raw = RawServeSettings {
+            app_token: Some("xapp-1-A-1-abc".into()),
+            signing_secret: None,
+            ..valid()
+        };
+        let config = ServeConfig::from_raw(raw).unwrap();
+        assert!(matches!(config.transport, Transport::SocketMode { .. }));
+        assert!(config.signing_secret().is_none());
+    }
+
+    #[test]
+    fn an_http_api_url_is_accepted_and_trailing_slash_dropped() {
+        let raw = RawServeSettings {
+            api_url: Some("http://127.0.0.1:9/api/".into()),
+            ..valid()
+        };
+        let config = ServeConfig::from_raw(raw).unwrap();
+        assert_eq!(config.api_url.as_str(), "http://127.0.0.1:9/api");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let config = ServeConfig::from_raw(valid()).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("xoxb-1-2-abc"));
+        assert!(!debug.contains("8f742231"));
+    }
+}

@@ -1,0 +1,157 @@
+//! One member's hours as stored: their weekly schedule, the IANA zone it is read in, their
+//! time off and their focus time. The zone is kept by name so that every later computation
+//! asks the zone's rules afresh and daylight-saving changes never freeze into an offset.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::hours::error::HoursError;
+use crate::hours::schedule::WeeklySchedule;
+
+/// Everything needed to tell whether a member is working at an instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberHours {
+    pub schedule: WeeklySchedule,
+    /// Stored as its IANA name (`Europe/Berlin`).
+    #[serde(with = "zone_name")]
+    pub tz: Tz,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub away: Vec<AwayPeriod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus: Option<FocusBlock>,
+}
+
+impl MemberHours {
+    /// A member working `schedule` in `tz`, with no time off and no focus time.
+    pub fn new(schedule: WeeklySchedule, tz: Tz) -> Self {
+        MemberHours {
+            schedule,
+            tz,
+            away: Vec::new(),
+            focus: None,
+        }
+    }
+
+    /// The hours of a member who set none: Monday to Friday, 09:00 to 17:00, in `tz` (the zone
+    /// of their Slack profile).
+    pub fn default_in(tz: Tz) -> Self {
+        MemberHours::new(WeeklySchedule::default_hours(), tz)
+    }
+}
+
+/// Time off from the first date to the last, both included, as dates in the member's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AwayPeriod {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl AwayPeriod {
+    /// Time off from `from` to `to` inclusive; a single day when they are equal.
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Self, HoursError> {
+        if to < from {
+            return Err(HoursError::AwayEndsBeforeStart { from, to });
+        }
+        Ok(AwayPeriod { from, to })
+    }
+
+    /// Whether `date` (in the member's zone) is one of the days off.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.from <= date && date <= self.to
+    }
+}
+
+/// Focus time: the member does not want to be interrupted until `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FocusBlock {
+    pub until: DateTime<Utc>,
+}
+
+impl FocusBlock {
+    /// Whether the member is still focusing at `now`.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        now < self.until
+    }
+}
+
+/// Reads an IANA zone name (`Europe/Berlin`); anything else gets an error naming examples.
+pub fn parse_zone(name: &str) -> Result<Tz, HoursError> {
+    name.trim()
+        .parse::<Tz>()
+        .map_err(|_| HoursError::UnknownZone(name.trim().to_string()))
+}
+
+/// Serde for a zone as its IANA name.
+mod zone_name {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer, de};
+
+    pub fn serialize<S: Serializer>(tz: &Tz, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(tz.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        super::parse_zone(&name).map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn member_hours_round_trip_through_json_with_the_zone_by_name() {
+        let mut hours = MemberHours::new(
+            "mon-fri 09:00-17:30".parse().unwrap(),
+            chrono_tz::Europe::Berlin,
+        );
+        hours
+            .away
+            .push(AwayPeriod::new(date("2026-12-28"), date("2027-01-03")).unwrap());
+        hours.focus = Some(FocusBlock {
+            until: "2026-03-02T10:00:00Z".parse().unwrap(),
+        });
+        let json = serde_json::to_string(&hours).unwrap();
+        assert_eq!(
+            json,
+            r#"{"schedule":"mon-fri 09:00-17:30","tz":"Europe/Berlin","away":[{"from":"2026-12-28","to":"2027-01-03"}],"focus":{"until":"2026-03-02T10:00:00Z"}}"#
+        );
+        assert_eq!(serde_json::from_str::<MemberHours>(&json).unwrap(), hours);
+    }
+
+    #[test]
+    fn stored_hours_without_time_off_or_focus_are_read() {
+        let json = r#"{"schedule":"mon-fri 09:00-17:00","tz":"Asia/Kolkata"}"#;
+        let hours: MemberHours = serde_json::from_str(json).unwrap();
+        assert_eq!(hours, MemberHours::default_in(chrono_tz::Asia::Kolkata));
+    }
+
+    #[test]
+    fn an_unknown_stored_zone_is_rejected_with_the_fix() {
+        let json = r#"{"schedule":"mon-fri 09:00-17:00","tz":"Mars/Olympus"}"#;
+        let err = serde_json::from_str::<MemberHours>(json).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`Mars/Olympus` is not an IANA time zone"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn time_off_that_ends_before_it_starts_is_rejected() {
+        let err = AwayPeriod::new(date("2027-01-03"), date("2026-12-28")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "time off cannot end on 2026-12-28 before it starts on 2027-01-03; give the first day first: 2026-12-28 2027-01-03"
+        );
+        let one_day = AwayPeriod::new(date("2026-12-28"), date("2026-12-28")).unwrap();
+        assert!(one_day.contains(date("2026-12-28")));
+        assert!(!one_day.contains(date("2026-12-29")));
+    }
+}

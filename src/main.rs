@@ -1,0 +1,168 @@
+//! The `async-norms` command line: parses flags, sets up logging, runs one command.
+
+use std::io::{BufReader, BufWriter};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use async_norms::clock::SystemClock;
+use async_norms::config::{DEFAULT_DATA_DIR, RawServeSettings, ServeConfig};
+use async_norms::store::Store;
+use async_norms::{app, manifest};
+
+#[derive(Parser)]
+#[command(
+    name = "async-norms",
+    version,
+    about = "A Slack bot that keeps the norms of asynchronous work"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot: Events API and slash commands over HTTP, or Socket Mode.
+    Serve(ServeArgs),
+    /// Write all stored data as JSON lines (stop the bot first).
+    Export {
+        #[arg(long, env = "ASYNC_NORMS_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// File to write; standard output when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Read an export back into a store (stop the bot first).
+    Import {
+        #[arg(long, env = "ASYNC_NORMS_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// The file written by `export`.
+        file: PathBuf,
+    },
+    /// Print the Slack app manifest with request URLs for your host.
+    Manifest {
+        /// The public base URL of the bot, e.g. https://bot.example.com
+        #[arg(long)]
+        url: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Bot token (xoxb-…).
+    #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
+    bot_token: Option<String>,
+    /// Signing secret (HTTP mode).
+    #[arg(long, env = "SLACK_SIGNING_SECRET", hide_env_values = true)]
+    signing_secret: Option<String>,
+    /// App-level token (xapp-…); when set, Socket Mode is used instead of HTTP.
+    #[arg(long, env = "SLACK_APP_TOKEN", hide_env_values = true)]
+    app_token: Option<String>,
+    /// Slack Web API base URL.
+    #[arg(long, env = "SLACK_API_URL")]
+    api_url: Option<String>,
+    /// Address and port to listen on.
+    #[arg(long, env = "ASYNC_NORMS_LISTEN")]
+    listen: Option<String>,
+    /// Folder of the embedded store.
+    #[arg(long, env = "ASYNC_NORMS_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args),
+        Command::Export { data_dir, out } => {
+            let store = Store::open(&data_dir)?;
+            let count = match out {
+                Some(path) => {
+                    let file = std::fs::File::create(&path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    store.export(&mut BufWriter::new(file))?
+                }
+                None => store.export(&mut BufWriter::new(std::io::stdout().lock()))?,
+            };
+            eprintln!("exported {count} records");
+            Ok(())
+        }
+        Command::Import { data_dir, file } => {
+            let store = Store::open(&data_dir)?;
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let count = store.import(BufReader::new(input))?;
+            eprintln!("imported {count} records into {}", data_dir.display());
+            Ok(())
+        }
+        Command::Manifest { url } => {
+            print!("{}", manifest::render(url.as_deref())?);
+            Ok(())
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = ServeConfig::from_raw(RawServeSettings {
+        bot_token: args.bot_token,
+        signing_secret: args.signing_secret,
+        app_token: args.app_token,
+        api_url: args.api_url,
+        listen: args.listen,
+        data_dir: args.data_dir,
+    })?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let bot = app::start(config, Arc::new(SystemClock)).await?;
+        // A stable line that scripts (and the tests) read to learn the port.
+        println!("async-norms listening on http://{}", bot.local_addr());
+        let token = bot.shutdown_token();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            token.cancel();
+        });
+        bot.wait().await
+    })
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

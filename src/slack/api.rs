@@ -1,0 +1,438 @@
+//! The one door for outgoing Slack Web API calls. Every call the bot makes goes through
+//! [`SlackApi::call`], which keeps calls of one method and channel in order (a FIFO lane),
+//! paces each method to its documented tier, waits out HTTP 429 for exactly `Retry-After`,
+//! retries passing failures with backoff, counts everything, and logs every failure with
+//! the method and channel. Nothing is dropped silently: a call that finally fails returns
+//! an error that the caller must handle, and the log says so.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+use tokio::time::Instant;
+use tracing::{error, warn};
+use url::Url;
+
+use crate::config::Secret;
+use crate::metrics::{Counter, Metrics};
+
+pub type HttpsOrHttp = HttpsConnector<HttpConnector>;
+pub type SlackHttpClient = SlackClient<SlackClientHyperConnector<HttpsOrHttp>>;
+
+/// Builds slack-morphism's client for `api_url`. Its default connector is https-only; this
+/// one also speaks plain http, so `SLACK_API_URL` may point at a local service.
+pub fn build_client(api_url: &Url) -> Result<Arc<SlackHttpClient>, std::io::Error> {
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    // Machines without a system certificate store still reach Slack through the bundled roots.
+    let builder = match builder.with_native_roots() {
+        Ok(native) => native,
+        Err(_) => hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
+    };
+    let https = builder.https_or_http().enable_http1().build();
+    let connector =
+        SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_url.as_str());
+    Ok(Arc::new(SlackClient::new(connector)))
+}
+
+/// Why a call did not succeed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// Slack understood and refused (`ok: false`); retrying would not help.
+    #[error("Slack refused {method}: {code}")]
+    Refused { method: &'static str, code: String },
+    /// Slack could not be reached or kept failing; the message was not delivered.
+    #[error("{method} failed after {attempts} attempts: {detail}")]
+    Unavailable {
+        method: &'static str,
+        attempts: u32,
+        detail: String,
+    },
+}
+
+impl ApiError {
+    /// The Slack error code, for callers that treat some refusals as normal
+    /// (`already_reacted`, `user_not_in_channel`).
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Refused { code, .. } => Some(code),
+            ApiError::Unavailable { .. } => None,
+        }
+    }
+}
+
+/// How hard the bot pushes one method: a burst, then a steady rate (Slack's tiers).
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    burst: f64,
+    per_minute: f64,
+}
+
+const TIER_2: Pace = Pace {
+    burst: 20.0,
+    per_minute: 20.0,
+};
+const TIER_3: Pace = Pace {
+    burst: 50.0,
+    per_minute: 50.0,
+};
+const TIER_4: Pace = Pace {
+    burst: 100.0,
+    per_minute: 100.0,
+};
+/// chat.postMessage: about one message per second per channel, short bursts allowed.
+const PER_CHANNEL_POST: Pace = Pace {
+    burst: 5.0,
+    per_minute: 60.0,
+};
+const WORKSPACE_POST: Pace = Pace {
+    burst: 300.0,
+    per_minute: 600.0,
+};
+
+fn method_pace(method: &str) -> Pace {
+    match method {
+        "chat.postMessage" => WORKSPACE_POST,
+        "users.list" | "conversations.list" => TIER_2,
+        "conversations.info"
+        | "conversations.history"
+        | "conversations.open"
+        | "chat.update"
+        | "chat.scheduleMessage"
+        | "reactions.add" => TIER_3,
+        _ => TIER_4,
+    }
+}
+
+/// The retry policy for failures that may pass (connection refused, HTTP 5xx).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+    pub max_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        // About two minutes of trying before a call is reported as failed.
+        Self {
+            first_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(30),
+            max_attempts: 10,
+        }
+    }
+}
+
+/// A token bucket that a 429 can also pause.
+#[derive(Debug)]
+struct Bucket {
+    pace: Pace,
+    tokens: f64,
+    refilled_at: Instant,
+    paused_until: Option<Instant>,
+}
+
+impl Bucket {
+    fn new(pace: Pace, now: Instant) -> Self {
+        Self {
+            pace,
+            tokens: pace.burst,
+            refilled_at: now,
+            paused_until: None,
+        }
+    }
+
+    /// Takes a token, or says how long to wait for one.
+    fn take(&mut self, now: Instant) -> Option<Duration> {
+        if let Some(until) = self.paused_until {
+            if until > now {
+                return Some(until - now);
+            }
+            self.paused_until = None;
+        }
+        let elapsed = now
+            .saturating_duration_since(self.refilled_at)
+            .as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.pace.per_minute / 60.0).min(self.pace.burst);
+        self.refilled_at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            None
+        } else {
+            let missing = 1.0 - self.tokens;
+            Some(Duration::from_secs_f64(
+                missing * 60.0 / self.pace.per_minute,
+            ))
+        }
+    }
+}
+
+/// The Web API, paced and retried. Cheap to share behind an `Arc`.
+pub struct SlackApi {
+    client: Arc<SlackHttpClient>,
+    token: SlackApiToken,
+    metrics: Arc<Metrics>,
+    retry: RetryPolicy,
+    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl SlackApi {
+    pub fn new(client: Arc<SlackHttpClient>, bot_token: &Secret, metrics: Arc<Metrics>) -> Self {
+        Self {
+            client,
+            token: SlackApiToken::new(bot_token.expose().into()),
+            metrics,
+            retry: RetryPolicy::default(),
+            lanes: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn client(&self) -> &Arc<SlackHttpClient> {
+        &self.client
+    }
+
+    fn lane(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        if lanes.len() > 10_000 {
+            // Forget idle lanes so a long-running bot does not keep one per channel ever seen.
+            lanes.retain(|_, lane| Arc::strong_count(lane) > 1);
+        }
+        lanes.entry(key.to_string()).or_default().clone()
+    }
+
+    /// Waits for a token of every bucket named.
+    async fn pace(&self, buckets: &[(String, Pace)]) {
+        for (key, pace) in buckets {
+            loop {
+                let wait = {
+                    let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+                    let now = Instant::now();
+                    all.entry(key.clone())
+                        .or_insert_with(|| Bucket::new(*pace, now))
+                        .take(now)
+                };
+                match wait {
+                    None => break,
+                    Some(duration) => tokio::time::sleep(duration).await,
+                }
+            }
+        }
+    }
+
+    fn pause(&self, key: &str, pace: Pace, for_how_long: Duration) {
+        let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let bucket = all
+            .entry(key.to_string())
+            .or_insert_with(|| Bucket::new(pace, now));
+        bucket.paused_until = Some(now + for_how_long);
+    }
+
+    /// Makes one Web API call through its lane. `op` is called once per attempt.
+    pub async fn call<T, F, Fut>(
+        &self,
+        method: &'static str,
+        channel: Option<&str>,
+        op: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn(Arc<SlackHttpClient>, SlackApiToken) -> Fut,
+        Fut: Future<Output = Result<T, SlackClientError>>,
+    {
+        let lane_key = format!("{method}#{}", channel.unwrap_or(""));
+        let lane = self.lane(&lane_key);
+        // Holding the lane for the whole call, retries included, keeps one channel's
+        // messages in the order they were sent.
+        let _in_order = lane.lock().await;
+        let method_pace = method_pace(method);
+        let mut buckets = vec![(method.to_string(), method_pace)];
+        if method == "chat.postMessage" && channel.is_some() {
+            buckets.push((lane_key.clone(), PER_CHANNEL_POST));
+        }
+        let mut attempts = 0;
+        let mut backoff = self.retry.first_backoff;
+        loop {
+            self.pace(&buckets).await;
+            attempts += 1;
+            self.metrics
+                .inc(Counter::SlackApiCalls, &[("method", method)]);
+            let failure = match op(self.client.clone(), self.token.clone()).await {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            match failure {
+                SlackClientError::RateLimitError(limit) => {
+                    // Slack's limit is per method and workspace: pause the whole method.
+                    let wait = limit.retry_after.unwrap_or(Duration::from_secs(1));
+                    self.metrics
+                        .inc(Counter::SlackApiRateLimited, &[("method", method)]);
+                    warn!(
+                        method,
+                        channel,
+                        retry_after_s = wait.as_secs_f64(),
+                        "Slack rate limit; waiting as asked"
+                    );
+                    self.pause(method, method_pace, wait);
+                    // A 429 is not a failure of ours: it does not use up attempts.
+                    attempts -= 1;
+                }
+                SlackClientError::ApiError(refusal) => {
+                    let code = refusal.code.clone();
+                    self.metrics.inc(
+                        Counter::SlackApiErrors,
+                        &[("method", method), ("error", &code)],
+                    );
+                    warn!(method, channel, error = %code, "Slack refused the call");
+                    return Err(ApiError::Refused { method, code });
+                }
+                other => {
+                    let detail = other.to_string();
+                    let retryable = is_passing(&other);
+                    if !retryable || attempts >= self.retry.max_attempts {
+                        self.metrics.inc(
+                            Counter::SlackApiErrors,
+                            &[("method", method), ("error", "unavailable")],
+                        );
+                        error!(method, channel, attempts, error = %detail, "Slack call failed; not delivered");
+                        return Err(ApiError::Unavailable {
+                            method,
+                            attempts,
+                            detail,
+                        });
+                    }
+                    warn!(method, channel, attempts, error = %detail, backoff_ms = backoff.as_millis() as u64, "Slack call failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.retry.max_backoff);
+                }
+            }
+        }
+    }
+}
+
+/// Failures that may pass by themselves: the network, and Slack's own 5xx.
+fn is_passing(failure: &SlackClientError) -> bool {
+    match failure {
+        SlackClientError::HttpError(http) => http.status_code.is_server_error(),
+        SlackClientError::HttpProtocolError(_) | SlackClientError::SystemError(_) => true,
+        _ => false,
+    }
+}
+
+/// One method of the Web API as a typed call through [`SlackApi::call`].
+macro_rules! web_api_method {
+    ($(#[$doc:meta])* $fn_name:ident, $method:literal, $request:ty, $response:ty, $session_fn:ident, $channel:expr) => {
+        $(#[$doc])*
+        pub async fn $fn_name(&self, request: $request) -> Result<$response, ApiError> {
+            let channel: Option<String> = ($channel)(&request);
+            self.call($method, channel.as_deref(), |client, token| {
+                let request = request.clone();
+                async move { client.open_session(&token).$session_fn(&request).await }
+            })
+            .await
+        }
+    };
+}
+
+fn no_channel<T>(_: &T) -> Option<String> {
+    None
+}
+
+impl SlackApi {
+    web_api_method!(
+        /// `chat.postMessage`.
+        post_message, "chat.postMessage", SlackApiChatPostMessageRequest, SlackApiChatPostMessageResponse,
+        chat_post_message, |r: &SlackApiChatPostMessageRequest| Some(r.channel.to_string())
+    );
+    web_api_method!(
+        /// `chat.postEphemeral`: a note only `user` sees.
+        post_ephemeral, "chat.postEphemeral", SlackApiChatPostEphemeralRequest, SlackApiChatPostEphemeralResponse,
+        chat_post_ephemeral, |r: &SlackApiChatPostEphemeralRequest| Some(r.channel.to_string())
+    );
+    web_api_method!(
+        /// `chat.update`.
+        update_message, "chat.update", SlackApiChatUpdateRequest, SlackApiChatUpdateResponse,
+        chat_update, |r: &SlackApiChatUpdateRequest| Some(r.channel.to_string())
+    );
+    web_api_method!(
+        /// `users.info`: profile, time zone, admin flags.
+        users_info, "users.info", SlackApiUsersInfoRequest, SlackApiUsersInfoResponse, users_info, no_channel
+    );
+    web_api_method!(
+        /// `conversations.info`.
+        conversations_info, "conversations.info", SlackApiConversationsInfoRequest,
+        SlackApiConversationsInfoResponse, conversations_info, no_channel
+    );
+    web_api_method!(
+        /// `conversations.members` (one page).
+        conversations_members, "conversations.members", SlackApiConversationsMembersRequest,
+        SlackApiConversationsMembersResponse, conversations_members, no_channel
+    );
+    web_api_method!(
+        /// `conversations.history` (one page).
+        conversations_history, "conversations.history", SlackApiConversationsHistoryRequest,
+        SlackApiConversationsHistoryResponse, conversations_history, no_channel
+    );
+    web_api_method!(
+        /// `conversations.open`: the DM channel with a member.
+        conversations_open, "conversations.open", SlackApiConversationsOpenRequest,
+        SlackApiConversationsOpenResponse<SlackBasicChannelInfo>, conversations_open, no_channel
+    );
+    web_api_method!(
+        /// `reactions.add`.
+        reactions_add, "reactions.add", SlackApiReactionsAddRequest, SlackApiReactionsAddResponse,
+        reactions_add, |r: &SlackApiReactionsAddRequest| Some(r.channel.to_string())
+    );
+    web_api_method!(
+        /// `views.open`: a modal.
+        views_open, "views.open", SlackApiViewsOpenRequest, SlackApiViewsOpenResponse, views_open, no_channel
+    );
+    web_api_method!(
+        /// `views.publish`: the App Home of one member.
+        views_publish, "views.publish", SlackApiViewsPublishRequest, SlackApiViewsPublishResponse,
+        views_publish, no_channel
+    );
+    web_api_method!(
+        /// `chat.scheduleMessage`.
+        schedule_message, "chat.scheduleMessage", SlackApiChatScheduleMessageRequest,
+        SlackApiChatScheduleMessageResponse, chat_schedule_message,
+        |r: &SlackApiChatScheduleMessageRequest| Some(r.channel.to_string())
+    );
+
+    /// `auth.test`: who the bot is.
+    pub async fn auth_test(&self) -> Result<SlackApiAuthTestResponse, ApiError> {
+        self.call("auth.test", None, |client, token| async move {
+            client.open_session(&token).auth_test().await
+        })
+        .await
+    }
+
+    /// Answers a slash command or interaction later, through its `response_url`.
+    pub async fn respond(
+        &self,
+        response_url: &SlackResponseUrl,
+        message: SlackApiPostWebhookMessageRequest,
+    ) -> Result<(), ApiError> {
+        self.call("response_url", None, |client, _token| {
+            let message = message.clone();
+            let response_url = response_url.clone();
+            async move {
+                client
+                    .respond_to_event(&response_url, &message)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,152 @@
+//! Event intake: the few milliseconds between Slack's POST and our 200. An event is read
+//! only as far as its envelope (type, team, event id), journaled and flushed, and then
+//! queued for the worker; the answer never waits for the work. A redelivery of an event
+//! already journaled is answered 200 and dropped here.
+
+use serde::Deserialize;
+use tokio::sync::mpsc;
+
+use crate::ids::TeamId;
+use crate::metrics::{Counter, Metrics};
+use crate::store::journal::{Admission, EventJournal, JournalKey};
+use crate::store::{Store, StoreError};
+
+/// Just enough of an Events API body to decide what to do with it.
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    challenge: Option<String>,
+    team_id: Option<String>,
+    event_id: Option<String>,
+    event: Option<EventHead>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventHead {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// What the HTTP layer answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intake {
+    /// `url_verification`: echo the challenge.
+    Challenge(String),
+    /// Journaled and queued.
+    Accepted,
+    /// Seen before (a retry): nothing more to do.
+    Duplicate,
+    /// Valid, but nothing for us (`app_rate_limited`, an unknown envelope type).
+    Ignored(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The body is not an Events API envelope: the sender gets a 400.
+    #[error("malformed event: {0}")]
+    Malformed(String),
+    /// The journal could not be written or flushed: the sender gets a 503 and Slack retries.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Journals events and hands them to the worker. Clone it freely.
+#[derive(Clone)]
+pub struct EventIntake {
+    store: Store,
+    journal: EventJournal,
+    queue: mpsc::UnboundedSender<JournalKey>,
+    metrics: std::sync::Arc<Metrics>,
+}
+
+impl EventIntake {
+    pub fn new(
+        store: Store,
+        journal: EventJournal,
+        queue: mpsc::UnboundedSender<JournalKey>,
+        metrics: std::sync::Arc<Metrics>,
+    ) -> Self {
+        Self {
+            store,
+            journal,
+            queue,
+            metrics,
+        }
+    }
+
+    /// Takes an Events API request body (already verified).
+    pub async fn accept_body(&self, body: &[u8], now_unix: i64) -> Result<Intake, IntakeError> {
+        let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
+            IntakeError::Malformed(format!("the body is not an Events API envelope ({e})"))
+        })?;
+        match envelope.kind.as_str() {
+            "url_verification" => envelope.challenge.map(Intake::Challenge).ok_or_else(|| {
+                IntakeError::Malformed("url_verification without a challenge".into())
+            }),
+            "event_callback" => {
+                let team = envelope.team_id.ok_or_else(|| {
+                    IntakeError::Malformed("event_callback without team_id".into())
+                })?;
+                let event_id = envelope.event_id.ok_or_else(|| {
+                    IntakeError::Malformed("event_callback without event_id".into())
+                })?;
+                let event_type = envelope
+                    .event
+                    .ok_or_else(|| {
+                        IntakeError::Malformed("event_callback without an event".into())
+                    })?
+                    .kind
+                    .unwrap_or_else(|| "unknown".into());
+                self.accept_callback(&TeamId::new(team), &event_id, &event_type, body, now_unix)
+                    .await
+            }
+            other => {
+                // `app_rate_limited` and any envelope Slack adds later: acknowledge, do nothing.
+                tracing::warn!(envelope = other, "event envelope not handled");
+                Ok(Intake::Ignored(other.to_string()))
+            }
+        }
+    }
+
+    /// Journals one `event_callback` (from HTTP or Socket Mode) and queues it.
+    pub async fn accept_callback(
+        &self,
+        team: &TeamId,
+        event_id: &str,
+        event_type: &str,
+        raw: &[u8],
+        now_unix: i64,
+    ) -> Result<Intake, IntakeError> {
+        if event_id.is_empty()
+            || event_id.len() > 128
+            || team.as_str().is_empty()
+            || team.as_str().contains('/')
+        {
+            return Err(IntakeError::Malformed(
+                "team_id or event_id is not a Slack id".into(),
+            ));
+        }
+        let (admission, key) = self.journal.admit(team, event_id, raw, now_unix)?;
+        if admission == Admission::Duplicate {
+            self.metrics.inc(Counter::EventsDuplicate, &[]);
+            return Ok(Intake::Duplicate);
+        }
+        // Durable before Slack hears "200": a crash after this point loses nothing.
+        self.store.flush().await?;
+        self.metrics
+            .inc(Counter::EventsReceived, &[("type", event_type)]);
+        if self.queue.send(key).is_err() {
+            // The worker has stopped (shutting down): the event stays journaled for the next start.
+            tracing::info!(event_id, "worker stopped; event kept for the next start");
+        }
+        Ok(Intake::Accepted)
+    }
+}
+
+impl EventIntake {
+    /// Events journaled and not yet handled.
+    pub fn pending_len(&self) -> usize {
+        self.journal.pending_len()
+    }
+}

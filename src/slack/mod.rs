@@ -1,0 +1,8 @@
+//! The edge towards Slack: the HTTP listener and Socket Mode, request signatures, event
+//! intake, and the one door for outgoing Web API calls.
+
+pub mod api;
+pub mod intake;
+pub mod server;
+pub mod signature;
+pub mod socket;

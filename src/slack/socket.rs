@@ -1,0 +1,129 @@
+//! Socket Mode: the bot dials out to Slack over a WebSocket instead of receiving HTTP.
+//! slack-morphism runs the connection; its callbacks hand every envelope to the same
+//! intake and handlers as the HTTP routes, so both transports behave the same.
+
+use std::sync::Arc;
+
+use slack_morphism::errors::SlackClientError;
+use slack_morphism::prelude::*;
+use tracing::warn;
+
+use super::api::{HttpsOrHttp, SlackHttpClient};
+use super::intake::EventIntake;
+use crate::bot::{Bot, interaction_kind};
+use crate::commands;
+use crate::config::Secret;
+use crate::ids::TeamId;
+use crate::metrics::Counter;
+
+type Connector = SlackClientHyperConnector<HttpsOrHttp>;
+
+/// What the callbacks need; slack-morphism keeps it in its user-state map.
+struct SocketState {
+    bot: Arc<Bot>,
+    intake: EventIntake,
+}
+
+async fn state_of(states: &SlackClientEventsUserState) -> Option<Arc<SocketState>> {
+    states
+        .read()
+        .await
+        .get_user_state::<Arc<SocketState>>()
+        .cloned()
+}
+
+async fn on_push(
+    event: SlackPushEventCallback,
+    _client: Arc<SlackHttpClient>,
+    states: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    let state = state_of(&states).await.ok_or("socket state missing")?;
+    let raw = serde_json::to_vec(&event)?;
+    let event_type = serde_json::to_value(&event.event)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "unknown".into());
+    let now = state.bot.clock.now().timestamp();
+    state
+        .intake
+        .accept_callback(
+            &TeamId::new(event.team_id.0.clone()),
+            &event.event_id.0,
+            &event_type,
+            &raw,
+            now,
+        )
+        .await?;
+    Ok(())
+}
+
+async fn on_command(
+    event: SlackCommandEvent,
+    _client: Arc<SlackHttpClient>,
+    states: SlackClientEventsUserState,
+) -> UserCallbackResult<SlackCommandEventResponse> {
+    let state = state_of(&states).await.ok_or("socket state missing")?;
+    Ok(commands::answer_within_deadline(state.bot.clone(), event).await)
+}
+
+async fn on_interaction(
+    event: SlackInteractionEvent,
+    _client: Arc<SlackHttpClient>,
+    states: SlackClientEventsUserState,
+) -> UserCallbackResult<()> {
+    let state = state_of(&states).await.ok_or("socket state missing")?;
+    state
+        .bot
+        .metrics
+        .inc(Counter::Interactions, &[("type", interaction_kind(&event))]);
+    state.bot.handle_interaction(&event).await;
+    Ok(())
+}
+
+fn on_error(
+    err: Box<dyn std::error::Error + Send + Sync>,
+    _client: Arc<SlackHttpClient>,
+    _states: SlackClientEventsUserState,
+) -> http::StatusCode {
+    warn!(error = %err, "Socket Mode callback failed");
+    http::StatusCode::OK
+}
+
+/// A running Socket Mode connection.
+pub struct SocketMode {
+    listener: SlackClientSocketModeListener<Connector>,
+}
+
+impl SocketMode {
+    /// Opens the connection with the app-level token and starts receiving.
+    pub async fn start(
+        client: Arc<SlackHttpClient>,
+        app_token: &Secret,
+        bot: Arc<Bot>,
+        intake: EventIntake,
+    ) -> Result<Self, SlackClientError> {
+        let environment = Arc::new(
+            SlackClientEventsListenerEnvironment::new(client)
+                .with_error_handler(on_error)
+                .with_user_state(Arc::new(SocketState { bot, intake })),
+        );
+        let callbacks = SlackSocketModeListenerCallbacks::new()
+            .with_push_events(on_push)
+            .with_command_events(on_command)
+            .with_interaction_events(on_interaction);
+        let listener = SlackClientSocketModeListener::new(
+            &SlackClientSocketModeConfig::new(),
+            environment,
+            callbacks,
+        );
+        listener
+            .listen_for(&SlackApiToken::new(app_token.expose().into()))
+            .await?;
+        listener.start().await;
+        Ok(Self { listener })
+    }
+
+    pub async fn stop(&self) {
+        self.listener.shutdown().await;
+    }
+}

@@ -1,0 +1,464 @@
+//! The embedded store: sled, with typed tables whose keys all start with the team id, a
+//! schema version checked at start-up, grouped flushes for durability, and a JSON-lines
+//! export/import of everything.
+//!
+//! Only this module touches sled. Other modules see [`Table`]s of serde values, so a shared
+//! database can later stand behind the same narrow surface when several replicas run.
+
+mod flush;
+pub mod journal;
+
+use std::io::{BufRead, Write};
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::ids::TeamId;
+
+pub use flush::Flusher;
+
+/// The layout of the data on disk. Raise it with a migration when a stored shape changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const META_TREE: &str = "meta";
+const SCHEMA_KEY: &str = "schema_version";
+/// The first line of an export, so `import` can refuse files that are not ours.
+const EXPORT_FORMAT: &str = "async-norms-export";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the data folder {path} is in use by another async-norms process; stop it first (sled allows one process per folder)"
+    )]
+    Locked { path: PathBuf },
+    #[error("cannot open the data folder {path}: {source}")]
+    Open { path: PathBuf, source: sled::Error },
+    #[error(
+        "the data folder was written by schema {found}, but this build reads schema {expected}; use a newer async-norms or restore a backup made with `export`"
+    )]
+    SchemaTooNew { found: u32, expected: u32 },
+    #[error("the store failed: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("a stored value in `{table}` at `{key}` does not read back: {source}")]
+    Corrupt {
+        table: String,
+        key: String,
+        source: serde_json::Error,
+    },
+    #[error("a value for `{table}` could not be encoded: {source}")]
+    Encode {
+        table: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("the store could not be flushed to disk: {0}")]
+    Flush(String),
+    #[error("line {line} of the import is not a record of an async-norms export: {reason}")]
+    BadImport { line: usize, reason: String },
+    #[error("reading or writing the export failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The store of one bot process. Cheap to clone: every clone shares the same database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    flusher: Flusher,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `path` and checks its schema version.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|source| match &source {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("lock") =>
+                {
+                    StoreError::Locked {
+                        path: path.to_path_buf(),
+                    }
+                }
+                _ => StoreError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                },
+            })?;
+        let store = Self {
+            flusher: Flusher::start(db.clone()),
+            db,
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let meta = self.db.open_tree(META_TREE)?;
+        match meta.get(SCHEMA_KEY)? {
+            None => {
+                meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+                self.db.flush()?;
+                Ok(())
+            }
+            Some(bytes) => {
+                let found = bytes
+                    .as_ref()
+                    .try_into()
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(u32::MAX);
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::SchemaTooNew {
+                        found,
+                        expected: SCHEMA_VERSION,
+                    });
+                }
+                // Older schemas would be migrated here, one version at a time.
+                Ok(())
+            }
+        }
+    }
+
+    /// A typed table. Opening the same name twice gives views of the same data.
+    pub fn table<V>(&self, name: &'static str) -> Result<Table<V>, StoreError> {
+        Ok(Table {
+            name,
+            tree: self.db.open_tree(name)?,
+            _value: PhantomData,
+        })
+    }
+
+    /// Waits until every write made before this call is on disk. Concurrent callers share
+    /// one flush, so a burst of events costs one fsync rather than one each.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.flusher.flush().await
+    }
+
+    /// Flushes synchronously: for shutdown and for commands that run without a runtime.
+    pub fn flush_now(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn data_trees(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .db
+            .tree_names()
+            .into_iter()
+            .map(|name| String::from_utf8_lossy(&name).into_owned())
+            .filter(|name| name != META_TREE && !name.starts_with("__sled"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Writes every record as one JSON line `{"table", "key", "value"}` after a header line.
+    /// Returns the number of records written.
+    pub fn export(&self, out: &mut impl Write) -> Result<usize, StoreError> {
+        let header =
+            serde_json::json!({ "format": EXPORT_FORMAT, "schema_version": SCHEMA_VERSION });
+        writeln!(out, "{header}")?;
+        let mut count = 0;
+        for name in self.data_trees() {
+            let tree = self.db.open_tree(&name)?;
+            for entry in tree.iter() {
+                let (key, value) = entry?;
+                let key = String::from_utf8_lossy(&key).into_owned();
+                let value: serde_json::Value =
+                    serde_json::from_slice(&value).map_err(|source| StoreError::Corrupt {
+                        table: name.clone(),
+                        key: key.clone(),
+                        source,
+                    })?;
+                let record = serde_json::json!({ "table": name, "key": key, "value": value });
+                writeln!(out, "{record}")?;
+                count += 1;
+            }
+        }
+        out.flush()?;
+        Ok(count)
+    }
+
+    /// Reads an export back. Records overwrite keys already present; nothing else is touched.
+    /// The whole file is checked before anything is written, then flushed once.
+    pub fn import(&self, input: impl BufRead) -> Result<usize, StoreError> {
+        let mut records = Vec::new();
+        for (index, line) in input.lines().enumerate() {
+            let line_number = index + 1;
+            let line = line?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let bad = |reason: String| StoreError::BadImport {
+                line: line_number,
+                reason,
+            };
+            let value: serde_json::Value =
+                serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
+            if line_number == 1 {
+                check_export_header(&value).map_err(bad)?;
+                continue;
+            }
+            let field = |name: &str| {
+                value
+                    .get(name)
+                    .ok_or_else(|| bad(format!("the field `{name}` is missing")))
+            };
+            let table = field("table")?
+                .as_str()
+                .filter(|t| !t.is_empty() && *t != META_TREE && !t.starts_with("__sled"))
+                .ok_or_else(|| bad("`table` must name a data table".into()))?
+                .to_string();
+            let key = field("key")?
+                .as_str()
+                .ok_or_else(|| bad("`key` must be a string".into()))?
+                .to_string();
+            let stored = serde_json::to_vec(field("value")?).map_err(|e| bad(e.to_string()))?;
+            records.push((table, key, stored));
+        }
+        for (table, key, value) in &records {
+            self.db
+                .open_tree(table)?
+                .insert(key.as_bytes(), value.as_slice())?;
+        }
+        self.flush_now()?;
+        Ok(records.len())
+    }
+}
+
+fn check_export_header(value: &serde_json::Value) -> Result<(), String> {
+    if value.get("format").and_then(|f| f.as_str()) != Some(EXPORT_FORMAT) {
+        return Err(format!(
+            "the first line must be the `{EXPORT_FORMAT}` header written by `async-norms export`"
+        ));
+    }
+    let version = value
+        .get("schema_version")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(u64::MAX);
+    if version > u64::from(SCHEMA_VERSION) {
+        return Err(format!(
+            "the export is of schema {version}, newer than this build's {SCHEMA_VERSION}"
+        ));
+    }
+    Ok(())
+}
+
+/// A sled tree of JSON-encoded `V`, keyed by `"{team}/{key}"`.
+pub struct Table<V> {
+    name: &'static str,
+    tree: sled::Tree,
+    _value: PhantomData<fn() -> V>,
+}
+
+impl<V> Clone for Table<V> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name,
+            tree: self.tree.clone(),
+            _value: PhantomData,
+        }
+    }
+}
+
+fn scoped_key(team: &TeamId, key: &str) -> Vec<u8> {
+    let mut scoped = Vec::with_capacity(team.as_str().len() + 1 + key.len());
+    scoped.extend_from_slice(team.as_str().as_bytes());
+    scoped.push(b'/');
+    scoped.extend_from_slice(key.as_bytes());
+    scoped
+}
+
+impl<V: Serialize + DeserializeOwned> Table<V> {
+    fn decode(&self, key: &[u8], bytes: &[u8]) -> Result<V, StoreError> {
+        serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
+            table: self.name.to_string(),
+            key: String::from_utf8_lossy(key).into_owned(),
+            source,
+        })
+    }
+
+    fn encode(&self, value: &V) -> Result<Vec<u8>, StoreError> {
+        serde_json::to_vec(value).map_err(|source| StoreError::Encode {
+            table: self.name,
+            source,
+        })
+    }
+
+    pub fn get(&self, team: &TeamId, key: &str) -> Result<Option<V>, StoreError> {
+        let scoped = scoped_key(team, key);
+        self.tree
+            .get(&scoped)?
+            .map(|bytes| self.decode(&scoped, &bytes))
+            .transpose()
+    }
+
+    pub fn put(&self, team: &TeamId, key: &str, value: &V) -> Result<(), StoreError> {
+        self.tree
+            .insert(scoped_key(team, key), self.encode(value)?)?;
+        Ok(())
+    }
+
+    /// Removes the record; says whether there was one.
+    pub fn remove(&self, team: &TeamId, key: &str) -> Result<bool, StoreError> {
+        Ok(self.tree.remove(scoped_key(team, key))?.is_some())
+    }
+
+    /// Writes the value only if the key is free; says whether it was written.
+    pub fn insert_if_absent(
+        &self,
+        team: &TeamId,
+        key: &str,
+        value: &V,
+    ) -> Result<bool, StoreError> {
+        let swapped = self.tree.compare_and_swap(
+            scoped_key(team, key),
+            None as Option<&[u8]>,
+            Some(self.encode(value)?),
+        )?;
+        Ok(swapped.is_ok())
+    }
+
+    /// Every record of one team whose key starts with `prefix`, in key order.
+    pub fn scan(&self, team: &TeamId, prefix: &str) -> Result<Vec<(String, V)>, StoreError> {
+        let scoped = scoped_key(team, prefix);
+        let skip = team.as_str().len() + 1;
+        self.tree
+            .scan_prefix(&scoped)
+            .map(|entry| {
+                let (key, bytes) = entry?;
+                let value = self.decode(&key, &bytes)?;
+                Ok((String::from_utf8_lossy(&key[skip..]).into_owned(), value))
+            })
+            .collect()
+    }
+
+    /// Every record of every team: `(team, key, value)`.
+    pub fn scan_all(&self) -> impl Iterator<Item = Result<(TeamId, String, V), StoreError>> + '_ {
+        self.tree.iter().map(move |entry| {
+            let (key, bytes) = entry?;
+            let value = self.decode(&key, &bytes)?;
+            let text = String::from_utf8_lossy(&key);
+            let (team, rest) = text.split_once('/').unwrap_or((&text, ""));
+            Ok((TeamId::new(team), rest.to_string(), value))
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn keys_are_scoped_by_team() {
+        let (_dir, store) = temp_store();
+        let table = store.table::<String>("notes").unwrap();
+        let (a, b) = (TeamId::new("T1"), TeamId::new("T2"));
+        table.put(&a, "U1", &"one".to_string()).unwrap();
+        table.put(&b, "U1", &"two".to_string()).unwrap();
+        assert_eq!(table.get(&a, "U1").unwrap().as_deref(), Some("one"));
+        assert_eq!(table.get(&b, "U1").unwrap().as_deref(), Some("two"));
+        assert_eq!(
+            table.scan(&a, "").unwrap(),
+            vec![("U1".to_string(), "one".to_string())]
+        );
+        assert!(table.remove(&a, "U1").unwrap());
+        assert!(!table.remove(&a, "U1").unwrap());
+        assert_eq!(table.get(&b, "U1").unwrap().as_deref(), Some("two"));
+    }
+
+    #[test]
+    fn insert_if_absent_writes_once() {
+        let (_dir, store) = temp_store();
+        let table = store.table::<u32>("once").unwrap();
+        let team = TeamId::new("T1");
+        assert!(table.insert_if_absent(&team, "k", &1).unwrap());
+        assert!(!table.insert_if_absent(&team, "k", &2).unwrap());
+        assert_eq!(table.get(&team, "k").unwrap(), Some(1));
+    }
+
+    #[test]
+    fn export_then_import_moves_every_record() {
+        let (_dir, store) = temp_store();
+        let team = TeamId::new("T1");
+        store
+            .table::<String>("a")
+            .unwrap()
+            .put(&team, "x", &"ü and \"quotes\"".into())
+            .unwrap();
+        store
+            .table::<Vec<u32>>("b")
+            .unwrap()
+            .put(&team, "y", &vec![1, 2])
+            .unwrap();
+        let mut dump = Vec::new();
+        assert_eq!(store.export(&mut dump).unwrap(), 2);
+
+        let (_dir2, other) = temp_store();
+        assert_eq!(other.import(dump.as_slice()).unwrap(), 2);
+        let mut again = Vec::new();
+        other.export(&mut again).unwrap();
+        assert_eq!(
+            String::from_utf8(again).unwrap(),
+            String::from_utf8(dump).unwrap()
+        );
+    }
+
+    #[test]
+    fn import_refuses_foreign_files_before_writing_anything() {
+        let (_dir, store) = temp_store();
+        let err = store.import("{\"hello\":1}\n".as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, StoreError::BadImport { line: 1, .. }),
+            "{err}"
+        );
+        let header = format!("{{\"format\":\"{EXPORT_FORMAT}\",\"schema_version\":1}}\n");
+        let good = "{\"table\":\"a\",\"key\":\"T1/x\",\"value\":1}\n";
+        let bad = "{\"table\":\"meta\",\"key\":\"schema_version\",\"value\":9}\n";
+        let err = store
+            .import(format!("{header}{good}{bad}").as_bytes())
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::BadImport { line: 3, .. }),
+            "{err}"
+        );
+        assert!(
+            store.table::<u32>("a").unwrap().is_empty(),
+            "nothing written"
+        );
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree(META_TREE)
+                .unwrap()
+                .insert(SCHEMA_KEY, &99u32.to_be_bytes())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
+            "{err}"
+        );
+    }
+}
