@@ -2,9 +2,47 @@
 //! messages, edits, deletions, joins, bot posts and more; the rules and the mention notes
 //! must only ever see a person's own words, once.
 
-use slack_morphism::prelude::*;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::ids::{ChannelId, UserId};
+
+/// A `message` event as Slack sends it. Read leniently (every field optional) because
+/// Slack's message shapes vary by subtype and by age, and a message we cannot read is a
+/// message whose sender we cannot help.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MessageEvent {
+    pub subtype: Option<String>,
+    pub channel: Option<String>,
+    #[serde(flatten)]
+    pub body: MessageBody,
+    pub thread_ts: Option<String>,
+    /// The new version, for `message_changed`.
+    pub message: Option<MessageBody>,
+    /// The old version, for `message_changed`.
+    pub previous_message: Option<MessageBody>,
+}
+
+/// The part of a message that edits repeat.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MessageBody {
+    pub user: Option<String>,
+    pub bot_id: Option<String>,
+    pub bot_profile: Option<IgnoredAny>,
+    pub text: Option<String>,
+    pub ts: Option<String>,
+    pub thread_ts: Option<String>,
+    pub subtype: Option<String>,
+}
+
+impl MessageBody {
+    fn is_bot(&self, me: &BotIdentity) -> bool {
+        self.bot_id.is_some()
+            || self.bot_profile.is_some()
+            || self.subtype.as_deref() == Some("bot_message")
+            || self.user.as_deref() == Some(me.user_id.as_str())
+    }
+}
 
 /// A message a person wrote, as the rules need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,75 +81,48 @@ pub struct BotIdentity {
     pub bot_id: Option<String>,
 }
 
-fn is_bot(sender: &SlackMessageSender, me: &BotIdentity) -> bool {
-    sender.bot_id.is_some()
-        || sender.bot_profile.is_some()
-        || sender.user.as_ref().map(|u| u.0.as_str()) == Some(me.user_id.as_str())
-}
-
-fn human(
-    channel: Option<&SlackChannelId>,
-    sender: &SlackMessageSender,
-    content: Option<&SlackMessageContent>,
-    ts: &SlackTs,
-    thread_ts: Option<&SlackTs>,
-) -> Option<HumanMessage> {
-    Some(HumanMessage {
-        channel: ChannelId::new(channel?.0.clone()),
-        user: UserId::new(sender.user.as_ref()?.0.clone()),
-        text: content.and_then(|c| c.text.clone()).unwrap_or_default(),
-        ts: ts.0.clone(),
-        thread_ts: thread_ts.map(|t| t.0.clone()),
-    })
-}
+/// Subtypes that are still a person talking.
+const PERSON_SUBTYPES: [&str; 3] = ["thread_broadcast", "file_share", "me_message"];
 
 /// Sorts a `message` event.
-pub fn classify(event: &SlackMessageEvent, me: &BotIdentity) -> MessageKind {
-    use SlackMessageEventType as Subtype;
-    match &event.subtype {
-        None | Some(Subtype::ThreadBroadcast | Subtype::FileShare | Subtype::MeMessage) => {
-            if is_bot(&event.sender, me) {
+pub fn classify(event: &MessageEvent, me: &BotIdentity) -> MessageKind {
+    let Some(channel) = event.channel.clone() else {
+        return MessageKind::System("message without a channel".into());
+    };
+    let human = |body: &MessageBody, ts: Option<&String>| -> Option<HumanMessage> {
+        Some(HumanMessage {
+            channel: ChannelId::new(channel.clone()),
+            user: UserId::new(body.user.clone()?),
+            text: body.text.clone().unwrap_or_default(),
+            ts: ts?.clone(),
+            thread_ts: body.thread_ts.clone().or_else(|| event.thread_ts.clone()),
+        })
+    };
+    match event.subtype.as_deref() {
+        None | Some("thread_broadcast" | "file_share" | "me_message") => {
+            if event.body.is_bot(me) {
                 return MessageKind::FromBot;
             }
-            human(
-                event.origin.channel.as_ref(),
-                &event.sender,
-                event.content.as_ref(),
-                &event.origin.ts,
-                event.origin.thread_ts.as_ref(),
-            )
-            .map(MessageKind::New)
-            .unwrap_or_else(|| MessageKind::System("message without a user or channel".into()))
+            human(&event.body, event.body.ts.as_ref())
+                .map(MessageKind::New)
+                .unwrap_or_else(|| MessageKind::System("message without a user or ts".into()))
         }
-        Some(Subtype::MessageChanged) => {
+        Some("message_changed") => {
             let Some(edited) = &event.message else {
                 return MessageKind::System("message_changed without the message".into());
             };
-            if is_bot(&edited.sender, me) {
+            if edited.is_bot(me) {
                 return MessageKind::FromBot;
             }
-            let previous_text = event
-                .previous_message
-                .as_ref()
-                .and_then(|p| p.content.as_ref())
-                .and_then(|c| c.text.clone())
-                .unwrap_or_default();
+            let previous = event.previous_message.as_ref();
+            let previous_text = previous.and_then(|p| p.text.clone()).unwrap_or_default();
             // Slack also sends message_changed when only an unfurl is added: no new words.
-            let text_now = edited
-                .content
-                .as_ref()
-                .and_then(|c| c.text.as_deref())
-                .unwrap_or("");
-            if text_now == previous_text {
+            if edited.text.clone().unwrap_or_default() == previous_text {
                 return MessageKind::System("message_changed without a text change".into());
             }
-            match human(
-                event.origin.channel.as_ref(),
-                &edited.sender,
-                edited.content.as_ref(),
-                &edited.ts,
-                event.origin.thread_ts.as_ref(),
-            ) {
+            // The edited message keeps its id; older payloads carry it only on the previous version.
+            let ts = edited.ts.as_ref().or(previous.and_then(|p| p.ts.as_ref()));
+            match human(edited, ts) {
                 Some(message) => MessageKind::Edited {
                     message,
                     previous_text,
@@ -119,14 +130,12 @@ pub fn classify(event: &SlackMessageEvent, me: &BotIdentity) -> MessageKind {
                 None => MessageKind::System("message_changed without a user".into()),
             }
         }
-        Some(Subtype::MessageDeleted) => MessageKind::Deleted,
-        Some(Subtype::BotMessage) => MessageKind::FromBot,
-        Some(other) => MessageKind::System(
-            serde_json::to_value(other)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "other".into()),
-        ),
+        Some("message_deleted") => MessageKind::Deleted,
+        Some("bot_message") => MessageKind::FromBot,
+        Some(other) => {
+            debug_assert!(!PERSON_SUBTYPES.contains(&other));
+            MessageKind::System(other.to_string())
+        }
     }
 }
 
@@ -141,7 +150,7 @@ mod tests {
         }
     }
 
-    fn event(json: serde_json::Value) -> SlackMessageEvent {
+    fn event(json: serde_json::Value) -> MessageEvent {
         serde_json::from_value(json).expect("a message event")
     }
 

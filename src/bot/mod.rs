@@ -14,7 +14,7 @@ use crate::ids::TeamId;
 use crate::metrics::Metrics;
 use crate::slack::api::{ApiError, SlackApi};
 use crate::store::{Store, StoreError};
-use messages::{BotIdentity, HumanMessage, MessageKind, classify};
+use messages::{BotIdentity, HumanMessage, MessageEvent, MessageKind, classify};
 
 /// Why handling an event failed. `Retry` failures are tried again; the rest are logged.
 #[derive(Debug, thiserror::Error)]
@@ -49,20 +49,33 @@ pub struct Bot {
 impl Bot {
     /// Handles one journaled `event_callback` body.
     pub async fn handle_event(&self, raw: &[u8]) -> Result<&'static str, HandleError> {
-        let callback: SlackPushEventCallback =
+        let mut value: serde_json::Value =
             serde_json::from_slice(raw).map_err(|e| HandleError::Malformed(e.to_string()))?;
-        let team = TeamId::new(callback.team_id.0.clone());
-        match callback.event {
-            SlackEventCallbackBody::Message(event) => {
-                match classify(&event, &self.identity) {
-                    MessageKind::New(message) => self.on_message(&team, &message, false).await?,
-                    MessageKind::Edited { message, .. } => {
-                        self.on_message(&team, &message, true).await?
-                    }
-                    MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {}
+        let team = value
+            .get("team_id")
+            .and_then(|t| t.as_str())
+            .map(TeamId::new)
+            .ok_or_else(|| HandleError::Malformed("no team_id".into()))?;
+        if value["event"]["type"] == "message" {
+            let event: MessageEvent = serde_json::from_value(value["event"].take())
+                .map_err(|e| HandleError::Malformed(e.to_string()))?;
+            match classify(&event, &self.identity) {
+                MessageKind::New(message) => self.on_message(&team, &message, false).await?,
+                MessageKind::Edited { message, .. } => {
+                    self.on_message(&team, &message, true).await?
                 }
-                Ok("message")
+                MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {}
             }
+            return Ok("message");
+        }
+        // Org-wide installs send `authorizations` with a null team; nothing here needs it,
+        // and it must not make a real event unreadable.
+        if let Some(envelope) = value.as_object_mut() {
+            envelope.remove("authorizations");
+        }
+        let callback: SlackPushEventCallback =
+            serde_json::from_value(value).map_err(|e| HandleError::Malformed(e.to_string()))?;
+        match callback.event {
             SlackEventCallbackBody::AppMention(event) => {
                 self.on_app_mention(&team, &event).await?;
                 Ok("app_mention")

@@ -1,0 +1,436 @@
+//! A local Slack Web API: a real HTTP server on 127.0.0.1 that answers the methods the bot
+//! calls with Slack-shaped JSON, records every call for assertions, and can be told to
+//! answer 429 (with Retry-After), 500, or to stall, to see the bot cope.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// One recorded Web API call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    /// Query, form and JSON parameters merged into one object.
+    pub params: Value,
+    pub at: Instant,
+}
+
+impl Call {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).and_then(Value::as_str)
+    }
+}
+
+/// A fault to inject into the next answers of a method.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    RateLimited { retry_after_secs: u64 },
+    ServerError,
+    Stall(Duration),
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub tz: Option<String>,
+    pub is_admin: bool,
+    pub is_bot: bool,
+}
+
+#[derive(Default)]
+struct State {
+    calls: Vec<Call>,
+    faults: HashMap<String, VecDeque<Fault>>,
+    users: HashMap<String, User>,
+    channels: HashMap<String, Vec<String>>,
+    messages: HashMap<String, Vec<Value>>,
+    next_ts: u64,
+}
+
+pub const TEAM_ID: &str = "T111";
+pub const BOT_USER_ID: &str = "UBOT";
+pub const BOT_ID: &str = "BBOT";
+
+#[derive(Clone)]
+pub struct SlackEmulator {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    changed: Arc<Notify>,
+}
+
+impl SlackEmulator {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the emulator");
+        let addr = listener.local_addr().expect("emulator address");
+        let emulator = Self {
+            addr,
+            state: Arc::new(Mutex::new(State {
+                next_ts: 1,
+                ..State::default()
+            })),
+            changed: Arc::new(Notify::new()),
+        };
+        let served = emulator.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let emulator = served.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let emulator = emulator.clone();
+                        async move { Ok::<_, std::convert::Infallible>(emulator.answer(request).await) }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        emulator
+    }
+
+    /// The `SLACK_API_URL` to give the bot.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    /// A `response_url` that records what is posted to it (as method `response_url`).
+    pub fn response_url(&self) -> String {
+        format!("http://{}/response/1", self.addr)
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add_user(&self, id: &str, tz: Option<&str>) {
+        self.state().users.insert(
+            id.into(),
+            User {
+                id: id.into(),
+                tz: tz.map(str::to_string),
+                is_admin: false,
+                is_bot: false,
+            },
+        );
+    }
+
+    pub fn add_admin(&self, id: &str, tz: &str) {
+        self.state().users.insert(
+            id.into(),
+            User {
+                id: id.into(),
+                tz: Some(tz.into()),
+                is_admin: true,
+                is_bot: false,
+            },
+        );
+    }
+
+    pub fn add_channel(&self, id: &str, members: &[&str]) {
+        self.state()
+            .channels
+            .insert(id.into(), members.iter().map(|m| m.to_string()).collect());
+    }
+
+    /// The next `count` answers of `method` carry `fault`.
+    pub fn inject(&self, method: &str, fault: Fault, count: usize) {
+        let mut state = self.state();
+        let queue = state.faults.entry(method.into()).or_default();
+        for _ in 0..count {
+            queue.push_back(fault.clone());
+        }
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.state().calls.clone()
+    }
+
+    pub fn calls_to(&self, method: &str) -> Vec<Call> {
+        self.state()
+            .calls
+            .iter()
+            .filter(|c| c.method == method)
+            .cloned()
+            .collect()
+    }
+
+    /// Waits until `method` has been called successfully at least `count` times, or fails
+    /// the test after `within`. Returns those calls.
+    pub async fn wait_for(&self, method: &str, count: usize, within: Duration) -> Vec<Call> {
+        let deadline = Instant::now() + within;
+        loop {
+            let notified = self.changed.notified();
+            let calls = self.answered(method);
+            if calls.len() >= count {
+                return calls;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                panic!(
+                    "waited {within:?} for {count} answered {method} call(s), saw {}: {:#?}",
+                    calls.len(),
+                    self.calls()
+                        .iter()
+                        .map(|c| (&c.method, &c.params))
+                        .collect::<Vec<_>>()
+                );
+            }
+            let _ = tokio::time::timeout(left, notified).await;
+        }
+    }
+
+    /// Calls of `method` that were answered `ok` (not faulted).
+    pub fn answered(&self, method: &str) -> Vec<Call> {
+        self.state()
+            .calls
+            .iter()
+            .filter(|c| c.method == method && c.params.get("__fault").is_none())
+            .cloned()
+            .collect()
+    }
+
+    async fn answer(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        let path = request.uri().path().to_string();
+        let query = request.uri().query().unwrap_or("").to_string();
+        let authorized = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Bearer xoxb-"));
+        let content_type = request
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = request
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let mut params = parse_params(&query, &content_type, &body);
+        let method = match path.strip_prefix("/api/") {
+            Some(method) => method.to_string(),
+            None if path.starts_with("/response/") => "response_url".to_string(),
+            None => {
+                return reply(
+                    StatusCode::NOT_FOUND,
+                    json!({"ok": false, "error": "not_found"}),
+                    None,
+                );
+            }
+        };
+        let fault = self
+            .state()
+            .faults
+            .get_mut(&method)
+            .and_then(VecDeque::pop_front);
+        if let Some(fault) = &fault {
+            params["__fault"] = json!(format!("{fault:?}"));
+        }
+        self.record(&method, params.clone());
+        match fault {
+            Some(Fault::RateLimited { retry_after_secs }) => {
+                return reply(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    json!({"ok": false, "error": "ratelimited"}),
+                    Some(retry_after_secs),
+                );
+            }
+            Some(Fault::ServerError) => {
+                return reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"ok": false, "error": "internal_error"}),
+                    None,
+                );
+            }
+            Some(Fault::Stall(duration)) => tokio::time::sleep(duration).await,
+            None => {}
+        }
+        if method != "response_url" && !authorized {
+            return reply(
+                StatusCode::OK,
+                json!({"ok": false, "error": "not_authed"}),
+                None,
+            );
+        }
+        let answer = self.method_answer(&method, &params);
+        self.changed.notify_waiters();
+        reply(StatusCode::OK, answer, None)
+    }
+
+    fn record(&self, method: &str, params: Value) {
+        self.state().calls.push(Call {
+            method: method.into(),
+            params,
+            at: Instant::now(),
+        });
+        self.changed.notify_waiters();
+    }
+
+    fn next_ts(&self) -> String {
+        let mut state = self.state();
+        state.next_ts += 1;
+        format!("1700000000.{:06}", state.next_ts)
+    }
+
+    fn method_answer(&self, method: &str, params: &Value) -> Value {
+        let param = |name: &str| {
+            params
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        match method {
+            "auth.test" => json!({
+                "ok": true, "url": "https://emulated.slack.com/", "team": "Emulated", "user": "async-norms",
+                "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID
+            }),
+            "users.info" => {
+                let id = param("user");
+                match self.state().users.get(&id).cloned() {
+                    Some(user) => json!({"ok": true, "user": user_json(&user)}),
+                    None => json!({"ok": false, "error": "user_not_found"}),
+                }
+            }
+            "conversations.info" => {
+                let id = param("channel");
+                json!({"ok": true, "channel": {
+                    "id": id, "name": format!("chan-{}", id.to_lowercase()), "is_channel": true, "is_group": false,
+                    "is_im": false, "is_private": false, "is_archived": false, "is_member": true, "created": 1449252889,
+                    "creator": "W012A3BCD", "is_general": false, "is_shared": false, "is_ext_shared": false,
+                    "is_org_shared": false, "is_mpim": false, "is_read_only": false
+                }})
+            }
+            "conversations.members" => {
+                let members = self.state().channels.get(&param("channel")).cloned();
+                match members {
+                    Some(members) => {
+                        json!({"ok": true, "members": members, "response_metadata": {"next_cursor": ""}})
+                    }
+                    None => json!({"ok": false, "error": "channel_not_found"}),
+                }
+            }
+            "conversations.open" => {
+                let users = param("users");
+                json!({"ok": true, "channel": {"id": format!("D{}", users.split(',').next().unwrap_or(""))}})
+            }
+            "conversations.history" => {
+                let messages = self
+                    .state()
+                    .messages
+                    .get(&param("channel"))
+                    .cloned()
+                    .unwrap_or_default();
+                json!({"ok": true, "messages": messages.into_iter().rev().collect::<Vec<_>>(), "has_more": false})
+            }
+            "chat.postMessage" => {
+                let ts = self.next_ts();
+                let channel = param("channel");
+                let message = json!({
+                    "type": "message", "subtype": "bot_message", "text": param("text"), "ts": ts,
+                    "bot_id": BOT_ID, "user": BOT_USER_ID, "thread_ts": params.get("thread_ts"),
+                    "metadata": params.get("metadata")
+                });
+                self.state()
+                    .messages
+                    .entry(channel.clone())
+                    .or_default()
+                    .push(message.clone());
+                json!({"ok": true, "channel": channel, "ts": ts, "message": message})
+            }
+            "chat.postEphemeral" => json!({"ok": true, "message_ts": self.next_ts()}),
+            "chat.update" => json!({
+                "ok": true, "channel": param("channel"), "ts": param("ts"), "text": param("text"),
+                "message": {"text": param("text"), "user": BOT_USER_ID}
+            }),
+            "chat.scheduleMessage" => json!({
+                "ok": true, "channel": param("channel"), "post_at": param("post_at"),
+                "scheduled_message_id": format!("Q{}", self.next_ts().replace('.', "")),
+                "message": {"type": "delayed_message", "text": param("text"), "bot_id": BOT_ID}
+            }),
+            "reactions.add" => json!({"ok": true}),
+            "views.publish" | "views.open" | "views.update" => {
+                let mut view = params.get("view").cloned().unwrap_or_else(|| json!({}));
+                if let Some(text) = view.as_str() {
+                    view = serde_json::from_str(text).unwrap_or_else(|_| json!({}));
+                }
+                let object = view.as_object_mut().map(std::mem::take).unwrap_or_default();
+                let mut answered = json!({
+                    "id": "VMHU10V25", "team_id": TEAM_ID, "app_id": "AA4928AQ", "bot_id": BOT_ID,
+                    "hash": "156772938.1827394", "root_view_id": "VMHU10V25", "previous_view_id": null,
+                    "state": {"values": {}}, "clear_on_close": false, "notify_on_close": false, "external_id": ""
+                });
+                for (key, value) in object {
+                    answered[key] = value;
+                }
+                json!({"ok": true, "view": answered})
+            }
+            "response_url" => json!({"ok": true}),
+            _ => json!({"ok": false, "error": "unknown_method"}),
+        }
+    }
+}
+
+fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id, "team_id": TEAM_ID, "name": user.id.to_lowercase(), "deleted": false,
+        "color": "9f69e7", "real_name": format!("Member {}", user.id), "tz": user.tz,
+        "tz_label": user.tz.as_ref().map(|_| "Local Time"), "tz_offset": 0,
+        "is_admin": user.is_admin, "is_owner": false, "is_primary_owner": false,
+        "is_restricted": false, "is_ultra_restricted": false, "is_bot": user.is_bot, "is_app_user": false,
+        "has_2fa": false,
+        "profile": {"real_name": format!("Member {}", user.id), "display_name": user.id.to_lowercase(), "team": TEAM_ID}
+    })
+}
+
+fn parse_params(query: &str, content_type: &str, body: &[u8]) -> Value {
+    let mut params = serde_json::Map::new();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        params.insert(key.into_owned(), Value::String(value.into_owned()));
+    }
+    if content_type.starts_with("application/json") {
+        if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) {
+            params.extend(object);
+        }
+    } else {
+        for (key, value) in url::form_urlencoded::parse(body) {
+            params.insert(key.into_owned(), Value::String(value.into_owned()));
+        }
+    }
+    Value::Object(params)
+}
+
+fn reply(status: StatusCode, body: Value, retry_after: Option<u64>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        "content-type",
+        "application/json; charset=utf-8".parse().expect("header"),
+    );
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert("retry-after", seconds.to_string().parse().expect("header"));
+    }
+    response
+}

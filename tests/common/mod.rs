@@ -1,0 +1,266 @@
+//! The test bed: the real bot (its HTTP server, its slack-morphism client, its sled store)
+//! against the local Slack emulator, with requests signed exactly as Slack signs them.
+#![allow(dead_code)] // each test binary uses its own part of the bed
+
+pub mod emulator;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_norms::app::{self, RunningBot};
+use async_norms::clock::{Clock, SystemClock};
+use async_norms::config::{RawServeSettings, Secret, ServeConfig};
+use async_norms::slack::signature;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::StatusCode;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+
+pub use emulator::{Fault, SlackEmulator};
+
+pub const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+pub const BOT_TOKEN: &str = "xoxb-test-token";
+/// Generous upper bound for anything the bot does asynchronously.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A fixture from `tests/fixtures/`.
+pub fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+pub fn fixture_json(name: &str) -> Value {
+    serde_json::from_str(&fixture(name)).expect("fixture is JSON")
+}
+
+/// An event fixture with a fresh event id and the team of the emulator.
+pub fn event(name: &str, event_id: &str) -> Value {
+    let mut body = fixture_json(name);
+    body["event_id"] = Value::String(event_id.into());
+    body["team_id"] = Value::String(emulator::TEAM_ID.into());
+    body
+}
+
+/// The `../shared/slack-reference` folder, where it exists beside the project.
+pub fn shared_reference() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/slack-reference");
+    path.is_dir().then_some(path)
+}
+
+pub fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A signed POST as Slack sends it.
+pub async fn post_signed(
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    extra_headers: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let timestamp = now_unix().to_string();
+    let signature = signature::sign(&Secret::new(SIGNING_SECRET), &timestamp, body);
+    let mut headers = vec![
+        ("x-slack-request-timestamp", timestamp.as_str()),
+        ("x-slack-signature", signature.as_str()),
+    ];
+    headers.extend_from_slice(extra_headers);
+    post_raw(addr, path, content_type, body, &headers).await
+}
+
+/// A POST with exactly these headers (for forged and stale requests).
+pub async fn post_raw(
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> (StatusCode, String) {
+    let mut request =
+        hyper::Request::post(format!("http://{addr}{path}")).header("content-type", content_type);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .expect("request");
+    send(request).await
+}
+
+pub async fn get(addr: SocketAddr, path: &str) -> (StatusCode, String) {
+    let request = hyper::Request::get(format!("http://{addr}{path}"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    send(request).await
+}
+
+async fn send(request: hyper::Request<Full<Bytes>>) -> (StatusCode, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = client.request(request).await.expect("the bot answers");
+    let status = response.status();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+pub async fn post_event(addr: SocketAddr, body: &Value) -> (StatusCode, String) {
+    post_signed(
+        addr,
+        "/slack/events",
+        "application/json",
+        body.to_string().as_bytes(),
+        &[],
+    )
+    .await
+}
+
+/// A slash command form shaped like the fixture, with this text, user and channel.
+pub fn command_form(text: &str, user: &str, channel: &str, response_url: &str) -> String {
+    let mut fields: Vec<(String, String)> =
+        url::form_urlencoded::parse(fixture("slash_command.txt").trim().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+    for (key, value) in fields.iter_mut() {
+        match key.as_str() {
+            "command" => *value = "/async".into(),
+            "text" => *value = text.into(),
+            "user_id" => *value = user.into(),
+            "channel_id" => *value = channel.into(),
+            "team_id" => *value = emulator::TEAM_ID.into(),
+            "response_url" => *value = response_url.into(),
+            _ => {}
+        }
+    }
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish()
+}
+
+/// The bot running in this process on port 0, with its own data folder.
+pub struct TestBot {
+    pub addr: SocketAddr,
+    pub emulator: SlackEmulator,
+    pub data_dir: tempfile::TempDir,
+    running: Option<RunningBot>,
+}
+
+pub fn settings(emulator: &SlackEmulator, data_dir: &Path) -> RawServeSettings {
+    RawServeSettings {
+        bot_token: Some(BOT_TOKEN.into()),
+        signing_secret: Some(SIGNING_SECRET.into()),
+        app_token: None,
+        api_url: Some(emulator.api_url()),
+        listen: Some("127.0.0.1:0".into()),
+        data_dir: Some(data_dir.to_path_buf()),
+    }
+}
+
+impl TestBot {
+    pub async fn start(emulator: &SlackEmulator) -> Self {
+        Self::start_with_clock(emulator, Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(emulator: &SlackEmulator, clock: Arc<dyn Clock>) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let config = ServeConfig::from_raw(settings(emulator, data_dir.path())).expect("config");
+        let running = app::start(config, clock).await.expect("the bot starts");
+        Self {
+            addr: running.local_addr(),
+            emulator: emulator.clone(),
+            data_dir,
+            running: Some(running),
+        }
+    }
+
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await.expect("clean shutdown");
+        }
+        self.data_dir
+    }
+
+    pub async fn metric(&self, name_and_labels: &str) -> f64 {
+        metric(self.addr, name_and_labels).await
+    }
+}
+
+/// The value of one line of `/metrics` (0 when absent).
+pub async fn metric(addr: SocketAddr, name_and_labels: &str) -> f64 {
+    let (_, text) = get(addr, "/metrics").await;
+    text.lines()
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == name_and_labels)
+                .then(|| value.parse().ok())
+                .flatten()
+        })
+        .unwrap_or(0.0)
+}
+
+/// The bot as a separate process (for `kill -9` and restart tests).
+pub struct BotProcess {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl BotProcess {
+    pub fn start(emulator: &SlackEmulator, data_dir: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_async-norms"))
+            .arg("serve")
+            .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+            .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+            .env("SLACK_API_URL", emulator.api_url())
+            .env("ASYNC_NORMS_LISTEN", "127.0.0.1:0")
+            .env("ASYNC_NORMS_DATA_DIR", data_dir)
+            .env_remove("SLACK_APP_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the bot binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let addr = read_listening_line(stdout);
+        Self { child, addr }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill_9(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reaped");
+    }
+}
+
+impl Drop for BotProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_listening_line(stdout: std::process::ChildStdout) -> SocketAddr {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(addr) = line.strip_prefix("async-norms listening on http://") {
+                let _ = tx.send(addr.trim().parse::<SocketAddr>().expect("an address"));
+            }
+        }
+    });
+    let deadline = Instant::now() + PATIENCE;
+    rx.recv_timeout(deadline - Instant::now())
+        .expect("the bot prints its address")
+}
