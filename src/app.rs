@@ -84,6 +84,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
             user_id: UserId::new(me.user_id.0),
             bot_id: me.bot_id.map(|id| id.0),
         },
+        default_tz: config.default_tz,
     });
 
     let (queue_tx, queue_rx) = mpsc::unbounded_channel();

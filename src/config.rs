@@ -49,6 +49,8 @@ pub struct ServeConfig {
     pub api_url: Url,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
+    /// The zone of members whose Slack profile has none.
+    pub default_tz: chrono_tz::Tz,
 }
 
 /// The settings as given, before validation (from clap, or built by hand in tests).
@@ -60,11 +62,13 @@ pub struct RawServeSettings {
     pub api_url: Option<String>,
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub default_tz: Option<String>,
 }
 
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA_DIR: &str = "./data";
+pub const DEFAULT_TZ: &str = "UTC";
 
 /// A setting that stops start-up. Each message names the variable and its flag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +95,10 @@ pub enum ConfigError {
     BadListen(String),
     #[error("ASYNC_NORMS_DATA_DIR (--data-dir) is empty: give a folder for the store, e.g. ./data")]
     EmptyDataDir,
+    #[error(
+        "ASYNC_NORMS_DEFAULT_TZ (--default-tz) `{0}` is not an IANA time zone such as Europe/Berlin or UTC"
+    )]
+    BadDefaultTz(String),
 }
 
 fn present(value: Option<String>) -> Option<String> {
@@ -140,12 +148,17 @@ impl ServeConfig {
         if data_dir.as_os_str().is_empty() {
             return Err(ConfigError::EmptyDataDir);
         }
+        let tz_text = present(raw.default_tz).unwrap_or_else(|| DEFAULT_TZ.to_string());
+        let default_tz = tz_text
+            .parse()
+            .map_err(|_| ConfigError::BadDefaultTz(tz_text))?;
         Ok(Self {
             bot_token: Secret::new(bot_token),
             transport,
             api_url,
             listen,
             data_dir,
+            default_tz,
         })
     }
 

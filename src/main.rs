@@ -72,6 +72,9 @@ struct ServeArgs {
     /// Folder of the embedded store.
     #[arg(long, env = "ASYNC_NORMS_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Time zone of members whose Slack profile has none (IANA name).
+    #[arg(long, env = "ASYNC_NORMS_DEFAULT_TZ")]
+    default_tz: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -130,6 +133,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         api_url: args.api_url,
         listen: args.listen,
         data_dir: args.data_dir,
+        default_tz: args.default_tz,
     })?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {

@@ -380,3 +380,35 @@ async fn slash_command_help_is_answered_privately() {
     }
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_redelivery_after_a_restart_is_still_recognised() {
+    let emulator = SlackEmulator::start().await;
+    let bot = TestBot::start(&emulator).await;
+    let body = event("app_mention.json", "EvAcrossRestart");
+    post_event(bot.addr, &body).await;
+    emulator.wait_for("chat.postMessage", 1, PATIENCE).await;
+    let data_dir = bot.stop().await;
+
+    let bot = TestBot::start_in(
+        &emulator,
+        std::sync::Arc::new(async_norms::clock::SystemClock),
+        data_dir,
+    )
+    .await;
+    let (status, _) = post_signed(
+        bot.addr,
+        "/slack/events",
+        "application/json",
+        body.to_string().as_bytes(),
+        &[
+            ("x-slack-retry-num", "2"),
+            ("x-slack-retry-reason", "http_timeout"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(bot.metric("async_norms_events_duplicate_total").await, 1.0);
+    assert_eq!(emulator.calls_to("chat.postMessage").len(), 1);
+    bot.stop().await;
+}

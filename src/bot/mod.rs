@@ -44,6 +44,8 @@ pub struct Bot {
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
     pub identity: BotIdentity,
+    /// The zone of members whose Slack profile has none.
+    pub default_tz: chrono_tz::Tz,
 }
 
 impl Bot {

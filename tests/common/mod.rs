@@ -164,6 +164,7 @@ pub fn settings(emulator: &SlackEmulator, data_dir: &Path) -> RawServeSettings {
         api_url: Some(emulator.api_url()),
         listen: Some("127.0.0.1:0".into()),
         data_dir: Some(data_dir.to_path_buf()),
+        default_tz: None,
     }
 }
 
@@ -173,7 +174,15 @@ impl TestBot {
     }
 
     pub async fn start_with_clock(emulator: &SlackEmulator, clock: Arc<dyn Clock>) -> Self {
-        let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(emulator, clock, tempfile::tempdir().expect("temp dir")).await
+    }
+
+    /// Starts on an existing data folder (a restart after [`TestBot::stop`]).
+    pub async fn start_in(
+        emulator: &SlackEmulator,
+        clock: Arc<dyn Clock>,
+        data_dir: tempfile::TempDir,
+    ) -> Self {
         let config = ServeConfig::from_raw(settings(emulator, data_dir.path())).expect("config");
         let running = app::start(config, clock).await.expect("the bot starts");
         Self {
