@@ -13,6 +13,7 @@ pub mod hours;
 pub mod ids;
 pub mod manifest;
 pub mod metrics;
+pub mod norms;
 pub mod slack;
 pub mod store;
 pub mod views;

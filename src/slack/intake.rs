@@ -3,30 +3,13 @@
 //! queued for the worker; the answer never waits for the work. A redelivery of an event
 //! already journaled is answered 200 and dropped here.
 
-use serde::Deserialize;
 use tokio::sync::mpsc;
 
+use super::payloads::read_envelope;
 use crate::ids::TeamId;
 use crate::metrics::{Counter, Metrics};
 use crate::store::journal::{Admission, EventJournal, JournalKey};
 use crate::store::{Store, StoreError};
-
-/// Just enough of an Events API body to decide what to do with it.
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    #[serde(rename = "type")]
-    kind: String,
-    challenge: Option<String>,
-    team_id: Option<String>,
-    event_id: Option<String>,
-    event: Option<EventHead>,
-}
-
-#[derive(Debug, Deserialize)]
-struct EventHead {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-}
 
 /// What the HTTP layer answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,16 +60,14 @@ impl EventIntake {
 
     /// Takes an Events API request body (already verified).
     pub async fn accept_body(&self, body: &[u8], now_unix: i64) -> Result<Intake, IntakeError> {
-        let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
-            IntakeError::Malformed(format!("the body is not an Events API envelope ({e})"))
-        })?;
+        let envelope = read_envelope(body).map_err(|e| IntakeError::Malformed(e.to_string()))?;
         match envelope.kind.as_str() {
             "url_verification" => envelope.challenge.map(Intake::Challenge).ok_or_else(|| {
                 IntakeError::Malformed("url_verification without a challenge".into())
             }),
             "event_callback" => {
-                let team = envelope.team_id.ok_or_else(|| {
-                    IntakeError::Malformed("event_callback without team_id".into())
+                let team = envelope.scope().map(str::to_string).ok_or_else(|| {
+                    IntakeError::Malformed("event_callback without team_id or enterprise_id".into())
                 })?;
                 let event_id = envelope.event_id.ok_or_else(|| {
                     IntakeError::Malformed("event_callback without event_id".into())

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod intake;
+pub mod payloads;
 pub mod server;
 pub mod signature;
 pub mod socket;

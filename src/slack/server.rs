@@ -15,12 +15,12 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use slack_morphism::prelude::*;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::intake::{EventIntake, Intake, IntakeError};
+use super::payloads::{read_command, read_interaction};
 use super::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::bot::{Bot, interaction_kind};
 use crate::commands;
@@ -221,42 +221,18 @@ async fn events(state: &HttpState, body: &[u8]) -> Reply {
 }
 
 async fn command(state: &HttpState, body: &[u8]) -> Reply {
-    let event: SlackCommandEvent = match serde_urlencoded::from_bytes(body) {
+    let event = match read_command(body) {
         Ok(event) => event,
-        Err(e) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("not a slash command form: {e}\n"),
-            );
-        }
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
     let answer = commands::answer_within_deadline(state.bot.clone(), event).await;
     json(StatusCode::OK, &answer)
 }
 
-#[derive(serde::Deserialize)]
-struct InteractionForm {
-    payload: String,
-}
-
 async fn interactivity(state: &HttpState, body: &[u8]) -> Reply {
-    let form: InteractionForm = match serde_urlencoded::from_bytes(body) {
-        Ok(form) => form,
-        Err(_) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "an interaction is a form with a `payload` field\n",
-            );
-        }
-    };
-    let event: SlackInteractionEvent = match serde_json::from_str(&form.payload) {
+    let event = match read_interaction(body) {
         Ok(event) => event,
-        Err(e) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                format!("the interaction payload does not read: {e}\n"),
-            );
-        }
+        Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
     state
         .bot

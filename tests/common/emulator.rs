@@ -56,6 +56,7 @@ struct State {
     users: HashMap<String, User>,
     channels: HashMap<String, Vec<String>>,
     messages: HashMap<String, Vec<Value>>,
+    held: std::collections::HashSet<String>,
     next_ts: u64,
 }
 
@@ -156,6 +157,17 @@ impl SlackEmulator {
         for _ in 0..count {
             queue.push_back(fault.clone());
         }
+    }
+
+    /// Calls of `method` hang from now on until [`release`](Self::release); they never
+    /// count as delivered (the caller is expected to die while waiting).
+    pub fn hold(&self, method: &str) {
+        self.state().held.insert(method.into());
+    }
+
+    pub fn release(&self, method: &str) {
+        self.state().held.remove(method);
+        self.changed.notify_waiters();
     }
 
     pub fn calls(&self) -> Vec<Call> {

@@ -21,6 +21,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
+#[allow(unused_imports)]
 pub use emulator::{Fault, SlackEmulator};
 
 pub const SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -225,7 +226,13 @@ pub struct BotProcess {
 }
 
 impl BotProcess {
+    /// Starts the binary and waits for its "listening" line. Call from a multi-threaded
+    /// runtime: the emulator must keep answering while this thread waits.
     pub fn start(emulator: &SlackEmulator, data_dir: &Path) -> Self {
+        tokio::task::block_in_place(|| Self::start_blocking(emulator, data_dir))
+    }
+
+    fn start_blocking(emulator: &SlackEmulator, data_dir: &Path) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_async-norms"))
             .arg("serve")
             .env("SLACK_BOT_TOKEN", BOT_TOKEN)
@@ -247,7 +254,7 @@ impl BotProcess {
     /// SIGKILL: no shutdown code runs.
     pub fn kill_9(mut self) {
         self.child.kill().expect("kill -9");
-        self.child.wait().expect("reaped");
+        tokio::task::block_in_place(|| self.child.wait().expect("reaped"));
     }
 }
 

@@ -1,0 +1,17 @@
+//! Urgency norms: the rules that notice when a message asks for urgency in a place or at a
+//! time that does not call for it, and the private nudge that says so. Everything here is a
+//! pure function of the message text, the channel's norms and facts the caller supplies
+//! (who is outside their hours now), so the same code serves live events and the audit of a
+//! Slack export.
+//!
+//! The flow for one message: [`UrgencyLexicon::scan`] reads it once ([`markup`] separates the
+//! sender's prose from code, quotes, URLs and mentions), the caller looks up the mentioned
+//! users' hours, [`classify`] runs the rules, and [`nudge_text`] words the note.
+
+pub mod markup;
+pub mod rules;
+pub mod words;
+
+pub use markup::{Broadcast, Span};
+pub use rules::{ChannelContext, Finding, NudgeContext, RuleId, classify, nudge_text};
+pub use words::{BroadcastSet, LexiconError, Scan, UrgencyLexicon};
