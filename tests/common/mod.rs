@@ -258,6 +258,34 @@ impl BotProcess {
     }
 }
 
+impl BotProcess {
+    /// SIGTERM, then waits for the process to exit; returns whether it exited cleanly.
+    pub fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        assert!(sent.success());
+        tokio::task::block_in_place(|| self.child.wait().expect("reaped").success())
+    }
+}
+
+/// Runs the binary with these arguments and environment; returns (exit code, stdout, stderr).
+pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_async-norms"));
+    command.args(args);
+    for name in ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "ASYNC_NORMS_LISTEN", "ASYNC_NORMS_DATA_DIR", "ASYNC_NORMS_DEFAULT_TZ"] {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().expect("run the binary");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 impl Drop for BotProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
