@@ -85,6 +85,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
             bot_id: me.bot_id.map(|id| id.0),
         },
         default_tz: config.default_tz,
+        directory: Default::default(),
     });
 
     let (queue_tx, queue_rx) = mpsc::unbounded_channel();

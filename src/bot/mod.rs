@@ -1,20 +1,35 @@
 //! The bot itself: what it does with each event, command and interaction. The HTTP and
 //! Socket Mode edges hand everything here, so both transports behave the same.
 
+pub mod ask;
+pub mod card;
+pub mod directory;
+pub mod home;
+pub mod members;
 pub mod messages;
+pub mod note;
 pub mod worker;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use slack_morphism::prelude::*;
 use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
-use crate::ids::TeamId;
+use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::Metrics;
 use crate::slack::api::{ApiError, SlackApi};
+use crate::slack::payloads::{EventBody, read_event_callback};
 use crate::store::{Store, StoreError};
-use messages::{BotIdentity, HumanMessage, MessageEvent, MessageKind, classify};
+use ask::{Question, read_question};
+use card::{member_card, section_blocks};
+use directory::{Directory, Profile};
+use messages::{BotIdentity, HumanMessage, MessageKind, classify};
+use note::{Audience, Mentions, MessageFacts, Reached, build_note};
+
+/// Members listed on a "who is around?" card; the rest are counted.
+const MAX_AROUND: usize = 20;
 
 /// Why handling an event failed. `Retry` failures are tried again; the rest are logged.
 #[derive(Debug, thiserror::Error)]
@@ -46,38 +61,34 @@ pub struct Bot {
     pub identity: BotIdentity,
     /// The zone of members whose Slack profile has none.
     pub default_tz: chrono_tz::Tz,
+    /// Profiles and channel members, cached.
+    pub directory: Directory,
 }
 
 impl Bot {
     /// Handles one journaled `event_callback` body.
     pub async fn handle_event(&self, raw: &[u8]) -> Result<&'static str, HandleError> {
-        let mut value: serde_json::Value =
-            serde_json::from_slice(raw).map_err(|e| HandleError::Malformed(e.to_string()))?;
-        let team = value
-            .get("team_id")
-            .and_then(|t| t.as_str())
-            .map(TeamId::new)
-            .ok_or_else(|| HandleError::Malformed("no team_id".into()))?;
-        if value["event"]["type"] == "message" {
-            let event: MessageEvent = serde_json::from_value(value["event"].take())
-                .map_err(|e| HandleError::Malformed(e.to_string()))?;
-            match classify(&event, &self.identity) {
-                MessageKind::New(message) => self.on_message(&team, &message, false).await?,
-                MessageKind::Edited { message, .. } => {
-                    self.on_message(&team, &message, true).await?
+        let incoming =
+            read_event_callback(raw).map_err(|e| HandleError::Malformed(e.to_string()))?;
+        let team = incoming.team;
+        let body = match incoming.body {
+            EventBody::Message(event) => {
+                match classify(&event, &self.identity) {
+                    MessageKind::New(message) => self.on_message(&team, &message, None).await?,
+                    MessageKind::Edited {
+                        message,
+                        previous_text,
+                    } => {
+                        self.on_message(&team, &message, Some(&previous_text))
+                            .await?
+                    }
+                    MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {}
                 }
-                MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {}
+                return Ok("message");
             }
-            return Ok("message");
-        }
-        // Org-wide installs send `authorizations` with a null team; nothing here needs it,
-        // and it must not make a real event unreadable.
-        if let Some(envelope) = value.as_object_mut() {
-            envelope.remove("authorizations");
-        }
-        let callback: SlackPushEventCallback =
-            serde_json::from_value(value).map_err(|e| HandleError::Malformed(e.to_string()))?;
-        match callback.event {
+            EventBody::Other(body) => body,
+        };
+        match body {
             SlackEventCallbackBody::AppMention(event) => {
                 self.on_app_mention(&team, &event).await?;
                 Ok("app_mention")
@@ -86,7 +97,13 @@ impl Bot {
                 self.on_home_opened(&team, &event).await?;
                 Ok("app_home_opened")
             }
-            SlackEventCallbackBody::UserChange(_) => Ok("user_change"),
+            SlackEventCallbackBody::UserChange(event) => {
+                let user = UserId::new(event.user.id.0.clone());
+                let profile = Profile::from_slack(&event.user);
+                self.directory
+                    .remember(&team, &user, profile, self.clock.now());
+                Ok("user_change")
+            }
             SlackEventCallbackBody::AppUninstalled(_) => {
                 info!(team = %team, "the app was uninstalled from a workspace");
                 Ok("app_uninstalled")
@@ -102,21 +119,87 @@ impl Bot {
         }
     }
 
-    /// A person's message in a channel the bot is in (new, or edited).
+    /// A person's message in a channel the bot is in (new, or edited: then only the pings the
+    /// edit added count). Mentioned members who are not working get one private note to the
+    /// sender.
     async fn on_message(
         &self,
         team: &TeamId,
         message: &HumanMessage,
-        edited: bool,
+        previous_text: Option<&str>,
     ) -> Result<(), HandleError> {
-        debug!(team = %team, channel = %message.channel, edited, "message seen");
+        debug!(team = %team, channel = %message.channel, edited = previous_text.is_some(), "message seen");
+        let mentions = match previous_text {
+            Some(previous) => Mentions::added_by_edit(&message.text, previous),
+            None => Mentions::in_text(&message.text),
+        };
+        if mentions.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let Some(note) = self.mention_note(team, message, &mentions, now).await? else {
+            return Ok(());
+        };
+        let mut request = SlackApiChatPostEphemeralRequest::new(
+            SlackChannelId::new(message.channel.as_str().into()),
+            SlackUserId::new(message.user.as_str().into()),
+            SlackMessageContent::new()
+                .with_text(note.text())
+                .with_blocks(note.blocks()),
+        );
+        if let Some(thread) = &message.thread_ts {
+            request = request.with_thread_ts(SlackTs::new(thread.clone()));
+        }
+        self.slack.post_ephemeral(request).await?;
         Ok(())
     }
 
-    /// `@async-norms …`: answer in the thread of the mention.
+    /// The note about a message's mentions, looking up each member; `None` when nobody it
+    /// pings is outside their hours.
+    pub async fn mention_note(
+        &self,
+        team: &TeamId,
+        message: &HumanMessage,
+        mentions: &Mentions,
+        now: DateTime<Utc>,
+    ) -> Result<Option<note::Note>, HandleError> {
+        let me = &self.identity.user_id;
+        let mut mentioned: Vec<Reached> = Vec::new();
+        for user in &mentions.users {
+            if *user == message.user || user == me {
+                continue;
+            }
+            if let Some(reached) = self.reach(team, user, now).await? {
+                mentioned.push(reached);
+            }
+        }
+        let audience: Option<Audience> = match mentions.broadcast {
+            Some(_) => {
+                self.audience(team, &message.channel, &[&message.user, me], now)
+                    .await?
+            }
+            None => None,
+        };
+        let nobody_to_check = mentioned.iter().all(|m| !m.is_person)
+            && audience.as_ref().is_none_or(|a| a.members.is_empty());
+        if nobody_to_check {
+            return Ok(None);
+        }
+        let sender_tz = self.me(team, &message.user, now).await?.hours.tz;
+        let facts = MessageFacts {
+            sender: &message.user,
+            bot: me,
+            mentions,
+            sender_tz,
+        };
+        Ok(build_note(&facts, &mentioned, audience.as_ref(), now))
+    }
+
+    /// `@async-norms …`: answer in the thread of the mention with an availability card, or
+    /// an introduction.
     async fn on_app_mention(
         &self,
-        _team: &TeamId,
+        team: &TeamId,
         event: &SlackAppMentionEvent,
     ) -> Result<(), HandleError> {
         let thread = event
@@ -124,31 +207,138 @@ impl Bot {
             .thread_ts
             .clone()
             .unwrap_or_else(|| event.origin.ts.clone());
-        let text = "I keep an eye on working hours and urgency so nobody is pinged at night for \
-                    something that can wait. Try `/async help` to see what I can do.";
+        let asker = UserId::new(event.user.0.clone());
+        let text = event.content.text.as_deref().unwrap_or("");
+        let now = self.clock.now();
+        let lines = match read_question(text, &self.identity.user_id) {
+            Question::HoursOf(people) => {
+                let people = if people.is_empty() {
+                    vec![asker.clone()]
+                } else {
+                    people
+                };
+                self.hours_card(team, &asker, &people, now).await?
+            }
+            Question::WhoIsAround => {
+                let channel = ChannelId::new(event.channel.0.clone());
+                self.around_card(team, &asker, &channel, now).await?
+            }
+            Question::Other => vec![
+                "I keep an eye on working hours and urgency so nobody is pinged at night for \
+                 something that can wait. Ask me `hours @someone` or `who is around?`, or type \
+                 `/async help` to see everything I can do."
+                    .to_string(),
+            ],
+        };
         let request = SlackApiChatPostMessageRequest::new(
             event.channel.clone(),
-            SlackMessageContent::new().with_text(text.into()),
+            SlackMessageContent::new()
+                .with_text(lines.join("\n"))
+                .with_blocks(section_blocks(&lines)),
         )
         .with_thread_ts(thread);
         self.slack.post_message(request).await?;
         Ok(())
     }
 
+    /// Card lines for the named members, in the asker's zone.
+    pub async fn hours_card(
+        &self,
+        team: &TeamId,
+        asker: &UserId,
+        people: &[UserId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, HandleError> {
+        let reader_tz = self.me(team, asker, now).await?.hours.tz;
+        let mut lines = Vec::new();
+        for user in people {
+            if user == asker {
+                let me = self.me(team, user, now).await?;
+                let state = crate::hours::availability(&me.hours, now);
+                lines.push(member_card(user, &me.hours, &state, reader_tz, now));
+                continue;
+            }
+            match self.reach(team, user, now).await? {
+                Some(member) if member.is_person => {
+                    let state = crate::hours::availability(&member.hours, now);
+                    lines.push(member_card(user, &member.hours, &state, reader_tz, now));
+                }
+                Some(_) => lines.push(format!(":robot_face: <@{user}> is a bot: always on, never tired.")),
+                None => lines.push(format!(
+                    ":grey_question: I could not look up <@{user}> right now; try again in a minute."
+                )),
+            }
+        }
+        Ok(lines)
+    }
+
+    /// Card lines for the people in a channel: who is working, then who is back soonest.
+    pub async fn around_card(
+        &self,
+        team: &TeamId,
+        asker: &UserId,
+        channel: &ChannelId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, HandleError> {
+        let reader_tz = self.me(team, asker, now).await?.hours.tz;
+        let Some(audience) = self
+            .audience(team, channel, &[&self.identity.user_id], now)
+            .await?
+        else {
+            return Ok(vec![
+                "I could not read this channel's members just now; try again in a minute."
+                    .to_string(),
+            ]);
+        };
+        let mut people: Vec<(Reached, crate::hours::Availability)> = audience
+            .members
+            .into_iter()
+            .filter(|member| member.is_person)
+            .map(|member| {
+                let state = crate::hours::availability(&member.hours, now);
+                (member, state)
+            })
+            .collect();
+        // Working first; then by when they are back, soonest first.
+        people.sort_by_key(|(member, state)| {
+            (
+                !state.is_available(),
+                state.back_at().unwrap_or(DateTime::<Utc>::MAX_UTC),
+                member.user.clone(),
+            )
+        });
+        let working = people.iter().filter(|(_, s)| s.is_available()).count();
+        let mut lines = vec![format!(
+            "*Who is around here:* {working} of {} working now.",
+            people.len()
+        )];
+        for (member, state) in people.iter().take(MAX_AROUND) {
+            lines.push(member_card(
+                &member.user,
+                &member.hours,
+                state,
+                reader_tz,
+                now,
+            ));
+        }
+        let more = people.len().saturating_sub(MAX_AROUND) + audience.not_checked;
+        if more > 0 {
+            lines.push(format!("…and {more} more."));
+        }
+        Ok(lines)
+    }
+
     /// The Home tab: the member's own page.
     async fn on_home_opened(
         &self,
-        _team: &TeamId,
+        team: &TeamId,
         event: &SlackAppHomeOpenedEvent,
     ) -> Result<(), HandleError> {
         if event.tab.as_deref().is_some_and(|tab| tab != "home") {
             return Ok(());
         }
-        let view = crate::views::home(&event.user);
-        self.slack
-            .views_publish(SlackApiViewsPublishRequest::new(event.user.clone(), view))
-            .await?;
-        Ok(())
+        let user = UserId::new(event.user.0.clone());
+        self.publish_home(team, &user).await
     }
 
     /// Answers an interaction (button, modal). The returned JSON, if any, is the HTTP body.
@@ -158,13 +348,44 @@ impl Bot {
     ) -> Option<serde_json::Value> {
         match event {
             SlackInteractionEvent::BlockActions(actions) => {
-                debug!(
-                    actions = actions.actions.as_ref().map(|a| a.len()).unwrap_or(0),
-                    "block actions"
-                );
+                let pressed = actions
+                    .actions
+                    .iter()
+                    .flatten()
+                    .any(|action| action.action_id.0 == crate::views::EDIT_HOURS_ACTION);
+                let Some(user) = actions.user.as_ref().filter(|_| pressed) else {
+                    debug!(
+                        actions = actions.actions.as_ref().map(|a| a.len()).unwrap_or(0),
+                        "block actions"
+                    );
+                    return None;
+                };
+                let team = TeamId::new(actions.team.id.0.clone());
+                let user = UserId::new(user.id.0.clone());
+                if let Err(e) = self
+                    .open_hours_modal(&team, &user, &actions.trigger_id)
+                    .await
+                {
+                    warn!(team = %team, user = %user, error = %e, "could not open the hours modal");
+                }
                 None
             }
-            SlackInteractionEvent::ViewSubmission(_) => None,
+            SlackInteractionEvent::ViewSubmission(submission) => {
+                let is_hours = match &submission.view.view {
+                    SlackView::Modal(modal) => modal
+                        .callback_id
+                        .as_ref()
+                        .is_some_and(|id| id.0 == crate::views::HOURS_MODAL),
+                    SlackView::Home(_) => false,
+                };
+                if !is_hours {
+                    return None;
+                }
+                let team = TeamId::new(submission.team.id.0.clone());
+                let user = UserId::new(submission.user.id.0.clone());
+                self.submit_hours_modal(&team, &user, submission.view.state_params.state.as_ref())
+                    .await
+            }
             other => {
                 warn!(kind = interaction_kind(other), "interaction not handled");
                 None

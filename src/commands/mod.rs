@@ -2,6 +2,7 @@
 //! three seconds. Parsing is a pure function; handlers run against the bot's store and
 //! the Web API door.
 
+pub mod hours;
 pub mod parse;
 
 use std::sync::Arc;
@@ -11,18 +12,18 @@ use slack_morphism::prelude::*;
 use tracing::warn;
 
 use crate::bot::Bot;
+use crate::bot::card::escape;
+use crate::ids::{TeamId, UserId};
 use crate::metrics::Counter;
+use hours::Asker;
+use parse::{Command, ParseError, Topic, usage};
 
 /// Slack waits three seconds for the answer; leave room for the network.
 const ANSWER_DEADLINE: Duration = Duration::from_millis(2500);
 
 /// The help text: every form `/async` understands.
 pub fn help_text() -> String {
-    "*async-norms* keeps the norms of asynchronous work.\n\
-     • `/async help` — this help\n\
-     More commands (hours, away, focus, norms, check-ins, stats) are listed here as they \
-     are enabled in this workspace."
-        .to_string()
+    parse::help_text()
 }
 
 /// An ephemeral answer: only the person who typed the command sees it.
@@ -31,28 +32,92 @@ pub fn ephemeral(text: impl Into<String>) -> SlackCommandEventResponse {
         .with_response_type(SlackMessageResponseType::Ephemeral)
 }
 
-/// Answers one command (pure dispatch on the text; handlers may use the store and Slack).
+/// The answer to text that does not parse: the error (which names the fix) and the usage of
+/// the subcommand it belongs to, or the whole help for an unknown command.
+pub fn error_answer(error: &ParseError) -> String {
+    let message = escape(&error.to_string());
+    match (error, error.topic()) {
+        (ParseError::UnknownCommand { .. }, _) => format!("{message}\n\n{}", help_text()),
+        (_, Some(topic)) => format!("{message}\nUsage: `{}`", escape(usage(topic))),
+        (_, None) => message,
+    }
+}
+
+/// The subcommand a command belongs to, for metrics.
+fn topic_of(command: &Command) -> Topic {
+    match command {
+        Command::Help(_) => Topic::Help,
+        Command::Hours | Command::HoursOf(_) | Command::HoursSet(_) | Command::HoursClear => {
+            Topic::Hours
+        }
+        Command::Away { .. } | Command::AwayClear => Topic::Away,
+        Command::Focus(_) | Command::FocusOff => Topic::Focus,
+        Command::Overlap { .. } => Topic::Overlap,
+        Command::Norms
+        | Command::NormsUrgentChannel(_)
+        | Command::NormsResponseTime(_)
+        | Command::NormsKeywords { .. }
+        | Command::NormsNudges(_) => Topic::Norms,
+        Command::CheckinCreate { .. }
+        | Command::CheckinNew
+        | Command::CheckinList
+        | Command::CheckinPause(_)
+        | Command::CheckinResume(_)
+        | Command::CheckinDelete(_)
+        | Command::CheckinRun(_) => Topic::Checkin,
+        Command::Stats { .. } => Topic::Stats,
+        Command::RoleManager { .. } => Topic::Role,
+    }
+}
+
+/// Answers one command: parse (pure), then run the handler against the store and Slack.
 pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventResponse {
-    let text = event.text.as_deref().unwrap_or("").trim();
-    let word = text
-        .split_whitespace()
-        .next()
-        .unwrap_or("help")
-        .to_ascii_lowercase();
-    bot.metrics.inc(
-        Counter::Commands,
-        &[(
-            "subcommand",
-            if word == "help" { "help" } else { "unknown" },
-        )],
-    );
-    match word.as_str() {
-        "help" => ephemeral(help_text()),
-        _ => ephemeral(format!(
-            "`/async {}` is not a command I know.\n\n{}",
-            text.chars().take(60).collect::<String>(),
-            help_text()
+    let text = event.text.as_deref().unwrap_or("");
+    let command = match parse::parse(text) {
+        Ok(command) => command,
+        Err(error) => {
+            bot.metrics
+                .inc(Counter::Commands, &[("subcommand", "invalid")]);
+            return ephemeral(error_answer(&error));
+        }
+    };
+    let topic = topic_of(&command);
+    bot.metrics
+        .inc(Counter::Commands, &[("subcommand", topic.word())]);
+    let team = TeamId::new(event.team_id.0.clone());
+    let user = UserId::new(event.user_id.0.clone());
+    let asker = Asker {
+        team: &team,
+        user: &user,
+    };
+    let answer: Result<String, crate::bot::HandleError> = match command {
+        Command::Help(None) => Ok(help_text()),
+        Command::Help(Some(topic)) => Ok(format!("Usage: `{}`", escape(usage(topic)))),
+        Command::Hours => hours::mine(bot, &asker).await.map_err(Into::into),
+        Command::HoursOf(users) => hours::theirs(bot, &asker, &users).await,
+        Command::HoursSet(spec) => hours::set(bot, &asker, &spec).await.map_err(Into::into),
+        Command::HoursClear => hours::clear(bot, &asker).await.map_err(Into::into),
+        Command::Away { from, to } => hours::away(bot, &asker, from, to).await.map_err(Into::into),
+        Command::AwayClear => hours::away_clear(bot, &asker).await.map_err(Into::into),
+        Command::Focus(duration) => hours::focus(bot, &asker, duration)
+            .await
+            .map_err(Into::into),
+        Command::FocusOff => hours::focus_off(bot, &asker).await.map_err(Into::into),
+        Command::Overlap { users, channels } => {
+            hours::overlap_of(bot, &asker, &users, &channels).await
+        }
+        _ => Ok(format!(
+            "`/async {}` is not available yet in this workspace; it is on its way. \
+             `/async help` lists every form.",
+            topic.word()
         )),
+    };
+    match answer {
+        Ok(text) => ephemeral(text),
+        Err(e) => {
+            warn!(team = %team, user = %user, subcommand = topic.word(), error = %e, "a command failed");
+            ephemeral("Sorry, that did not work just now; please try again.")
+        }
     }
 }
 

@@ -1,0 +1,232 @@
+//! How one member's availability reads, everywhere it is shown: the mention note, the
+//! `/async hours` answers, the cards `@async-norms` posts and the Home tab. One wording, so a
+//! person learns it once. Times are given in the member's zone, and in the reader's when the
+//! two clocks differ.
+
+use chrono::{DateTime, Offset, TimeZone, Utc};
+use chrono_tz::Tz;
+use slack_morphism::prelude::*;
+
+use crate::hours::{Availability, MemberHours, format_back, format_relative, local_time};
+use crate::ids::UserId;
+
+/// The emoji and words for a state, e.g. `(":crescent_moon:", "outside working hours")`.
+pub fn state_words(state: &Availability) -> (&'static str, &'static str) {
+    match state {
+        Availability::Available { .. } => (":large_green_circle:", "working"),
+        Availability::OutsideHours { .. } => (":crescent_moon:", "outside working hours"),
+        Availability::Away { .. } => (":palm_tree:", "away"),
+        Availability::Focus { .. } => (":headphones:", "in focus time"),
+    }
+}
+
+/// Whether two zones show different clocks at `at`.
+fn clocks_differ(a: Tz, b: Tz, at: DateTime<Utc>) -> bool {
+    a.offset_from_utc_datetime(&at.naive_utc()).fix()
+        != b.offset_from_utc_datetime(&at.naive_utc()).fix()
+}
+
+/// " (Wed 03:00 your time)" when the reader's clock differs from the member's at `at`.
+fn in_reader_zone(at: DateTime<Utc>, member_tz: Tz, reader_tz: Tz) -> String {
+    if !clocks_differ(member_tz, reader_tz, at) {
+        return String::new();
+    }
+    format!(
+        " ({} your time)",
+        at.with_timezone(&reader_tz).format("%a %H:%M")
+    )
+}
+
+/// The member's hours as they would type them, with the zone: `mon-fri 09:00-17:00 (Europe/Berlin)`.
+pub fn hours_text(hours: &MemberHours) -> String {
+    format!("{} ({})", hours.schedule, hours.tz.name())
+}
+
+/// When the member is back, in their zone and the reader's: "back Wed 09:00, in 10h 46m
+/// (Wed 03:00 your time)"; or why there is no such time.
+pub fn back_text(state: &Availability, member_tz: Tz, reader_tz: Tz, now: DateTime<Utc>) -> String {
+    match state.back_at() {
+        Some(back) => format!(
+            "{}{}",
+            format_back(back, member_tz, now),
+            in_reader_zone(back, member_tz, reader_tz)
+        ),
+        None => match state {
+            Availability::Available { .. } => String::new(),
+            Availability::Away { .. } => "back not within the next year".to_string(),
+            _ => "no working hours ahead".to_string(),
+        },
+    }
+}
+
+/// The second half of a card line: until when they work, or when they are back.
+fn until_or_back(state: &Availability, member_tz: Tz, reader_tz: Tz, now: DateTime<Utc>) -> String {
+    match state {
+        Availability::Available { until: Some(until) } => format!(
+            "until {}, {}{}",
+            until.with_timezone(&member_tz).format("%H:%M"),
+            format_relative(*until - now),
+            in_reader_zone(*until, member_tz, reader_tz)
+        ),
+        Availability::Available { until: None } => "around the clock".to_string(),
+        Availability::Focus { until, .. } => format!(
+            "focusing until {}; {}",
+            until.with_timezone(&member_tz).format("%H:%M"),
+            back_text(state, member_tz, reader_tz, now)
+        ),
+        _ => back_text(state, member_tz, reader_tz, now),
+    }
+}
+
+/// One member as a card entry of two short lines, readable on a phone:
+///
+/// ```text
+/// :crescent_moon: <@U2> · outside working hours · 22:14 Tue their time
+///     mon-fri 09:00-17:00 (Europe/Berlin) · back Wed 09:00, in 10h 46m (Wed 03:00 your time)
+/// ```
+pub fn member_card(
+    user: &UserId,
+    hours: &MemberHours,
+    state: &Availability,
+    reader_tz: Tz,
+    now: DateTime<Utc>,
+) -> String {
+    let (emoji, words) = state_words(state);
+    let local = local_time(hours, now).format("%H:%M %a");
+    format!(
+        "{emoji} <@{user}> · {words} · *{local}* their time\n      {} · {}",
+        hours_text(hours),
+        until_or_back(state, hours.tz, reader_tz, now)
+    )
+}
+
+/// The reader's own state, for `/async hours` and the Home tab: "You are working · 14:05 Tue
+/// (Europe/Berlin) · until 17:00, in 2h 55m".
+pub fn own_card(hours: &MemberHours, state: &Availability, now: DateTime<Utc>) -> String {
+    let (emoji, words) = state_words(state);
+    let local = local_time(hours, now).format("%H:%M %a");
+    let tail = until_or_back(state, hours.tz, hours.tz, now);
+    let tail = if tail.is_empty() {
+        String::new()
+    } else {
+        format!(" · {tail}")
+    };
+    format!(
+        "{emoji} You are {words} · *{local}* ({}){tail}",
+        hours.tz.name()
+    )
+}
+
+/// Slack's limit for the text of one section block, with room to spare.
+const SECTION_CHARS: usize = 2900;
+
+/// Lines of mrkdwn as section blocks, each under Slack's size limit.
+pub fn section_blocks(lines: &[String]) -> Vec<SlackBlock> {
+    let mut texts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in lines {
+        let line: String = line.chars().take(SECTION_CHARS).collect();
+        if !current.is_empty() && current.chars().count() + line.chars().count() + 1 > SECTION_CHARS
+        {
+            texts.push(std::mem::take(&mut current));
+        }
+        if !current.is_empty() {
+            current.push('\n');
+        }
+        current.push_str(&line);
+    }
+    if !current.is_empty() {
+        texts.push(current);
+    }
+    texts
+        .into_iter()
+        .map(|text| SlackSectionBlock::new().with_text(md!(text)).into())
+        .collect()
+}
+
+/// Escapes the three characters Slack reads as markup, for any text a person typed that is
+/// shown back to them.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hours::{AwayPeriod, FocusBlock, availability};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_member_outside_hours_reads_with_both_clocks() {
+        let hours = MemberHours::default_in(chrono_tz::Europe::Berlin);
+        let now = at("2026-03-03T21:14:00Z"); // Tue 22:14 in Berlin
+        let state = availability(&hours, now);
+        assert_eq!(
+            member_card(
+                &UserId::new("U2"),
+                &hours,
+                &state,
+                chrono_tz::America::New_York,
+                now
+            ),
+            ":crescent_moon: <@U2> · outside working hours · *22:14 Tue* their time\n      \
+             mon-fri 09:00-17:00 (Europe/Berlin) · back Wed 09:00, in 10h 46m (Wed 03:00 your time)"
+        );
+        // Same clocks: no second time.
+        let line = member_card(
+            &UserId::new("U2"),
+            &hours,
+            &state,
+            chrono_tz::Europe::Paris,
+            now,
+        );
+        assert!(line.ends_with("back Wed 09:00, in 10h 46m"), "{line}");
+    }
+
+    #[test]
+    fn working_away_and_focus_read_as_such() {
+        let now = at("2026-03-03T10:00:00Z"); // Tue 11:00 in Berlin
+        let mut hours = MemberHours::default_in(chrono_tz::Europe::Berlin);
+        let reader = chrono_tz::Europe::Berlin;
+        let user = UserId::new("U2");
+        let working = member_card(&user, &hours, &availability(&hours, now), reader, now);
+        assert!(
+            working.contains("working · *11:00 Tue*") && working.ends_with("until 17:00, in 6h"),
+            "{working}"
+        );
+
+        hours.focus = Some(FocusBlock {
+            until: at("2026-03-03T11:30:00Z"),
+        });
+        let focus = member_card(&user, &hours, &availability(&hours, now), reader, now);
+        assert!(
+            focus.contains(":headphones:")
+                && focus.ends_with("focusing until 12:30; back Tue 12:30, in 1h 30m"),
+            "{focus}"
+        );
+
+        hours.focus = None;
+        let day = "2026-03-03".parse().unwrap();
+        hours.away.push(AwayPeriod::new(day, day).unwrap());
+        let away = member_card(&user, &hours, &availability(&hours, now), reader, now);
+        assert!(
+            away.contains(":palm_tree: <@U2> · away") && away.ends_with("back Wed 09:00, in 22h"),
+            "{away}"
+        );
+    }
+
+    #[test]
+    fn my_own_card_names_my_zone() {
+        let hours = MemberHours::default_in(chrono_tz::Asia::Kolkata);
+        let now = at("2026-03-03T06:30:00Z"); // 12:00 in Kolkata
+        assert_eq!(
+            own_card(&hours, &availability(&hours, now), now),
+            ":large_green_circle: You are working · *12:00 Tue* (Asia/Kolkata) · until 17:00, in 5h"
+        );
+    }
+}

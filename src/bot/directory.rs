@@ -1,0 +1,382 @@
+//! Who the members are: their Slack profile (time zone, admin flags, bot or person) and the
+//! members of a channel. Every mention note and availability card needs these, and asking
+//! Slack each time would spend the rate limit on the same answers, so they are kept in memory
+//! for a while: profiles for hours (a person's zone rarely changes, and `user_change` brings
+//! the new profile when it does), channel members for minutes.
+//!
+//! A member's effective hours are the ones they stored, or else the default week in their
+//! profile's zone, or else in the workspace default zone ([`effective_hours`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use slack_morphism::prelude::*;
+use tracing::warn;
+
+use crate::hours::{MemberHours, parse_zone};
+use crate::ids::{ChannelId, TeamId, UserId};
+use crate::slack::api::{ApiError, SlackApi};
+
+/// How long a profile read from `users.info` is trusted.
+pub const PROFILE_TTL: TimeDelta = TimeDelta::hours(12);
+/// How long a channel's member list is trusted.
+pub const CHANNEL_TTL: TimeDelta = TimeDelta::minutes(5);
+/// Profiles kept before expired ones are swept (a large workspace is about 100,000 people;
+/// one profile is a few dozen bytes).
+const MAX_PROFILES: usize = 250_000;
+/// Channel member lists kept before expired ones are swept.
+const MAX_CHANNELS: usize = 10_000;
+/// Members read from one channel; a larger channel is described by its first ones.
+pub const MAX_CHANNEL_MEMBERS: usize = 20_000;
+/// Members asked for per `conversations.members` page (Slack allows up to 1,000).
+const PAGE_SIZE: u16 = 1000;
+
+/// What the bot needs from a member's Slack profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Profile {
+    /// `None` when the profile has no zone, or one chrono-tz does not know.
+    pub tz: Option<Tz>,
+    pub is_admin: bool,
+    pub is_owner: bool,
+    pub is_bot: bool,
+    pub deleted: bool,
+}
+
+impl Profile {
+    /// Reads the parts of a Slack user the bot uses.
+    pub fn from_slack(user: &SlackUser) -> Self {
+        let flag = |value: Option<bool>| value.unwrap_or(false);
+        let tz = user
+            .tz
+            .as_deref()
+            .filter(|name| !name.trim().is_empty())
+            .and_then(|name| match parse_zone(name) {
+                Ok(tz) => Some(tz),
+                Err(_) => {
+                    warn!(user = %user.id, zone = name, "profile zone is not an IANA zone this build knows; using the default");
+                    None
+                }
+            });
+        Profile {
+            tz,
+            is_admin: flag(user.flags.is_admin),
+            is_owner: flag(user.flags.is_owner) || flag(user.flags.is_primary_owner),
+            // Slackbot is a person-shaped bot with the id USLACKBOT.
+            is_bot: flag(user.flags.is_bot) || user.id.0 == "USLACKBOT",
+            deleted: flag(user.deleted),
+        }
+    }
+
+    /// Whether this member is a person who can be at work: not a bot, not deactivated.
+    pub fn is_person(&self) -> bool {
+        !self.is_bot && !self.deleted
+    }
+
+    /// The member's zone, or `default` when their profile has none.
+    pub fn zone_or(&self, default: Tz) -> Tz {
+        self.tz.unwrap_or(default)
+    }
+}
+
+/// A member's hours as the bot uses them: what they stored, or the default week (Mon–Fri
+/// 09:00–17:00) in their profile's zone, or in `default_tz` when the profile is unknown or
+/// has no zone.
+pub fn effective_hours(
+    stored: Option<MemberHours>,
+    profile: Option<&Profile>,
+    default_tz: Tz,
+) -> MemberHours {
+    match stored {
+        Some(hours) => hours,
+        None => MemberHours::default_in(zone_of(profile, default_tz)),
+    }
+}
+
+/// The zone of a member from their profile, or `default_tz`.
+pub fn zone_of(profile: Option<&Profile>, default_tz: Tz) -> Tz {
+    profile.map_or(default_tz, |p| p.zone_or(default_tz))
+}
+
+/// Whether a value fetched at `fetched_at` may still be used at `now`.
+fn is_fresh(fetched_at: DateTime<Utc>, now: DateTime<Utc>, ttl: TimeDelta) -> bool {
+    now >= fetched_at && now - fetched_at < ttl
+}
+
+struct Cached<T> {
+    value: T,
+    fetched_at: DateTime<Utc>,
+}
+
+/// Keeps `map` under `max` entries: expired entries go first, and if that is not enough, all.
+fn make_room<K, T>(
+    map: &mut HashMap<K, Cached<T>>,
+    max: usize,
+    now: DateTime<Utc>,
+    ttl: TimeDelta,
+) {
+    if map.len() < max {
+        return;
+    }
+    map.retain(|_, cached| is_fresh(cached.fetched_at, now, ttl));
+    if map.len() >= max {
+        map.clear();
+    }
+}
+
+/// The in-memory directory of one bot process. Locks are held only to read or write a map
+/// entry, never across a call to Slack.
+#[derive(Default)]
+pub struct Directory {
+    profiles: Mutex<HashMap<(TeamId, UserId), Cached<Profile>>>,
+    channels: Mutex<HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>>,
+}
+
+impl Directory {
+    /// A member's profile, from memory when fresh, else from `users.info`.
+    pub async fn profile(
+        &self,
+        slack: &SlackApi,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Profile, ApiError> {
+        if let Some(profile) = self.cached_profile(team, user, now) {
+            return Ok(profile);
+        }
+        let request = SlackApiUsersInfoRequest::new(SlackUserId::new(user.as_str().into()));
+        let profile = Profile::from_slack(&slack.users_info(request).await?.user);
+        self.remember(team, user, profile, now);
+        Ok(profile)
+    }
+
+    /// A member's profile if it is in memory and fresh; Slack is not asked.
+    pub fn cached_profile(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Option<Profile> {
+        let key = (team.clone(), user.clone());
+        self.lock_profiles()
+            .get(&key)
+            .filter(|cached| is_fresh(cached.fetched_at, now, PROFILE_TTL))
+            .map(|cached| cached.value)
+    }
+
+    /// Keeps a profile Slack sent (`users.info`, or the `user_change` event).
+    pub fn remember(&self, team: &TeamId, user: &UserId, profile: Profile, now: DateTime<Utc>) {
+        let mut profiles = self.lock_profiles();
+        make_room(&mut profiles, MAX_PROFILES, now, PROFILE_TTL);
+        profiles.insert(
+            (team.clone(), user.clone()),
+            Cached {
+                value: profile,
+                fetched_at: now,
+            },
+        );
+    }
+
+    /// The members of a channel (people and bots), from memory when fresh, else from
+    /// `conversations.members`, every page, up to [`MAX_CHANNEL_MEMBERS`].
+    pub async fn channel_members(
+        &self,
+        slack: &SlackApi,
+        team: &TeamId,
+        channel: &ChannelId,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<[UserId]>, ApiError> {
+        let key = (team.clone(), channel.clone());
+        if let Some(cached) = self.lock_channels().get(&key)
+            && is_fresh(cached.fetched_at, now, CHANNEL_TTL)
+        {
+            return Ok(cached.value.clone());
+        }
+        let mut members = Vec::new();
+        let mut cursor: Option<SlackCursorId> = None;
+        loop {
+            let mut request = SlackApiConversationsMembersRequest::new()
+                .with_channel(SlackChannelId::new(channel.as_str().into()))
+                .with_limit(PAGE_SIZE);
+            request.cursor = cursor.take();
+            let page = slack.conversations_members(request).await?;
+            members.extend(page.members.into_iter().map(|id| UserId::new(id.0)));
+            cursor = page
+                .response_metadata
+                .and_then(|meta| meta.next_cursor)
+                .filter(|next| !next.0.is_empty());
+            if cursor.is_none() || members.len() >= MAX_CHANNEL_MEMBERS {
+                break;
+            }
+        }
+        members.truncate(MAX_CHANNEL_MEMBERS);
+        let members: Arc<[UserId]> = members.into();
+        let mut channels = self.lock_channels();
+        make_room(&mut channels, MAX_CHANNELS, now, CHANNEL_TTL);
+        channels.insert(
+            key,
+            Cached {
+                value: members.clone(),
+                fetched_at: now,
+            },
+        );
+        Ok(members)
+    }
+
+    fn lock_profiles(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(TeamId, UserId), Cached<Profile>>> {
+        self.profiles.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_channels(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>> {
+        self.channels.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slack_user(json: serde_json::Value) -> SlackUser {
+        serde_json::from_value(json).expect("a Slack user")
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_profile_reads_the_zone_and_the_flags() {
+        let profile = Profile::from_slack(&slack_user(serde_json::json!({
+            "id": "U1", "tz": "Europe/Berlin", "is_admin": true, "is_owner": false,
+            "is_bot": false, "deleted": false
+        })));
+        assert_eq!(
+            profile,
+            Profile {
+                tz: Some(chrono_tz::Europe::Berlin),
+                is_admin: true,
+                is_owner: false,
+                is_bot: false,
+                deleted: false,
+            }
+        );
+        assert!(profile.is_person());
+    }
+
+    #[test]
+    fn a_profile_without_a_usable_zone_has_none() {
+        for tz in [serde_json::json!(null), "".into(), "Mars/Olympus".into()] {
+            let profile =
+                Profile::from_slack(&slack_user(serde_json::json!({ "id": "U1", "tz": tz })));
+            assert_eq!(profile.tz, None, "{tz}");
+            assert_eq!(profile.zone_or(chrono_tz::UTC), chrono_tz::UTC);
+        }
+    }
+
+    #[test]
+    fn bots_slackbot_and_deactivated_members_are_not_people() {
+        let cases = [
+            serde_json::json!({ "id": "B1", "is_bot": true }),
+            serde_json::json!({ "id": "USLACKBOT" }),
+            serde_json::json!({ "id": "U9", "deleted": true }),
+        ];
+        for case in cases {
+            assert!(
+                !Profile::from_slack(&slack_user(case.clone())).is_person(),
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_hours_win_then_the_profile_zone_then_the_workspace_default() {
+        let stored = MemberHours::new(
+            "mon-thu 08:00-16:00".parse().unwrap(),
+            chrono_tz::Asia::Tokyo,
+        );
+        let berlin = Profile {
+            tz: Some(chrono_tz::Europe::Berlin),
+            is_admin: false,
+            is_owner: false,
+            is_bot: false,
+            deleted: false,
+        };
+        let no_zone = Profile { tz: None, ..berlin };
+        let default = chrono_tz::America::Chicago;
+        assert_eq!(
+            effective_hours(Some(stored.clone()), Some(&berlin), default),
+            stored
+        );
+        assert_eq!(
+            effective_hours(None, Some(&berlin), default),
+            MemberHours::default_in(chrono_tz::Europe::Berlin)
+        );
+        assert_eq!(
+            effective_hours(None, Some(&no_zone), default),
+            MemberHours::default_in(default)
+        );
+        assert_eq!(
+            effective_hours(None, None, default),
+            MemberHours::default_in(default)
+        );
+    }
+
+    #[test]
+    fn cached_values_expire_after_their_time_to_live() {
+        let fetched = at("2026-03-02T08:00:00Z");
+        assert!(is_fresh(fetched, at("2026-03-02T19:59:00Z"), PROFILE_TTL));
+        assert!(!is_fresh(fetched, at("2026-03-02T20:00:00Z"), PROFILE_TTL));
+        // A clock set back does not make a value fresh forever.
+        assert!(!is_fresh(fetched, at("2026-03-01T08:00:00Z"), PROFILE_TTL));
+    }
+
+    #[test]
+    fn a_remembered_profile_replaces_the_old_one_and_full_maps_sweep_expired_entries() {
+        let directory = Directory::default();
+        let team = TeamId::new("T1");
+        let now = at("2026-03-02T08:00:00Z");
+        let person = Profile {
+            tz: Some(chrono_tz::Europe::Berlin),
+            is_admin: false,
+            is_owner: false,
+            is_bot: false,
+            deleted: false,
+        };
+        directory.remember(&team, &UserId::new("U1"), person, now);
+        let moved = Profile {
+            tz: Some(chrono_tz::Asia::Tokyo),
+            ..person
+        };
+        directory.remember(&team, &UserId::new("U1"), moved, now);
+        let profiles = directory.lock_profiles();
+        assert_eq!(profiles.len(), 1);
+        assert_eq!(
+            profiles[&(team.clone(), UserId::new("U1"))].value.tz,
+            Some(chrono_tz::Asia::Tokyo)
+        );
+        drop(profiles);
+
+        let mut map: HashMap<u32, Cached<()>> = HashMap::new();
+        map.insert(
+            1,
+            Cached {
+                value: (),
+                fetched_at: now - TimeDelta::days(1),
+            },
+        );
+        map.insert(
+            2,
+            Cached {
+                value: (),
+                fetched_at: now,
+            },
+        );
+        make_room(&mut map, 2, now, PROFILE_TTL);
+        assert_eq!(map.keys().copied().collect::<Vec<_>>(), vec![2]);
+    }
+}

@@ -1,0 +1,85 @@
+//! The App Home and its working-hours modal: publishing the member's page, opening the
+//! modal from its "Edit hours" button, and saving what the modal submits.
+
+use slack_morphism::prelude::*;
+use tracing::warn;
+
+use crate::bot::{Bot, HandleError};
+use crate::hours::{MemberHours, availability};
+use crate::ids::{TeamId, UserId};
+use crate::views::{self, HomeFacts};
+
+impl Bot {
+    /// Publishes the Home tab of `user`.
+    pub async fn publish_home(&self, team: &TeamId, user: &UserId) -> Result<(), HandleError> {
+        let now = self.clock.now();
+        let me = self.me(team, user, now).await?;
+        let view = views::home(&HomeFacts {
+            hours: &me.hours,
+            set_by_member: me.stored.is_some(),
+            state: availability(&me.hours, now),
+            now,
+        });
+        self.slack
+            .views_publish(SlackApiViewsPublishRequest::new(
+                SlackUserId::new(user.as_str().into()),
+                view,
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// "Edit hours" on the Home tab: opens the modal filled with the member's hours.
+    pub async fn open_hours_modal(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        trigger: &SlackTriggerId,
+    ) -> Result<(), HandleError> {
+        let me = self.me(team, user, self.clock.now()).await?;
+        self.slack
+            .views_open(SlackApiViewsOpenRequest::new(
+                trigger.clone(),
+                views::hours_modal(&me.hours),
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The hours modal was submitted: saves and republishes the Home tab, or returns the
+    /// errors Slack shows beside the fields.
+    pub async fn submit_hours_modal(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        state: Option<&SlackViewState>,
+    ) -> Option<serde_json::Value> {
+        let empty = SlackViewState::new(Default::default());
+        let (schedule, tz) = match views::read_hours_modal(state.unwrap_or(&empty)) {
+            Ok(read) => read,
+            Err(errors) => {
+                return Some(serde_json::json!({ "response_action": "errors", "errors": errors }));
+            }
+        };
+        let saved = async {
+            let me = self.me(team, user, self.clock.now()).await?;
+            let mut hours = MemberHours::new(schedule, tz);
+            if let Some(stored) = me.stored {
+                hours.away = stored.away;
+                hours.focus = stored.focus;
+            }
+            self.save_hours(team, user, Some(&hours)).await?;
+            self.publish_home(team, user).await
+        };
+        match saved.await {
+            Ok(()) => None,
+            Err(e) => {
+                warn!(team = %team, user = %user, error = %e, "could not save hours from the modal");
+                Some(serde_json::json!({
+                    "response_action": "errors",
+                    "errors": { "zone": "Sorry, I could not save that just now; please try again." }
+                }))
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Members as the handlers need them: stored hours read on demand from the `hours` table (a
+//! workspace of any size starts without loading them), joined with the Slack profile. A
+//! lookup that fails degrades to what is known and is logged; it never fails the event.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tracing::warn;
+
+use crate::bot::Bot;
+use crate::bot::directory::{Profile, effective_hours};
+use crate::bot::note::{Audience, Reached};
+use crate::hours::MemberHours;
+use crate::ids::{ChannelId, TeamId, UserId};
+use crate::store::{StoreError, Table};
+
+/// The table of hours members set, keyed by user id. Members who never set hours (nor time
+/// off, nor focus time) have no record: their hours are the default in their profile's zone.
+pub const HOURS_TABLE: &str = "hours";
+
+/// Profiles fetched from Slack for one broadcast; members beyond this (and not cached) are
+/// counted as not checked, so one `@channel` cannot spend the rate limit for minutes.
+pub const BROADCAST_LOOKUPS: usize = 100;
+
+/// What the bot knows about the member who is asking (for commands and the Home tab).
+#[derive(Debug, Clone)]
+pub struct Me {
+    /// The hours in effect: stored, or the default in the profile's zone.
+    pub hours: MemberHours,
+    /// The record in the `hours` table, if any.
+    pub stored: Option<MemberHours>,
+    /// `None` when Slack could not be asked.
+    pub profile: Option<Profile>,
+}
+
+impl Me {
+    /// The record to write when changing time off or focus time: the stored one, or the
+    /// default hours in the profile's zone.
+    pub fn record(&self) -> MemberHours {
+        self.stored.clone().unwrap_or_else(|| self.hours.clone())
+    }
+}
+
+impl Bot {
+    pub fn hours_table(&self) -> Result<Table<MemberHours>, StoreError> {
+        self.store.table(HOURS_TABLE)
+    }
+
+    /// The hours a member stored, if any.
+    pub fn stored_hours(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+    ) -> Result<Option<MemberHours>, StoreError> {
+        self.hours_table()?.get(team, user.as_str())
+    }
+
+    /// The profile of a member, or `None` (logged) when Slack cannot say.
+    pub async fn profile(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Option<Profile> {
+        match self.directory.profile(&self.slack, team, user, now).await {
+            Ok(profile) => Some(profile),
+            Err(e) => {
+                warn!(team = %team, user = %user, error = %e, "could not read a member's profile");
+                None
+            }
+        }
+    }
+
+    /// The member who is asking, with the hours in effect for them.
+    pub async fn me(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Me, StoreError> {
+        let stored = self.stored_hours(team, user)?;
+        let profile = self.profile(team, user, now).await;
+        Ok(Me {
+            hours: effective_hours(stored.clone(), profile.as_ref(), self.default_tz),
+            stored,
+            profile,
+        })
+    }
+
+    /// A member a message or a command names, with the hours in effect for them; `None` when
+    /// neither the store nor Slack knows them.
+    pub async fn reach(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Reached>, StoreError> {
+        let stored = self.stored_hours(team, user)?;
+        let profile = self.profile(team, user, now).await;
+        if profile.is_none() && stored.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(Reached {
+            user: user.clone(),
+            // Only people set hours; without a profile, stored hours say it is a person.
+            is_person: profile.is_none_or(|p| p.is_person()),
+            hours: effective_hours(stored, profile.as_ref(), self.default_tz),
+        }))
+    }
+
+    /// The members of a channel, or `None` (logged) when Slack cannot say.
+    pub async fn channel_members(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        now: DateTime<Utc>,
+    ) -> Option<Arc<[UserId]>> {
+        match self
+            .directory
+            .channel_members(&self.slack, team, channel, now)
+            .await
+        {
+            Ok(members) => Some(members),
+            Err(e) => {
+                warn!(team = %team, channel = %channel, error = %e, "could not read a channel's members");
+                None
+            }
+        }
+    }
+
+    /// Who a broadcast in `channel` reaches. Members with stored hours or a cached profile
+    /// cost nothing; at most [`BROADCAST_LOOKUPS`] others are looked up, the rest counted.
+    pub async fn audience(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        skip: &[&UserId],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Audience>, StoreError> {
+        let Some(members) = self.channel_members(team, channel, now).await else {
+            return Ok(None);
+        };
+        let table = self.hours_table()?;
+        let mut audience = Audience::default();
+        let mut lookups = 0;
+        for user in members.iter().filter(|user| !skip.contains(user)) {
+            let stored = table.get(team, user.as_str())?;
+            let cached = self.directory.cached_profile(team, user, now);
+            let profile = match (&stored, cached) {
+                (_, Some(profile)) => Some(profile),
+                (Some(_), None) => None,
+                (None, None) if lookups < BROADCAST_LOOKUPS => {
+                    lookups += 1;
+                    self.profile(team, user, now).await
+                }
+                (None, None) => None,
+            };
+            if stored.is_none() && profile.is_none() {
+                audience.not_checked += 1;
+                continue;
+            }
+            audience.members.push(Reached {
+                user: user.clone(),
+                is_person: profile.is_none_or(|p| p.is_person()),
+                hours: effective_hours(stored, profile.as_ref(), self.default_tz),
+            });
+        }
+        Ok(Some(audience))
+    }
+
+    /// Writes a member's hours, or removes the record when `hours` is `None`, and waits until
+    /// it is on disk: the reply that follows says it is saved.
+    pub async fn save_hours(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        hours: Option<&MemberHours>,
+    ) -> Result<(), StoreError> {
+        let table = self.hours_table()?;
+        match hours {
+            Some(hours) => table.put(team, user.as_str(), hours)?,
+            None => {
+                table.remove(team, user.as_str())?;
+            }
+        }
+        self.store.flush().await
+    }
+}

@@ -1,0 +1,551 @@
+//! The private note a sender gets about their message: who they pinged is not at work, and
+//! how far a broadcast reaches outside working hours. Slack shows a sender at most one
+//! ephemeral note per message from us, so every finding about a message goes into the same
+//! [`Note`] as a section: this module builds the mention-awareness section, and the urgency
+//! rules add theirs before the note is sent once.
+//!
+//! Everything here is pure: the message facts, the members' hours and the instant come in,
+//! the note (or nothing) comes out.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use slack_morphism::prelude::*;
+
+use crate::bot::card::{member_card, section_blocks};
+use crate::commands::parse::Broadcast;
+use crate::hours::{Availability, MemberHours, availability};
+use crate::ids::UserId;
+
+/// Members listed by name in one note; the rest are counted.
+pub const MAX_LISTED: usize = 15;
+
+/// Who a message pings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mentions {
+    /// Mentioned members, in order of first mention, each once.
+    pub users: Vec<UserId>,
+    /// The widest broadcast in the message, if any.
+    pub broadcast: Option<Broadcast>,
+}
+
+impl Mentions {
+    /// The people and broadcast of `text` (Slack's markup: `<@U123>`, `<@U123|name>`,
+    /// `<!here>`, `<!channel>`, `<!everyone>`).
+    pub fn in_text(text: &str) -> Self {
+        let mut mentions = Mentions::default();
+        let mut seen = HashSet::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('<') {
+            let tail = &rest[open + 1..];
+            let Some(close) = tail.find('>') else { break };
+            let inner = &tail[..close];
+            let head = inner.split('|').next().unwrap_or("");
+            if let Some(id) = head.strip_prefix('@') {
+                let valid = !id.is_empty()
+                    && id.len() <= 32
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric());
+                if valid && seen.insert(id) {
+                    mentions.users.push(UserId::new(id));
+                }
+            } else if let Some(special) = head.strip_prefix('!') {
+                let broadcast = match special {
+                    "here" => Some(Broadcast::Here),
+                    "channel" => Some(Broadcast::Channel),
+                    "everyone" => Some(Broadcast::Everyone),
+                    _ => None,
+                };
+                mentions.broadcast = mentions.broadcast.max_by_reach(broadcast);
+            }
+            rest = &tail[close + 1..];
+        }
+        mentions
+    }
+
+    /// The pings of an edited message that its previous text did not have: an edit that
+    /// only fixes a typo must not bring the note back.
+    pub fn added_by_edit(text: &str, previous_text: &str) -> Self {
+        let before = Mentions::in_text(previous_text);
+        let mut after = Mentions::in_text(text);
+        after.users.retain(|user| !before.users.contains(user));
+        if before.broadcast.is_some() {
+            after.broadcast = None;
+        }
+        after
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.broadcast.is_none()
+    }
+}
+
+trait WidestBroadcast {
+    fn max_by_reach(self, other: Option<Broadcast>) -> Option<Broadcast>;
+}
+
+impl WidestBroadcast for Option<Broadcast> {
+    /// `@everyone` reaches more than `@channel`, which reaches more than `@here`.
+    fn max_by_reach(self, other: Option<Broadcast>) -> Option<Broadcast> {
+        let reach = |b: &Option<Broadcast>| match b {
+            None => 0,
+            Some(Broadcast::Here) => 1,
+            Some(Broadcast::Channel) => 2,
+            Some(Broadcast::Everyone) => 3,
+        };
+        if reach(&other) > reach(&self) {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+/// What the note needs to know about the message.
+#[derive(Debug, Clone)]
+pub struct MessageFacts<'a> {
+    pub sender: &'a UserId,
+    /// The bot's own user id: mentioning the bot is asking it something, not pinging a person.
+    pub bot: &'a UserId,
+    pub mentions: &'a Mentions,
+    /// The sender's zone, for the times shown in their clock.
+    pub sender_tz: Tz,
+}
+
+/// A member the message reaches, with their effective hours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reached {
+    pub user: UserId,
+    /// False for bots and deactivated accounts, who are never listed or counted.
+    pub is_person: bool,
+    pub hours: MemberHours,
+}
+
+/// Who a broadcast reaches: the channel's members the bot could look up, and how many more
+/// it could not (too many to look up, or the lookup failed).
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    pub members: Vec<Reached>,
+    pub not_checked: usize,
+}
+
+/// One part of a note, in Slack mrkdwn; each line becomes its own paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteSection {
+    pub lines: Vec<String>,
+}
+
+/// The one ephemeral note about one message. Sections are shown in order, separated by a
+/// divider, with one footer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Note {
+    pub sections: Vec<NoteSection>,
+}
+
+impl Note {
+    pub fn push(&mut self, section: NoteSection) {
+        self.sections.push(section);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sections.is_empty()
+    }
+
+    /// The plain text Slack shows in notifications and to screen readers.
+    pub fn text(&self) -> String {
+        self.sections
+            .iter()
+            .map(|section| section.lines.join("\n"))
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
+    /// The note as Block Kit: sections (split to respect Slack's size limit), dividers
+    /// between them, and a footer saying only the sender sees it.
+    pub fn blocks(&self) -> Vec<SlackBlock> {
+        let mut blocks: Vec<SlackBlock> = Vec::new();
+        for (index, section) in self.sections.iter().enumerate() {
+            if index > 0 {
+                blocks.push(SlackDividerBlock::new().into());
+            }
+            blocks.extend(section_blocks(&section.lines));
+        }
+        blocks.push(
+            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
+                SlackBlockMarkDownText::new(
+                    "Only you can see this. Nothing to undo: they will read it when they are back."
+                        .into(),
+                ),
+            )])
+            .into(),
+        );
+        blocks
+    }
+}
+
+/// The note about a message: mentioned members who are outside their hours, away or in focus
+/// time, and, for a broadcast, how many it reaches outside their hours. `None` when nobody
+/// the message pings is outside their hours.
+///
+/// The sender, the bot, bots and deactivated accounts are never listed or counted.
+pub fn build_note(
+    facts: &MessageFacts<'_>,
+    mentioned: &[Reached],
+    audience: Option<&Audience>,
+    now: DateTime<Utc>,
+) -> Option<Note> {
+    let mut note = Note::default();
+    if let Some(section) = mention_section(facts, mentioned, now) {
+        note.push(section);
+    }
+    if let (Some(broadcast), Some(audience)) = (facts.mentions.broadcast, audience)
+        && let Some(section) = broadcast_section(facts, broadcast, audience, now)
+    {
+        note.push(section);
+    }
+    (!note.is_empty()).then_some(note)
+}
+
+/// Whether a member counts: a person other than the sender and the bot.
+fn counts(facts: &MessageFacts<'_>, member: &Reached) -> bool {
+    member.is_person && member.user != *facts.sender && member.user != *facts.bot
+}
+
+fn mention_section(
+    facts: &MessageFacts<'_>,
+    mentioned: &[Reached],
+    now: DateTime<Utc>,
+) -> Option<NoteSection> {
+    let mut seen = HashSet::new();
+    let unreachable: Vec<(&Reached, Availability)> = mentioned
+        .iter()
+        .filter(|member| counts(facts, member) && seen.insert(&member.user))
+        .map(|member| (member, availability(&member.hours, now)))
+        .filter(|(_, state)| !state.is_available())
+        .collect();
+    if unreachable.is_empty() {
+        return None;
+    }
+    let heading = match unreachable.as_slice() {
+        [(only, _)] => format!("*<@{}> is not working right now.*", only.user),
+        many => format!(
+            "*{} people you mentioned are not working right now.*",
+            many.len()
+        ),
+    };
+    let mut lines = vec![heading];
+    for (member, state) in unreachable.iter().take(MAX_LISTED) {
+        lines.push(member_card(
+            &member.user,
+            &member.hours,
+            state,
+            facts.sender_tz,
+            now,
+        ));
+    }
+    if unreachable.len() > MAX_LISTED {
+        let rest: Vec<String> = unreachable[MAX_LISTED..]
+            .iter()
+            .map(|(member, _)| format!("<@{}>", member.user))
+            .collect();
+        lines.push(format!(
+            "…and {} more not working now: {}",
+            rest.len(),
+            rest.join(", ")
+        ));
+    }
+    Some(NoteSection { lines })
+}
+
+fn broadcast_section(
+    facts: &MessageFacts<'_>,
+    broadcast: Broadcast,
+    audience: &Audience,
+    now: DateTime<Utc>,
+) -> Option<NoteSection> {
+    let people: Vec<&Reached> = audience
+        .members
+        .iter()
+        .filter(|member| counts(facts, member))
+        .collect();
+    let outside = people
+        .iter()
+        .filter(|member| !availability(&member.hours, now).is_available())
+        .count();
+    if outside == 0 {
+        return None;
+    }
+    let zones: HashSet<&str> = people.iter().map(|member| member.hours.tz.name()).collect();
+    let verb = match broadcast {
+        // `@here` reaches only those active now; the channel is the most it can reach.
+        Broadcast::Here => "can notify up to",
+        Broadcast::Channel | Broadcast::Everyone => "notifies",
+    };
+    let plural = |count: usize, one: &str, many: &str| {
+        if count == 1 {
+            format!("{count} {one}")
+        } else {
+            format!("{count} {many}")
+        }
+    };
+    let mut line = format!(
+        ":loudspeaker: `{broadcast}` {verb} {} across {}; *{outside} of them {} outside their working hours* now.",
+        plural(people.len(), "person", "people"),
+        plural(zones.len(), "time zone", "time zones"),
+        if outside == 1 { "is" } else { "are" },
+    );
+    if audience.not_checked > 0 {
+        line.push_str(&format!(
+            " ({} more members could not be checked.)",
+            audience.not_checked
+        ));
+    }
+    Some(NoteSection { lines: vec![line] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hours::{AwayPeriod, FocusBlock};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn person(id: &str, tz: Tz) -> Reached {
+        Reached {
+            user: UserId::new(id),
+            is_person: true,
+            hours: MemberHours::default_in(tz),
+        }
+    }
+
+    /// Tuesday 21:14 UTC: night in Berlin and Tokyo, afternoon in New York.
+    fn tuesday_evening() -> DateTime<Utc> {
+        at("2026-03-03T21:14:00Z")
+    }
+
+    fn facts<'a>(sender: &'a UserId, bot: &'a UserId, mentions: &'a Mentions) -> MessageFacts<'a> {
+        MessageFacts {
+            sender,
+            bot,
+            mentions,
+            sender_tz: chrono_tz::America::New_York,
+        }
+    }
+
+    #[test]
+    fn mentions_are_read_from_slack_markup_once_each() {
+        let mentions = Mentions::in_text(
+            "hey <@U1> and <@U2|bob>, <@U1> again; <#C1|general> <!subteam^S1|@team> <mailto:a@b.c|a> <@>",
+        );
+        assert_eq!(mentions.users, vec![UserId::new("U1"), UserId::new("U2")]);
+        assert_eq!(mentions.broadcast, None);
+        assert_eq!(
+            Mentions::in_text("<!here> then <!channel|channel> <!here>").broadcast,
+            Some(Broadcast::Channel)
+        );
+        assert_eq!(
+            Mentions::in_text("<!everyone>").broadcast,
+            Some(Broadcast::Everyone)
+        );
+        assert!(Mentions::in_text("no pings, a < b > c, <unclosed").is_empty());
+    }
+
+    #[test]
+    fn an_edit_counts_only_the_pings_it_adds() {
+        let added = Mentions::added_by_edit("<@U1> <@U2> <!here>", "<@U1> <!here> typo");
+        assert_eq!(added.users, vec![UserId::new("U2")]);
+        assert_eq!(added.broadcast, None);
+        let added = Mentions::added_by_edit("<@U1> <!channel>", "<@U1>");
+        assert!(added.users.is_empty());
+        assert_eq!(added.broadcast, Some(Broadcast::Channel));
+    }
+
+    #[test]
+    fn a_member_outside_hours_is_listed_with_local_time_hours_and_when_they_are_back() {
+        let (sender, bot) = (UserId::new("U0"), UserId::new("UBOT"));
+        let mentions = Mentions::in_text("<@U1> can you look?");
+        let note = build_note(
+            &facts(&sender, &bot, &mentions),
+            &[person("U1", chrono_tz::Europe::Berlin)],
+            None,
+            tuesday_evening(),
+        )
+        .expect("a note");
+        assert_eq!(note.sections.len(), 1);
+        let text = note.text();
+        assert!(
+            text.starts_with("*<@U1> is not working right now.*"),
+            "{text}"
+        );
+        assert!(text.contains("*22:14 Tue* their time"), "{text}");
+        assert!(
+            text.contains("mon-fri 09:00-17:00 (Europe/Berlin)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("back Wed 09:00, in 10h 46m (Wed 03:00 your time)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn nobody_outside_hours_means_no_note() {
+        let (sender, bot) = (UserId::new("U0"), UserId::new("UBOT"));
+        let mentions = Mentions::in_text("<@U1>");
+        let note = build_note(
+            &facts(&sender, &bot, &mentions),
+            &[person("U1", chrono_tz::America::New_York)],
+            None,
+            tuesday_evening(),
+        );
+        assert_eq!(note, None);
+    }
+
+    #[test]
+    fn the_sender_the_bot_bots_and_deactivated_members_are_never_listed() {
+        let (sender, bot) = (UserId::new("U0"), UserId::new("UBOT"));
+        let mentions = Mentions::in_text("<@U0> <@UBOT> <@B1>");
+        let tokyo = chrono_tz::Asia::Tokyo;
+        let mut not_a_person = person("B1", tokyo);
+        not_a_person.is_person = false;
+        let note = build_note(
+            &facts(&sender, &bot, &mentions),
+            &[person("U0", tokyo), person("UBOT", tokyo), not_a_person],
+            None,
+            tuesday_evening(),
+        );
+        assert_eq!(note, None);
+    }
+
+    #[test]
+    fn away_and_focus_are_listed_with_several_members_in_one_note() {
+        let (sender, bot) = (UserId::new("U0"), UserId::new("UBOT"));
+        let mentions = Mentions::in_text("<@U1> <@U2> <@U3>");
+        let now = at("2026-03-03T15:00:00Z"); // Tue 16:00 in Berlin, 10:00 in New York
+        let mut away = person("U1", chrono_tz::Europe::Berlin);
+        let day = "2026-03-03".parse().unwrap();
+        away.hours.away.push(AwayPeriod::new(day, day).unwrap());
+        let mut focusing = person("U2", chrono_tz::Europe::Berlin);
+        focusing.hours.focus = Some(FocusBlock {
+            until: at("2026-03-03T15:45:00Z"),
+        });
+        let working = person("U3", chrono_tz::America::New_York);
+        let note = build_note(
+            &facts(&sender, &bot, &mentions),
+            &[away, focusing, working],
+            None,
+            now,
+        )
+        .expect("a note");
+        let text = note.text();
+        assert!(
+            text.starts_with("*2 people you mentioned are not working right now.*"),
+            "{text}"
+        );
+        assert!(text.contains(":palm_tree: <@U1> · away"), "{text}");
+        assert!(
+            text.contains(":headphones: <@U2> · in focus time"),
+            "{text}"
+        );
+        assert!(!text.contains("<@U3>"), "{text}");
+    }
+
+    #[test]
+    fn many_members_are_listed_up_to_the_cap_and_counted_after_it() {
+        let (sender, bot) = (UserId::new("U0"), UserId::new("UBOT"));
+        let ids: Vec<String> = (0..40).map(|i| format!("U{i:03}")).collect();
+        let text: String = ids.iter().map(|id| format!("<@{id}> ")).collect();
+        let mentions = Mentions::in_text(&text);
+        let reached: Vec<Reached> = ids
+            .iter()
+            .map(|id| person(id, chrono_tz::Asia::Tokyo))
+            .collect();
+        let note = build_note(
+            &facts(&sender, &bot, &mentions),
+            &reached,
+            None,
+            tuesday_evening(),
+        )
+        .expect("a note");
+        let text = note.text();
+        assert!(text.contains("…and 25 more not working now"), "{text}");
+        assert!(note.blocks().len() <= 50, "within Slack's block limit");
+        for block in note.blocks() {
+            let json = serde_json::to_value(&block).unwrap();
+            if let Some(text) = json["text"]["text"].as_str() {
+                assert!(text.chars().count() <= 3000);
+            }
+        }
+    }
+
+    #[test]
+    fn a_broadcast_gives_its_reach_outside_hours_across_zones() {
+        let (sender, bot) = (UserId::new("U0"), UserId::new("UBOT"));
+        let mentions = Mentions::in_text("<!channel> release is out");
+        let mut bot_member = person("B1", chrono_tz::UTC);
+        bot_member.is_person = false;
+        let audience = Audience {
+            members: vec![
+                person("U0", chrono_tz::Asia::Tokyo),
+                person("U1", chrono_tz::Europe::Berlin),
+                person("U2", chrono_tz::Asia::Tokyo),
+                person("U3", chrono_tz::America::New_York),
+                bot_member,
+            ],
+            not_checked: 0,
+        };
+        let note = build_note(
+            &facts(&sender, &bot, &mentions),
+            &[],
+            Some(&audience),
+            tuesday_evening(),
+        )
+        .expect("a note");
+        assert_eq!(
+            note.text(),
+            ":loudspeaker: `@channel` notifies 3 people across 3 time zones; *2 of them are outside their working hours* now."
+        );
+
+        let here = Mentions::in_text("<!here>");
+        let working = Audience {
+            members: vec![person("U3", chrono_tz::America::New_York)],
+            not_checked: 2,
+        };
+        assert_eq!(
+            build_note(
+                &facts(&sender, &bot, &here),
+                &[],
+                Some(&working),
+                tuesday_evening()
+            ),
+            None,
+            "nobody outside hours"
+        );
+    }
+
+    #[test]
+    fn a_second_section_joins_the_same_note() {
+        let (sender, bot) = (UserId::new("U0"), UserId::new("UBOT"));
+        let mentions = Mentions::in_text("<@U1>");
+        let mut note = build_note(
+            &facts(&sender, &bot, &mentions),
+            &[person("U1", chrono_tz::Europe::Berlin)],
+            None,
+            tuesday_evening(),
+        )
+        .expect("a note");
+        note.push(NoteSection {
+            lines: vec!["Is it urgent? Real emergencies go to #incidents.".into()],
+        });
+        let blocks = serde_json::to_value(note.blocks()).unwrap();
+        let kinds: Vec<&str> = blocks
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, vec!["section", "divider", "section", "context"]);
+    }
+}
