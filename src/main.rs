@@ -1,6 +1,6 @@
 //! The `async-norms` command line: parses flags, sets up logging, runs one command.
 
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use async_norms::checkins::schedule::{Schedule, ScheduleZone, format_rfc3339_utc, preview};
 use async_norms::clock::SystemClock;
 use async_norms::config::{DEFAULT_DATA_DIR, RawServeSettings, ServeConfig};
 use async_norms::store::Store;
@@ -43,6 +44,24 @@ enum Command {
         data_dir: PathBuf,
         /// The file written by `export`.
         file: PathBuf,
+    },
+    /// Print the next occurrences of a check-in schedule as RFC 3339 UTC instants, one a line.
+    SchedulePreview {
+        /// Days: mon-fri, mon,wed,fri, weekdays, daily.
+        #[arg(long)]
+        days: String,
+        /// Wall-clock time, HH:MM.
+        #[arg(long)]
+        at: String,
+        /// IANA time zone the time is in, e.g. Europe/London.
+        #[arg(long)]
+        tz: String,
+        /// First instant to consider (RFC 3339); now when omitted.
+        #[arg(long)]
+        from: Option<String>,
+        /// How many occurrences (1 to 1000).
+        #[arg(long, default_value_t = 10)]
+        count: usize,
     },
     /// Print the Slack app manifest with request URLs for your host.
     Manifest {
@@ -118,11 +137,52 @@ fn run(command: Command) -> anyhow::Result<()> {
             eprintln!("imported {count} records into {}", data_dir.display());
             Ok(())
         }
+        Command::SchedulePreview {
+            days,
+            at,
+            tz,
+            from,
+            count,
+        } => schedule_preview(&days, &at, &tz, from.as_deref(), count),
         Command::Manifest { url } => {
             print!("{}", manifest::render(url.as_deref())?);
             Ok(())
         }
     }
+}
+
+fn schedule_preview(
+    days: &str,
+    at: &str,
+    tz: &str,
+    from: Option<&str>,
+    count: usize,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        (1..=1000).contains(&count),
+        "--count must be between 1 and 1000"
+    );
+    let schedule = Schedule::from_parts(days, at, tz)?;
+    let ScheduleZone::Fixed(zone) = schedule.zone else {
+        anyhow::bail!(
+            "--tz needs an IANA zone such as Europe/London: `local` depends on each participant"
+        );
+    };
+    let from = match from {
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "--from `{text}` is not an RFC 3339 instant such as 2026-03-01T00:00:00Z"
+                )
+            })?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let mut out = std::io::stdout().lock();
+    for instant in preview(&schedule, zone, from, count) {
+        writeln!(out, "{}", format_rfc3339_utc(instant))?;
+    }
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
