@@ -125,12 +125,15 @@ fn make_room<K, T>(
     }
 }
 
+type ProfileMap = HashMap<(TeamId, UserId), Cached<Profile>>;
+type ChannelMap = HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>;
+
 /// The in-memory directory of one bot process. Locks are held only to read or write a map
 /// entry, never across a call to Slack.
 #[derive(Default)]
 pub struct Directory {
-    profiles: Mutex<HashMap<(TeamId, UserId), Cached<Profile>>>,
-    channels: Mutex<HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>>,
+    profiles: Mutex<ProfileMap>,
+    channels: Mutex<ChannelMap>,
 }
 
 impl Directory {
@@ -224,15 +227,11 @@ impl Directory {
         Ok(members)
     }
 
-    fn lock_profiles(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(TeamId, UserId), Cached<Profile>>> {
+    fn lock_profiles(&self) -> std::sync::MutexGuard<'_, ProfileMap> {
         self.profiles.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock_channels(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>> {
+    fn lock_channels(&self) -> std::sync::MutexGuard<'_, ChannelMap> {
         self.channels.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
