@@ -69,11 +69,25 @@ pub struct SlackEmulator {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
     changed: Arc<Notify>,
+    socket: Arc<Mutex<SocketHub>>,
+}
+
+/// Socket Mode: the WebSocket side of Slack, for bots started with an app token.
+#[derive(Default)]
+struct SocketHub {
+    url: Option<String>,
+    clients: Vec<tokio::sync::mpsc::UnboundedSender<String>>,
+    acks: HashMap<String, Value>,
 }
 
 impl SlackEmulator {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
+        Self::start_on(0).await
+    }
+
+    /// Starts on a given loopback port (0: any free port).
+    pub async fn start_on(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .expect("bind the emulator");
         let addr = listener.local_addr().expect("emulator address");
@@ -84,6 +98,7 @@ impl SlackEmulator {
                 ..State::default()
             })),
             changed: Arc::new(Notify::new()),
+            socket: Arc::new(Mutex::new(SocketHub::default())),
         };
         let served = emulator.clone();
         tokio::spawn(async move {
@@ -159,6 +174,99 @@ impl SlackEmulator {
         }
     }
 
+    /// Starts the WebSocket side of Slack; `apps.connections.open` then hands out its URL.
+    pub async fn enable_socket_mode(&self) {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the socket server");
+        let url = format!("ws://{}/link", listener.local_addr().expect("address"));
+        self.socket.lock().unwrap_or_else(|p| p.into_inner()).url = Some(url);
+        let emulator = self.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let emulator = emulator.clone();
+                tokio::spawn(async move { emulator.serve_socket(stream).await });
+            }
+        });
+    }
+
+    async fn serve_socket(&self, stream: tokio::net::TcpStream) {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
+            return;
+        };
+        let (mut outgoing, mut incoming) = socket.split();
+        let hello = json!({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A111"},
+            "debug_info": {"host": "emulator", "approximate_connection_time": 18060}});
+        if outgoing
+            .send(Message::text(hello.to_string()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        self.socket
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clients
+            .push(tx);
+        self.changed.notify_waiters();
+        loop {
+            tokio::select! {
+                frame = rx.recv() => match frame {
+                    Some(text) => if outgoing.send(Message::text(text)).await.is_err() { return },
+                    None => return,
+                },
+                message = incoming.next() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Ok(ack) = serde_json::from_str::<Value>(&text)
+                            && let Some(id) = ack.get("envelope_id").and_then(Value::as_str) {
+                            self.socket.lock().unwrap_or_else(|p| p.into_inner()).acks.insert(id.to_string(), ack.clone());
+                            self.changed.notify_waiters();
+                        }
+                    }
+                    Some(Ok(Message::Ping(data))) => { let _ = outgoing.send(Message::Pong(data)).await; }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => return,
+                },
+            }
+        }
+    }
+
+    /// Sends a Socket Mode envelope over a connection the bot opened and waits for the
+    /// bot's acknowledgement, which is returned.
+    pub async fn send_envelope(&self, envelope: &Value, within: Duration) -> Value {
+        let id = envelope["envelope_id"]
+            .as_str()
+            .expect("an envelope_id")
+            .to_string();
+        let deadline = Instant::now() + within;
+        let mut sent = false;
+        loop {
+            let notified = self.changed.notified();
+            {
+                let mut hub = self.socket.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(ack) = hub.acks.remove(&id) {
+                    return ack;
+                }
+                if !sent {
+                    hub.clients.retain(|client| !client.is_closed());
+                    if let Some(client) = hub.clients.first() {
+                        sent = client.send(envelope.to_string()).is_ok();
+                    }
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no acknowledgement of envelope {id} within {within:?} (sent: {sent})"
+            );
+            let _ = tokio::time::timeout(left.min(Duration::from_millis(100)), notified).await;
+        }
+    }
+
     /// Calls of `method` hang from now on until [`release`](Self::release); they never
     /// count as delivered (the caller is expected to die while waiting).
     pub fn hold(&self, method: &str) {
@@ -221,11 +329,18 @@ impl SlackEmulator {
     async fn answer(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let path = request.uri().path().to_string();
         let query = request.uri().query().unwrap_or("").to_string();
-        let authorized = request
+        let bearer = request
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("Bearer xoxb-"));
+            .unwrap_or("")
+            .to_string();
+        // Bot methods take the bot token; opening a Socket Mode connection takes the app token.
+        let authorized = if path.ends_with("/apps.connections.open") {
+            bearer.starts_with("Bearer xapp-")
+        } else {
+            bearer.starts_with("Bearer xoxb-")
+        };
         let content_type = request
             .headers()
             .get("content-type")
@@ -398,6 +513,16 @@ impl SlackEmulator {
                 json!({"ok": true, "view": answered})
             }
             "response_url" => json!({"ok": true}),
+            "apps.connections.open" => match self
+                .socket
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .url
+                .clone()
+            {
+                Some(url) => json!({"ok": true, "url": url}),
+                None => json!({"ok": false, "error": "socket_mode_not_enabled"}),
+            },
             _ => json!({"ok": false, "error": "unknown_method"}),
         }
     }

@@ -178,6 +178,26 @@ impl TestBot {
         Self::start_in(emulator, clock, tempfile::tempdir().expect("temp dir")).await
     }
 
+    /// Starts in Socket Mode (an app token, no signing secret) against the emulator's
+    /// WebSocket side.
+    pub async fn start_socket_mode(emulator: &SlackEmulator) -> Self {
+        emulator.enable_socket_mode().await;
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut raw = settings(emulator, data_dir.path());
+        raw.app_token = Some("xapp-1-A111-1-test".into());
+        raw.signing_secret = None;
+        let config = ServeConfig::from_raw(raw).expect("config");
+        let running = app::start(config, Arc::new(SystemClock))
+            .await
+            .expect("the bot starts");
+        Self {
+            addr: running.local_addr(),
+            emulator: emulator.clone(),
+            data_dir,
+            running: Some(running),
+        }
+    }
+
     /// Starts on an existing data folder (a restart after [`TestBot::stop`]).
     pub async fn start_in(
         emulator: &SlackEmulator,
@@ -262,7 +282,10 @@ impl BotProcess {
     /// SIGTERM, then waits for the process to exit; returns whether it exited cleanly.
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
         assert!(sent.success());
         tokio::task::block_in_place(|| self.child.wait().expect("reaped").success())
     }
@@ -272,7 +295,15 @@ impl BotProcess {
 pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_async-norms"));
     command.args(args);
-    for name in ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL", "ASYNC_NORMS_LISTEN", "ASYNC_NORMS_DATA_DIR", "ASYNC_NORMS_DEFAULT_TZ"] {
+    for name in [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "ASYNC_NORMS_LISTEN",
+        "ASYNC_NORMS_DATA_DIR",
+        "ASYNC_NORMS_DEFAULT_TZ",
+    ] {
         command.env_remove(name);
     }
     for (name, value) in env {
