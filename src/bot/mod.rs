@@ -86,7 +86,7 @@ impl Bot {
                 }
                 return Ok("message");
             }
-            EventBody::Other(body) => body,
+            EventBody::Other(body) => *body,
         };
         match body {
             SlackEventCallbackBody::AppMention(event) => {

@@ -68,9 +68,9 @@ pub struct IncomingEvent {
 #[derive(Debug, Clone)]
 pub enum EventBody {
     /// `message` events, read with the bot's own lenient model.
-    Message(MessageEvent),
+    Message(Box<MessageEvent>),
     /// Everything else, read with slack-morphism's models (unknown types as `Unknown`).
-    Other(SlackEventCallbackBody),
+    Other(Box<SlackEventCallbackBody>),
 }
 
 /// Reads an `event_callback` body.
@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(incoming.team, TeamId::new("T1"));
         assert!(matches!(
             incoming.body,
-            EventBody::Other(SlackEventCallbackBody::AppHomeOpened(_))
+            EventBody::Other(ref body) if matches!(**body, SlackEventCallbackBody::AppHomeOpened(_))
         ));
     }
 
@@ -170,7 +170,7 @@ mod tests {
         let incoming = read_event_callback(raw).unwrap();
         assert!(matches!(
             incoming.body,
-            EventBody::Other(SlackEventCallbackBody::Unknown(_))
+            EventBody::Other(ref body) if matches!(**body, SlackEventCallbackBody::Unknown(_))
         ));
     }
 
