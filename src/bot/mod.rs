@@ -8,6 +8,7 @@ pub mod home;
 pub mod members;
 pub mod messages;
 pub mod note;
+pub mod roles;
 pub mod worker;
 
 use std::sync::Arc;

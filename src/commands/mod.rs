@@ -4,6 +4,7 @@
 
 pub mod hours;
 pub mod parse;
+pub mod role;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -106,6 +107,7 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
         Command::Overlap { users, channels } => {
             hours::overlap_of(bot, &asker, &users, &channels).await
         }
+        Command::RoleManager { grant, user } => role::manager(bot, &asker, grant, &user).await,
         _ => Ok(format!(
             "`/async {}` is not available yet in this workspace; it is on its way. \
              `/async help` lists every form.",
