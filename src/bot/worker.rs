@@ -17,8 +17,11 @@ use super::Bot;
 use crate::metrics::Counter;
 use crate::store::journal::{EventJournal, JournalKey};
 
-/// Events handled at the same time; the rest wait in the queue (and on disk).
-const CONCURRENCY: usize = 64;
+/// Events handled at the same time; the rest wait in the queue (and on disk). Most of a
+/// handler's time is spent waiting for Slack (paced to its rate tiers), so this is set
+/// high enough that plain messages are not held up behind a burst of notes waiting for
+/// their turn, and low enough that memory stays small (a waiting event is a few KB).
+const CONCURRENCY: usize = 256;
 /// How many times an event is tried before it is given up.
 const MAX_ATTEMPTS: u32 = 5;
 /// How long shutdown waits for events being handled.
