@@ -28,6 +28,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Audit a Slack export (folder or .zip) offline: urgency, broadcasts, off-hours
+    /// mentions, thread reply times and suggested norms, written as HTML, JSON and SVG.
+    Audit(AuditArgs),
     /// Run the bot: Events API and slash commands over HTTP, or Socket Mode.
     Serve(ServeArgs),
     /// Write all stored data as JSON lines (stop the bot first).
@@ -69,6 +72,24 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+}
+
+#[derive(clap::Args)]
+struct AuditArgs {
+    /// The export: the folder or the .zip Slack gives you.
+    export: PathBuf,
+    /// Folder to write report.html, report.json and heatmap.svg into.
+    #[arg(long, default_value = "report")]
+    out: PathBuf,
+    /// Members' working hours (TOML: user id or name = "mon-fri 09:00-17:00 Europe/Berlin").
+    #[arg(long)]
+    hours: Option<PathBuf>,
+    /// The workspace's norms (TOML: urgent_channels, extra_words, removed_words).
+    #[arg(long)]
+    norms: Option<PathBuf>,
+    /// IANA zone for weeks and the heat map (default UTC).
+    #[arg(long)]
+    tz: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -115,6 +136,7 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Audit(args) => audit(args),
         Command::Serve(args) => serve(args),
         Command::Export { data_dir, out } => {
             let store = Store::open(&data_dir)?;
@@ -182,6 +204,19 @@ fn schedule_preview(
     for instant in preview(&schedule, zone, from, count) {
         writeln!(out, "{}", format_rfc3339_utc(instant))?;
     }
+    Ok(())
+}
+
+fn audit(args: AuditArgs) -> anyhow::Result<()> {
+    let outcome = async_norms::audit::run(&async_norms::audit::AuditOptions {
+        export: args.export,
+        out: args.out,
+        hours: args.hours,
+        norms: args.norms,
+        tz: args.tz,
+        progress: true,
+    })?;
+    println!("{}", async_norms::audit::summary(&outcome));
     Ok(())
 }
 

@@ -1,0 +1,968 @@
+//! The audit's arithmetic: every message of an export goes through the bot's own rules
+//! ([`UrgencyLexicon::scan`], [`classify`]) and hours model ([`windows_between`]) with the
+//! message's own instant as "now", and only counts are kept: per conversation and ISO week,
+//! an hour-of-week heat map, and the first-reply state of open threads. Nothing here reads
+//! files or the clock; the edge feeds messages in and asks for the [`Report`] at the end.
+//!
+//! Memory stays flat: no message is kept once counted. Open threads are the one thing that
+//! grows with the export, so they are bounded: a thread is forgotten once it has its first
+//! reply, [`THREAD_MEMORY`] after its parent, or when more than [`MAX_OPEN_THREADS`] are open
+//! (oldest first); its replies after that are not timed. Working windows are cached per member
+//! and week, at most [`MAX_CACHED_WEEKS`] of them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::audit::export::{ConversationKind, RawMessage, SkippedFile, Workspace};
+use crate::audit::settings::AuditSettings;
+use crate::hours::{MemberHours, Window, format_relative, parse_zone, windows_between};
+use crate::ids::UserId;
+use crate::norms::{Broadcast, ChannelContext, RuleId, classify};
+
+/// How long a thread waits for its first reply before it is forgotten.
+pub const THREAD_MEMORY: TimeDelta = TimeDelta::days(14);
+/// The most threads waiting for a first reply at once, in one conversation.
+pub const MAX_OPEN_THREADS: usize = 100_000;
+/// The most (member, week) working-window lists cached at once.
+pub const MAX_CACHED_WEEKS: usize = 100_000;
+/// The version of `report.json`'s shape; bumped when a field changes meaning.
+pub const REPORT_FORMAT: &str = "async-norms-audit/1";
+
+/// Subtypes that are still a person talking, as the live bot reads them
+/// (`bot::messages::classify`); a test holds the two to the same answers.
+const PERSON_SUBTYPES: [&str; 3] = ["thread_broadcast", "file_share", "me_message"];
+
+/// Whether a message is a person talking, and if not, why it was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageSort {
+    Person,
+    /// A bot or integration: `bot_message`, a `bot_id`, or a user marked `is_bot`.
+    Bot,
+    /// Joins, topic changes and other system messages.
+    System,
+}
+
+/// Sorts a message the way the live bot does (bots and system messages are not people).
+pub fn sort_message(message: &RawMessage<'_>) -> MessageSort {
+    if message
+        .kind
+        .as_deref()
+        .is_some_and(|kind| kind != "message")
+    {
+        return MessageSort::System;
+    }
+    match message.subtype.as_deref() {
+        Some("bot_message") => MessageSort::Bot,
+        Some(subtype) if !PERSON_SUBTYPES.contains(&subtype) => MessageSort::System,
+        _ if message.bot_id.is_some() => MessageSort::Bot,
+        _ => MessageSort::Person,
+    }
+}
+
+/// A Slack `ts` (`1709546400.000200`) as microseconds since the epoch.
+pub fn parse_ts(ts: &str) -> Option<i64> {
+    let (secs, fraction) = ts.split_once('.').unwrap_or((ts, ""));
+    let secs: i64 = secs.parse().ok()?;
+    let digits = fraction.get(..fraction.len().min(6))?;
+    let mut micros: i64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    for _ in digits.len()..6 {
+        micros *= 10;
+    }
+    secs.checked_mul(1_000_000)?.checked_add(micros)
+}
+
+/// Counts for one conversation and week (or any sum of them).
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    messages: u64,
+    urgency_messages: u64,
+    flags: [u64; RuleId::ALL.len()],
+    broadcasts: u64,
+    broadcast_reach: u64,
+    broadcast_off_hours_reach: u64,
+    mentions: u64,
+    mentions_off_hours: u64,
+    threads: u64,
+    threads_replied: u64,
+    /// First-reply times in whole minutes → how many threads: the median without keeping
+    /// every thread.
+    first_reply_minutes: BTreeMap<u32, u64>,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.messages += other.messages;
+        self.urgency_messages += other.urgency_messages;
+        for (mine, theirs) in self.flags.iter_mut().zip(other.flags) {
+            *mine += theirs;
+        }
+        self.broadcasts += other.broadcasts;
+        self.broadcast_reach += other.broadcast_reach;
+        self.broadcast_off_hours_reach += other.broadcast_off_hours_reach;
+        self.mentions += other.mentions;
+        self.mentions_off_hours += other.mentions_off_hours;
+        self.threads += other.threads;
+        self.threads_replied += other.threads_replied;
+        for (&minutes, &count) in &other.first_reply_minutes {
+            *self.first_reply_minutes.entry(minutes).or_default() += count;
+        }
+    }
+
+    /// The lower median: the middle time, or the smaller of the two middle ones.
+    fn median_first_reply(&self) -> Option<u32> {
+        let total: u64 = self.first_reply_minutes.values().sum();
+        let mut below = total.checked_sub(1)? / 2;
+        for (&minutes, &count) in &self.first_reply_minutes {
+            if below < count {
+                return Some(minutes);
+            }
+            below -= count;
+        }
+        None
+    }
+
+    fn figures(&self) -> Figures {
+        Figures {
+            messages: self.messages,
+            urgency_messages: self.urgency_messages,
+            flags: RuleId::ALL.into_iter().zip(self.flags).collect(),
+            broadcasts: self.broadcasts,
+            broadcast_reach: self.broadcast_reach,
+            broadcast_off_hours_reach: self.broadcast_off_hours_reach,
+            mentions: self.mentions,
+            mentions_off_hours: self.mentions_off_hours,
+            threads: self.threads,
+            threads_replied: self.threads_replied,
+            median_first_reply_minutes: self.median_first_reply(),
+        }
+    }
+}
+
+/// The figures of a conversation, a week or the whole export, as `report.json` holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    /// Messages people wrote (bots and system messages left out), thread replies included.
+    pub messages: u64,
+    /// Messages with urgency words or `!!!`, flagged or not (never flagged in an urgent channel).
+    pub urgency_messages: u64,
+    /// Messages each rule flagged, every rule named.
+    pub flags: BTreeMap<RuleId, u64>,
+    /// Messages with `@here`, `@channel` or `@everyone`.
+    pub broadcasts: u64,
+    /// Members those broadcasts notified, summed over broadcasts.
+    pub broadcast_reach: u64,
+    /// Of those, the ones outside their working hours at the time.
+    pub broadcast_off_hours_reach: u64,
+    /// Members mentioned (each once a message; self-mentions and bots left out).
+    pub mentions: u64,
+    /// Of those, the ones outside their working hours at the time.
+    pub mentions_off_hours: u64,
+    /// Threads started (a parent with replies), counted in the parent's week.
+    pub threads: u64,
+    /// Threads whose first reply by someone other than the author was seen.
+    pub threads_replied: u64,
+    /// Median minutes from a parent to its first reply by someone else; `null` without any.
+    pub median_first_reply_minutes: Option<u32>,
+}
+
+/// Everything the audit found; written as `report.json` and shown as `report.html`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub format: &'static str,
+    /// The IANA zone of weeks and of the heat map.
+    pub zone: String,
+    /// The first and last message counted, RFC 3339 UTC; `null` without messages.
+    pub first_message: Option<String>,
+    pub last_message: Option<String>,
+    pub members: MemberSummary,
+    pub totals: Figures,
+    pub left_out: LeftOut,
+    pub conversations: Vec<ConversationReport>,
+    pub heatmap: Heatmap,
+    pub suggestions: Vec<Suggestion>,
+    pub skipped_files: Vec<SkippedFile>,
+}
+
+/// Who the hours came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MemberSummary {
+    /// People in users.json (bots left out), deleted accounts included.
+    pub people: u64,
+    pub bots: u64,
+    /// People whose hours came from the hours file.
+    pub hours_given: u64,
+    /// People without a usable profile zone and no zone given: their hours are read in UTC.
+    pub zone_unknown: u64,
+}
+
+/// Messages not counted, by why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LeftOut {
+    pub bot_messages: u64,
+    pub system_messages: u64,
+    /// Messages without a user or a readable `ts`.
+    pub unreadable_messages: u64,
+    /// Folders with day files that no channel list names.
+    pub unlisted_folders: Vec<String>,
+}
+
+/// One conversation's figures, in total and by ISO week.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConversationReport {
+    pub id: String,
+    pub name: String,
+    pub kind: ConversationKind,
+    /// Designated urgent by the norms file: nothing is flagged there.
+    pub urgent: bool,
+    /// Members listed for it in the export.
+    pub members: u64,
+    pub totals: Figures,
+    pub weeks: Vec<WeekReport>,
+}
+
+/// One ISO week of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeekReport {
+    /// `2024-W10`, in the report's zone.
+    pub week: String,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+/// Hour-of-week counts, rows Monday to Sunday, columns 00 to 23, in the report's zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Heatmap {
+    pub zone: String,
+    pub days: [&'static str; 7],
+    /// Messages by the hour they were sent.
+    pub messages: [[u64; 24]; 7],
+    /// Mentions of someone outside their working hours, by the hour they were sent.
+    pub off_hours_mentions: [[u64; 24]; 7],
+}
+
+/// A norm the figures point to; about channels, never about people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suggestion {
+    /// `urgent_channel`, `urgency_elsewhere`, `broadcasts`, `off_hours_mentions`, `reply_time`.
+    pub kind: &'static str,
+    /// The conversation it is about, by name, when it is about one.
+    pub channel: Option<String>,
+    pub text: String,
+}
+
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+struct Member {
+    hours: MemberHours,
+    is_bot: bool,
+}
+
+struct ConversationState {
+    id: String,
+    name: String,
+    kind: ConversationKind,
+    urgent: bool,
+    listed_members: u64,
+    /// People among its members, by index.
+    members: Vec<u32>,
+}
+
+struct OpenThread {
+    author: Option<u32>,
+    week: u32,
+}
+
+/// The running audit: feed it conversations and their messages in order, then take the
+/// [`Report`].
+pub struct Analysis<'s> {
+    settings: &'s AuditSettings,
+    members: Vec<Member>,
+    member_index: HashMap<String, u32>,
+    member_summary: MemberSummary,
+    /// People who are not deleted: who `@everyone` reaches.
+    everyone: Vec<u32>,
+    conversations: Vec<ConversationState>,
+    current: usize,
+    /// Threads of the current conversation waiting for a first reply, by parent `ts`.
+    open_threads: BTreeMap<i64, OpenThread>,
+    /// By (conversation, week key).
+    cells: BTreeMap<(usize, u32), Counts>,
+    heat_messages: [[u64; 24]; 7],
+    heat_off_hours: [[u64; 24]; 7],
+    left_out: LeftOut,
+    window_cache: HashMap<(u32, i64), Vec<Window>>,
+    first_message: Option<i64>,
+    last_message: Option<i64>,
+    /// Reused for de-duplicating a message's mentions.
+    mentioned: Vec<u32>,
+}
+
+impl<'s> Analysis<'s> {
+    /// Sets up the members' hours (the hours file, else Mon–Fri 09:00–17:00 in their
+    /// profile's zone, else UTC) and the conversations.
+    pub fn new(settings: &'s AuditSettings, workspace: &Workspace) -> Self {
+        let mut members = Vec::with_capacity(workspace.users.len());
+        let mut member_index = HashMap::with_capacity(workspace.users.len());
+        let mut summary = MemberSummary::default();
+        let mut everyone = Vec::new();
+        for user in &workspace.users {
+            let index = members.len() as u32;
+            let profile_zone = user.tz.as_deref().and_then(|tz| parse_zone(tz).ok());
+            let given = settings
+                .hours
+                .get(&user.id)
+                .or_else(|| settings.hours.get(&user.name));
+            let hours = match given {
+                Some((schedule, zone)) => {
+                    MemberHours::new(schedule.clone(), zone.or(profile_zone).unwrap_or(Tz::UTC))
+                }
+                None => MemberHours::default_in(profile_zone.unwrap_or(Tz::UTC)),
+            };
+            if user.is_bot {
+                summary.bots += 1;
+            } else {
+                summary.people += 1;
+                summary.hours_given += u64::from(given.is_some());
+                let zone_known = profile_zone.is_some() || given.is_some_and(|(_, z)| z.is_some());
+                summary.zone_unknown += u64::from(!zone_known);
+                if !user.deleted {
+                    everyone.push(index);
+                }
+            }
+            member_index.insert(user.id.clone(), index);
+            members.push(Member {
+                hours,
+                is_bot: user.is_bot,
+            });
+        }
+        let conversations = workspace
+            .conversations
+            .iter()
+            .map(|c| ConversationState {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                kind: c.kind,
+                urgent: settings.is_urgent(&c.name, &c.id),
+                listed_members: c.members.len() as u64,
+                members: c
+                    .members
+                    .iter()
+                    .filter_map(|id| member_index.get(id).copied())
+                    .filter(|&i| !members[i as usize].is_bot)
+                    .collect(),
+            })
+            .collect();
+        Analysis {
+            settings,
+            members,
+            member_index,
+            member_summary: summary,
+            everyone,
+            conversations,
+            current: 0,
+            open_threads: BTreeMap::new(),
+            cells: BTreeMap::new(),
+            heat_messages: [[0; 24]; 7],
+            heat_off_hours: [[0; 24]; 7],
+            left_out: LeftOut::default(),
+            window_cache: HashMap::new(),
+            first_message: None,
+            last_message: None,
+            mentioned: Vec::new(),
+        }
+    }
+
+    /// The messages that follow belong to the `index`-th conversation of the workspace.
+    /// Threads do not cross conversations, so the open ones are dropped.
+    pub fn begin_conversation(&mut self, index: usize) {
+        self.current = index;
+        self.open_threads.clear();
+    }
+
+    /// Notes folders with day files that no channel list names.
+    pub fn note_unlisted_folders(&mut self, folders: Vec<String>) {
+        self.left_out.unlisted_folders = folders;
+    }
+
+    /// Counts one message of the current conversation. Messages of a conversation must come
+    /// oldest first (day files in date order, as Slack writes them).
+    pub fn message(&mut self, message: &RawMessage<'_>) {
+        match sort_message(message) {
+            MessageSort::Person => {}
+            MessageSort::Bot => return self.left_out.bot_messages += 1,
+            MessageSort::System => return self.left_out.system_messages += 1,
+        }
+        let (Some(user), Some(micros)) = (
+            message.user.as_deref(),
+            message.ts.as_deref().and_then(parse_ts),
+        ) else {
+            return self.left_out.unreadable_messages += 1;
+        };
+        let Some(at) = DateTime::<Utc>::from_timestamp_micros(micros) else {
+            return self.left_out.unreadable_messages += 1;
+        };
+        let sender = self.member_index.get(user).copied();
+        if sender.is_some_and(|s| self.members[s as usize].is_bot) {
+            return self.left_out.bot_messages += 1;
+        }
+        self.first_message = Some(self.first_message.map_or(micros, |m| m.min(micros)));
+        self.last_message = Some(self.last_message.map_or(micros, |m| m.max(micros)));
+
+        let local = at.with_timezone(&self.settings.zone);
+        let iso = local.iso_week();
+        let week = iso.year() as u32 * 100 + iso.week();
+        let (day, hour) = (
+            local.weekday().num_days_from_monday() as usize,
+            local.hour() as usize,
+        );
+        let settings = self.settings;
+        let text = message.text.as_deref().unwrap_or("");
+        let scan = settings.lexicon.scan(text);
+
+        // Mentions: each person once, not the sender, not bots.
+        self.mentioned.clear();
+        let mut off_hours: Vec<UserId> = Vec::new();
+        for id in scan.mentions() {
+            let Some(index) = self.member_index.get(*id).copied() else {
+                continue;
+            };
+            if Some(index) == sender
+                || self.members[index as usize].is_bot
+                || self.mentioned.contains(&index)
+            {
+                continue;
+            }
+            self.mentioned.push(index);
+            if self.is_outside_hours(index, at) {
+                off_hours.push(UserId::new(*id));
+            }
+        }
+        let mentions = self.mentioned.len() as u64;
+
+        // Broadcasts: who they notified, and who of those was off.
+        let broadcasts = scan.broadcasts();
+        let (mut reach, mut off_reach) = (0, 0);
+        if !broadcasts.is_empty() {
+            let current = self.current;
+            let audience = match broadcasts.contains(Broadcast::Everyone) {
+                true => std::mem::take(&mut self.everyone),
+                false => std::mem::take(&mut self.conversations[current].members),
+            };
+            for &member in audience.iter().filter(|&&m| Some(m) != sender) {
+                reach += 1;
+                off_reach += u64::from(self.is_outside_hours(member, at));
+            }
+            match broadcasts.contains(Broadcast::Everyone) {
+                true => self.everyone = audience,
+                false => self.conversations[current].members = audience,
+            }
+        }
+
+        let conversation = &self.conversations[self.current];
+        let findings = classify(
+            &scan,
+            &ChannelContext {
+                is_urgent_channel: conversation.urgent,
+                off_hours_mentions: &off_hours,
+            },
+        );
+        let cell = self.cells.entry((self.current, week)).or_default();
+        cell.messages += 1;
+        cell.urgency_messages +=
+            u64::from(!scan.word_hits().is_empty() || !scan.emphasis_hits().is_empty());
+        for finding in &findings {
+            if let Some(slot) = RuleId::ALL.iter().position(|r| *r == finding.rule) {
+                cell.flags[slot] += 1;
+            }
+        }
+        cell.broadcasts += u64::from(!broadcasts.is_empty());
+        cell.broadcast_reach += reach;
+        cell.broadcast_off_hours_reach += off_reach;
+        cell.mentions += mentions;
+        cell.mentions_off_hours += off_hours.len() as u64;
+        self.heat_messages[day][hour] += 1;
+        self.heat_off_hours[day][hour] += off_hours.len() as u64;
+
+        self.follow_thread(message, micros, sender, week);
+    }
+
+    /// Starts timing a thread at its parent, and stops at its first reply by someone else.
+    fn follow_thread(
+        &mut self,
+        message: &RawMessage<'_>,
+        micros: i64,
+        sender: Option<u32>,
+        week: u32,
+    ) {
+        let horizon = micros - THREAD_MEMORY.num_microseconds().unwrap_or(i64::MAX);
+        while let Some((&oldest, _)) = self.open_threads.first_key_value() {
+            if oldest >= horizon && self.open_threads.len() <= MAX_OPEN_THREADS {
+                break;
+            }
+            self.open_threads.remove(&oldest);
+        }
+        let thread = message.thread_ts.as_deref().and_then(parse_ts);
+        let is_parent = match thread {
+            Some(thread) => thread == micros,
+            None => message.reply_count.is_some_and(|n| n > 0),
+        };
+        if is_parent {
+            self.cells.entry((self.current, week)).or_default().threads += 1;
+            self.open_threads.insert(
+                micros,
+                OpenThread {
+                    author: sender,
+                    week,
+                },
+            );
+            return;
+        }
+        let Some(parent) = thread else {
+            return;
+        };
+        let Some(open) = self.open_threads.get(&parent) else {
+            return;
+        };
+        if open.author.is_some() && open.author == sender {
+            return;
+        }
+        let Some(open) = self.open_threads.remove(&parent) else {
+            return;
+        };
+        let minutes = (micros - parent).max(0) / 60_000_000;
+        let cell = self.cells.entry((self.current, open.week)).or_default();
+        cell.threads_replied += 1;
+        *cell
+            .first_reply_minutes
+            .entry(u32::try_from(minutes).unwrap_or(u32::MAX))
+            .or_default() += 1;
+    }
+
+    /// Whether a member is outside their working hours at `at`. The same answer as
+    /// `availability(..).is_available()` gives for hours without time off or focus (an export
+    /// has neither), from working windows cached per member and week.
+    fn is_outside_hours(&mut self, member: u32, at: DateTime<Utc>) -> bool {
+        const WEEK_SECS: i64 = 7 * 24 * 3600;
+        let bucket = at.timestamp().div_euclid(WEEK_SECS);
+        if self.window_cache.len() >= MAX_CACHED_WEEKS {
+            self.window_cache.clear();
+        }
+        let hours = &self.members[member as usize].hours;
+        let windows = self
+            .window_cache
+            .entry((member, bucket))
+            .or_insert_with(|| {
+                let start = DateTime::<Utc>::from_timestamp(bucket * WEEK_SECS, 0)
+                    .unwrap_or(DateTime::<Utc>::MIN_UTC);
+                let end = start
+                    .checked_add_signed(TimeDelta::days(7))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC);
+                windows_between(hours, start, end).collect()
+            });
+        !windows.iter().any(|&(start, end)| start <= at && at < end)
+    }
+
+    /// The report. `skipped_files` are the files the reader left out.
+    pub fn finish(self, skipped_files: Vec<SkippedFile>) -> Report {
+        let mut totals = Counts::default();
+        let mut per_conversation: Vec<(Counts, Vec<WeekReport>)> =
+            vec![(Counts::default(), Vec::new()); self.conversations.len()];
+        for (&(conversation, week), counts) in &self.cells {
+            totals.add(counts);
+            let (sum, weeks) = &mut per_conversation[conversation];
+            sum.add(counts);
+            weeks.push(WeekReport {
+                week: format!("{}-W{:02}", week / 100, week % 100),
+                figures: counts.figures(),
+            });
+        }
+        let conversations: Vec<ConversationReport> = self
+            .conversations
+            .iter()
+            .zip(per_conversation)
+            .map(|(c, (sum, weeks))| ConversationReport {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                kind: c.kind,
+                urgent: c.urgent,
+                members: c.listed_members,
+                totals: sum.figures(),
+                weeks,
+            })
+            .collect();
+        let heatmap = Heatmap {
+            zone: self.settings.zone.name().to_string(),
+            days: DAYS,
+            messages: self.heat_messages,
+            off_hours_mentions: self.heat_off_hours,
+        };
+        let totals = totals.figures();
+        let suggestions = suggest(&conversations, &totals, &heatmap);
+        let rfc3339 = |micros: i64| {
+            DateTime::<Utc>::from_timestamp_micros(micros)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        };
+        Report {
+            format: REPORT_FORMAT,
+            zone: self.settings.zone.name().to_string(),
+            first_message: self.first_message.and_then(rfc3339),
+            last_message: self.last_message.and_then(rfc3339),
+            members: self.member_summary,
+            totals,
+            left_out: self.left_out,
+            conversations,
+            heatmap,
+            suggestions,
+            skipped_files,
+        }
+    }
+}
+
+/// How a conversation is named in a sentence.
+pub fn display_name(conversation: &ConversationReport) -> String {
+    match conversation.kind {
+        ConversationKind::Channel | ConversationKind::Private => format!("#{}", conversation.name),
+        ConversationKind::GroupDm => format!("the group DM {}", conversation.name),
+        ConversationKind::Dm => format!("the DM {}", conversation.name),
+    }
+}
+
+fn percent(part: u64, whole: u64) -> u64 {
+    (part * 100).checked_div(whole).unwrap_or(0)
+}
+
+fn is_channel(c: &ConversationReport) -> bool {
+    matches!(
+        c.kind,
+        ConversationKind::Channel | ConversationKind::Private
+    )
+}
+
+/// Norms the figures point to, most telling first. Thresholds keep a handful of messages
+/// from driving advice.
+fn suggest(
+    conversations: &[ConversationReport],
+    totals: &Figures,
+    heatmap: &Heatmap,
+) -> Vec<Suggestion> {
+    let mut out = Vec::new();
+    let urgent: Vec<&ConversationReport> = conversations.iter().filter(|c| c.urgent).collect();
+    let share =
+        |c: &ConversationReport| c.totals.urgency_messages as f64 / c.totals.messages.max(1) as f64;
+
+    // Where urgency really lives: the channel with the largest share of urgent messages,
+    // well above the rest.
+    let mut escalation = urgent.first().map(|c| display_name(c));
+    if urgent.is_empty() {
+        let best = conversations
+            .iter()
+            .filter(|c| is_channel(c) && c.totals.urgency_messages >= 5)
+            .max_by(|a, b| share(a).total_cmp(&share(b)).then(b.name.cmp(&a.name)));
+        if let Some(best) = best {
+            let rest_urgent = totals.urgency_messages - best.totals.urgency_messages;
+            let rest_messages = totals.messages - best.totals.messages;
+            let rest_share = rest_urgent as f64 / rest_messages.max(1) as f64;
+            if share(best) >= 2.0 * rest_share {
+                let name = display_name(best);
+                out.push(Suggestion {
+                    kind: "urgent_channel",
+                    channel: Some(best.name.clone()),
+                    text: format!(
+                        "{name} sees most real urgency: {}% of its {} messages ask for it, against {}% elsewhere. Make it the urgent channel (/async norms urgent-channel {name}) so urgency there is expected and never flagged.",
+                        percent(best.totals.urgency_messages, best.totals.messages),
+                        best.totals.messages,
+                        percent(rest_urgent, rest_messages),
+                    ),
+                });
+                escalation = Some(name);
+            }
+        }
+    }
+
+    // Urgency words outside the escalation path.
+    let flagged = |c: &ConversationReport| c.totals.flags[&RuleId::UrgencyWords];
+    let noisiest = conversations
+        .iter()
+        .filter(|c| !c.urgent && Some(display_name(c)) != escalation && flagged(c) >= 5)
+        .max_by(|a, b| flagged(a).cmp(&flagged(b)).then(b.name.cmp(&a.name)));
+    if let Some(c) = noisiest {
+        let path = match &escalation {
+            Some(name) => format!("real emergencies go to {name}"),
+            None => "agree on one urgent channel for real emergencies".to_string(),
+        };
+        out.push(Suggestion {
+            kind: "urgency_elsewhere",
+            channel: Some(c.name.clone()),
+            text: format!(
+                "{} has the most urgency words outside the urgent channel ({} messages): {path}, and the rest can wait for working hours.",
+                display_name(c),
+                flagged(c)
+            ),
+        });
+    }
+
+    // Broadcasts that woke people.
+    let loudest = conversations
+        .iter()
+        .filter(|c| !c.urgent && c.totals.broadcast_off_hours_reach > 0)
+        .max_by(|a, b| {
+            a.totals
+                .broadcast_off_hours_reach
+                .cmp(&b.totals.broadcast_off_hours_reach)
+                .then(b.name.cmp(&a.name))
+        });
+    if let Some(c) = loudest {
+        let keep = match &escalation {
+            Some(name) => format!("keep them for {name}"),
+            None => "keep them for real emergencies".to_string(),
+        };
+        out.push(Suggestion {
+            kind: "broadcasts",
+            channel: Some(c.name.clone()),
+            text: format!(
+                "@here and @channel in {} notified {} people outside their working hours ({}% of the {} notified). Post without the broadcast when it can wait; {keep}.",
+                display_name(c),
+                c.totals.broadcast_off_hours_reach,
+                percent(c.totals.broadcast_off_hours_reach, c.totals.broadcast_reach),
+                c.totals.broadcast_reach,
+            ),
+        });
+    }
+
+    // Mentions landing at night.
+    if totals.mentions >= 10 && percent(totals.mentions_off_hours, totals.mentions) >= 15 {
+        let mut peak = (0, 0, 0);
+        for (day, row) in heatmap.off_hours_mentions.iter().enumerate() {
+            for (hour, &count) in row.iter().enumerate() {
+                if count > peak.2 {
+                    peak = (day, hour, count);
+                }
+            }
+        }
+        let day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][peak.0];
+        out.push(Suggestion {
+            kind: "off_hours_mentions",
+            channel: None,
+            text: format!(
+                "{}% of mentions ({} of {}) reached people outside their working hours, most often on {day} around {:02}:00 {}. Agree on an expected reply time (/async norms response-time 24h) so a mention outside someone's hours is not read as a request to answer now.",
+                percent(totals.mentions_off_hours, totals.mentions),
+                totals.mentions_off_hours,
+                totals.mentions,
+                peak.1,
+                heatmap.zone,
+            ),
+        });
+    }
+
+    // Slow threads: make the reply time people already live with the stated one.
+    let mut slow: Vec<(&ConversationReport, u32)> = conversations
+        .iter()
+        .filter(|c| c.totals.threads_replied >= 5)
+        .filter_map(|c| Some((c, c.totals.median_first_reply_minutes?)))
+        .filter(|&(_, median)| median >= 4 * 60)
+        .collect();
+    slow.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.name.cmp(&b.0.name)));
+    for (c, median) in slow.into_iter().take(3) {
+        let wait = format_relative(TimeDelta::minutes(i64::from(median)));
+        let stated = match median {
+            0..=480 => "8h",
+            481..=1440 => "24h",
+            _ => "48h",
+        };
+        out.push(Suggestion {
+            kind: "reply_time",
+            channel: Some(c.name.clone()),
+            text: format!(
+                "Threads in {} wait a median {} for a first reply. Say so (/async norms response-time {stated}) so nobody expects an answer sooner.",
+                display_name(c),
+                wait.trim_start_matches("in "),
+            ),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::export::{Conversation, ExportUser};
+    use crate::bot::messages::{BotIdentity, MessageEvent, MessageKind, classify as bot_classify};
+    use crate::hours::availability;
+
+    fn workspace() -> Workspace {
+        let user = |id: &str, tz: &str, is_bot: bool| ExportUser {
+            id: id.into(),
+            name: id.to_lowercase(),
+            tz: Some(tz.into()),
+            is_bot,
+            ..ExportUser::default()
+        };
+        Workspace {
+            users: vec![
+                user("UB", "Europe/Berlin", false),
+                user("UN", "America/New_York", false),
+                user("UT", "Asia/Tokyo", false),
+                user("UBOT", "UTC", true),
+            ],
+            conversations: vec![Conversation {
+                id: "C1".into(),
+                name: "general".into(),
+                kind: ConversationKind::Channel,
+                created: None,
+                members: vec!["UB".into(), "UN".into(), "UT".into(), "UBOT".into()],
+                folder: "general".into(),
+            }],
+        }
+    }
+
+    fn message<'a>(user: &'a str, ts: &'a str, text: &'a str) -> RawMessage<'a> {
+        RawMessage {
+            kind: Some("message".into()),
+            user: Some(user.into()),
+            ts: Some(ts.into()),
+            text: Some(text.into()),
+            ..RawMessage::default()
+        }
+    }
+
+    #[test]
+    fn slack_timestamps_become_microseconds() {
+        assert_eq!(parse_ts("1709546400.000200"), Some(1_709_546_400_000_200));
+        assert_eq!(parse_ts("1709546400"), Some(1_709_546_400_000_000));
+        assert_eq!(parse_ts("1709546400.5"), Some(1_709_546_400_500_000));
+        assert_eq!(parse_ts("soon"), None);
+        assert_eq!(parse_ts("1.x"), None);
+    }
+
+    #[test]
+    fn messages_are_sorted_as_the_live_bot_sorts_them() {
+        let me = BotIdentity {
+            user_id: UserId::new("UNOBODY"),
+            bot_id: None,
+        };
+        let cases = [
+            serde_json::json!({"type":"message","user":"U1","text":"x","ts":"1.1"}),
+            serde_json::json!({"type":"message","subtype":"thread_broadcast","user":"U1","text":"x","ts":"1.1"}),
+            serde_json::json!({"type":"message","subtype":"file_share","user":"U1","text":"x","ts":"1.1"}),
+            serde_json::json!({"type":"message","subtype":"me_message","user":"U1","text":"x","ts":"1.1"}),
+            serde_json::json!({"type":"message","subtype":"bot_message","bot_id":"B1","text":"x","ts":"1.1"}),
+            serde_json::json!({"type":"message","user":"U1","bot_id":"B1","text":"x","ts":"1.1"}),
+            serde_json::json!({"type":"message","subtype":"channel_join","user":"U1","text":"x","ts":"1.1"}),
+            serde_json::json!({"type":"message","subtype":"channel_topic","user":"U1","text":"x","ts":"1.1"}),
+        ];
+        for case in cases {
+            let bytes = serde_json::to_vec(&case).unwrap();
+            let raw: RawMessage<'_> = serde_json::from_slice(&bytes).unwrap();
+            let mut event: MessageEvent = serde_json::from_value(case.clone()).unwrap();
+            event.channel = Some("C1".into());
+            let expected = match bot_classify(&event, &me) {
+                MessageKind::New(_) => MessageSort::Person,
+                MessageKind::FromBot => MessageSort::Bot,
+                _ => MessageSort::System,
+            };
+            assert_eq!(sort_message(&raw), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn cached_windows_agree_with_the_availability_model() {
+        let settings = AuditSettings::defaults().unwrap();
+        let workspace = workspace();
+        let mut analysis = Analysis::new(&settings, &workspace);
+        // Every 37 minutes across three weeks that hold the US daylight-saving change.
+        let mut at: DateTime<Utc> = "2024-03-04T00:00:00Z".parse().unwrap();
+        let end: DateTime<Utc> = "2024-03-25T00:00:00Z".parse().unwrap();
+        while at < end {
+            for member in 0..3 {
+                let hours = analysis.members[member as usize].hours.clone();
+                assert_eq!(
+                    analysis.is_outside_hours(member, at),
+                    !availability(&hours, at).is_available(),
+                    "member {member} at {at}"
+                );
+            }
+            at += TimeDelta::minutes(37);
+        }
+    }
+
+    #[test]
+    fn a_message_is_counted_with_its_mentions_broadcast_and_flags() {
+        let settings = AuditSettings::defaults().unwrap();
+        let workspace = workspace();
+        let mut analysis = Analysis::new(&settings, &workspace);
+        analysis.begin_conversation(0);
+        // Monday 2024-03-04 10:00 UTC: 11:00 in Berlin (working), 05:00 in New York and
+        // 19:00 in Tokyo (both off).
+        analysis.message(&message(
+            "UB",
+            "1709546400.000100",
+            "<!here> <@UN> <@UT> <@UN> <@UB> <@UBOT> need this ASAP",
+        ));
+        analysis.message(&RawMessage {
+            subtype: Some("channel_join".into()),
+            ..message("UN", "1709546401.000100", "joined")
+        });
+        analysis.message(&RawMessage {
+            subtype: Some("bot_message".into()),
+            ..message("UBOT", "1709546402.000100", "urgent!!!")
+        });
+        let report = analysis.finish(Vec::new());
+        let t = &report.totals;
+        assert_eq!(t.messages, 1);
+        assert_eq!(t.mentions, 2);
+        assert_eq!(t.mentions_off_hours, 2);
+        assert_eq!(
+            (t.broadcasts, t.broadcast_reach, t.broadcast_off_hours_reach),
+            (1, 2, 2)
+        );
+        assert_eq!(t.flags[&RuleId::UrgencyWords], 1);
+        assert_eq!(t.flags[&RuleId::Broadcast], 1);
+        assert_eq!(t.flags[&RuleId::UrgentPingOffHours], 1);
+        assert_eq!(t.flags[&RuleId::Emphasis], 0);
+        assert_eq!(report.left_out.system_messages, 1);
+        assert_eq!(report.left_out.bot_messages, 1);
+        assert_eq!(report.heatmap.messages[0][10], 1);
+        assert_eq!(report.heatmap.off_hours_mentions[0][10], 2);
+        assert_eq!(report.conversations[0].weeks[0].week, "2024-W10");
+    }
+
+    #[test]
+    fn first_reply_time_counts_only_someone_else_and_only_once() {
+        let settings = AuditSettings::defaults().unwrap();
+        let workspace = workspace();
+        let mut analysis = Analysis::new(&settings, &workspace);
+        analysis.begin_conversation(0);
+        let thread = |user, ts, parent| RawMessage {
+            thread_ts: Some(Cow::from(parent)),
+            ..message(user, ts, "x")
+        };
+        use std::borrow::Cow;
+        analysis.message(&thread("UB", "1709546400.000100", "1709546400.000100"));
+        analysis.message(&thread("UB", "1709546460.000100", "1709546400.000100")); // self: +1m
+        analysis.message(&thread("UN", "1709547000.000100", "1709546400.000100")); // +10m
+        analysis.message(&thread("UT", "1709550000.000100", "1709546400.000100")); // later
+        let report = analysis.finish(Vec::new());
+        assert_eq!(report.totals.threads, 1);
+        assert_eq!(report.totals.threads_replied, 1);
+        assert_eq!(report.totals.median_first_reply_minutes, Some(10));
+    }
+
+    #[test]
+    fn the_lower_median_is_taken_from_the_histogram() {
+        let mut counts = Counts::default();
+        assert_eq!(counts.median_first_reply(), None);
+        counts.first_reply_minutes.insert(5, 1);
+        counts.first_reply_minutes.insert(30, 2);
+        counts.first_reply_minutes.insert(90, 1);
+        assert_eq!(counts.median_first_reply(), Some(30));
+        counts.first_reply_minutes.insert(3, 2);
+        assert_eq!(counts.median_first_reply(), Some(5));
+    }
+}

@@ -1,0 +1,343 @@
+//! Writing the [`Report`] out: `report.json` with every figure, `heatmap.svg` (the
+//! hour-of-week heat maps, drawn by hand: SVG is text and needs no crate), and
+//! `report.html`, which has its styles inline and shows the SVG beside it, so the folder
+//! reads offline in any browser.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::audit::analysis::{ConversationReport, Figures, Report, display_name};
+use crate::norms::RuleId;
+
+/// The files a report is made of, inside the output folder.
+pub const JSON_FILE: &str = "report.json";
+pub const HTML_FILE: &str = "report.html";
+pub const HEATMAP_FILE: &str = "heatmap.svg";
+
+/// Writes the three files into `out` (created if needed). Returns the HTML's path.
+pub fn write(report: &Report, source: &str, out: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(out)?;
+    let json = serde_json::to_vec_pretty(report).map_err(std::io::Error::other)?;
+    std::fs::write(out.join(JSON_FILE), json)?;
+    std::fs::write(out.join(HEATMAP_FILE), heatmap_svg(report))?;
+    let html_path = out.join(HTML_FILE);
+    std::fs::write(&html_path, html(report, source))?;
+    Ok(html_path)
+}
+
+/// Escapes text for HTML and SVG (both XML-shaped).
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+const CELL: usize = 22;
+const LEFT: usize = 44;
+const PANEL_TOP: usize = 40;
+const PANEL_HEIGHT: usize = PANEL_TOP + 7 * CELL + 30;
+
+/// Two heat maps, one above the other: messages, then mentions outside the recipient's hours.
+pub fn heatmap_svg(report: &Report) -> String {
+    let width = LEFT + 24 * CELL + 20;
+    let height = 2 * PANEL_HEIGHT;
+    let mut svg = String::with_capacity(64 * 1024);
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
+    );
+    svg.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
+    let zone = escape(&report.heatmap.zone);
+    panel(
+        &mut svg,
+        0,
+        &format!("Messages by hour of the week ({zone})"),
+        &report.heatmap.messages,
+        (37, 99, 235),
+    );
+    panel(
+        &mut svg,
+        PANEL_HEIGHT,
+        &format!("Mentions outside the recipient's working hours ({zone})"),
+        &report.heatmap.off_hours_mentions,
+        (220, 38, 38),
+    );
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn panel(svg: &mut String, top: usize, title: &str, grid: &[[u64; 24]; 7], rgb: (u8, u8, u8)) {
+    let max = grid.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let _ = write!(
+        svg,
+        r#"<text x="{LEFT}" y="{}" font-size="13" font-weight="bold">{title}</text>"#,
+        top + 18
+    );
+    for hour in (0..24).step_by(3) {
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" fill="#555555">{hour:02}</text>"##,
+            LEFT + hour * CELL + 4,
+            top + PANEL_TOP - 4
+        );
+    }
+    let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    for (day, row) in grid.iter().enumerate() {
+        let y = top + PANEL_TOP + day * CELL;
+        let _ = write!(
+            svg,
+            r##"<text x="6" y="{}" fill="#555555">{}</text>"##,
+            y + 15,
+            days[day]
+        );
+        for (hour, &count) in row.iter().enumerate() {
+            // Square root keeps quiet hours visible next to a busy peak.
+            let strength = (count as f64 / max as f64).sqrt();
+            let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * strength).round() as u8;
+            let _ = write!(
+                svg,
+                r##"<rect x="{}" y="{y}" width="{}" height="{}" fill="#{:02x}{:02x}{:02x}" stroke="#eeeeee"><title>{} {hour:02}:00 — {count}</title></rect>"##,
+                LEFT + hour * CELL,
+                CELL - 1,
+                CELL - 1,
+                mix(rgb.0),
+                mix(rgb.1),
+                mix(rgb.2),
+                days[day],
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{LEFT}" y="{}" fill="#555555">darkest = {max}</text>"##,
+        top + PANEL_TOP + 7 * CELL + 16
+    );
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1f2937}\
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}\
+table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}\
+th,td{border:1px solid #d1d5db;padding:.25rem .5rem;text-align:right}\
+th:first-child,td:first-child{text-align:left}thead th{background:#f3f4f6}\
+.suggestion{background:#ecfdf5;border-left:4px solid #059669;padding:.5rem .75rem;margin:.5rem 0}\
+.note{color:#6b7280;font-size:.9rem}details{margin:.5rem 0}img{max-width:100%}";
+
+fn pct(part: u64, whole: u64) -> String {
+    match (part * 1000).checked_div(whole) {
+        Some(tenths) => format!("{}.{}%", tenths / 10, tenths % 10),
+        None => "–".to_string(),
+    }
+}
+
+fn minutes(median: Option<u32>) -> String {
+    match median {
+        None => "–".to_string(),
+        Some(m) if m < 60 => format!("{m}m"),
+        Some(m) => format!("{}h {:02}m", m / 60, m % 60),
+    }
+}
+
+const COLUMNS: [&str; 13] = [
+    "messages",
+    "urgent words/!!!",
+    "flag: urgency words",
+    "flag: broadcast",
+    "flag: urgent ping off hours",
+    "flag: emphasis",
+    "broadcasts",
+    "notified",
+    "notified off hours",
+    "mentions",
+    "mentions off hours",
+    "threads replied",
+    "median first reply",
+];
+
+fn figure_cells(html: &mut String, f: &Figures) {
+    let flag = |rule: RuleId| f.flags.get(&rule).copied().unwrap_or(0);
+    let cells = [
+        f.messages.to_string(),
+        f.urgency_messages.to_string(),
+        flag(RuleId::UrgencyWords).to_string(),
+        flag(RuleId::Broadcast).to_string(),
+        flag(RuleId::UrgentPingOffHours).to_string(),
+        flag(RuleId::Emphasis).to_string(),
+        f.broadcasts.to_string(),
+        f.broadcast_reach.to_string(),
+        format!(
+            "{} ({})",
+            f.broadcast_off_hours_reach,
+            pct(f.broadcast_off_hours_reach, f.broadcast_reach)
+        ),
+        f.mentions.to_string(),
+        format!(
+            "{} ({})",
+            f.mentions_off_hours,
+            pct(f.mentions_off_hours, f.mentions)
+        ),
+        format!("{} of {}", f.threads_replied, f.threads),
+        minutes(f.median_first_reply_minutes),
+    ];
+    for cell in cells {
+        let _ = write!(html, "<td>{}</td>", escape(&cell));
+    }
+}
+
+fn table_head(html: &mut String, first: &str) {
+    let _ = write!(html, "<table><thead><tr><th>{first}</th>");
+    for column in COLUMNS {
+        let _ = write!(html, "<th>{}</th>", escape(column));
+    }
+    html.push_str("</tr></thead><tbody>");
+}
+
+fn conversation_label(c: &ConversationReport) -> String {
+    let mut label = display_name(c);
+    if c.urgent {
+        label.push_str(" (urgent)");
+    }
+    label
+}
+
+/// The report as one HTML page; `source` is the export it was made from, shown in the title.
+pub fn html(report: &Report, source: &str) -> String {
+    let mut html = String::with_capacity(64 * 1024);
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>Communication norms audit: {}</title><style>{STYLE}</style></head><body>",
+        escape(source)
+    );
+    let t = &report.totals;
+    let _ = write!(
+        html,
+        "<h1>Communication norms audit</h1><p class=\"note\">{} · {} to {} · weeks and hours in {}</p>",
+        escape(source),
+        escape(report.first_message.as_deref().unwrap_or("–")),
+        escape(report.last_message.as_deref().unwrap_or("–")),
+        escape(&report.zone),
+    );
+    let active = report
+        .conversations
+        .iter()
+        .filter(|c| c.totals.messages > 0)
+        .count();
+    let _ = write!(
+        html,
+        "<p>{} messages by people in {} conversations; {} people, {} of them with hours given and {} without a known time zone (read in UTC). {} of {} mentions ({}) reached someone outside their working hours; broadcasts notified {} people, {} of them off hours.</p>",
+        t.messages,
+        active,
+        report.members.people,
+        report.members.hours_given,
+        report.members.zone_unknown,
+        t.mentions_off_hours,
+        t.mentions,
+        pct(t.mentions_off_hours, t.mentions),
+        t.broadcast_reach,
+        t.broadcast_off_hours_reach,
+    );
+
+    html.push_str("<h2>Suggested norms</h2>");
+    if report.suggestions.is_empty() {
+        html.push_str(
+            "<p>Nothing stands out: the figures below show how the workspace works today.</p>",
+        );
+    }
+    for suggestion in &report.suggestions {
+        let _ = write!(
+            html,
+            "<p class=\"suggestion\">{}</p>",
+            escape(&suggestion.text)
+        );
+    }
+
+    let _ = write!(
+        html,
+        "<h2>When people write, and when mentions land off hours</h2><p><img src=\"{}\" alt=\"Hour-of-week heat maps of messages and of mentions outside the recipient's working hours\"/></p>",
+        HEATMAP_FILE
+    );
+
+    html.push_str("<h2>By conversation</h2>");
+    table_head(&mut html, "conversation");
+    for c in report
+        .conversations
+        .iter()
+        .filter(|c| c.totals.messages > 0)
+    {
+        let _ = write!(html, "<tr><td>{}</td>", escape(&conversation_label(c)));
+        figure_cells(&mut html, &c.totals);
+        html.push_str("</tr>");
+    }
+    html.push_str("<tr><th>all</th>");
+    figure_cells(&mut html, t);
+    html.push_str("</tr></tbody></table>");
+
+    html.push_str("<h2>By conversation and week</h2>");
+    for c in report.conversations.iter().filter(|c| !c.weeks.is_empty()) {
+        let _ = write!(
+            html,
+            "<details><summary>{} — {} messages</summary>",
+            escape(&conversation_label(c)),
+            c.totals.messages
+        );
+        table_head(&mut html, "week");
+        for week in &c.weeks {
+            let _ = write!(html, "<tr><td>{}</td>", escape(&week.week));
+            figure_cells(&mut html, &week.figures);
+            html.push_str("</tr>");
+        }
+        html.push_str("</tbody></table></details>");
+    }
+
+    html.push_str("<h2>What was left out</h2><ul>");
+    let left = &report.left_out;
+    let _ = write!(
+        html,
+        "<li>{} bot messages, {} system messages (joins, topic changes…), {} unreadable messages</li>",
+        left.bot_messages, left.system_messages, left.unreadable_messages
+    );
+    for folder in &left.unlisted_folders {
+        let _ = write!(
+            html,
+            "<li>folder <code>{}</code>: no channel list names it</li>",
+            escape(folder)
+        );
+    }
+    for file in &report.skipped_files {
+        let _ = write!(
+            html,
+            "<li>file <code>{}</code>: {}</li>",
+            escape(&file.path),
+            escape(&file.reason)
+        );
+    }
+    html.push_str("</ul><p class=\"note\">Counts are by channel and week, never by person. Flags are what the bot's rules would have said; a broadcast's reach is the channel's members, as @channel notifies them. Every figure is in report.json.</p></body></html>\n");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_for_html() {
+        assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn medians_and_shares_read_as_people_say_them() {
+        assert_eq!(minutes(Some(45)), "45m");
+        assert_eq!(minutes(Some(125)), "2h 05m");
+        assert_eq!(minutes(None), "–");
+        assert_eq!(pct(1, 3), "33.3%");
+        assert_eq!(pct(1, 0), "–");
+    }
+}
