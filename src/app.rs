@@ -86,6 +86,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         },
         default_tz: config.default_tz,
         directory: Default::default(),
+        lexicons: Default::default(),
     });
 
     let (queue_tx, queue_rx) = mpsc::unbounded_channel();

@@ -302,8 +302,8 @@ async fn commands_show_hours_and_answer_mistakes_with_the_fix() {
     let unknown = slash(bot.addr, &emulator, "U1", "hourz").await;
     assert!(unknown.contains("/async hours"), "{unknown}");
 
-    let later = slash(bot.addr, &emulator, "U1", "norms").await;
-    assert!(later.contains("not available yet"), "{later}");
+    let norms = slash(bot.addr, &emulator, "U1", "norms").await;
+    assert!(norms.starts_with("*Norms in <#C1>*"), "{norms}");
 
     let overlap = slash(bot.addr, &emulator, "U1", "overlap <@U2>").await;
     assert!(

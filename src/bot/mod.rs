@@ -9,6 +9,7 @@ pub mod members;
 pub mod messages;
 pub mod note;
 pub mod roles;
+pub mod urgency;
 pub mod worker;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tracing::{debug, info, warn};
 use crate::clock::Clock;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::Metrics;
+use crate::norms::{BroadcastReach, ChannelContext, FindingRecord, NudgeAction, nudge_text};
 use crate::slack::api::{ApiError, SlackApi};
 use crate::slack::payloads::{EventBody, read_event_callback};
 use crate::store::{Store, StoreError};
@@ -64,6 +66,8 @@ pub struct Bot {
     pub default_tz: chrono_tz::Tz,
     /// Profiles and channel members, cached.
     pub directory: Directory,
+    /// Each workspace's compiled urgency words.
+    pub lexicons: urgency::LexiconCache,
 }
 
 impl Bot {
@@ -120,9 +124,10 @@ impl Bot {
         }
     }
 
-    /// A person's message in a channel the bot is in (new, or edited: then only the pings the
-    /// edit added count). Mentioned members who are not working get one private note to the
-    /// sender.
+    /// A person's message in a channel the bot is in (new, or edited: then only the pings and
+    /// the urgency the edit added count). The text is read once; mentioned members who are
+    /// not working and any urgency finding go to the sender in one private note (or, for the
+    /// urgency, in the way the channel chose), and each finding is recorded.
     async fn on_message(
         &self,
         team: &TeamId,
@@ -130,28 +135,125 @@ impl Bot {
         previous_text: Option<&str>,
     ) -> Result<(), HandleError> {
         debug!(team = %team, channel = %message.channel, edited = previous_text.is_some(), "message seen");
-        let mentions = match previous_text {
-            Some(previous) => Mentions::added_by_edit(&message.text, previous),
-            None => Mentions::in_text(&message.text),
-        };
-        if mentions.is_empty() {
+        let lexicon = self.lexicon(team)?;
+        let scan = lexicon.scan(&message.text);
+        let before = previous_text.map(|text| lexicon.scan(text));
+        let mut mentions = Mentions::from_scan(&scan);
+        if let Some(before) = &before {
+            mentions = mentions.added_since(&Mentions::from_scan(before));
+        }
+        let may_be_urgent = !scan.word_hits().is_empty()
+            || !scan.emphasis_hits().is_empty()
+            || !scan.broadcasts().is_empty();
+        if mentions.is_empty() && !may_be_urgent {
             return Ok(());
         }
+        let workspace = self.workspace_norms(team)?;
+        let channel_norms = self.channel_norms(team, &message.channel)?;
         let now = self.clock.now();
-        let Some(note) = self.mention_note(team, message, &mentions, now).await? else {
-            return Ok(());
-        };
-        let mut request = SlackApiChatPostEphemeralRequest::new(
-            SlackChannelId::new(message.channel.as_str().into()),
-            SlackUserId::new(message.user.as_str().into()),
-            SlackMessageContent::new()
-                .with_text(note.text())
-                .with_blocks(note.blocks()),
+        let reached = self.look_up_mentions(team, message, &mentions, now).await?;
+        let off_hours = urgency::off_hours_mentions(
+            &reached.mentioned,
+            &message.user,
+            &self.identity.user_id,
+            now,
         );
-        if let Some(thread) = &message.thread_ts {
-            request = request.with_thread_ts(SlackTs::new(thread.clone()));
+        let context = ChannelContext {
+            is_urgent_channel: workspace.is_urgent_channel(&message.channel),
+            off_hours_mentions: &off_hours,
+        };
+        let mut findings = crate::norms::classify(&scan, &context);
+        if let Some(before) = &before {
+            // The previous text's pings are not in `mentions`, so its off-hours rule could only
+            // fire on them: judge it without.
+            let had = crate::norms::classify(
+                before,
+                &ChannelContext {
+                    off_hours_mentions: &[],
+                    ..context
+                },
+            );
+            findings.retain(|finding| !had.iter().any(|old| old.rule == finding.rule));
         }
-        self.slack.post_ephemeral(request).await?;
+        let mut note = note::Note::default();
+        let mut broadcast: Option<BroadcastReach> = None;
+        if !reached.is_empty() {
+            let facts = self.message_facts(team, message, &mentions, now).await?;
+            if let Some(built) =
+                build_note(&facts, &reached.mentioned, reached.audience.as_ref(), now)
+            {
+                note = built;
+            }
+            if let (Some(kind), Some(audience)) = (mentions.broadcast, &reached.audience) {
+                let (people, outside) = note::broadcast_reach(&facts, audience, now);
+                broadcast = Some(BroadcastReach {
+                    kind,
+                    reached: u32::try_from(people).unwrap_or(u32::MAX),
+                    off_hours: u32::try_from(outside).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        let nudge = !findings.is_empty()
+            && channel_norms.nudges
+            && !self.nudge_cooling_down(team, &message.channel, &message.user, now)?;
+        if nudge {
+            let norms = channel_norms.nudge_context(&workspace);
+            match &channel_norms.action {
+                NudgeAction::Ephemeral => {
+                    if let Some(section) = urgency::urgency_section(&findings, &norms) {
+                        note.push(section);
+                    }
+                }
+                NudgeAction::Reaction { emoji } => {
+                    let request = SlackApiReactionsAddRequest::new(
+                        SlackChannelId::new(message.channel.as_str().into()),
+                        SlackReactionName::new(emoji.clone()),
+                        SlackTs::new(message.ts.clone()),
+                    );
+                    self.slack.reactions_add(request).await?;
+                }
+                NudgeAction::ThreadReply => {
+                    if let Some(text) = nudge_text(&findings, &norms) {
+                        let thread = message.thread_ts.as_ref().unwrap_or(&message.ts);
+                        let request = SlackApiChatPostMessageRequest::new(
+                            SlackChannelId::new(message.channel.as_str().into()),
+                            SlackMessageContent::new().with_text(text),
+                        )
+                        .with_thread_ts(SlackTs::new(thread.clone()));
+                        self.slack.post_message(request).await?;
+                    }
+                }
+            }
+        }
+        if !note.is_empty() {
+            let mut request = SlackApiChatPostEphemeralRequest::new(
+                SlackChannelId::new(message.channel.as_str().into()),
+                SlackUserId::new(message.user.as_str().into()),
+                SlackMessageContent::new()
+                    .with_text(note.text())
+                    .with_blocks(note.blocks()),
+            );
+            if let Some(thread) = &message.thread_ts {
+                request = request.with_thread_ts(SlackTs::new(thread.clone()));
+            }
+            self.slack.post_ephemeral(request).await?;
+        }
+        // Written after the sends: a send that fails is retried with the event, and must not
+        // find its own cooldown or leave a second record.
+        if nudge {
+            self.start_nudge_cooldown(team, &message.channel, &message.user, now)?;
+        }
+        if !findings.is_empty() {
+            self.record_finding(
+                team,
+                &FindingRecord {
+                    channel: message.channel.clone(),
+                    at: now,
+                    rules: findings.iter().map(|f| f.rule).collect(),
+                    broadcast,
+                },
+            )?;
+        }
         Ok(())
     }
 
@@ -164,6 +266,29 @@ impl Bot {
         mentions: &Mentions,
         now: DateTime<Utc>,
     ) -> Result<Option<note::Note>, HandleError> {
+        let reached = self.look_up_mentions(team, message, mentions, now).await?;
+        if reached.is_empty() {
+            return Ok(None);
+        }
+        let facts = self.message_facts(team, message, mentions, now).await?;
+        Ok(build_note(
+            &facts,
+            &reached.mentioned,
+            reached.audience.as_ref(),
+            now,
+        ))
+    }
+
+    /// Each member a message mentions and, for a broadcast, the channel's audience, looked up
+    /// once for both the mention note and the urgency rules. Both are empty when nobody it
+    /// pings is a person to check.
+    async fn look_up_mentions(
+        &self,
+        team: &TeamId,
+        message: &HumanMessage,
+        mentions: &Mentions,
+        now: DateTime<Utc>,
+    ) -> Result<MentionLookups, HandleError> {
         let me = &self.identity.user_id;
         let mut mentioned: Vec<Reached> = Vec::new();
         for user in &mentions.users {
@@ -184,16 +309,29 @@ impl Bot {
         let nobody_to_check = mentioned.iter().all(|m| !m.is_person)
             && audience.as_ref().is_none_or(|a| a.members.is_empty());
         if nobody_to_check {
-            return Ok(None);
+            return Ok(MentionLookups::default());
         }
+        Ok(MentionLookups {
+            mentioned,
+            audience,
+        })
+    }
+
+    /// What the note needs about a message, with the sender's zone for the times it shows.
+    async fn message_facts<'a>(
+        &'a self,
+        team: &TeamId,
+        message: &'a HumanMessage,
+        mentions: &'a Mentions,
+        now: DateTime<Utc>,
+    ) -> Result<MessageFacts<'a>, HandleError> {
         let sender_tz = self.me(team, &message.user, now).await?.hours.tz;
-        let facts = MessageFacts {
+        Ok(MessageFacts {
             sender: &message.user,
-            bot: me,
+            bot: &self.identity.user_id,
             mentions,
             sender_tz,
-        };
-        Ok(build_note(&facts, &mentioned, audience.as_ref(), now))
+        })
     }
 
     /// `@async-norms …`: answer in the thread of the mention with an availability card, or
@@ -392,6 +530,20 @@ impl Bot {
                 None
             }
         }
+    }
+}
+
+/// The members a message reaches, looked up once.
+#[derive(Debug, Default)]
+struct MentionLookups {
+    mentioned: Vec<Reached>,
+    audience: Option<Audience>,
+}
+
+impl MentionLookups {
+    /// Nobody the message pings is a person to check.
+    fn is_empty(&self) -> bool {
+        self.mentioned.is_empty() && self.audience.is_none()
     }
 }
 

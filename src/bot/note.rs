@@ -14,9 +14,10 @@ use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 
 use crate::bot::card::{member_card, section_blocks};
-use crate::commands::parse::Broadcast;
 use crate::hours::{Availability, MemberHours, availability};
 use crate::ids::UserId;
+use crate::norms::Scan;
+use crate::norms::markup::{self, Broadcast, Token};
 
 /// Members listed by name in one note; the rest are counted.
 pub const MAX_LISTED: usize = 15;
@@ -32,72 +33,62 @@ pub struct Mentions {
 
 impl Mentions {
     /// The people and broadcast of `text` (Slack's markup: `<@U123>`, `<@U123|name>`,
-    /// `<!here>`, `<!channel>`, `<!everyone>`).
+    /// `<!here>`, `<!channel>`, `<!everyone>`), read by the same reader as the urgency rules
+    /// ([`markup::tokens`]): mentions inside code are literal text and notify nobody.
     pub fn in_text(text: &str) -> Self {
         let mut mentions = Mentions::default();
-        let mut seen = HashSet::new();
-        let mut rest = text;
-        while let Some(open) = rest.find('<') {
-            let tail = &rest[open + 1..];
-            let Some(close) = tail.find('>') else { break };
-            let inner = &tail[..close];
-            let head = inner.split('|').next().unwrap_or("");
-            if let Some(id) = head.strip_prefix('@') {
-                let valid = !id.is_empty()
-                    && id.len() <= 32
-                    && id.bytes().all(|b| b.is_ascii_alphanumeric());
-                if valid && seen.insert(id) {
-                    mentions.users.push(UserId::new(id));
-                }
-            } else if let Some(special) = head.strip_prefix('!') {
-                let broadcast = match special {
-                    "here" => Some(Broadcast::Here),
-                    "channel" => Some(Broadcast::Channel),
-                    "everyone" => Some(Broadcast::Everyone),
-                    _ => None,
-                };
-                mentions.broadcast = mentions.broadcast.max_by_reach(broadcast);
+        for token in markup::tokens(text) {
+            match token {
+                Token::User(id) => mentions.add_user(id),
+                Token::Broadcast(kind) => mentions.add_broadcast(kind),
+                Token::Prose { .. } | Token::Channel(_) => {}
             }
-            rest = &tail[close + 1..];
         }
+        mentions
+    }
+
+    /// The people and broadcast a message scanned by the urgency lexicon pings: the message
+    /// path reads its text once, and this is the same reading.
+    pub fn from_scan(scan: &Scan<'_>) -> Self {
+        let mut mentions = Mentions::default();
+        for id in scan.mentions() {
+            mentions.add_user(id);
+        }
+        mentions.broadcast = scan.broadcasts().iter().last();
         mentions
     }
 
     /// The pings of an edited message that its previous text did not have: an edit that
     /// only fixes a typo must not bring the note back.
     pub fn added_by_edit(text: &str, previous_text: &str) -> Self {
-        let before = Mentions::in_text(previous_text);
-        let mut after = Mentions::in_text(text);
-        after.users.retain(|user| !before.users.contains(user));
+        Mentions::in_text(text).added_since(&Mentions::in_text(previous_text))
+    }
+
+    /// These pings less the ones `before` already had.
+    pub fn added_since(mut self, before: &Mentions) -> Self {
+        self.users.retain(|user| !before.users.contains(user));
         if before.broadcast.is_some() {
-            after.broadcast = None;
+            self.broadcast = None;
         }
-        after
+        self
     }
 
     pub fn is_empty(&self) -> bool {
         self.users.is_empty() && self.broadcast.is_none()
     }
-}
 
-trait WidestBroadcast {
-    fn max_by_reach(self, other: Option<Broadcast>) -> Option<Broadcast>;
-}
-
-impl WidestBroadcast for Option<Broadcast> {
-    /// `@everyone` reaches more than `@channel`, which reaches more than `@here`.
-    fn max_by_reach(self, other: Option<Broadcast>) -> Option<Broadcast> {
-        let reach = |b: &Option<Broadcast>| match b {
-            None => 0,
-            Some(Broadcast::Here) => 1,
-            Some(Broadcast::Channel) => 2,
-            Some(Broadcast::Everyone) => 3,
-        };
-        if reach(&other) > reach(&self) {
-            other
-        } else {
-            self
+    /// Adds a mentioned user id once; ids that are not Slack ids are ignored.
+    fn add_user(&mut self, id: &str) {
+        let valid =
+            !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_alphanumeric());
+        if valid && !self.users.iter().any(|user| user.as_str() == id) {
+            self.users.push(UserId::new(id));
         }
+    }
+
+    /// Keeps the widest broadcast: `@everyone` over `@channel` over `@here`.
+    fn add_broadcast(&mut self, kind: Broadcast) {
+        self.broadcast = self.broadcast.max(Some(kind));
     }
 }
 
@@ -257,21 +248,40 @@ fn mention_section(
     Some(NoteSection { lines })
 }
 
+/// How many people a broadcast reaches (those the bot could check) and how many of them are
+/// outside their working hours now.
+pub fn broadcast_reach(
+    facts: &MessageFacts<'_>,
+    audience: &Audience,
+    now: DateTime<Utc>,
+) -> (usize, usize) {
+    let people = audience_people(facts, audience);
+    (people.len(), outside_hours(&people, now))
+}
+
+fn audience_people<'a>(facts: &MessageFacts<'_>, audience: &'a Audience) -> Vec<&'a Reached> {
+    audience
+        .members
+        .iter()
+        .filter(|member| counts(facts, member))
+        .collect()
+}
+
+fn outside_hours(people: &[&Reached], now: DateTime<Utc>) -> usize {
+    people
+        .iter()
+        .filter(|member| !availability(&member.hours, now).is_available())
+        .count()
+}
+
 fn broadcast_section(
     facts: &MessageFacts<'_>,
     broadcast: Broadcast,
     audience: &Audience,
     now: DateTime<Utc>,
 ) -> Option<NoteSection> {
-    let people: Vec<&Reached> = audience
-        .members
-        .iter()
-        .filter(|member| counts(facts, member))
-        .collect();
-    let outside = people
-        .iter()
-        .filter(|member| !availability(&member.hours, now).is_available())
-        .count();
+    let people = audience_people(facts, audience);
+    let outside = outside_hours(&people, now);
     if outside == 0 {
         return None;
     }

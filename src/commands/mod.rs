@@ -3,6 +3,7 @@
 //! the Web API door.
 
 pub mod hours;
+pub mod norms;
 pub mod parse;
 pub mod role;
 
@@ -108,6 +109,15 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
             hours::overlap_of(bot, &asker, &users, &channels).await
         }
         Command::RoleManager { grant, user } => role::manager(bot, &asker, grant, &user).await,
+        command @ (Command::Norms
+        | Command::NormsUrgentChannel(_)
+        | Command::NormsResponseTime(_)
+        | Command::NormsKeywords { .. }
+        | Command::NormsNudges(_)) => {
+            let channel = crate::ids::ChannelId::new(event.channel_id.0.clone());
+            norms::respond(bot, &asker, &channel, command).await
+        }
+        Command::Stats { channel, period } => norms::stats(bot, &asker, channel.as_ref(), period),
         _ => Ok(format!(
             "`/async {}` is not available yet in this workspace; it is on its way. \
              `/async help` lists every form.",

@@ -40,23 +40,9 @@ pub const MAX_AWAY_DAYS: i64 = 366;
 // Stage 1: tokens
 // ---------------------------------------------------------------------------------------------
 
-/// A broadcast that notifies a whole channel or workspace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Broadcast {
-    Here,
-    Channel,
-    Everyone,
-}
-
-impl fmt::Display for Broadcast {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Broadcast::Here => "@here",
-            Broadcast::Channel => "@channel",
-            Broadcast::Everyone => "@everyone",
-        })
-    }
-}
+/// A broadcast that notifies a whole channel or workspace: the one type the message rules
+/// use too.
+pub use crate::norms::Broadcast;
 
 /// Something a token points at: a person, a channel, a broadcast, a group or a link.
 ///

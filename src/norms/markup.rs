@@ -66,6 +66,12 @@ impl Broadcast {
     }
 }
 
+impl std::fmt::Display for Broadcast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_display())
+    }
+}
+
 /// One piece of a message, in the order it appears.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Token<'a> {

@@ -10,8 +10,12 @@
 
 pub mod markup;
 pub mod rules;
+pub mod settings;
+pub mod stats;
 pub mod words;
 
 pub use markup::{Broadcast, Span};
 pub use rules::{ChannelContext, Finding, NudgeContext, RuleId, classify, nudge_text};
+pub use settings::{ChannelNorms, NudgeAction, WorkspaceNorms};
+pub use stats::{BroadcastReach, FindingRecord};
 pub use words::{BroadcastSet, LexiconError, Scan, UrgencyLexicon};

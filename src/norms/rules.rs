@@ -45,6 +45,16 @@ impl RuleId {
             RuleId::Emphasis => "emphasis",
         }
     }
+
+    /// The name a person reads, in nudges and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            RuleId::UrgencyWords => "urgency words",
+            RuleId::Broadcast => "broadcast",
+            RuleId::UrgentPingOffHours => "urgent ping outside hours",
+            RuleId::Emphasis => "emphasis",
+        }
+    }
 }
 
 impl fmt::Display for RuleId {
@@ -264,7 +274,7 @@ pub fn nudge_text(findings: &[Finding], norms: &NudgeContext) -> Option<String> 
 
 /// `24h`, `90m` → `1h 30m`, `2d` stays `48h`: the way people set it with `/async norms
 /// response-time`.
-fn format_reply_time(time: Duration) -> String {
+pub fn format_reply_time(time: Duration) -> String {
     let minutes = time.as_secs().div_ceil(60);
     match (minutes / 60, minutes % 60) {
         (0, m) => format!("{m}m"),

@@ -409,7 +409,8 @@ fn find_emphasis(piece: &str, offset: usize, hits: &mut Vec<Span>) {
     }
 }
 
-fn normalise(word: &str) -> String {
+/// A word as lists keep it: trimmed, inner whitespace collapsed to one space, lower-cased.
+pub fn normalise(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
     for part in word.split_whitespace() {
         if !out.is_empty() {

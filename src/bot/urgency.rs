@@ -1,0 +1,225 @@
+//! The urgency norms in the running bot: each workspace's norms and word list in the `norms`
+//! table (its lexicon compiled once and kept in memory until the words change), the
+//! per-sender cooldown that keeps a nudge from turning into nagging, and the records of
+//! findings behind `/async stats`.
+//!
+//! Privacy: a finding record names the channel, the instant and the rules, never the sender
+//! nor any text. The sender appears only in a cooldown entry, which is deleted once the
+//! cooldown is over (when read, and in a sweep whenever a new one starts).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use tracing::warn;
+
+use crate::bot::Bot;
+use crate::bot::note::{NoteSection, Reached};
+use crate::hours::availability;
+use crate::ids::{ChannelId, TeamId, UserId};
+use crate::norms::settings::NUDGE_COOLDOWN;
+use crate::norms::{
+    ChannelNorms, Finding, FindingRecord, NudgeContext, UrgencyLexicon, WorkspaceNorms, nudge_text,
+};
+use crate::store::{StoreError, Table};
+
+/// Workspace and channel norms: the key `workspace`, and `channel/<id>` per channel.
+pub const NORMS_TABLE: &str = "norms";
+/// One record per flagged message, keyed by instant.
+pub const FINDINGS_TABLE: &str = "findings";
+/// Until when a sender is not nudged again in a channel, keyed `<channel>/<user>`.
+pub const COOLDOWNS_TABLE: &str = "nudge_cooldowns";
+
+const WORKSPACE_KEY: &str = "workspace";
+
+fn channel_key(channel: &ChannelId) -> String {
+    format!("channel/{channel}")
+}
+
+/// Each workspace's compiled lexicon. Compiling takes far longer than scanning a message,
+/// so it happens once per workspace and again only when its words change.
+#[derive(Default)]
+pub struct LexiconCache {
+    lexicons: Mutex<HashMap<TeamId, Arc<UrgencyLexicon>>>,
+}
+
+impl LexiconCache {
+    fn get(&self, team: &TeamId) -> Option<Arc<UrgencyLexicon>> {
+        self.lock().get(team).cloned()
+    }
+
+    fn put(&self, team: &TeamId, lexicon: Arc<UrgencyLexicon>) {
+        self.lock().insert(team.clone(), lexicon);
+    }
+
+    /// Forgets a workspace's lexicon: the next message compiles its new list.
+    pub fn forget(&self, team: &TeamId) {
+        self.lock().remove(team);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TeamId, Arc<UrgencyLexicon>>> {
+        self.lexicons.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Bot {
+    fn norms_table<V>(&self, name: &'static str) -> Result<Table<V>, StoreError> {
+        self.store.table(name)
+    }
+
+    /// The norms every channel of the workspace shares (defaults when none were set).
+    pub fn workspace_norms(&self, team: &TeamId) -> Result<WorkspaceNorms, StoreError> {
+        Ok(self
+            .norms_table::<WorkspaceNorms>(NORMS_TABLE)?
+            .get(team, WORKSPACE_KEY)?
+            .unwrap_or_default())
+    }
+
+    /// One channel's norms (defaults when none were set).
+    pub fn channel_norms(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+    ) -> Result<ChannelNorms, StoreError> {
+        Ok(self
+            .norms_table::<ChannelNorms>(NORMS_TABLE)?
+            .get(team, &channel_key(channel))?
+            .unwrap_or_default())
+    }
+
+    /// Saves the workspace's norms and waits until they are on disk; a changed word list is
+    /// compiled on the next message.
+    pub async fn save_workspace_norms(
+        &self,
+        team: &TeamId,
+        norms: &WorkspaceNorms,
+    ) -> Result<(), StoreError> {
+        self.norms_table(NORMS_TABLE)?
+            .put(team, WORKSPACE_KEY, norms)?;
+        self.lexicons.forget(team);
+        self.store.flush().await
+    }
+
+    /// Saves a channel's norms and waits until they are on disk.
+    pub async fn save_channel_norms(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        norms: &ChannelNorms,
+    ) -> Result<(), StoreError> {
+        self.norms_table(NORMS_TABLE)?
+            .put(team, &channel_key(channel), norms)?;
+        self.store.flush().await
+    }
+
+    /// The workspace's compiled lexicon, from memory or compiled once from its word list.
+    pub fn lexicon(&self, team: &TeamId) -> Result<Arc<UrgencyLexicon>, StoreError> {
+        if let Some(lexicon) = self.lexicons.get(team) {
+            return Ok(lexicon);
+        }
+        let norms = self.workspace_norms(team)?;
+        let lexicon = match norms.lexicon() {
+            Ok(lexicon) => lexicon,
+            Err(e) => {
+                // Lists are checked before they are saved; an import could still bring a bad one.
+                warn!(team = %team, error = %e, "the workspace's urgency words do not compile; using the shipped list");
+                UrgencyLexicon::with_defaults().unwrap_or_else(|_| {
+                    unreachable!("the shipped word list is checked by the unit tests")
+                })
+            }
+        };
+        let lexicon = Arc::new(lexicon);
+        self.lexicons.put(team, lexicon.clone());
+        Ok(lexicon)
+    }
+
+    /// Whether `user` was nudged in `channel` less than [`NUDGE_COOLDOWN`] ago. An entry
+    /// whose time is over is deleted here.
+    pub fn nudge_cooling_down(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let table = self.norms_table::<DateTime<Utc>>(COOLDOWNS_TABLE)?;
+        let key = format!("{channel}/{user}");
+        match table.get(team, &key)? {
+            Some(until) if until > now => Ok(true),
+            Some(_) => {
+                table.remove(team, &key)?;
+                Ok(false)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Starts a cooldown for `user` in `channel`, and deletes the workspace's entries whose
+    /// time is over, so senders are kept no longer than their cooldown.
+    pub fn start_nudge_cooldown(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let table = self.norms_table::<DateTime<Utc>>(COOLDOWNS_TABLE)?;
+        for (key, until) in table.scan(team, "")? {
+            if until <= now {
+                table.remove(team, &key)?;
+            }
+        }
+        table.put(team, &format!("{channel}/{user}"), &(now + NUDGE_COOLDOWN))
+    }
+
+    /// Stores one flagged message's record.
+    pub fn record_finding(&self, team: &TeamId, record: &FindingRecord) -> Result<(), StoreError> {
+        let table = self.norms_table::<FindingRecord>(FINDINGS_TABLE)?;
+        let stamp = record.at.timestamp_millis().max(0);
+        for n in 0u32.. {
+            let key = format!("{stamp:013}-{}-{n}", record.channel);
+            if table.insert_if_absent(team, &key, record)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every finding record of a workspace, oldest first.
+    pub fn finding_records(&self, team: &TeamId) -> Result<Vec<FindingRecord>, StoreError> {
+        Ok(self
+            .norms_table::<FindingRecord>(FINDINGS_TABLE)?
+            .scan(team, "")?
+            .into_iter()
+            .map(|(_, record)| record)
+            .collect())
+    }
+}
+
+/// The mentioned members who are people other than the sender and the bot, and are outside
+/// their hours, away or in focus time now: the facts the off-hours rule needs, taken from the
+/// lookups the mention note already made.
+pub fn off_hours_mentions(
+    mentioned: &[Reached],
+    sender: &UserId,
+    bot: &UserId,
+    now: DateTime<Utc>,
+) -> Vec<UserId> {
+    mentioned
+        .iter()
+        .filter(|m| m.is_person && m.user != *sender && m.user != *bot)
+        .filter(|m| !availability(&m.hours, now).is_available())
+        .map(|m| m.user.clone())
+        .collect()
+}
+
+/// The urgency section of the note: what was found, the channel's norm and the escalation
+/// path, then one line per rule that fired.
+pub fn urgency_section(findings: &[Finding], norms: &NudgeContext) -> Option<NoteSection> {
+    let summary = nudge_text(findings, norms)?;
+    let mut lines = vec![format!(":hourglass_flowing_sand: {summary}")];
+    for finding in findings {
+        lines.push(format!("• _{}_: {}", finding.rule.label(), finding.reason));
+    }
+    Some(NoteSection { lines })
+}

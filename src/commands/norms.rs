@@ -1,0 +1,190 @@
+//! `/async norms …` and `/async stats …`: a channel's urgency norms, shown to anyone and
+//! changed by managers and admins, and the per-channel figures of what the rules flagged.
+//! A change is on disk before the answer says it is saved.
+
+use crate::bot::card::escape;
+use crate::bot::roles::can_manage;
+use crate::bot::{Bot, HandleError};
+use crate::commands::hours::Asker;
+use crate::commands::parse::{ChannelRef, Command, StatsPeriod};
+use crate::ids::ChannelId;
+use crate::norms::rules::format_reply_time;
+use crate::norms::settings::{ChannelNorms, NudgeAction, WorkspaceNorms};
+use crate::norms::stats::{report_text, summarise};
+
+/// The answer to a member who may not change norms.
+pub const MANAGERS_ONLY: &str = "Only managers and workspace admins can change the norms. \
+     `/async norms` shows them; an admin can make you a manager with `/async role manager @you`.";
+
+/// Runs a `norms` command in `channel` (where it was typed).
+pub async fn respond(
+    bot: &Bot,
+    asker: &Asker<'_>,
+    channel: &ChannelId,
+    command: Command,
+) -> Result<String, HandleError> {
+    if command == Command::Norms {
+        return show(bot, asker, channel);
+    }
+    if !can_manage(bot, asker.team, asker.user).await? {
+        return Ok(MANAGERS_ONLY.to_string());
+    }
+    let team = asker.team;
+    match command {
+        Command::NormsUrgentChannel(target) => {
+            let target = match resolve_channel(&target) {
+                Ok(id) => id,
+                Err(problem) => return Ok(problem),
+            };
+            let mut workspace = bot.workspace_norms(team)?;
+            if !workspace.add_urgent_channel(&target) {
+                return Ok(format!(
+                    "<#{target}> is already where real emergencies go; nothing changed."
+                ));
+            }
+            bot.save_workspace_norms(team, &workspace).await?;
+            Ok(format!(
+                "Saved: real emergencies go to <#{target}>. Urgency is expected there and never flagged; nudges elsewhere point to it."
+            ))
+        }
+        Command::NormsResponseTime(time) => {
+            let mut norms = bot.channel_norms(team, channel)?;
+            norms.set_response_time(time);
+            bot.save_channel_norms(team, channel, &norms).await?;
+            Ok(format!(
+                "Saved: the expected reply time in <#{channel}> is {}.",
+                format_reply_time(norms.response_time())
+            ))
+        }
+        Command::NormsKeywords { add, words } => keywords(bot, asker, add, &words).await,
+        Command::NormsNudges(on) => {
+            let mut norms = bot.channel_norms(team, channel)?;
+            norms.nudges = on;
+            bot.save_channel_norms(team, channel, &norms).await?;
+            Ok(if on {
+                format!("Saved: nudges about urgency are on in <#{channel}>.")
+            } else {
+                format!(
+                    "Saved: no nudges about urgency in <#{channel}>. Findings are still counted in `/async stats`."
+                )
+            })
+        }
+        _ => Ok("That is not a norms command; `/async help norms` shows them.".to_string()),
+    }
+}
+
+/// `/async norms`: this channel's norms and the workspace's.
+fn show(bot: &Bot, asker: &Asker<'_>, channel: &ChannelId) -> Result<String, HandleError> {
+    let workspace = bot.workspace_norms(asker.team)?;
+    let norms = bot.channel_norms(asker.team, channel)?;
+    let mut lines = vec![format!("*Norms in <#{channel}>*")];
+    if workspace.is_urgent_channel(channel) {
+        lines.push(
+            "• This channel is designated for urgent requests: nothing is flagged here."
+                .to_string(),
+        );
+    }
+    let origin = if norms.response_time_secs.is_some() {
+        ""
+    } else {
+        " (the default)"
+    };
+    lines.push(format!(
+        "• Expected reply time: {}{origin}",
+        format_reply_time(norms.response_time())
+    ));
+    lines.push(match workspace.urgent_channels.as_slice() {
+        [] => "• Real emergencies go to: no channel set yet (`/async norms urgent-channel #incidents`)"
+            .to_string(),
+        channels => format!(
+            "• Real emergencies go to: {}",
+            channels
+                .iter()
+                .map(|c| format!("<#{c}>"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    });
+    lines.push(format!("• Nudges: {}", nudges_text(&norms)));
+    let words: Vec<String> = bot
+        .lexicon(asker.team)?
+        .words()
+        .iter()
+        .map(|w| format!("`{}`", escape(w)))
+        .collect();
+    lines.push(format!("• Urgency words: {}", words.join(", ")));
+    lines.push(
+        "Managers and admins change these with `/async norms response-time 24h`, \
+         `norms urgent-channel #channel`, `norms keywords add|remove …`, `norms nudges on|off`."
+            .to_string(),
+    );
+    Ok(lines.join("\n"))
+}
+
+async fn keywords(
+    bot: &Bot,
+    asker: &Asker<'_>,
+    add: bool,
+    words: &[String],
+) -> Result<String, HandleError> {
+    let mut workspace: WorkspaceNorms = bot.workspace_norms(asker.team)?;
+    let changed = if add {
+        workspace.add_words(words)
+    } else {
+        workspace.remove_words(words)
+    };
+    if changed.is_empty() {
+        return Ok(if add {
+            "Those words are already in the list; nothing changed.".to_string()
+        } else {
+            "None of those words is in the list; nothing changed.".to_string()
+        });
+    }
+    if let Err(e) = workspace.lexicon() {
+        return Ok(format!("Nothing changed: {}", escape(&e.to_string())));
+    }
+    bot.save_workspace_norms(asker.team, &workspace).await?;
+    let listed: Vec<String> = changed.iter().map(|w| format!("`{}`", escape(w))).collect();
+    Ok(format!(
+        "Saved: {} {} the workspace's urgency words.",
+        listed.join(", "),
+        if add { "added to" } else { "removed from" }
+    ))
+}
+
+/// `/async stats [#channel] [7d|30d]`: figures per channel, never per person.
+pub fn stats(
+    bot: &Bot,
+    asker: &Asker<'_>,
+    channel: Option<&ChannelRef>,
+    period: StatsPeriod,
+) -> Result<String, HandleError> {
+    let only = match channel.map(resolve_channel).transpose() {
+        Ok(only) => only,
+        Err(problem) => return Ok(problem),
+    };
+    let records = bot.finding_records(asker.team)?;
+    let report = summarise(&records, only.as_ref(), bot.clock.now(), period.days());
+    Ok(report_text(&report))
+}
+
+fn resolve_channel(target: &ChannelRef) -> Result<ChannelId, String> {
+    match target {
+        ChannelRef::Id { id, .. } => Ok(id.clone()),
+        ChannelRef::Unresolved(name) => Err(format!(
+            "I cannot look up `#{}` by name; pick the channel from the list as you type, so Slack sends a link to it.",
+            escape(name)
+        )),
+    }
+}
+
+fn nudges_text(norms: &ChannelNorms) -> String {
+    if !norms.nudges {
+        return "off".to_string();
+    }
+    match &norms.action {
+        NudgeAction::Ephemeral => "on, as a private note to the sender".to_string(),
+        NudgeAction::Reaction { emoji } => format!("on, as a :{emoji}: reaction"),
+        NudgeAction::ThreadReply => "on, as a reply in the thread".to_string(),
+    }
+}

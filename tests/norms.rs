@@ -1,0 +1,349 @@
+//! End to end: urgency norms through the real server and the local Slack emulator. Urgency
+//! outside an urgent channel gets one private nudge (in the same note as any mention
+//! warning), nothing is flagged in the urgent channel, a cooldown keeps the sender from being
+//! nagged, and only managers and admins change the norms, which survive a restart.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_norms::clock::{Clock, FixedClock};
+use chrono::{DateTime, TimeDelta, Utc};
+use common::*;
+use hyper::StatusCode;
+use serde_json::{Value, json};
+
+/// Tuesday 3 March 2026, 21:14 UTC: 22:14 in Berlin, 16:14 in New York.
+const TUESDAY_EVENING: &str = "2026-03-03T21:14:00Z";
+const URGENT: &str = "URGENT: need this ASAP <!here>";
+
+fn clock_at(instant: &str) -> Arc<FixedClock> {
+    Arc::new(FixedClock::new(instant.parse::<DateTime<Utc>>().unwrap()))
+}
+
+/// Runs `/async <text>` as `user` in `channel` and returns the answer's text.
+async fn slash(
+    addr: SocketAddr,
+    emulator: &SlackEmulator,
+    user: &str,
+    channel: &str,
+    text: &str,
+) -> String {
+    let form = command_form(text, user, channel, &emulator.response_url());
+    let (status, body) = post_signed(
+        addr,
+        "/slack/commands",
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("a JSON answer");
+    assert_eq!(answer["response_type"], "ephemeral", "{answer}");
+    answer["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// A person's message in `channel`.
+fn message(event_id: &str, user: &str, channel: &str, text: &str, ts: &str) -> Value {
+    let mut body = event("message.json", event_id);
+    body["event"]["user"] = json!(user);
+    body["event"]["text"] = json!(text);
+    body["event"]["channel"] = json!(channel);
+    body["event"]["ts"] = json!(ts);
+    body["event"]["event_ts"] = json!(ts);
+    body["event"].as_object_mut().unwrap().remove("blocks");
+    body
+}
+
+/// An edit of a message: its text was `before` and is now `after`.
+fn edit(event_id: &str, user: &str, channel: &str, before: &str, after: &str) -> Value {
+    let mut body = event("message.json", event_id);
+    body["event"] = json!({
+        "type": "message", "subtype": "message_changed", "channel": channel,
+        "hidden": true, "ts": "1772572600.000200", "event_ts": "1772572600.000200",
+        "message": { "type": "message", "user": user, "text": after, "ts": "1772572500.000100",
+                     "edited": { "user": user, "ts": "1772572600.000000" } },
+        "previous_message": { "type": "message", "user": user, "text": before,
+                              "ts": "1772572500.000100" },
+    });
+    body
+}
+
+/// Waits until the bot has handled `count` message events, so that "no note" is a fact and
+/// not a race.
+async fn wait_for_handled_messages(bot: &TestBot, count: f64) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while bot
+        .metric("async_norms_events_handled_total{type=\"message\"}")
+        .await
+        < count
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} messages handled"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+fn ephemeral_text(call: &emulator::Call) -> String {
+    let text = call.param("text").unwrap_or_default().to_string();
+    let blocks = call.params.get("blocks").map(Value::to_string);
+    format!("{text}\n{}", blocks.unwrap_or_default())
+}
+
+/// An emulated workspace: admin `UA`, members `U1` (New York) and `U2` (Berlin); `C1` a
+/// normal channel, `C9` the one for incidents.
+async fn workspace() -> SlackEmulator {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_admin("UA", "America/New_York");
+    emulator.add_user("U1", Some("America/New_York"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    emulator.add_channel("C1", &["U1"]);
+    emulator.add_channel("C9", &["U1"]);
+    emulator
+}
+
+#[tokio::test]
+async fn urgency_gets_one_private_nudge_but_nothing_in_the_urgent_channel() {
+    let emulator = workspace().await;
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_EVENING)).await;
+    let answer = slash(
+        bot.addr,
+        &emulator,
+        "UA",
+        "C1",
+        "norms urgent-channel <#C9|incidents>",
+    )
+    .await;
+    assert!(
+        answer.starts_with("Saved: real emergencies go to <#C9>"),
+        "{answer}"
+    );
+
+    post_event(
+        bot.addr,
+        &message("EvU1", "U1", "C1", URGENT, "1772572440.000100"),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    assert_eq!(notes[0].param("user"), Some("U1"));
+    assert_eq!(notes[0].param("channel"), Some("C1"));
+    let text = ephemeral_text(&notes[0]);
+    assert!(text.contains("Heads-up: “URGENT” and @here"), "{text}");
+    assert!(
+        text.contains("Real emergencies go to <#C9>; here the expected reply time is 24h."),
+        "{text}"
+    );
+    assert!(text.contains("_urgency words_"), "{text}");
+    assert!(text.contains("_broadcast_"), "{text}");
+
+    // The same message where urgency belongs; a quiet message after it is the barrier.
+    post_event(
+        bot.addr,
+        &message("EvU2", "U1", "C9", URGENT, "1772572441.000100"),
+    )
+    .await;
+    post_event(
+        bot.addr,
+        &message("EvU3", "U1", "C9", "thanks", "1772572442.000100"),
+    )
+    .await;
+    wait_for_handled_messages(&bot, 3.0).await;
+    assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
+    assert!(emulator.calls_to("reactions.add").is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_flag_inside_the_cooldown_gets_no_nudge_and_one_after_it_does() {
+    let emulator = workspace().await;
+    let clock = clock_at(TUESDAY_EVENING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    post_event(
+        bot.addr,
+        &message("EvC1", "U1", "C1", URGENT, "1772572440.000100"),
+    )
+    .await;
+    emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+
+    clock.set(clock.now() + TimeDelta::minutes(29));
+    post_event(
+        bot.addr,
+        &message(
+            "EvC2",
+            "U1",
+            "C1",
+            "still need this asap!!!",
+            "1772574180.000100",
+        ),
+    )
+    .await;
+    wait_for_handled_messages(&bot, 2.0).await;
+    assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
+
+    // Another sender is not held back by U1's cooldown.
+    emulator.add_user("U3", Some("America/New_York"));
+    post_event(
+        bot.addr,
+        &message("EvC3", "U3", "C1", "asap please", "1772574181.000100"),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 2, PATIENCE).await;
+    assert_eq!(notes[1].param("user"), Some("U3"));
+
+    clock.set(clock.now() + TimeDelta::minutes(2));
+    post_event(
+        bot.addr,
+        &message("EvC4", "U1", "C1", "asap please", "1772574300.000100"),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 3, PATIENCE).await;
+    assert_eq!(notes[2].param("user"), Some("U1"));
+
+    // Every flag is counted, nudged or not, per channel.
+    let stats = slash(bot.addr, &emulator, "U1", "C1", "stats").await;
+    assert!(stats.contains("4 flagged messages"), "{stats}");
+    assert!(
+        stats.contains("<#C1>: 4 messages (urgency words 4, broadcast 1, emphasis 1)"),
+        "{stats}"
+    );
+    assert!(!stats.contains("U1") && !stats.contains("U3"), "{stats}");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_member_cannot_change_norms_a_manager_can_and_the_change_survives_a_restart() {
+    let emulator = workspace().await;
+    let clock = clock_at(TUESDAY_EVENING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+
+    let refused = slash(bot.addr, &emulator, "U2", "C1", "norms response-time 4h").await;
+    assert!(
+        refused.starts_with("Only managers and workspace admins"),
+        "{refused}"
+    );
+    let refused = slash(bot.addr, &emulator, "U2", "C1", "role manager <@U2|bea>").await;
+    assert!(
+        refused.starts_with("Only workspace admins and owners"),
+        "{refused}"
+    );
+
+    let granted = slash(bot.addr, &emulator, "UA", "C1", "role manager <@U2|bea>").await;
+    assert_eq!(
+        granted,
+        "<@U2> is now a manager: they can set channel norms and run check-ins."
+    );
+    let saved = slash(bot.addr, &emulator, "U2", "C1", "norms response-time 4h").await;
+    assert_eq!(saved, "Saved: the expected reply time in <#C1> is 4h.");
+    let saved = slash(
+        bot.addr,
+        &emulator,
+        "U2",
+        "C1",
+        "norms keywords add dringend \"lo antes posible\"",
+    )
+    .await;
+    assert!(
+        saved.contains("`dringend`, `lo antes posible` added to"),
+        "{saved}"
+    );
+
+    let data = bot.stop().await;
+    let bot = TestBot::start_in(&emulator, clock, data).await;
+    let shown = slash(bot.addr, &emulator, "U1", "C1", "norms").await;
+    assert!(shown.contains("Expected reply time: 4h\n"), "{shown}");
+    assert!(shown.contains("`dringend`"), "{shown}");
+
+    // The new words and reply time are in force after the restart.
+    post_event(
+        bot.addr,
+        &message("EvR1", "U1", "C1", "Das ist dringend", "1772572440.000100"),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    let text = ephemeral_text(&notes[0]);
+    assert!(text.contains("“dringend”"), "{text}");
+    assert!(
+        text.contains("Here the expected reply time is 4h."),
+        "{text}"
+    );
+
+    let revoked = slash(
+        bot.addr,
+        &emulator,
+        "UA",
+        "C1",
+        "role manager remove <@U2|bea>",
+    )
+    .await;
+    assert_eq!(revoked, "<@U2> is no longer a manager.");
+    let refused = slash(bot.addr, &emulator, "U2", "C1", "norms nudges off").await;
+    assert!(refused.starts_with("Only managers"), "{refused}");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_urgent_ping_to_someone_off_hours_gets_one_note_with_both_sections() {
+    let emulator = workspace().await;
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_EVENING)).await;
+    post_event(
+        bot.addr,
+        &message(
+            "EvB1",
+            "U1",
+            "C1",
+            "<@U2> can you fix the build asap?",
+            "1772572440.000100",
+        ),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    let text = ephemeral_text(&notes[0]);
+    assert!(text.contains("<@U2> is not working right now"), "{text}");
+    assert!(
+        text.contains("Heads-up: “asap” reaches someone who is outside their working hours now."),
+        "{text}"
+    );
+    assert!(text.contains("_urgent ping outside hours_"), "{text}");
+    // One note, not two: a quiet message is the barrier.
+    post_event(
+        bot.addr,
+        &message("EvB2", "U1", "C1", "thanks", "1772572441.000100"),
+    )
+    .await;
+    wait_for_handled_messages(&bot, 2.0).await;
+    assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_edit_that_adds_urgency_is_checked_and_one_that_keeps_it_is_not() {
+    let emulator = workspace().await;
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_EVENING)).await;
+    // Keeps the same urgency (a typo fixed): nothing new to say.
+    post_event(
+        bot.addr,
+        &edit(
+            "EvE1",
+            "U1",
+            "C1",
+            "need this asap, thnaks",
+            "need this asap, thanks",
+        ),
+    )
+    .await;
+    wait_for_handled_messages(&bot, 1.0).await;
+    assert!(emulator.calls_to("chat.postEphemeral").is_empty());
+    // Adds it.
+    post_event(
+        bot.addr,
+        &edit("EvE2", "U1", "C1", "can you look?", "can you look? URGENT"),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    assert!(ephemeral_text(&notes[0]).contains("“URGENT”"));
+    bot.stop().await;
+}
