@@ -766,7 +766,7 @@ fn suggest(
         .iter()
         .filter(|c| c.totals.threads_replied >= 5)
         .filter_map(|c| Some((c, c.totals.median_first_reply_minutes?)))
-        .filter(|&(_, median)| median >= 4 * 60)
+        .filter(|&(_, median)| median >= 3 * 60)
         .collect();
     slow.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.name.cmp(&b.0.name)));
     for (c, median) in slow.into_iter().take(3) {

@@ -132,7 +132,7 @@ th:first-child,td:first-child{text-align:left}thead th{background:#f3f4f6}\
 .note{color:#6b7280;font-size:.9rem}details{margin:.5rem 0}img{max-width:100%}";
 
 fn pct(part: u64, whole: u64) -> String {
-    match (part * 1000).checked_div(whole) {
+    match (part * 1000 + whole / 2).checked_div(whole) {
         Some(tenths) => format!("{}.{}%", tenths / 10, tenths % 10),
         None => "–".to_string(),
     }
@@ -338,6 +338,7 @@ mod tests {
         assert_eq!(minutes(Some(125)), "2h 05m");
         assert_eq!(minutes(None), "–");
         assert_eq!(pct(1, 3), "33.3%");
+        assert_eq!(pct(10, 29), "34.5%");
         assert_eq!(pct(1, 0), "–");
     }
 }
