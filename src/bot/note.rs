@@ -363,6 +363,28 @@ mod tests {
     }
 
     #[test]
+    fn the_message_path_reads_the_same_pings_as_the_text_reader() {
+        let lexicon = crate::norms::UrgencyLexicon::with_defaults().unwrap();
+        for text in [
+            "hey <@U1> and <@U2|bob>, <@U1> again <!here> asap",
+            "<!channel> then <!everyone>",
+            "`<@U9>` in code pings nobody, <@U3> does",
+            "&gt; <@U4> quoted still notifies",
+            "nothing here",
+        ] {
+            assert_eq!(
+                Mentions::from_scan(&lexicon.scan(text)),
+                Mentions::in_text(text),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            Mentions::in_text("`<@U9>` in code pings nobody, <@U3> does").users,
+            vec![UserId::new("U3")]
+        );
+    }
+
+    #[test]
     fn an_edit_counts_only_the_pings_it_adds() {
         let added = Mentions::added_by_edit("<@U1> <@U2> <!here>", "<@U1> <!here> typo");
         assert_eq!(added.users, vec![UserId::new("U2")]);

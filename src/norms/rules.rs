@@ -451,6 +451,23 @@ mod tests {
         ("<#C1|urgent-requests> is where those go", false, &[]),
         ("I'm not in a hurry", false, &[]),
         ("", false, &[]),
+        // From the real payloads: polite, not urgent ("as soon as you can" is not listed).
+        (
+            "Please fix JIRA-1234, SCM-567 and BUG-169 as soon as you can!",
+            false,
+            &[],
+        ),
+        // A display name in a mention is not the sender's words.
+        ("<@U1|urgent-ann> can you check?", false, &[]),
+        ("<!channel> and <!here> together", false, &[B]),
+        (
+            "urgent, see <https://x.example|link> and `asap`",
+            false,
+            &[W],
+        ),
+        // Decided: "right now" describing the present is still flagged; a workspace where
+        // that is common removes the phrase (`/async norms keywords remove "right now"`).
+        ("right now I am reviewing it", false, &[W]),
     ];
 
     #[test]
