@@ -87,6 +87,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         default_tz: config.default_tz,
         directory: Default::default(),
         lexicons: Default::default(),
+        checkins: Default::default(),
     });
 
     let (queue_tx, queue_rx) = mpsc::unbounded_channel();
@@ -128,6 +129,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         ),
         Transport::Http { .. } => None,
     };
+    let checkin_runner = crate::checkins::runner::run(bot.clone(), shutdown.clone());
     let state = Arc::new(HttpState {
         bot,
         intake,
@@ -138,6 +140,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     let done = tokio::spawn(async move {
         let http = tokio::spawn(server::serve(listener, state, token.clone()));
         let worker = tokio::spawn(worker.run());
+        let checkin_runner = tokio::spawn(checkin_runner);
         let pruning = tokio::spawn(forget_old_events(journal, clock, token.clone()));
         token.cancelled().await;
         info!("shutting down");
@@ -147,6 +150,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let _ = http.await;
         let _ = worker.await;
         let _ = pruning.await;
+        let _ = checkin_runner.await;
         store
             .flush_now()
             .context("the store could not be flushed at shutdown")?;

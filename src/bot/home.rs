@@ -14,12 +14,15 @@ impl Bot {
     pub async fn publish_home(&self, team: &TeamId, user: &UserId) -> Result<(), HandleError> {
         let now = self.clock.now();
         let me = self.me(team, user, now).await?;
-        let view = views::home(&HomeFacts {
+        let mut view = views::home(&HomeFacts {
             hours: &me.hours,
             set_by_member: me.stored.is_some(),
             state: availability(&me.hours, now),
             now,
         });
+        if let Some(text) = self.checkins_home_text(team, user)? {
+            fill_checkins_section(&mut view, text);
+        }
         self.slack
             .views_publish(SlackApiViewsPublishRequest::new(
                 SlackUserId::new(user.as_str().into()),
@@ -80,6 +83,26 @@ impl Bot {
                     "errors": { "zone": "Sorry, I could not save that just now; please try again." }
                 }))
             }
+        }
+    }
+}
+
+/// Puts the check-ins a member manages or takes part in into the Home tab's check-in
+/// section (the block `views::CHECKINS_BLOCK`).
+fn fill_checkins_section(view: &mut SlackView, text: String) {
+    let SlackView::Home(home) = view else {
+        return;
+    };
+    for block in home.blocks.iter_mut() {
+        if let SlackBlock::Section(section) = block
+            && section
+                .block_id
+                .as_ref()
+                .is_some_and(|id| id.0 == views::CHECKINS_BLOCK)
+        {
+            section.text = Some(SlackBlockText::MarkDown(SlackBlockMarkDownText::new(
+                text.clone(),
+            )));
         }
     }
 }

@@ -68,6 +68,8 @@ pub struct Bot {
     pub directory: Directory,
     /// Each workspace's compiled urgency words.
     pub lexicons: urgency::LexiconCache,
+    /// Tells the check-in runner about created and changed check-ins.
+    pub checkins: crate::checkins::runner::CheckinSignal,
 }
 
 impl Bot {
@@ -79,7 +81,12 @@ impl Bot {
         let body = match incoming.body {
             EventBody::Message(event) => {
                 match classify(&event, &self.identity) {
+                    // A check-in answer is taken before any other rule sees the message.
+                    MessageKind::New(message)
+                        if self.take_checkin_answer(&team, &message, false).await? => {}
                     MessageKind::New(message) => self.on_message(&team, &message, None).await?,
+                    MessageKind::Edited { message, .. }
+                        if self.take_checkin_answer(&team, &message, true).await? => {}
                     MessageKind::Edited {
                         message,
                         previous_text,
@@ -486,6 +493,22 @@ impl Bot {
         event: &SlackInteractionEvent,
     ) -> Option<serde_json::Value> {
         match event {
+            SlackInteractionEvent::BlockActions(actions)
+                if crate::checkins::answers::is_answer_action(actions) =>
+            {
+                self.on_answer_action(actions).await;
+                None
+            }
+            SlackInteractionEvent::ViewSubmission(submission)
+                if crate::checkins::answers::is_answer_submission(submission) =>
+            {
+                self.on_answer_submission(submission).await
+            }
+            SlackInteractionEvent::ViewSubmission(submission)
+                if crate::commands::checkin::is_new_checkin_submission(submission) =>
+            {
+                crate::commands::checkin::submit_new_checkin(self, submission).await
+            }
             SlackInteractionEvent::BlockActions(actions) => {
                 let pressed = actions
                     .actions

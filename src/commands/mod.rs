@@ -2,6 +2,7 @@
 //! three seconds. Parsing is a pure function; handlers run against the bot's store and
 //! the Web API door.
 
+pub mod checkin;
 pub mod hours;
 pub mod norms;
 pub mod parse;
@@ -109,6 +110,15 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
             hours::overlap_of(bot, &asker, &users, &channels).await
         }
         Command::RoleManager { grant, user } => role::manager(bot, &asker, grant, &user).await,
+        command @ (Command::CheckinCreate { .. }
+        | Command::CheckinNew
+        | Command::CheckinList
+        | Command::CheckinPause(_)
+        | Command::CheckinResume(_)
+        | Command::CheckinDelete(_)
+        | Command::CheckinRun(_)) => {
+            checkin::respond(bot, &asker, command, &event.trigger_id).await
+        }
         command @ (Command::Norms
         | Command::NormsUrgentChannel(_)
         | Command::NormsResponseTime(_)
@@ -118,11 +128,6 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
             norms::respond(bot, &asker, &channel, command).await
         }
         Command::Stats { channel, period } => norms::stats(bot, &asker, channel.as_ref(), period),
-        _ => Ok(format!(
-            "`/async {}` is not available yet in this workspace; it is on its way. \
-             `/async help` lists every form.",
-            topic.word()
-        )),
     };
     match answer {
         Ok(text) => ephemeral(text),

@@ -165,6 +165,16 @@ impl SlackEmulator {
             .insert(id.into(), members.iter().map(|m| m.to_string()).collect());
     }
 
+    /// Puts a message into a channel's history, as if it had been posted earlier (e.g. by a
+    /// bot that crashed before it could record the answer).
+    pub fn add_message(&self, channel: &str, message: Value) {
+        self.state()
+            .messages
+            .entry(channel.into())
+            .or_default()
+            .push(message);
+    }
+
     /// The next `count` answers of `method` carry `fault`.
     pub fn inject(&self, method: &str, fault: Fault, count: usize) {
         let mut state = self.state();
@@ -458,7 +468,15 @@ impl SlackEmulator {
                 }
             }
             "conversations.open" => {
-                let users = param("users");
+                // Form posts send `users` comma-separated; JSON posts may send an array.
+                let users = match params.get("users") {
+                    Some(Value::Array(ids)) => ids
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    _ => param("users"),
+                };
                 json!({"ok": true, "channel": {"id": format!("D{}", users.split(',').next().unwrap_or(""))}})
             }
             "conversations.history" => {

@@ -1,0 +1,351 @@
+//! Answers coming in: from the modal behind the "Answer" button, from a reply in the prompt's
+//! thread, or from a DM reply. Each is stored (editable until the report) and, unless it was
+//! written in the report thread itself, posted there as a copy attributed to its author and
+//! updated when it changes. Also the check-in part of the Home tab.
+
+use slack_morphism::prelude::*;
+use tracing::{debug, warn};
+
+use crate::bot::messages::HumanMessage;
+use crate::bot::{Bot, HandleError};
+use crate::checkins::plan;
+use crate::checkins::post::Target;
+use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
+use crate::checkins::runner::is_open;
+use crate::checkins::texts::{self, ANSWER_ACTION, ANSWER_MODAL};
+use crate::ids::{TeamId, UserId};
+
+/// The reaction that quietly says "saved" under a reply taken as an answer.
+const SAVED_REACTION: &str = "white_check_mark";
+/// Past occurrences shown per check-in on its manager's Home tab.
+const HOME_HISTORY: usize = 5;
+/// Slack's limit for the text of one section block.
+const SECTION_LIMIT: usize = 3000;
+
+/// How an answer changes.
+enum AnswerChange {
+    /// The modal: one text per question.
+    Fields(Vec<String>),
+    /// A reply, new or edited, by its message ts.
+    Reply { ts: String, text: String },
+}
+
+/// Whether a block action is a check-in's "Answer" button.
+pub fn is_answer_action(actions: &SlackInteractionBlockActionsEvent) -> bool {
+    actions
+        .actions
+        .iter()
+        .flatten()
+        .any(|action| action.action_id.0 == ANSWER_ACTION)
+}
+
+/// Whether a view submission is the check-in answer modal.
+pub fn is_answer_submission(submission: &SlackInteractionViewSubmissionEvent) -> bool {
+    match &submission.view.view {
+        SlackView::Modal(modal) => modal
+            .callback_id
+            .as_ref()
+            .is_some_and(|id| id.0 == ANSWER_MODAL),
+        SlackView::Home(_) => false,
+    }
+}
+
+impl Bot {
+    /// Takes a person's message as a check-in answer when it is a reply under an open
+    /// prompt, or a DM to the bot while an occurrence they were asked in by DM is open.
+    /// Returns whether it was one; if so, no other rule looks at it.
+    pub async fn take_checkin_answer(
+        &self,
+        team: &TeamId,
+        message: &HumanMessage,
+        edited: bool,
+    ) -> Result<bool, HandleError> {
+        let tables = CheckinTables::open(&self.store)?;
+        let key = match &message.thread_ts {
+            Some(thread) => tables
+                .threads
+                .get(team, &format!("{}/{thread}", message.channel))?,
+            None if message.channel.as_str().starts_with('D') => {
+                tables.dm_open.get(team, message.user.as_str())?
+            }
+            None => None,
+        };
+        let Some(key) = key else {
+            return Ok(false);
+        };
+        let Some(record) = tables.occurrences.get(team, &key.to_string())? else {
+            return Ok(false);
+        };
+        if !is_open(&record.state) {
+            return Ok(false);
+        }
+        let in_report_thread = message.channel == record.channel
+            && message.thread_ts.as_deref() == record.state.prompt_ts();
+        let change = AnswerChange::Reply {
+            ts: message.ts.clone(),
+            text: message.text.clone(),
+        };
+        self.save_answer(
+            &tables,
+            team,
+            &record,
+            &message.user,
+            change,
+            !in_report_thread,
+        )
+        .await?;
+        if !edited {
+            let reaction = SlackApiReactionsAddRequest::new(
+                SlackChannelId::new(message.channel.as_str().into()),
+                SlackReactionName::new(SAVED_REACTION.into()),
+                SlackTs::new(message.ts.clone()),
+            );
+            if let Err(e) = self.slack.reactions_add(reaction).await {
+                debug!(error = %e, "could not mark an answer as saved");
+            }
+        }
+        Ok(true)
+    }
+
+    /// Stores an answer and posts (or updates) its copy in the report thread.
+    async fn save_answer(
+        &self,
+        tables: &CheckinTables,
+        team: &TeamId,
+        record: &OccurrenceRecord,
+        user: &UserId,
+        change: AnswerChange,
+        copy: bool,
+    ) -> Result<(), HandleError> {
+        let answer_key = format!("{}/{user}", record.key);
+        let mut answer = tables
+            .answers
+            .get(team, &answer_key)?
+            .unwrap_or_else(|| Answer::empty(user.clone()));
+        match change {
+            AnswerChange::Fields(fields) => answer.fields = fields,
+            AnswerChange::Reply { ts, text } => {
+                match answer.replies.iter_mut().find(|(seen, _)| *seen == ts) {
+                    Some(reply) => reply.1 = text,
+                    None => answer.replies.push((ts, text)),
+                }
+            }
+        }
+        answer.updated_at = Some(self.clock.now());
+        tables.answers.put(team, &answer_key, &answer)?;
+        self.store.flush().await?;
+        let Some(thread) = record.state.prompt_ts() else {
+            return Ok(());
+        };
+        if !copy {
+            return Ok(());
+        }
+        let text = plan::answer_text(&answer, &record.questions);
+        match &answer.copy_ts {
+            Some(ts) => {
+                let update = SlackApiChatUpdateRequest::new(
+                    SlackChannelId::new(record.channel.as_str().into()),
+                    SlackMessageContent::new().with_text(text),
+                    SlackTs::new(ts.clone()),
+                );
+                self.slack.update_message(update).await?;
+            }
+            None => {
+                let name = format!("{}/answer/{user}", record.key);
+                let target = Target {
+                    channel: &record.channel,
+                    thread: Some(thread),
+                };
+                let content = SlackMessageContent::new().with_text(text);
+                if let Some(ts) = self.post_once(tables, team, &name, target, content).await? {
+                    answer.copy_ts = Some(ts);
+                    tables.answers.put(team, &answer_key, &answer)?;
+                    self.store.flush().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The "Answer" button: opens the answer modal, filled with the member's answer so far.
+    pub async fn on_answer_action(&self, actions: &SlackInteractionBlockActionsEvent) {
+        let Some(user) = &actions.user else {
+            return;
+        };
+        let team = TeamId::new(actions.team.id.0.clone());
+        let user = UserId::new(user.id.0.clone());
+        let key = actions
+            .actions
+            .iter()
+            .flatten()
+            .find(|action| action.action_id.0 == ANSWER_ACTION)
+            .and_then(|action| action.value.as_deref())
+            .and_then(texts::parse_key);
+        let Some(key) = key else {
+            warn!("an Answer button without an occurrence");
+            return;
+        };
+        let opened = async {
+            let tables = CheckinTables::open(&self.store)?;
+            let Some(record) = tables.occurrences.get(&team, &key.to_string())? else {
+                return Ok(());
+            };
+            let view = if is_open(&record.state) {
+                let previous = tables.answers.get(&team, &format!("{key}/{user}"))?;
+                texts::answer_modal(&record, previous.as_ref())
+            } else {
+                closed_modal()
+            };
+            self.slack
+                .views_open(SlackApiViewsOpenRequest::new(
+                    actions.trigger_id.clone(),
+                    view,
+                ))
+                .await?;
+            Ok::<(), HandleError>(())
+        };
+        if let Err(e) = opened.await {
+            warn!(team = %team, user = %user, error = %e, "could not open the check-in answer modal");
+        }
+    }
+
+    /// The answer modal was submitted: saves it, or says why not beside the first field.
+    pub async fn on_answer_submission(
+        &self,
+        submission: &SlackInteractionViewSubmissionEvent,
+    ) -> Option<serde_json::Value> {
+        let team = TeamId::new(submission.team.id.0.clone());
+        let user = UserId::new(submission.user.id.0.clone());
+        let key = match &submission.view.view {
+            SlackView::Modal(modal) => modal.private_metadata.as_deref().and_then(texts::parse_key),
+            SlackView::Home(_) => None,
+        };
+        let refuse = |message: &str| {
+            Some(serde_json::json!({ "response_action": "errors", "errors": { "q0": message } }))
+        };
+        let Some(key) = key else {
+            return refuse("This form lost track of its check-in; press Answer again.");
+        };
+        let saved = async {
+            let tables = CheckinTables::open(&self.store)?;
+            let Some(record) = tables.occurrences.get(&team, &key.to_string())? else {
+                return Ok(false);
+            };
+            if !is_open(&record.state) {
+                return Ok(false);
+            }
+            let fields = texts::read_answer_modal(
+                submission.view.state_params.state.as_ref(),
+                record.questions.len(),
+            );
+            self.save_answer(
+                &tables,
+                &team,
+                &record,
+                &user,
+                AnswerChange::Fields(fields),
+                true,
+            )
+            .await?;
+            Ok::<bool, HandleError>(true)
+        };
+        match saved.await {
+            Ok(true) => None,
+            Ok(false) => refuse("This check-in has closed; its report is in the channel."),
+            Err(e) => {
+                warn!(team = %team, user = %user, error = %e, "could not save a check-in answer");
+                refuse("Sorry, I could not save that just now; please try again.")
+            }
+        }
+    }
+
+    /// The Home tab's check-in section for `user`: the participation of the check-ins they
+    /// manage, and the check-ins they took part in lately. `None` when there is nothing.
+    pub fn checkins_home_text(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+    ) -> Result<Option<String>, HandleError> {
+        let tables = CheckinTables::open(&self.store)?;
+        let mut managed = Vec::new();
+        let mut taking_part = Vec::new();
+        for (_, checkin) in tables.checkins.scan(team, "")? {
+            let recent = tables.recent_occurrences(team, &checkin.id, HOME_HISTORY)?;
+            let heading = format!(
+                "`{}` <#{}> {}{}",
+                checkin.id,
+                checkin.channel,
+                texts::schedule_text(&checkin),
+                if checkin.paused { " · paused" } else { "" }
+            );
+            if checkin.manager == *user {
+                let history: Vec<String> = recent
+                    .iter()
+                    .map(|occurrence| {
+                        let date = occurrence.key.date.format("%a %-d %b");
+                        match &occurrence.state {
+                            crate::checkins::occurrence::OccurrenceState::Reported { .. } => {
+                                format!(
+                                    "{date}: {} of {}",
+                                    occurrence.answered.len(),
+                                    occurrence.asked.len()
+                                )
+                            }
+                            crate::checkins::occurrence::OccurrenceState::Skipped { .. } => {
+                                format!("{date}: skipped")
+                            }
+                            other => format!("{date}: {}", other.name()),
+                        }
+                    })
+                    .collect();
+                let history = if history.is_empty() {
+                    "no runs yet".to_string()
+                } else {
+                    history.join(" · ")
+                };
+                managed.push(format!("{heading}\n    Answered: {history}"));
+            } else if recent
+                .iter()
+                .any(|occurrence| occurrence.asked.contains(user))
+            {
+                taking_part.push(heading);
+            }
+        }
+        if managed.is_empty() && taking_part.is_empty() {
+            return Ok(None);
+        }
+        let mut lines = Vec::new();
+        if !managed.is_empty() {
+            lines.push("*Your check-ins* (participation, newest first)".to_string());
+            lines.extend(managed);
+        }
+        if !taking_part.is_empty() {
+            lines.push("*Check-ins you take part in*".to_string());
+            lines.extend(taking_part);
+        }
+        let mut text = lines.join("\n");
+        if text.len() > SECTION_LIMIT {
+            let cut = text.floor_char_boundary(SECTION_LIMIT - 1);
+            text.truncate(cut);
+            text.push('…');
+        }
+        Ok(Some(text))
+    }
+}
+
+/// Shown instead of the answer modal once the report is out.
+fn closed_modal() -> SlackView {
+    SlackView::Modal(
+        SlackModalView::new(
+            pt!("Check-in"),
+            vec![
+                SlackSectionBlock::new()
+                    .with_text(md!(
+                        "This check-in has closed; its report is in the channel."
+                    ))
+                    .into(),
+            ],
+        )
+        .with_close(pt!("Close")),
+    )
+}

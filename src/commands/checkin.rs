@@ -1,0 +1,438 @@
+//! `/async checkin …`: managers and admins create, pause, resume, delete and run check-ins;
+//! anyone may list them. Each change is written and flushed before the answer says it is
+//! done, then handed to the runner, which plans the next occurrence from it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use slack_morphism::prelude::*;
+use tracing::warn;
+
+use crate::bot::card::escape;
+use crate::bot::roles::can_manage;
+use crate::bot::{Bot, HandleError};
+use crate::checkins::occurrence::{CheckinId, DEFAULT_GRACE, OccurrenceKey};
+use crate::checkins::record::{
+    Checkin, CheckinTables, DEFAULT_CLOSE_AFTER, OccurrenceRecord, Participants, default_questions,
+};
+use crate::checkins::runner::Change;
+use crate::checkins::schedule::{Schedule, ScheduleZone};
+use crate::checkins::texts::schedule_text;
+use crate::commands::hours::Asker;
+use crate::commands::parse::{ChannelRef, CheckinZone, Command};
+use crate::hours::Weekdays;
+use crate::ids::{ChannelId, TeamId, UserId};
+
+/// The answer to a member who may not change check-ins.
+pub const MANAGERS_ONLY: &str = "Only managers and admins create or change check-ins. \
+     An admin can make you a manager with `/async role manager @you`.";
+/// The `callback_id` of the "new check-in" modal.
+pub const NEW_CHECKIN_MODAL: &str = "checkin_new_modal";
+
+/// Answers one `/async checkin …` command. `trigger` opens the modal of `checkin new`.
+pub async fn respond(
+    bot: &Bot,
+    asker: &Asker<'_>,
+    command: Command,
+    trigger: &SlackTriggerId,
+) -> Result<String, HandleError> {
+    if !matches!(command, Command::CheckinList) && !can_manage(bot, asker.team, asker.user).await? {
+        return Ok(MANAGERS_ONLY.to_string());
+    }
+    match command {
+        Command::CheckinCreate {
+            channel,
+            at,
+            days,
+            zone,
+            questions,
+        } => {
+            let channel = match channel {
+                ChannelRef::Id { id, .. } => id,
+                ChannelRef::Unresolved(name) => {
+                    return Ok(format!(
+                        "I cannot look up `#{}` by name; pick the channel from the list as you type, so Slack sends a link.",
+                        escape(&name)
+                    ));
+                }
+            };
+            let zone = match zone {
+                CheckinZone::Fixed(tz) => ScheduleZone::Fixed(tz),
+                CheckinZone::Local => ScheduleZone::Local,
+                CheckinZone::Default => {
+                    let me = bot.me(asker.team, asker.user, bot.clock.now()).await?;
+                    ScheduleZone::Fixed(me.hours.tz)
+                }
+            };
+            let schedule = Schedule { days, at, zone };
+            let checkin = create(bot, asker.team, asker.user, channel, schedule, questions).await?;
+            Ok(created_text(&checkin, bot.clock.now()))
+        }
+        Command::CheckinNew => {
+            let me = bot.me(asker.team, asker.user, bot.clock.now()).await?;
+            bot.slack
+                .views_open(SlackApiViewsOpenRequest::new(
+                    trigger.clone(),
+                    new_checkin_modal(me.hours.tz),
+                ))
+                .await?;
+            Ok("Fill in the form to create the check-in.".to_string())
+        }
+        Command::CheckinList => list(bot, asker.team),
+        Command::CheckinPause(id) => pause(bot, asker.team, &id, true).await,
+        Command::CheckinResume(id) => pause(bot, asker.team, &id, false).await,
+        Command::CheckinDelete(id) => delete(bot, asker.team, &id).await,
+        Command::CheckinRun(id) => run_now(bot, asker, &id).await,
+        _ => Ok(String::new()),
+    }
+}
+
+/// Stores a new check-in and tells the runner.
+pub async fn create(
+    bot: &Bot,
+    team: &TeamId,
+    manager: &UserId,
+    channel: ChannelId,
+    schedule: Schedule,
+    questions: Vec<String>,
+) -> Result<Checkin, HandleError> {
+    let tables = CheckinTables::open(&bot.store)?;
+    let now = bot.clock.now();
+    let mut checkin = Checkin {
+        id: tables.next_id(team)?,
+        channel,
+        schedule,
+        questions: if questions.is_empty() {
+            default_questions()
+        } else {
+            questions
+        },
+        participants: Participants::ChannelMembers,
+        manager: manager.clone(),
+        paused: false,
+        close_after_minutes: DEFAULT_CLOSE_AFTER.num_minutes(),
+        grace_minutes: DEFAULT_GRACE.num_minutes(),
+        created_at: now,
+        next_after: now,
+    };
+    checkin.next_after = checkin.watermark_at(now);
+    tables.checkins.put(team, checkin.id.as_str(), &checkin)?;
+    bot.store.flush().await?;
+    bot.checkins
+        .send(Change::Checkin(team.clone(), checkin.id.clone()));
+    Ok(checkin)
+}
+
+/// When a check-in runs next, as its manager reads it.
+fn next_run_text(checkin: &Checkin, now: DateTime<Utc>) -> String {
+    match checkin.schedule.zone {
+        ScheduleZone::Fixed(tz) => checkin
+            .schedule
+            .next_after(now, tz)
+            .map(|at| {
+                at.with_timezone(&tz)
+                    .format("%a %-d %b %H:%M %Z")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "never".to_string()),
+        ScheduleZone::Local => checkin
+            .next_occurrence()
+            .map(|next| {
+                format!(
+                    "{} at {} each person's time",
+                    next.date.format("%a %-d %b"),
+                    checkin.schedule.at.format("%H:%M")
+                )
+            })
+            .unwrap_or_else(|| "never".to_string()),
+    }
+}
+
+fn created_text(checkin: &Checkin, now: DateTime<Utc>) -> String {
+    format!(
+        "Check-in `{id}` created for <#{channel}>: {schedule}, {count} questions. First run: {next}. \
+         Reports close {hours}h after the prompt. Pause it with `/async checkin pause {id}`.",
+        id = checkin.id,
+        channel = checkin.channel,
+        schedule = schedule_text(checkin),
+        count = checkin.questions.len(),
+        next = next_run_text(checkin, now),
+        hours = checkin.close_after().num_hours(),
+    )
+}
+
+fn list(bot: &Bot, team: &TeamId) -> Result<String, HandleError> {
+    let tables = CheckinTables::open(&bot.store)?;
+    let now = bot.clock.now();
+    let checkins = tables.checkins.scan(team, "")?;
+    if checkins.is_empty() {
+        return Ok("No check-ins yet. A manager creates one with \
+                   `/async checkin create #channel at 09:30 on mon-fri`."
+            .to_string());
+    }
+    let mut lines = vec!["*Check-ins*".to_string()];
+    let mut sorted: Vec<Checkin> = checkins.into_iter().map(|(_, c)| c).collect();
+    sorted.sort_by_key(|c| c.id.as_str().parse::<u64>().unwrap_or(u64::MAX));
+    for checkin in sorted {
+        let state = if checkin.paused {
+            "paused".to_string()
+        } else {
+            format!("next {}", next_run_text(&checkin, now))
+        };
+        lines.push(format!(
+            "`{}` <#{}> {} · {} · managed by <@{}>",
+            checkin.id,
+            checkin.channel,
+            schedule_text(&checkin),
+            state,
+            checkin.manager
+        ));
+    }
+    Ok(lines.join("\n"))
+}
+
+fn unknown(id: &str) -> String {
+    format!(
+        "There is no check-in `{}` here; `/async checkin list` shows their ids.",
+        escape(id)
+    )
+}
+
+async fn pause(bot: &Bot, team: &TeamId, id: &str, paused: bool) -> Result<String, HandleError> {
+    let tables = CheckinTables::open(&bot.store)?;
+    let Some(mut checkin) = tables.checkins.get(team, id)? else {
+        return Ok(unknown(id));
+    };
+    if checkin.paused == paused {
+        return Ok(format!(
+            "Check-in `{id}` is already {}.",
+            if paused { "paused" } else { "running" }
+        ));
+    }
+    checkin.paused = paused;
+    if !paused {
+        // Runs that fell in the pause are not made up for.
+        checkin.next_after = checkin
+            .next_after
+            .max(checkin.watermark_at(bot.clock.now()));
+    }
+    tables.checkins.put(team, id, &checkin)?;
+    bot.store.flush().await?;
+    bot.checkins
+        .send(Change::Checkin(team.clone(), checkin.id.clone()));
+    Ok(if paused {
+        format!("Check-in `{id}` is paused. Resume it with `/async checkin resume {id}`.")
+    } else {
+        format!(
+            "Check-in `{id}` runs again; next {}.",
+            next_run_text(&checkin, bot.clock.now())
+        )
+    })
+}
+
+async fn delete(bot: &Bot, team: &TeamId, id: &str) -> Result<String, HandleError> {
+    let tables = CheckinTables::open(&bot.store)?;
+    if !tables.checkins.remove(team, id)? {
+        return Ok(unknown(id));
+    }
+    bot.store.flush().await?;
+    Ok(format!(
+        "Check-in `{id}` is deleted; an occurrence under way ends without a report. Past reports stay in the channel."
+    ))
+}
+
+/// `run <id>`: today's occurrence, now. If today's has already been opened, it stands.
+async fn run_now(bot: &Bot, asker: &Asker<'_>, id: &str) -> Result<String, HandleError> {
+    let tables = CheckinTables::open(&bot.store)?;
+    let Some(checkin) = tables.checkins.get(asker.team, id)? else {
+        return Ok(unknown(id));
+    };
+    let now = bot.clock.now();
+    let tz: Tz = match checkin.schedule.zone {
+        ScheduleZone::Fixed(tz) => tz,
+        ScheduleZone::Local => bot.me(asker.team, asker.user, now).await?.hours.tz,
+    };
+    let date = now.with_timezone(&tz).date_naive();
+    let key = OccurrenceKey::new(CheckinId::new(id), date);
+    // Opening now: for local time, everyone whose time today has passed is asked at once,
+    // the rest at their own time.
+    let record = OccurrenceRecord::due(&checkin, key.clone(), now);
+    if !tables
+        .occurrences
+        .insert_if_absent(asker.team, &key.to_string(), &record)?
+    {
+        return Ok(format!(
+            "Check-in `{id}` has already run today ({}); it runs once a day.",
+            date.format("%a %-d %b")
+        ));
+    }
+    tables.open.put(asker.team, &key.to_string(), &key)?;
+    bot.store.flush().await?;
+    bot.checkins
+        .send(Change::Occurrence(asker.team.clone(), key));
+    Ok(format!(
+        "Running check-in `{id}` in <#{}> now.",
+        checkin.channel
+    ))
+}
+
+// ---- the "new check-in" modal ----
+
+const CHANNEL_BLOCK: &str = "channel";
+const TIME_BLOCK: &str = "time";
+const DAYS_BLOCK: &str = "days";
+const ZONE_BLOCK: &str = "zone";
+const QUESTIONS_BLOCK: &str = "questions";
+const FIELD: &str = "value";
+
+fn text_input(block: &str, label: &str, initial: Option<String>, multiline: bool) -> SlackBlock {
+    let mut input = SlackBlockPlainTextInputElement::new()
+        .with_action_id(FIELD.into())
+        .with_multiline(multiline);
+    if let Some(initial) = initial {
+        input = input.with_initial_value(initial);
+    }
+    SlackInputBlock::new(pt!(label.to_string()), input.into())
+        .with_block_id(block.into())
+        .into()
+}
+
+/// The form of `/async checkin new`: the same fields as `checkin create`.
+pub fn new_checkin_modal(zone: Tz) -> SlackView {
+    let channel = SlackBlockConversationsSelectElement::new()
+        .with_action_id(FIELD.into())
+        .with_placeholder(pt!("Pick a channel"));
+    let blocks = vec![
+        SlackInputBlock::new(pt!("Channel"), channel.into())
+            .with_block_id(CHANNEL_BLOCK.into())
+            .into(),
+        text_input(TIME_BLOCK, "Time (HH:MM)", Some("09:30".into()), false),
+        text_input(
+            DAYS_BLOCK,
+            "Days (mon-fri, mon,wed,fri, daily)",
+            Some("mon-fri".into()),
+            false,
+        ),
+        text_input(
+            ZONE_BLOCK,
+            "Time zone (an IANA name, or `local` for each person's own time)",
+            Some(zone.name().to_string()),
+            false,
+        ),
+        text_input(
+            QUESTIONS_BLOCK,
+            "Questions, one a line",
+            Some(default_questions().join("\n")),
+            true,
+        ),
+        SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
+            SlackBlockMarkDownText::new(
+                "Participants: the channel's members, minus bots and anyone away that day.".into(),
+            ),
+        )])
+        .into(),
+    ];
+    SlackView::Modal(
+        SlackModalView::new(pt!("New check-in"), blocks)
+            .with_callback_id(NEW_CHECKIN_MODAL.into())
+            .with_submit(pt!("Create"))
+            .with_close(pt!("Cancel")),
+    )
+}
+
+/// Whether a view submission is the "new check-in" modal.
+pub fn is_new_checkin_submission(submission: &SlackInteractionViewSubmissionEvent) -> bool {
+    match &submission.view.view {
+        SlackView::Modal(modal) => modal
+            .callback_id
+            .as_ref()
+            .is_some_and(|id| id.0 == NEW_CHECKIN_MODAL),
+        SlackView::Home(_) => false,
+    }
+}
+
+/// What the "new check-in" form says, or an error per field.
+fn read_new_checkin(
+    state: Option<&SlackViewState>,
+) -> Result<(ChannelId, Schedule, Vec<String>), HashMap<String, String>> {
+    let value = |block: &str| {
+        state
+            .and_then(|s| s.values.get(&SlackBlockId::new(block.into())))
+            .and_then(|actions| actions.get(&SlackActionId::new(FIELD.into())))
+    };
+    let text = |block: &str| {
+        value(block)
+            .and_then(|v| v.value.clone())
+            .unwrap_or_default()
+    };
+    let mut errors = HashMap::new();
+    let channel = value(CHANNEL_BLOCK)
+        .and_then(|v| v.selected_conversation.as_ref())
+        .map(|c| ChannelId::new(c.0.clone()));
+    if channel.is_none() {
+        errors.insert(CHANNEL_BLOCK.to_string(), "Pick the channel.".to_string());
+    }
+    let days = text(DAYS_BLOCK).parse::<Weekdays>();
+    if let Err(e) = &days {
+        errors.insert(DAYS_BLOCK.to_string(), e.to_string());
+    }
+    let schedule = Schedule::from_parts(
+        days.map(|d| d.to_string()).as_deref().unwrap_or("daily"),
+        &text(TIME_BLOCK),
+        &text(ZONE_BLOCK),
+    );
+    if let Err(e) = &schedule {
+        let block = match e {
+            crate::checkins::schedule::ScheduleError::BadTime(_) => TIME_BLOCK,
+            _ => ZONE_BLOCK,
+        };
+        errors.entry(block.to_string()).or_insert(e.to_string());
+    }
+    let questions: Vec<String> = text(QUESTIONS_BLOCK)
+        .lines()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_string)
+        .collect();
+    match (channel, schedule) {
+        (Some(channel), Ok(schedule)) if errors.is_empty() => Ok((channel, schedule, questions)),
+        _ => Err(errors),
+    }
+}
+
+/// The "new check-in" form was submitted: creates the check-in, or shows what to fix.
+pub async fn submit_new_checkin(
+    bot: &Bot,
+    submission: &SlackInteractionViewSubmissionEvent,
+) -> Option<serde_json::Value> {
+    let team = TeamId::new(submission.team.id.0.clone());
+    let user = UserId::new(submission.user.id.0.clone());
+    let (channel, schedule, questions) =
+        match read_new_checkin(submission.view.state_params.state.as_ref()) {
+            Ok(read) => read,
+            Err(errors) => {
+                return Some(serde_json::json!({ "response_action": "errors", "errors": errors }));
+            }
+        };
+    let refuse = |message: &str| {
+        Some(
+            serde_json::json!({ "response_action": "errors", "errors": { CHANNEL_BLOCK: message } }),
+        )
+    };
+    match can_manage(bot, &team, &user).await {
+        Ok(true) => {}
+        Ok(false) => return refuse(MANAGERS_ONLY),
+        Err(e) => {
+            warn!(error = %e, "could not check a manager");
+            return refuse("Sorry, I could not check that just now; please try again.");
+        }
+    }
+    match create(bot, &team, &user, channel, schedule, questions).await {
+        Ok(_) => None,
+        Err(e) => {
+            warn!(team = %team, error = %e, "could not create a check-in from the form");
+            refuse("Sorry, I could not save that just now; please try again.")
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! End to end: check-ins created by slash command, run by the real bot against the local
+//! Slack emulator with a clock the test moves. Moving the clock wakes the runner (it waits
+//! only on the clock), so each step happens exactly when the test says and no test sleeps.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_norms::checkins::record::{POSTS_TABLE, PostMark};
+use async_norms::clock::FixedClock;
+use async_norms::ids::TeamId;
+use async_norms::store::Store;
+use chrono::{DateTime, Utc};
+use common::*;
+use hyper::StatusCode;
+use serde_json::{Value, json};
+
+/// Monday 2 March 2026, 08:00 UTC (08:00 in London, on GMT).
+const MONDAY_EARLY: &str = "2026-03-02T08:00:00Z";
+const MONDAY_PROMPT: &str = "2026-03-02T09:30:00Z";
+const MONDAY_REMIND: &str = "2026-03-02T13:30:00Z";
+const MONDAY_CLOSE: &str = "2026-03-02T17:30:00Z";
+const CREATE_FIXED: &str = "checkin create <#C1|team> at 09:30 on mon-fri in Europe/London";
+
+fn at(instant: &str) -> DateTime<Utc> {
+    instant.parse().unwrap()
+}
+
+fn clock_at(instant: &str) -> Arc<FixedClock> {
+    Arc::new(FixedClock::new(at(instant)))
+}
+
+/// A manager (a Slack admin) and two members in London, all in channel C1 with the bot.
+async fn team_in_london() -> SlackEmulator {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_admin("UMGR", "Europe/London");
+    emulator.add_user("U1", Some("Europe/London"));
+    emulator.add_user("U2", Some("Europe/London"));
+    emulator.add_channel("C1", &["UMGR", "U1", "U2", emulator::BOT_USER_ID]);
+    emulator
+}
+
+/// Runs `/async <text>` as `user` and returns the answer's text.
+async fn slash(addr: SocketAddr, emulator: &SlackEmulator, user: &str, text: &str) -> String {
+    let form = command_form(text, user, "C1", &emulator.response_url());
+    let (status, body) = post_signed(
+        addr,
+        "/slack/commands",
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("a JSON answer");
+    answer["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// Posts an interaction payload as Slack does: a form with one `payload` field.
+async fn interact(addr: SocketAddr, payload: &Value) -> (StatusCode, String) {
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload.to_string())
+        .finish();
+    post_signed(
+        addr,
+        "/slack/interactivity",
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+        &[],
+    )
+    .await
+}
+
+/// A person's message in `channel`, in the thread `thread_ts` when given.
+fn message(
+    event_id: &str,
+    user: &str,
+    channel: &str,
+    text: &str,
+    ts: &str,
+    thread_ts: Option<&str>,
+) -> Value {
+    let mut body = event("message.json", event_id);
+    body["event"]["user"] = json!(user);
+    body["event"]["text"] = json!(text);
+    body["event"]["channel"] = json!(channel);
+    body["event"]["channel_type"] = json!(if channel.starts_with('D') {
+        "im"
+    } else {
+        "channel"
+    });
+    body["event"]["ts"] = json!(ts);
+    body["event"]["event_ts"] = json!(ts);
+    if let Some(thread) = thread_ts {
+        body["event"]["thread_ts"] = json!(thread);
+    }
+    body["event"].as_object_mut().unwrap().remove("blocks");
+    body
+}
+
+/// Waits until the bot has handled `count` message events, so that "nothing more happened"
+/// is a fact and not a race.
+async fn wait_for_handled_messages(bot: &TestBot, count: f64) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while bot
+        .metric("async_norms_events_handled_total{type=\"message\"}")
+        .await
+        < count
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{count} messages handled"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Messages the bot posted at the top of `channel` (not in a thread).
+fn top_level_posts(emulator: &SlackEmulator, channel: &str) -> Vec<emulator::Call> {
+    emulator
+        .answered("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.param("channel") == Some(channel) && c.param("thread_ts").is_none())
+        .collect()
+}
+
+/// Messages the bot posted in the thread `thread`.
+fn thread_posts(emulator: &SlackEmulator, thread: &str) -> Vec<emulator::Call> {
+    emulator
+        .answered("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.param("thread_ts") == Some(thread))
+        .collect()
+}
+
+/// Waits until the bot has posted `count` messages in total; returns the last.
+async fn wait_for_post(emulator: &SlackEmulator, count: usize) -> emulator::Call {
+    emulator
+        .wait_for("chat.postMessage", count, PATIENCE)
+        .await
+        .pop()
+        .expect("a post")
+}
+
+/// The ts of the prompt, read from the recorded `chat.postMessage` answers in order.
+async fn prompt_ts(emulator: &SlackEmulator) -> String {
+    let history = history_of(emulator, "C1").await;
+    history
+        .iter()
+        .find(|m| {
+            m["metadata"]["event_payload"]["post"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/prompt"))
+        })
+        .and_then(|m| m["ts"].as_str())
+        .expect("the prompt is in the channel history")
+        .to_string()
+}
+
+/// The channel's history as the emulator keeps it (oldest first).
+async fn history_of(emulator: &SlackEmulator, channel: &str) -> Vec<Value> {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let request = hyper::Request::post(format!(
+        "{}/conversations.history?channel={channel}",
+        emulator.api_url()
+    ))
+    .header("authorization", format!("Bearer {BOT_TOKEN}"))
+    .body(http_body_util::Full::new(bytes::Bytes::new()))
+    .unwrap();
+    let response = client.request(request).await.expect("the emulator answers");
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    let mut messages = answer["messages"].as_array().cloned().unwrap_or_default();
+    messages.reverse();
+    messages
+}
+
+#[tokio::test]
+async fn a_checkin_created_by_slash_command_is_prompted_once_and_answers_and_report_arrive_in_its_thread()
+ {
+    let emulator = team_in_london().await;
+    let clock = clock_at(MONDAY_EARLY);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+
+    let refused = slash(bot.addr, &emulator, "U1", CREATE_FIXED).await;
+    assert!(refused.contains("Only managers and admins"), "{refused}");
+    let created = slash(bot.addr, &emulator, "UMGR", CREATE_FIXED).await;
+    assert!(
+        created.contains("Check-in `1` created for <#C1>"),
+        "{created}"
+    );
+    assert!(
+        created.contains("First run: Mon 2 Mar 09:30 GMT"),
+        "{created}"
+    );
+
+    clock.set(at(MONDAY_PROMPT));
+    let prompt = wait_for_post(&emulator, 1).await;
+    assert_eq!(prompt.param("channel"), Some("C1"));
+    assert_eq!(prompt.param("thread_ts"), None);
+    assert_eq!(
+        prompt.params["metadata"]["event_type"],
+        "async_norms_checkin"
+    );
+    assert_eq!(
+        prompt.params["metadata"]["event_payload"]["post"],
+        "1/2026-03-02/prompt"
+    );
+    let text = prompt.param("text").unwrap_or_default();
+    assert!(text.contains("Anything blocking you?"), "{text}");
+    assert!(!text.contains("<@"), "a prompt pings nobody: {text}");
+    assert!(
+        prompt.params["blocks"]
+            .to_string()
+            .contains("checkin_answer")
+    );
+    let thread = prompt_ts(&emulator).await;
+
+    // U1 answers in the thread: saved quietly (a reaction), not copied (it is there already).
+    let reply = message(
+        "EvReply1",
+        "U1",
+        "C1",
+        "finished the importer\nblocked by the staging database",
+        "1772444000.000100",
+        Some(&thread),
+    );
+    post_event(bot.addr, &reply).await;
+    let saved = emulator.wait_for("reactions.add", 1, PATIENCE).await;
+    assert_eq!(saved[0].param("timestamp"), Some("1772444000.000100"));
+
+    // U2 answers with the button's modal; the answer is copied into the thread.
+    let mut pressed = fixture_json("block_actions.json");
+    pressed["user"]["id"] = json!("U2");
+    pressed["team"]["id"] = json!(emulator::TEAM_ID);
+    pressed["actions"] = json!([{
+        "type": "button", "action_id": "checkin_answer", "block_id": "b1",
+        "text": {"type": "plain_text", "text": "Answer"}, "value": "1/2026-03-02",
+        "action_ts": "1772444100.000100"
+    }]);
+    let (status, _) = interact(bot.addr, &pressed).await;
+    assert_eq!(status, StatusCode::OK);
+    let opened = emulator.wait_for("views.open", 1, PATIENCE).await;
+    assert_eq!(
+        opened[0].params["view"]["callback_id"],
+        "checkin_answer_modal"
+    );
+    let mut submitted = fixture_json("view_submission.json");
+    submitted["user"]["id"] = json!("U2");
+    submitted["team"]["id"] = json!(emulator::TEAM_ID);
+    submitted["view"]["callback_id"] = json!("checkin_answer_modal");
+    submitted["view"]["private_metadata"] = json!("1/2026-03-02");
+    submitted["view"]["state"] = json!({"values": {
+        "q0": {"answer": {"type": "plain_text_input", "value": "reviewed three pull requests"}},
+        "q1": {"answer": {"type": "plain_text_input", "value": "the release notes"}},
+        "q2": {"answer": {"type": "plain_text_input", "value": "none"}}
+    }});
+    let (status, body) = interact(bot.addr, &submitted).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.trim().is_empty(), "the modal closes: {body}");
+    let copy = wait_for_post(&emulator, 2).await;
+    assert_eq!(copy.param("thread_ts"), Some(thread.as_str()));
+    let copied = copy.param("text").unwrap_or_default();
+    assert!(copied.contains("*Answer from <@U2>*"), "{copied}");
+    assert!(copied.contains("reviewed three pull requests"), "{copied}");
+
+    // Changing the answer updates the copy instead of posting another.
+    submitted["view"]["state"]["values"]["q1"]["answer"]["value"] = json!("the changelog");
+    let (status, _) = interact(bot.addr, &submitted).await;
+    assert_eq!(status, StatusCode::OK);
+    let updates = emulator.wait_for("chat.update", 1, PATIENCE).await;
+    assert!(
+        updates[0]
+            .param("text")
+            .unwrap_or_default()
+            .contains("the changelog")
+    );
+
+    // The reminder: one DM, to the only member who has not answered (working at 13:30).
+    clock.set(at(MONDAY_REMIND));
+    let reminder = wait_for_post(&emulator, 3).await;
+    assert_eq!(reminder.param("channel"), Some("DUMGR"));
+    assert!(
+        reminder
+            .param("text")
+            .unwrap_or_default()
+            .contains("gentle reminder")
+    );
+    let opened_dms: Vec<String> = emulator
+        .answered("conversations.open")
+        .iter()
+        .map(|c| c.params["users"].to_string())
+        .collect();
+    assert_eq!(opened_dms, ["[\"UMGR\"]"]);
+
+    clock.set(at(MONDAY_CLOSE));
+    let report = wait_for_post(&emulator, 4).await;
+    assert_eq!(report.param("thread_ts"), Some(thread.as_str()));
+    let text = report.param("text").unwrap_or_default();
+    assert!(text.contains("2 of 3 answered"), "{text}");
+    assert!(text.contains("*Answered:* <@U1>, <@U2>"), "{text}");
+    assert!(
+        text.contains(":warning: <@U1>: blocked by the staging database"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("UMGR"),
+        "no mention of who did not answer: {text}"
+    );
+    assert_eq!(top_level_posts(&emulator, "C1").len(), 1, "prompted once");
+    assert_eq!(
+        thread_posts(&emulator, &thread).len(),
+        2,
+        "one copy, one report"
+    );
+
+    // After the report a reply is just a reply: not taken, no second report.
+    let late = message(
+        "EvLate",
+        "U2",
+        "C1",
+        "sorry, late",
+        "1772474000.000100",
+        Some(&thread),
+    );
+    post_event(bot.addr, &late).await;
+    wait_for_handled_messages(&bot, 2.0).await;
+    assert_eq!(emulator.answered("reactions.add").len(), 1);
+    assert_eq!(thread_posts(&emulator, &thread).len(), 2);
+    let list = slash(bot.addr, &emulator, "U1", "checkin list").await;
+    assert!(
+        list.contains("`1` <#C1> mon-fri at 09:30 (Europe/London)"),
+        "{list}"
+    );
+    assert!(list.contains("next Tue 3 Mar 09:30 GMT"), "{list}");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_between_prompt_and_report_posts_no_second_prompt() {
+    let emulator = team_in_london().await;
+    let clock = clock_at(MONDAY_EARLY);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    let created = slash(bot.addr, &emulator, "UMGR", CREATE_FIXED).await;
+    assert!(created.contains("created"), "{created}");
+    clock.set(at(MONDAY_PROMPT));
+    wait_for_post(&emulator, 1).await;
+    let thread = prompt_ts(&emulator).await;
+
+    let data = bot.stop().await;
+    let bot = TestBot::start_in(&emulator, clock.clone(), data).await;
+    // Still inside the prompt's minute, and later inside the grace window: no second prompt.
+    clock.set(at("2026-03-02T10:00:00Z"));
+    clock.set(at(MONDAY_CLOSE));
+    let report = wait_for_post(&emulator, 2).await;
+    assert_eq!(report.param("thread_ts"), Some(thread.as_str()));
+    assert!(
+        report
+            .param("text")
+            .unwrap_or_default()
+            .contains("0 of 3 answered")
+    );
+    assert_eq!(top_level_posts(&emulator, "C1").len(), 1);
+    // Past 13:30 the reminder step ran at the close, which posts no reminder after it.
+    assert!(emulator.answered("conversations.open").is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_prompt_posted_just_before_a_crash_is_found_in_the_history_not_posted_again() {
+    let emulator = team_in_london().await;
+    let clock = clock_at(MONDAY_EARLY);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    slash(bot.addr, &emulator, "UMGR", CREATE_FIXED).await;
+    let data = bot.stop().await;
+
+    // The crash: the bot had marked the prompt as being posted, Slack had it, and the ts
+    // never came back. (Written from a thread without a runtime, so the store is closed,
+    // flusher and all, when the thread ends.)
+    let path = data.path().to_path_buf();
+    std::thread::spawn(move || {
+        let store = Store::open(&path).unwrap();
+        let marks = store.table::<PostMark>(POSTS_TABLE).unwrap();
+        let mark = PostMark::Attempted {
+            at: at(MONDAY_PROMPT),
+        };
+        marks
+            .put(
+                &TeamId::new(emulator::TEAM_ID),
+                "1/2026-03-02/prompt",
+                &mark,
+            )
+            .unwrap();
+        store.flush_now().unwrap();
+    })
+    .join()
+    .unwrap();
+    emulator.add_message(
+        "C1",
+        json!({
+            "type": "message", "subtype": "bot_message", "text": "Check-in for Mon 2 Mar",
+            "ts": "1772443800.000200", "bot_id": emulator::BOT_ID, "user": emulator::BOT_USER_ID,
+            "metadata": {"event_type": "async_norms_checkin",
+                         "event_payload": {"post": "1/2026-03-02/prompt"}}
+        }),
+    );
+    let bot = TestBot::start_in(&emulator, clock.clone(), data).await;
+    clock.set(at(MONDAY_PROMPT));
+    emulator
+        .wait_for("conversations.history", 1, PATIENCE)
+        .await;
+    clock.set(at(MONDAY_CLOSE));
+    let report = wait_for_post(&emulator, 1).await;
+    assert_eq!(report.param("thread_ts"), Some("1772443800.000200"));
+    assert!(
+        top_level_posts(&emulator, "C1").is_empty(),
+        "not posted again"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn in_local_time_each_member_is_asked_by_dm_and_a_member_away_that_day_is_not() {
+    let emulator = team_in_london().await;
+    emulator.add_user("UNY", Some("America/New_York"));
+    emulator.add_channel("C1", &["UMGR", "U1", "U2", "UNY", emulator::BOT_USER_ID]);
+    // Sunday evening in London.
+    let clock = clock_at("2026-03-01T20:00:00Z");
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    let away = slash(bot.addr, &emulator, "U2", "away 2026-03-02").await;
+    assert!(away.contains("2 Mar"), "{away}");
+    let created = slash(
+        bot.addr,
+        &emulator,
+        "UMGR",
+        "checkin create <#C1|team> at 09:00 on mon-fri local questions \"What moved?\" | \"What is stuck?\"",
+    )
+    .await;
+    assert!(created.contains("each person's local time"), "{created}");
+
+    // 09:00 in London: the report thread, then DMs to the two Londoners who are not away.
+    clock.set(at("2026-03-02T09:00:00Z"));
+    emulator.wait_for("chat.postMessage", 3, PATIENCE).await;
+    let root = &top_level_posts(&emulator, "C1")[0];
+    assert!(
+        root.param("text")
+            .unwrap_or_default()
+            .contains("by DM at 09:00 your time")
+    );
+    let thread = history_of(&emulator, "C1").await[0]["ts"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut dm_channels: Vec<String> = emulator
+        .answered("chat.postMessage")
+        .iter()
+        .filter_map(|c| {
+            c.param("channel")
+                .filter(|ch| ch.starts_with('D'))
+                .map(str::to_string)
+        })
+        .collect();
+    dm_channels.sort();
+    assert_eq!(dm_channels, ["DU1", "DUMGR"]);
+
+    // U1 answers by DM: saved, and copied into the report thread.
+    let reply = message(
+        "EvDm1",
+        "U1",
+        "DU1",
+        "moved the billing job",
+        "1772442000.000100",
+        None,
+    );
+    post_event(bot.addr, &reply).await;
+    let copy = wait_for_post(&emulator, 4).await;
+    assert_eq!(copy.param("thread_ts"), Some(thread.as_str()));
+    assert!(
+        copy.param("text")
+            .unwrap_or_default()
+            .contains("moved the billing job")
+    );
+
+    // 09:00 in New York (14:00 UTC): New York's DM.
+    clock.set(at("2026-03-02T14:00:00Z"));
+    let ny = wait_for_post(&emulator, 5).await;
+    assert_eq!(ny.param("channel"), Some("DUNY"));
+
+    // The close: 8 hours after the last participant's time.
+    clock.set(at("2026-03-02T22:00:00Z"));
+    let report = emulator
+        .wait_for("chat.postMessage", 6, PATIENCE)
+        .await
+        .into_iter()
+        .find(|c| {
+            c.param("thread_ts") == Some(thread.as_str())
+                && c.param("text").unwrap_or_default().contains("report")
+        })
+        .expect("the report");
+    let text = report.param("text").unwrap_or_default();
+    assert!(text.contains("1 of 3 answered"), "{text}");
+    assert!(text.contains("<@U1>"), "{text}");
+    for absent in ["UMGR", "U2", "UNY"] {
+        assert!(!text.contains(&format!("<@{absent}>")), "{text}");
+    }
+    let opened: Vec<String> = emulator
+        .answered("conversations.open")
+        .iter()
+        .map(|c| c.params["users"].to_string())
+        .collect();
+    assert!(
+        !opened.iter().any(|users| users.contains("U2\"")),
+        "{opened:?}"
+    );
+    bot.stop().await;
+}
