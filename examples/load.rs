@@ -47,6 +47,9 @@ struct Options {
     mention_share: f64,
     urgent_share: f64,
     team: String,
+    /// `events` (the bot's /slack/events) or `ephemeral` (a Slack API's chat.postEphemeral,
+    /// to measure the emulator alone).
+    target: String,
 }
 
 fn options() -> Options {
@@ -60,6 +63,7 @@ fn options() -> Options {
         mention_share: 0.2,
         urgent_share: 0.1,
         team: "T111".into(),
+        target: "events".into(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -80,10 +84,11 @@ fn options() -> Options {
             "--mention-share" => options.mention_share = number(&value),
             "--urgent-share" => options.urgent_share = number(&value),
             "--team" => options.team = value,
+            "--target" if value == "events" || value == "ephemeral" => options.target = value,
             _ => usage(&format!("unknown flag {flag}")),
         }
     }
-    if options.secret.is_empty() {
+    if options.secret.is_empty() && options.target == "events" {
         usage("--secret (the bot's SLACK_SIGNING_SECRET) is required");
     }
     options
@@ -129,9 +134,10 @@ async fn main() {
     let client = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(options.concurrency)
         .build_http::<Full<Bytes>>();
+    // Unique across runs, so a second run is never taken for Slack's retries of the first.
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| d.as_nanos() as u64)
         .unwrap_or(0);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();

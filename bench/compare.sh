@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Side by side: async-norms, a Bolt for JavaScript app and a Bolt for Python app doing the
+# same job (verify, acknowledge, flag urgency words, chat.postEphemeral to the sender)
+# against the same local Slack emulator, under the same load, one after the other, on this
+# machine. Everything runs on 127.0.0.1 and stops by itself.
+#
+#   bench/compare.sh            # full run (a few minutes)
+#   QUICK=1 bench/compare.sh    # shorter steps, for a smoke run
+#
+# Prints one table: max sustained events/s with p99 ack under 10 ms, latency at a fixed
+# 1,000 events/s, peak RSS, CPU seconds per 10,000 events, and each peer's ratio.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WORK="$ROOT/target/peers"
+EMULATOR_PORT=4100
+APP_PORT=3100
+SECRET=bench-secret
+STEP_SECONDS=${STEP_SECONDS:-4}
+[ -n "${QUICK:-}" ] && STEP_SECONDS=2
+mkdir -p "$WORK"
+
+echo "== building async-norms and the tools" >&2
+cargo build --release --quiet --bin async-norms --example load --example slack_emulator
+BIN="$ROOT/target/release"
+
+echo "== installing the peers from the registries" >&2
+rm -rf "$WORK/bolt-js" && cp -r bench/peers/bolt-js "$WORK/bolt-js"
+(cd "$WORK/bolt-js" && npm install --silent --no-audit --no-fund >/dev/null 2>&1)
+if [ ! -x "$WORK/bolt-python/venv/bin/python" ]; then
+  python3 -m venv "$WORK/bolt-python/venv"
+fi
+"$WORK/bolt-python/venv/bin/pip" install --quiet -r bench/peers/bolt-python/requirements.txt
+cp bench/peers/bolt-python/app.py "$WORK/bolt-python/app.py"
+
+PIDS=()
+cleanup() { for pid in "${PIDS[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+wait_port() {
+  for _ in $(seq 1 300); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on port $1" >&2
+  return 1
+}
+cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
+peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 60 "$@"; }
+field() { awk -v k="$1" '$1 == k {print $2}'; }
+
+"$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >"$WORK/emulator.log" 2>&1 &
+PIDS+=($!)
+wait_port "$EMULATOR_PORT"
+export SLACK_API_URL="http://127.0.0.1:$EMULATOR_PORT/api" SLACK_BOT_TOKEN=xoxb-bench SLACK_SIGNING_SECRET="$SECRET"
+
+echo "== the emulator alone (chat.postEphemeral, as fast as it answers)" >&2
+EMU=$("$BIN/examples/load" --url "http://127.0.0.1:$EMULATOR_PORT/api" --target ephemeral --count 20000 --concurrency 32)
+EMULATOR_RATE=$(echo "$EMU" | field answered_per_s)
+
+start_app() {
+  case "$1" in
+    async-norms)
+      rm -rf "$WORK/data"
+      ASYNC_NORMS_LISTEN="127.0.0.1:$APP_PORT" ASYNC_NORMS_DATA_DIR="$WORK/data" RUST_LOG=error \
+        "$BIN/async-norms" serve >"$WORK/$1.log" 2>&1 &
+      ;;
+    bolt-js)
+      (cd "$WORK/bolt-js" && PORT=$APP_PORT exec node app.js) >"$WORK/$1.log" 2>&1 &
+      ;;
+    bolt-python)
+      (cd "$WORK/bolt-python" && PORT=$APP_PORT exec venv/bin/python app.py) >"$WORK/$1.log" 2>&1 &
+      ;;
+  esac
+  APP_PID=$!
+  PIDS+=("$APP_PID")
+  wait_port "$APP_PORT"
+}
+
+RESULTS="$WORK/results.tsv"
+printf 'app\tmax_rate\tp50_1k\tp99_1k\tmax_1k\trss_mb\tcpu_per_10k\n' >"$RESULTS"
+for APP in async-norms bolt-js bolt-python; do
+  echo "== $APP" >&2
+  start_app "$APP"
+  load --count 2000 --concurrency 16 >/dev/null # warm-up
+  CPU_BEFORE=$(cpu_seconds "$APP_PID")
+  AT_1K=$(load --rate 1000 --count $((1000 * STEP_SECONDS * 2)) --concurrency 64)
+  CPU_AFTER=$(cpu_seconds "$APP_PID")
+  ANSWERED_1K=$(echo "$AT_1K" | field answered)
+  CPU_PER_10K=$(awk -v a="$CPU_BEFORE" -v b="$CPU_AFTER" -v n="$ANSWERED_1K" 'BEGIN {printf "%.2f", (b - a) * 10000 / (n > 0 ? n : 1)}')
+  MAX_RATE=0
+  for RATE in 250 500 1000 2000 3000 4000 6000 8000 12000 16000 24000; do
+    STEP=$(load --rate "$RATE" --count $((RATE * STEP_SECONDS)) --concurrency 128)
+    P99=$(echo "$STEP" | field p99_ms)
+    ERRORS=$(echo "$STEP" | field errors)
+    ANSWERED=$(echo "$STEP" | field answered)
+    echo "   $RATE/s: p99 ${P99} ms, answered $ANSWERED, errors $ERRORS" >&2
+    if awk -v p="$P99" 'BEGIN {exit !(p < 10)}' && [ "$ERRORS" = 0 ] && [ "$ANSWERED" = $((RATE * STEP_SECONDS)) ]; then
+      MAX_RATE=$RATE
+    else
+      break
+    fi
+  done
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$APP" "$MAX_RATE" \
+    "$(echo "$AT_1K" | field p50_ms)" "$(echo "$AT_1K" | field p99_ms)" "$(echo "$AT_1K" | field max_ms)" \
+    "$(peak_rss_mb "$APP_PID")" "$CPU_PER_10K" >>"$RESULTS"
+  kill "$APP_PID" && wait "$APP_PID" 2>/dev/null || true
+done
+
+python3 - "$RESULTS" "$EMULATOR_RATE" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+ours = rows[0]
+print(f"emulator alone: {sys.argv[2]} chat.postEphemeral answers/s\n")
+print("| app | max events/s (p99 < 10 ms) | p50 / p99 / max ms at 1,000/s | peak RSS MB | CPU s per 10k events | events/s vs async-norms | RSS vs async-norms |")
+print("|---|---|---|---|---|---|---|")
+for row in rows:
+    rate_ratio = float(row["max_rate"]) / max(float(ours["max_rate"]), 1)
+    rss_ratio = float(row["rss_mb"]) / max(float(ours["rss_mb"]), 0.1)
+    print(f"| {row['app']} | {row['max_rate']} | {row['p50_1k']} / {row['p99_1k']} / {row['max_1k']} | {row['rss_mb']} | {row['cpu_per_10k']} | {rate_ratio:.2f}x | {rss_ratio:.1f}x |")
+PY
