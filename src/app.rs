@@ -26,6 +26,8 @@ use crate::slack::socket::SocketMode;
 use crate::store::Store;
 use crate::store::journal::EventJournal;
 
+/// How long shutdown waits for the last task holding the store to let go.
+const STORE_RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Event ids are remembered this long, well past Slack's last retry (about 5 minutes).
 const REMEMBER_EVENTS_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -34,6 +36,7 @@ pub struct RunningBot {
     addr: SocketAddr,
     shutdown: CancellationToken,
     done: JoinHandle<anyhow::Result<()>>,
+    store_closed: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
 }
 
 impl RunningBot {
@@ -53,15 +56,24 @@ impl RunningBot {
         self.wait().await
     }
 
-    /// Waits until the bot has stopped (after its token is cancelled).
+    /// Waits until the bot has stopped (after its token is cancelled) and its data folder
+    /// is released, so a new bot may open it in this process.
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.done.await.context("the bot's main task failed")?
+        self.done.await.context("the bot's main task failed")??;
+        if tokio::time::timeout(STORE_RELEASE_TIMEOUT, self.store_closed)
+            .await
+            .is_err()
+        {
+            warn!("the store is still held by a task after shutdown");
+        }
+        Ok(())
     }
 }
 
 /// Starts the bot with `config`, reading time from `clock`.
 pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result<RunningBot> {
     let store = Store::open(&config.data_dir)?;
+    let store_closed = Box::pin(store.closed());
     let journal = store.event_journal()?;
     let metrics = Arc::new(Metrics::new());
     let client = build_client(&config.api_url).context("cannot set up the HTTPS client")?;
@@ -161,6 +173,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         addr,
         shutdown,
         done,
+        store_closed,
     })
 }
 

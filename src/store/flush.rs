@@ -2,7 +2,7 @@
 //! Under load this turns thousands of fsyncs a second into a handful, while each caller
 //! still returns only once its own writes are on disk.
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::StoreError;
 
@@ -11,13 +11,15 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 #[derive(Clone)]
 pub struct Flusher {
     requests: mpsc::UnboundedSender<Waiter>,
+    closed: watch::Receiver<bool>,
 }
 
 impl Flusher {
-    /// Starts the flushing task when a Tokio runtime is running; without one (the CLI's
-    /// offline commands) every flush is done in place.
+    /// Starts the flushing task when a Tokio runtime is running. Without one (the CLI's
+    /// offline commands) there is no task: those commands flush with `Store::flush_now`.
     pub fn start(db: sled::Db) -> Self {
         let (requests, mut receiver) = mpsc::unbounded_channel::<Waiter>();
+        let (closed_tx, closed) = watch::channel(false);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 while let Some(first) = receiver.recv().await {
@@ -36,9 +38,21 @@ impl Flusher {
                         let _ = waiter.send(result.clone());
                     }
                 }
+                // Every handle of the store is gone: release the database (and its lock)
+                // and say so, for anyone waiting to open the folder again.
+                drop(db);
+                let _ = closed_tx.send(true);
             });
         }
-        Self { requests }
+        Self { requests, closed }
+    }
+
+    /// Resolves once every handle of the store is dropped and the database is closed.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closed = self.closed.clone();
+        async move {
+            let _ = closed.wait_for(|is_closed| *is_closed).await;
+        }
     }
 
     pub async fn flush(&self) -> Result<(), StoreError> {

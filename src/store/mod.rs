@@ -136,6 +136,12 @@ impl Store {
         self.flusher.flush().await
     }
 
+    /// Resolves when every handle of this store (clones, tables' owners) is dropped and the
+    /// data folder is released, so the same process may open it again. Holds no handle itself.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.flusher.closed()
+    }
+
     /// Flushes synchronously: for shutdown and for commands that run without a runtime.
     pub fn flush_now(&self) -> Result<(), StoreError> {
         self.db.flush()?;
