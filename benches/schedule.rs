@@ -1,10 +1,16 @@
 //! How long the scheduler's pure core takes: one schedule's next run (including one that falls
 //! in a daylight-saving gap), and the earliest next run among 10,000 schedules, both as a full
-//! scan and as the queue a runner keeps.
+//! scan and as the queue a runner keeps; and the runner's start-up: reading 10,000 stored
+//! check-ins from sled into its queue.
 
 use std::hint::black_box;
 
+use async_norms::checkins::occurrence::CheckinId;
+use async_norms::checkins::record::{Checkin, CheckinTables, Participants, default_questions};
+use async_norms::checkins::runner::load_queue;
 use async_norms::checkins::schedule::{DueQueue, Schedule, earliest_due};
+use async_norms::ids::{ChannelId, TeamId, UserId};
+use async_norms::store::Store;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -95,5 +101,45 @@ fn earliest_of_many(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, next_after, earliest_of_many);
+/// A store holding the 10,000 schedules as check-ins of one workspace.
+fn stored_checkins(dir: &std::path::Path, now: DateTime<Utc>) -> Store {
+    let store = Store::open(dir).expect("a bench store");
+    let tables = CheckinTables::open(&store).expect("the check-in tables");
+    let team = TeamId::new("T1");
+    for (key, schedule, _) in many_schedules() {
+        let checkin = Checkin {
+            id: CheckinId::new(key.to_string()),
+            channel: ChannelId::new(format!("C{key}")),
+            schedule,
+            questions: default_questions(),
+            participants: Participants::ChannelMembers,
+            manager: UserId::new("UMGR"),
+            paused: false,
+            close_after_minutes: 480,
+            grace_minutes: 120,
+            created_at: now,
+            next_after: now,
+        };
+        tables
+            .checkins
+            .put(&team, checkin.id.as_str(), &checkin)
+            .expect("written");
+    }
+    store.flush_now().expect("flushed");
+    store
+}
+
+fn runner_start_up(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let now = instant("2026-03-06T18:00:00Z");
+    let store = stored_checkins(dir.path(), now);
+    let tables = CheckinTables::open(&store).expect("the check-in tables");
+    let queue = load_queue(&tables, now).expect("loaded");
+    assert_eq!(queue.len(), 10_000);
+    c.bench_function("runner/load_queue_from_sled_10000", |b| {
+        b.iter(|| load_queue(&tables, black_box(now)).expect("loaded"))
+    });
+}
+
+criterion_group!(benches, next_after, earliest_of_many, runner_start_up);
 criterion_main!(benches);

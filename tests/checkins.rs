@@ -519,3 +519,70 @@ async fn in_local_time_each_member_is_asked_by_dm_and_a_member_away_that_day_is_
     );
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn run_pause_resume_and_delete_do_what_they_say_and_the_manager_home_shows_participation() {
+    let emulator = team_in_london().await;
+    let clock = clock_at(MONDAY_EARLY);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    slash(bot.addr, &emulator, "UMGR", CREATE_FIXED).await;
+
+    let ran = slash(bot.addr, &emulator, "UMGR", "checkin run 1").await;
+    assert!(ran.contains("Running check-in `1` in <#C1> now"), "{ran}");
+    let prompt = wait_for_post(&emulator, 1).await;
+    assert_eq!(
+        prompt.params["metadata"]["event_payload"]["post"],
+        "1/2026-03-02/prompt"
+    );
+    let again = slash(bot.addr, &emulator, "UMGR", "checkin run 1").await;
+    assert!(again.contains("already run today"), "{again}");
+    // The scheduled 09:30 is the same occurrence: no second prompt; the report closes 8h
+    // after the run.
+    clock.set(at(MONDAY_PROMPT));
+    clock.set(at("2026-03-02T16:00:00Z"));
+    let report = wait_for_post(&emulator, 2).await;
+    assert!(
+        report
+            .param("text")
+            .unwrap_or_default()
+            .contains("0 of 3 answered")
+    );
+    assert_eq!(top_level_posts(&emulator, "C1").len(), 1);
+
+    let mut opened = event("app_home_opened.json", "EvHomeMgr");
+    opened["event"]["user"] = json!("UMGR");
+    opened["event"]["tab"] = json!("home");
+    post_event(bot.addr, &opened).await;
+    let published = emulator.wait_for("views.publish", 1, PATIENCE).await;
+    let home = published[0].params["view"].to_string();
+    assert!(home.contains("Your check-ins"), "{home}");
+    assert!(home.contains("Answered: Mon 2 Mar: 0 of 3"), "{home}");
+
+    let refused = slash(bot.addr, &emulator, "U1", "checkin pause 1").await;
+    assert!(refused.contains("Only managers and admins"), "{refused}");
+    let paused = slash(bot.addr, &emulator, "UMGR", "checkin pause 1").await;
+    assert!(paused.contains("is paused"), "{paused}");
+    assert!(
+        slash(bot.addr, &emulator, "U1", "checkin list")
+            .await
+            .contains("· paused")
+    );
+    // Tuesday's run falls in the pause: it is not opened, nor made up for on resume.
+    clock.set(at("2026-03-03T10:00:00Z"));
+    let resumed = slash(bot.addr, &emulator, "UMGR", "checkin resume 1").await;
+    assert!(resumed.contains("next Wed 4 Mar 09:30 GMT"), "{resumed}");
+    let tuesday = slash(bot.addr, &emulator, "UMGR", "checkin run 1").await;
+    assert!(
+        tuesday.contains("Running"),
+        "Tuesday was never opened: {tuesday}"
+    );
+    wait_for_post(&emulator, 3).await;
+
+    let deleted = slash(bot.addr, &emulator, "UMGR", "checkin delete 1").await;
+    assert!(deleted.contains("is deleted"), "{deleted}");
+    let list = slash(bot.addr, &emulator, "U1", "checkin list").await;
+    assert!(list.contains("No check-ins yet"), "{list}");
+    let unknown = slash(bot.addr, &emulator, "UMGR", "checkin pause 1").await;
+    assert!(unknown.contains("There is no check-in `1`"), "{unknown}");
+    bot.stop().await;
+}

@@ -375,6 +375,54 @@ mod tests {
     }
 
     #[test]
+    fn a_local_occurrence_plans_first_then_opens_at_its_first_dm_and_never_skips_by_grace() {
+        let grace = TimeDelta::hours(2);
+        let mut due = record(OccurrenceState::Due);
+        due.local = true;
+        due.prompt_at = utc("2026-03-01T19:00:00Z"); // Monday 09:00 at UTC+14
+        due.close_at = utc("2026-03-03T05:00:00Z");
+        let mut planned = due.clone();
+        planned.prompt_at = utc("2026-03-02T09:00:00Z");
+        planned.dms = vec![PlannedDm {
+            purpose: DmPurpose::Prompt,
+            ..dm("U1", "2026-03-02T09:00:00Z", false)
+        }];
+        let cases = [
+            (
+                &due,
+                "2026-03-01T18:00:00Z",
+                Action::Wait(utc("2026-03-01T19:00:00Z")),
+            ),
+            (&due, "2026-03-01T19:00:00Z", Action::PlanLocal),
+            // Hours past the earliest zone's time: still planned, not skipped.
+            (&due, "2026-03-02T02:00:00Z", Action::PlanLocal),
+            (
+                &planned,
+                "2026-03-02T08:59:00Z",
+                Action::Wait(utc("2026-03-02T09:00:00Z")),
+            ),
+            (
+                &planned,
+                "2026-03-02T09:00:00Z",
+                Action::Prompt { late: false },
+            ),
+            (
+                &planned,
+                "2026-03-02T12:00:00Z",
+                Action::Prompt { late: true },
+            ),
+            (
+                &planned,
+                "2026-03-03T05:00:00Z",
+                Action::Skip(SkipReason::Missed),
+            ),
+        ];
+        for (record, now, expected) in cases {
+            assert_eq!(next_action(record, utc(now), grace), expected, "at {now}");
+        }
+    }
+
+    #[test]
     fn a_restart_after_the_prompt_never_prompts_again() {
         // Whatever the time after a restart, a prompted occurrence never gets `Prompt`.
         let grace = TimeDelta::hours(2);

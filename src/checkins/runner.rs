@@ -27,6 +27,7 @@ use crate::checkins::texts;
 use crate::hours::availability;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::ApiError;
+use crate::store::StoreError;
 
 /// After a failed step (Slack unreachable, store error), the runner tries again this much
 /// later by its clock.
@@ -77,7 +78,7 @@ impl CheckinSignal {
 
 /// What the queue holds: a check-in to open, or an occurrence to step.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Job {
+pub enum Job {
     Open(TeamId, CheckinId),
     Step(TeamId, OccurrenceKey),
 }
@@ -133,32 +134,8 @@ impl Runner {
     /// Reads every check-in and every open occurrence, and queues each at its next instant.
     pub fn load(bot: Arc<Bot>) -> Result<Self, HandleError> {
         let tables = CheckinTables::open(&bot.store)?;
-        let mut queue = DueQueue::default();
-        for entry in tables.checkins.scan_all() {
-            let (team, _, checkin) = entry?;
-            if checkin.paused {
-                continue;
-            }
-            if let Some(next) = checkin.next_occurrence() {
-                queue.push(Job::Open(team, checkin.id), next.at);
-            }
-        }
-        let now = bot.clock.now();
-        for entry in tables.open.scan_all() {
-            let (team, _, key) = entry?;
-            queue.push(Job::Step(team, key), now);
-        }
+        let queue = load_queue(&tables, bot.clock.now())?;
         Ok(Runner { bot, tables, queue })
-    }
-
-    /// How many runs are queued (for start-up logs and benchmarks).
-    pub fn queued(&self) -> usize {
-        self.queue.len()
-    }
-
-    /// The earliest queued instant.
-    pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        self.queue.peek().map(|(_, at)| at)
     }
 
     fn hear(&mut self, change: Change) {
@@ -612,6 +589,26 @@ impl Runner {
             .await?;
         Ok(ChannelId::new(opened.channel.id.0))
     }
+}
+
+/// The runner's queue at start-up: each running check-in at the instant its next occurrence
+/// opens, and each open occurrence now (its next step is worked out when it is popped).
+pub fn load_queue(tables: &CheckinTables, now: DateTime<Utc>) -> Result<DueQueue<Job>, StoreError> {
+    let mut queue = DueQueue::default();
+    for entry in tables.checkins.scan_all() {
+        let (team, _, checkin) = entry?;
+        if checkin.paused {
+            continue;
+        }
+        if let Some(next) = checkin.next_occurrence() {
+            queue.push(Job::Open(team, checkin.id), next.at);
+        }
+    }
+    for entry in tables.open.scan_all() {
+        let (team, _, key) = entry?;
+        queue.push(Job::Step(team, key), now);
+    }
+    Ok(queue)
 }
 
 /// Whether an occurrence is still taking answers.
