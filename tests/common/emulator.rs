@@ -304,17 +304,42 @@ impl SlackEmulator {
     /// Waits until `method` has been called successfully at least `count` times, or fails
     /// the test after `within`. Returns those calls.
     pub async fn wait_for(&self, method: &str, count: usize, within: Duration) -> Vec<Call> {
+        self.wait_until(method, count, within, true).await
+    }
+
+    /// Waits until `method` has been attempted at least `count` times, faulted or held
+    /// calls included.
+    pub async fn wait_for_attempts(
+        &self,
+        method: &str,
+        count: usize,
+        within: Duration,
+    ) -> Vec<Call> {
+        self.wait_until(method, count, within, false).await
+    }
+
+    async fn wait_until(
+        &self,
+        method: &str,
+        count: usize,
+        within: Duration,
+        answered_only: bool,
+    ) -> Vec<Call> {
         let deadline = Instant::now() + within;
         loop {
             let notified = self.changed.notified();
-            let calls = self.answered(method);
+            let calls = if answered_only {
+                self.answered(method)
+            } else {
+                self.calls_to(method)
+            };
             if calls.len() >= count {
                 return calls;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 panic!(
-                    "waited {within:?} for {count} answered {method} call(s), saw {}: {:#?}",
+                    "waited {within:?} for {count} {method} call(s), saw {}: {:#?}",
                     calls.len(),
                     self.calls()
                         .iter()
@@ -375,6 +400,22 @@ impl SlackEmulator {
                 );
             }
         };
+        if self.state().held.contains(&method) {
+            params["__fault"] = json!("held");
+            self.record(&method, params);
+            while self.state().held.contains(&method) {
+                let released = self.changed.notified();
+                if !self.state().held.contains(&method) {
+                    break;
+                }
+                let _ = tokio::time::timeout(Duration::from_millis(200), released).await;
+            }
+            return reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"ok": false, "error": "held"}),
+                None,
+            );
+        }
         let fault = self
             .state()
             .faults

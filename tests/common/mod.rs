@@ -261,7 +261,7 @@ impl BotProcess {
             .env("ASYNC_NORMS_LISTEN", "127.0.0.1:0")
             .env("ASYNC_NORMS_DATA_DIR", data_dir)
             .env_remove("SLACK_APP_TOKEN")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
