@@ -20,7 +20,10 @@ async fn events_and_commands_arrive_over_the_websocket() {
     mention["payload"]["event"]["channel"] = json!("CSOCKET");
     let ack = emulator.send_envelope(&mention, PATIENCE).await;
     assert_eq!(ack["envelope_id"], mention["envelope_id"]);
-    assert!(!emulator.calls_to("apps.connections.open").is_empty(), "the bot opened the connection");
+    assert!(
+        !emulator.calls_to("apps.connections.open").is_empty(),
+        "the bot opened the connection"
+    );
     let posts = emulator.wait_for("chat.postMessage", 1, PATIENCE).await;
     assert_eq!(posts[0].param("channel"), Some("CSOCKET"));
     assert_eq!(
