@@ -15,6 +15,7 @@ use chrono::{
 };
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 
 use crate::hours::days::{DaysError, Weekdays};
 use crate::ids::UserId;
@@ -33,8 +34,7 @@ pub enum ScheduleError {
 }
 
 /// The zone a schedule's wall-clock time is read in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
 pub enum ScheduleZone {
     /// One IANA zone for everyone: the check-in runs at the same instant for all participants.
     Fixed(Tz),
@@ -57,20 +57,6 @@ impl FromStr for ScheduleZone {
         text.parse::<Tz>()
             .map(ScheduleZone::Fixed)
             .map_err(|_| ScheduleError::UnknownZone(text.to_string()))
-    }
-}
-
-impl TryFrom<String> for ScheduleZone {
-    type Error = ScheduleError;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl From<ScheduleZone> for String {
-    fn from(zone: ScheduleZone) -> Self {
-        zone.to_string()
     }
 }
 

@@ -6,11 +6,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::Weekday;
-use serde::{Deserialize, Serialize};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 
 /// A set of weekdays, Monday first. Stored as a 7-bit mask so it is `Copy` and cheap to test.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, SerializeDisplay, DeserializeFromStr)]
 pub struct Weekdays(u8);
 
 /// Why a day list could not be read; the message names the fix.
@@ -115,20 +114,6 @@ impl FromStr for Weekdays {
             return Err(DaysError::Empty);
         }
         Ok(days)
-    }
-}
-
-impl TryFrom<String> for Weekdays {
-    type Error = DaysError;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl From<Weekdays> for String {
-    fn from(days: Weekdays) -> Self {
-        days.to_string()
     }
 }
 

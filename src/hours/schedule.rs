@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
-use serde::{Deserialize, Serialize};
+use serde_with::{DeserializeFromStr, SerializeDisplay};
 
 use crate::hours::days::Weekdays;
 use crate::hours::error::HoursError;
@@ -15,8 +15,9 @@ use crate::hours::member::parse_zone;
 
 /// A wall-clock range in a member's zone. When `end <= start` it runs overnight into the next
 /// day (`22:00-06:00`, `18:00-24:00`); equal start and end is a full 24 hours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, SerializeDisplay, DeserializeFromStr,
+)]
 pub struct TimeRange {
     pub start: NaiveTime,
     pub end: NaiveTime,
@@ -88,24 +89,9 @@ impl fmt::Display for TimeRange {
     }
 }
 
-impl TryFrom<String> for TimeRange {
-    type Error = HoursError;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl From<TimeRange> for String {
-    fn from(range: TimeRange) -> Self {
-        range.to_string()
-    }
-}
-
 /// A week of working hours: for each weekday, the ranges that start on it, earliest first.
 /// Stored and shown as the text people type (`mon-fri 09:00-17:30`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, SerializeDisplay, DeserializeFromStr)]
 pub struct WeeklySchedule {
     /// Indexed by `Weekday::num_days_from_monday`.
     days: [Vec<TimeRange>; 7],
@@ -253,20 +239,6 @@ impl FromStr for WeeklySchedule {
             return Ok(WeeklySchedule::default());
         }
         parse_groups(text, false).map(|(schedule, _)| schedule)
-    }
-}
-
-impl TryFrom<String> for WeeklySchedule {
-    type Error = HoursError;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        text.parse()
-    }
-}
-
-impl From<WeeklySchedule> for String {
-    fn from(schedule: WeeklySchedule) -> Self {
-        schedule.to_string()
     }
 }
 
