@@ -348,6 +348,75 @@ async fn an_edit_that_adds_urgency_is_checked_and_one_that_keeps_it_is_not() {
     bot.stop().await;
 }
 
+#[tokio::test]
+async fn a_channel_can_be_nudged_by_a_reaction_or_a_thread_reply_instead_of_a_private_note() {
+    let emulator = workspace().await;
+    emulator.add_channel("C2", &["U1"]);
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_EVENING)).await;
+    let refused = slash(bot.addr, &emulator, "U1", "C1", "norms action thread").await;
+    assert!(refused.starts_with("Only managers"), "{refused}");
+    let saved = slash(
+        bot.addr,
+        &emulator,
+        "UA",
+        "C1",
+        "norms action reaction :eyes:",
+    )
+    .await;
+    assert_eq!(
+        saved,
+        "Saved: nudges about urgency in <#C1> arrive as a :eyes: reaction on the message."
+    );
+    let saved = slash(bot.addr, &emulator, "UA", "C2", "norms action thread").await;
+    assert_eq!(
+        saved,
+        "Saved: nudges about urgency in <#C2> arrive as a reply in the message's thread."
+    );
+    let shown = slash(bot.addr, &emulator, "U1", "C1", "norms").await;
+    assert!(
+        shown.contains("• Nudges: on, as a :eyes: reaction on the message"),
+        "{shown}"
+    );
+
+    post_event(
+        bot.addr,
+        &message(
+            "EvA1",
+            "U1",
+            "C1",
+            "URGENT: need this ASAP",
+            "1772572440.000100",
+        ),
+    )
+    .await;
+    let reactions = emulator.wait_for("reactions.add", 1, PATIENCE).await;
+    assert_eq!(reactions[0].param("channel"), Some("C1"));
+    assert_eq!(reactions[0].param("name"), Some("eyes"));
+    assert_eq!(reactions[0].param("timestamp"), Some("1772572440.000100"));
+
+    post_event(
+        bot.addr,
+        &message(
+            "EvA2",
+            "U1",
+            "C2",
+            "URGENT: need this ASAP",
+            "1772572441.000100",
+        ),
+    )
+    .await;
+    let replies = emulator.wait_for("chat.postMessage", 1, PATIENCE).await;
+    assert_eq!(replies[0].param("channel"), Some("C2"));
+    assert_eq!(replies[0].param("thread_ts"), Some("1772572441.000100"));
+    let reply = replies[0].param("text").unwrap_or_default();
+    assert!(reply.contains("“URGENT”"), "{reply}");
+
+    wait_for_handled_messages(&bot, 2.0).await;
+    assert!(emulator.calls_to("chat.postEphemeral").is_empty());
+    assert_eq!(emulator.calls_to("reactions.add").len(), 1);
+    bot.stop().await;
+}
+
 /// The message texts of the real payloads in `../shared/slack-reference/payloads/` (written
 /// by Slack's own SDK authors, not by this project).
 fn reference_message_texts(root: &std::path::Path) -> Vec<String> {

@@ -60,7 +60,8 @@ fn topic_of(command: &Command) -> Topic {
         | Command::NormsUrgentChannel(_)
         | Command::NormsResponseTime(_)
         | Command::NormsKeywords { .. }
-        | Command::NormsNudges(_) => Topic::Norms,
+        | Command::NormsNudges(_)
+        | Command::NormsAction(_) => Topic::Norms,
         Command::CheckinCreate { .. }
         | Command::CheckinNew
         | Command::CheckinList
@@ -123,7 +124,8 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
         | Command::NormsUrgentChannel(_)
         | Command::NormsResponseTime(_)
         | Command::NormsKeywords { .. }
-        | Command::NormsNudges(_)) => {
+        | Command::NormsNudges(_)
+        | Command::NormsAction(_)) => {
             let channel = crate::ids::ChannelId::new(event.channel_id.0.clone());
             norms::respond(bot, &asker, &channel, command).await
         }

@@ -69,6 +69,20 @@ pub async fn respond(
                 )
             })
         }
+        Command::NormsAction(action) => {
+            let mut norms = bot.channel_norms(team, channel)?;
+            norms.action = action;
+            bot.save_channel_norms(team, channel, &norms).await?;
+            let off = if norms.nudges {
+                ""
+            } else {
+                " Nudges are off here; `/async norms nudges on` starts them."
+            };
+            Ok(format!(
+                "Saved: nudges about urgency in <#{channel}> arrive {}.{off}",
+                action_text(&norms.action)
+            ))
+        }
         _ => Ok("That is not a norms command; `/async help norms` shows them.".to_string()),
     }
 }
@@ -115,7 +129,8 @@ fn show(bot: &Bot, asker: &Asker<'_>, channel: &ChannelId) -> Result<String, Han
     lines.push(format!("• Urgency words: {}", words.join(", ")));
     lines.push(
         "Managers and admins change these with `/async norms response-time 24h`, \
-         `norms urgent-channel #channel`, `norms keywords add|remove …`, `norms nudges on|off`."
+         `norms urgent-channel #channel`, `norms keywords add|remove …`, `norms nudges on|off`, \
+         `norms action ephemeral|reaction [:emoji:]|thread`."
             .to_string(),
     );
     Ok(lines.join("\n"))
@@ -182,9 +197,13 @@ fn nudges_text(norms: &ChannelNorms) -> String {
     if !norms.nudges {
         return "off".to_string();
     }
-    match &norms.action {
-        NudgeAction::Ephemeral => "on, as a private note to the sender".to_string(),
-        NudgeAction::Reaction { emoji } => format!("on, as a :{emoji}: reaction"),
-        NudgeAction::ThreadReply => "on, as a reply in the thread".to_string(),
+    format!("on, {}", action_text(&norms.action))
+}
+
+fn action_text(action: &NudgeAction) -> String {
+    match action {
+        NudgeAction::Ephemeral => "as a private note to the sender".to_string(),
+        NudgeAction::Reaction { emoji } => format!("as a :{emoji}: reaction on the message"),
+        NudgeAction::ThreadReply => "as a reply in the message's thread".to_string(),
     }
 }

@@ -16,6 +16,7 @@ use chrono_tz::{TZ_VARIANTS, Tz};
 
 use crate::hours::days::{DaysError, Weekdays};
 use crate::ids::{ChannelId, UserId};
+use crate::norms::NudgeAction;
 
 /// Longest command text accepted, in characters (Slack's own limit is about the same).
 pub const MAX_INPUT_CHARS: usize = 4000;
@@ -496,7 +497,7 @@ pub fn usage(topic: Topic) -> &'static str {
             "/async overlap @user [@user …] [#channel …], e.g. /async overlap @alice @bob"
         }
         Topic::Norms => {
-            "/async norms [urgent-channel #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off], e.g. /async norms response-time 24h"
+            "/async norms [urgent-channel #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread], e.g. /async norms response-time 24h"
         }
         Topic::Checkin => {
             "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\"] | new | list | pause|resume|delete|run <id>, e.g. /async checkin create #team at 09:30 on mon-fri"
@@ -571,6 +572,8 @@ command_enum! {
         NormsKeywords { add: bool, words: Vec<String> },
         /// `/async norms nudges on|off` — private nudges about urgency in this channel.
         NormsNudges(bool),
+        /// `/async norms action ephemeral|reaction [:emoji:]|thread` — how this channel's nudges arrive: a private note, a reaction on the message, or a reply in its thread.
+        NormsAction(NudgeAction),
         /// `/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions "Q1" | "Q2" …]` — a recurring check-in.
         CheckinCreate {
             channel: ChannelRef,
@@ -753,6 +756,14 @@ pub enum ParseError {
     #[error("`{0}` is not on or off; try /async norms nudges off")]
     BadOnOff(String),
     #[error(
+        "`{0}` is not a way to nudge; use ephemeral, reaction or thread, e.g. /async norms action reaction :hourglass_flowing_sand:"
+    )]
+    BadNudgeAction(String),
+    #[error(
+        "`{0}` is not an emoji name; type the name between colons as Slack suggests it, e.g. /async norms action reaction :eyes:"
+    )]
+    BadEmoji(String),
+    #[error(
         "`{0}` is not a check-in id; /async checkin list shows them, e.g. /async checkin pause 3"
     )]
     BadCheckinId(String),
@@ -803,7 +814,11 @@ impl ParseError {
             | EmptyQuestion { .. }
             | BadCheckinId(_)
             | DuplicateClause { .. } => Some(Topic::Checkin),
-            TooManyKeywords { .. } | KeywordTooLong { .. } | BadOnOff(_) => Some(Topic::Norms),
+            TooManyKeywords { .. }
+            | KeywordTooLong { .. }
+            | BadOnOff(_)
+            | BadNudgeAction(_)
+            | BadEmoji(_) => Some(Topic::Norms),
             BadPeriod(_) => Some(Topic::Stats),
             _ => None,
         }
@@ -1658,11 +1673,67 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
             rest.skip(1).end(Topic::Norms)?;
             Ok(Command::NormsNudges(on))
         }
+        "action" | "actions" => parse_nudge_action(rest),
         _ => Err(ParseError::UnknownSubcommand {
             topic: Topic::Norms,
             got: shown(&word),
         }),
     }
+}
+
+/// The reaction a nudge adds when none is named.
+pub const DEFAULT_NUDGE_EMOJI: &str = "hourglass_flowing_sand";
+/// Slack's emoji names are at most this long.
+const MAX_EMOJI_CHARS: usize = 100;
+
+fn parse_nudge_action(args: Args<'_>) -> Result<Command, ParseError> {
+    let Some(token) = args.first() else {
+        return Err(ParseError::MissingArgument {
+            topic: Topic::Norms,
+            what: "the action (ephemeral, reaction or thread)",
+        });
+    };
+    let rest = args.skip(1);
+    let action = match args.keyword().as_deref() {
+        Some("ephemeral" | "private" | "note") => NudgeAction::Ephemeral,
+        Some("thread" | "thread-reply" | "reply") => NudgeAction::ThreadReply,
+        Some("reaction" | "react" | "emoji") => {
+            let emoji = match rest.first() {
+                None => DEFAULT_NUDGE_EMOJI.to_string(),
+                Some(token) => emoji_name(&rest.source(token))?,
+            };
+            rest.skip(1).end(Topic::Norms)?;
+            return Ok(Command::NormsAction(NudgeAction::Reaction { emoji }));
+        }
+        _ => return Err(ParseError::BadNudgeAction(shown(&args.source(token)))),
+    };
+    rest.end(Topic::Norms)?;
+    Ok(Command::NormsAction(action))
+}
+
+/// An emoji as typed, `:eyes:` or `eyes` (a skin tone such as `:+1::skin-tone-2:` included),
+/// as the name `reactions.add` takes.
+fn emoji_name(typed: &str) -> Result<String, ParseError> {
+    let bad = || ParseError::BadEmoji(shown(typed));
+    let inner = typed.strip_prefix(':').unwrap_or(typed);
+    let inner = inner.strip_suffix(':').unwrap_or(inner).to_lowercase();
+    let name = inner.replace("::", ":");
+    let valid_part = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_+-'".contains(c))
+    };
+    let parts: Vec<&str> = name.split(':').collect();
+    let tone_ok = match parts.as_slice() {
+        [_] => true,
+        [_, tone] => tone.starts_with("skin-tone-"),
+        _ => false,
+    };
+    if name.chars().count() > MAX_EMOJI_CHARS || !tone_ok || !parts.iter().all(|p| valid_part(p)) {
+        return Err(bad());
+    }
+    Ok(inner)
 }
 
 fn parse_keywords(args: Args<'_>) -> Result<Command, ParseError> {
@@ -2299,6 +2370,32 @@ mod tests {
             ),
             ("norms nudges on", Command::NormsNudges(true)),
             ("norms nudges off", Command::NormsNudges(false)),
+            (
+                "norms action ephemeral",
+                Command::NormsAction(NudgeAction::Ephemeral),
+            ),
+            (
+                "norms action Thread",
+                Command::NormsAction(NudgeAction::ThreadReply),
+            ),
+            (
+                "norms action reaction",
+                Command::NormsAction(NudgeAction::Reaction {
+                    emoji: "hourglass_flowing_sand".into(),
+                }),
+            ),
+            (
+                "norms action reaction :eyes:",
+                Command::NormsAction(NudgeAction::Reaction {
+                    emoji: "eyes".into(),
+                }),
+            ),
+            (
+                "norms action reaction :+1::skin-tone-2:",
+                Command::NormsAction(NudgeAction::Reaction {
+                    emoji: "+1::skin-tone-2".into(),
+                }),
+            ),
             (
                 "checkin create <#C1|team> at 09:30 on mon-fri",
                 Command::CheckinCreate {
@@ -2969,6 +3066,36 @@ mod tests {
                 "keywords add|remove",
             ),
             (
+                "norms action",
+                |e| matches!(e, ParseError::MissingArgument { .. }),
+                "action ephemeral|reaction [:emoji:]|thread",
+            ),
+            (
+                "norms action shout",
+                |e| matches!(e, ParseError::BadNudgeAction(_)),
+                "use ephemeral, reaction or thread",
+            ),
+            (
+                "norms action reaction 👀",
+                |e| matches!(e, ParseError::BadEmoji(_)),
+                "/async norms action reaction :eyes:",
+            ),
+            (
+                "norms action reaction :Eyes Wide:",
+                |e| {
+                    matches!(
+                        e,
+                        ParseError::UnexpectedArgument { .. } | ParseError::BadEmoji(_)
+                    )
+                },
+                "e.g.",
+            ),
+            (
+                "norms action thread :eyes:",
+                |e| matches!(e, ParseError::UnexpectedArgument { .. }),
+                "action ephemeral|reaction [:emoji:]|thread",
+            ),
+            (
                 "norms keywords add",
                 |e| matches!(e, ParseError::MissingArgument { .. }),
                 "keywords add|remove",
@@ -3312,6 +3439,7 @@ mod tests {
             "/async norms response-time",
             "/async norms keywords add|remove",
             "/async norms nudges on|off",
+            "/async norms action ephemeral|reaction [:emoji:]|thread",
             "/async checkin create #channel at <HH:MM> on <days>",
             "/async checkin new",
             "/async checkin list",
