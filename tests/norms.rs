@@ -417,6 +417,86 @@ async fn a_channel_can_be_nudged_by_a_reaction_or_a_thread_reply_instead_of_a_pr
     bot.stop().await;
 }
 
+#[tokio::test]
+async fn an_urgent_channel_taken_off_the_list_is_flagged_like_any_other() {
+    let emulator = workspace().await;
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_EVENING)).await;
+    slash(
+        bot.addr,
+        &emulator,
+        "UA",
+        "C1",
+        "norms urgent-channel <#C9|incidents>",
+    )
+    .await;
+    post_event(
+        bot.addr,
+        &message(
+            "EvD1",
+            "U1",
+            "C9",
+            "URGENT: need this ASAP",
+            "1772572440.000100",
+        ),
+    )
+    .await;
+    wait_for_handled_messages(&bot, 1.0).await;
+    assert!(emulator.calls_to("chat.postEphemeral").is_empty());
+
+    let refused = slash(
+        bot.addr,
+        &emulator,
+        "U1",
+        "C1",
+        "norms urgent-channel remove <#C9|incidents>",
+    )
+    .await;
+    assert!(refused.starts_with("Only managers"), "{refused}");
+    let saved = slash(
+        bot.addr,
+        &emulator,
+        "UA",
+        "C1",
+        "norms urgent-channel remove <#C9|incidents>",
+    )
+    .await;
+    assert!(
+        saved.starts_with("Saved: <#C9> is no longer where real emergencies go"),
+        "{saved}"
+    );
+    let again = slash(
+        bot.addr,
+        &emulator,
+        "UA",
+        "C1",
+        "norms urgent-channel remove <#C9|incidents>",
+    )
+    .await;
+    assert_eq!(
+        again,
+        "<#C9> is not designated for urgent requests; nothing changed."
+    );
+    let shown = slash(bot.addr, &emulator, "U1", "C9", "norms").await;
+    assert!(!shown.contains("designated for urgent requests"), "{shown}");
+    assert!(shown.contains("no channel set yet"), "{shown}");
+
+    post_event(
+        bot.addr,
+        &message(
+            "EvD2",
+            "U1",
+            "C9",
+            "URGENT: need this ASAP",
+            "1772572441.000100",
+        ),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    assert_eq!(notes[0].param("channel"), Some("C9"));
+    assert!(ephemeral_text(&notes[0]).contains("“URGENT”"));
+    bot.stop().await;
+}
+
 /// The message texts of the real payloads in `../shared/slack-reference/payloads/` (written
 /// by Slack's own SDK authors, not by this project).
 fn reference_message_texts(root: &std::path::Path) -> Vec<String> {

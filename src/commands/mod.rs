@@ -58,6 +58,7 @@ fn topic_of(command: &Command) -> Topic {
         Command::Overlap { .. } => Topic::Overlap,
         Command::Norms
         | Command::NormsUrgentChannel(_)
+        | Command::NormsUrgentChannelRemove(_)
         | Command::NormsResponseTime(_)
         | Command::NormsKeywords { .. }
         | Command::NormsNudges(_)
@@ -122,6 +123,7 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
         }
         command @ (Command::Norms
         | Command::NormsUrgentChannel(_)
+        | Command::NormsUrgentChannelRemove(_)
         | Command::NormsResponseTime(_)
         | Command::NormsKeywords { .. }
         | Command::NormsNudges(_)

@@ -47,6 +47,27 @@ pub async fn respond(
                 "Saved: real emergencies go to <#{target}>. Urgency is expected there and never flagged; nudges elsewhere point to it."
             ))
         }
+        Command::NormsUrgentChannelRemove(target) => {
+            let target = match resolve_channel(&target) {
+                Ok(id) => id,
+                Err(problem) => return Ok(problem),
+            };
+            let mut workspace = bot.workspace_norms(team)?;
+            if !workspace.remove_urgent_channel(&target) {
+                return Ok(format!(
+                    "<#{target}> is not designated for urgent requests; nothing changed."
+                ));
+            }
+            bot.save_workspace_norms(team, &workspace).await?;
+            let rest = if workspace.urgent_channels.is_empty() {
+                " No channel is designated for emergencies now; `/async norms urgent-channel #channel` sets one.".to_string()
+            } else {
+                String::new()
+            };
+            Ok(format!(
+                "Saved: <#{target}> is no longer where real emergencies go; urgency there is flagged like anywhere else.{rest}"
+            ))
+        }
         Command::NormsResponseTime(time) => {
             let mut norms = bot.channel_norms(team, channel)?;
             norms.set_response_time(time);
@@ -129,7 +150,7 @@ fn show(bot: &Bot, asker: &Asker<'_>, channel: &ChannelId) -> Result<String, Han
     lines.push(format!("• Urgency words: {}", words.join(", ")));
     lines.push(
         "Managers and admins change these with `/async norms response-time 24h`, \
-         `norms urgent-channel #channel`, `norms keywords add|remove …`, `norms nudges on|off`, \
+         `norms urgent-channel [remove] #channel`, `norms keywords add|remove …`, `norms nudges on|off`, \
          `norms action ephemeral|reaction [:emoji:]|thread`."
             .to_string(),
     );

@@ -497,7 +497,7 @@ pub fn usage(topic: Topic) -> &'static str {
             "/async overlap @user [@user …] [#channel …], e.g. /async overlap @alice @bob"
         }
         Topic::Norms => {
-            "/async norms [urgent-channel #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread], e.g. /async norms response-time 24h"
+            "/async norms [urgent-channel [remove] #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread], e.g. /async norms response-time 24h"
         }
         Topic::Checkin => {
             "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\"] | new | list | pause|resume|delete|run <id>, e.g. /async checkin create #team at 09:30 on mon-fri"
@@ -566,6 +566,8 @@ command_enum! {
         Norms,
         /// `/async norms urgent-channel #channel` — where real emergencies go (managers and admins).
         NormsUrgentChannel(ChannelRef),
+        /// `/async norms urgent-channel remove #channel` — the channel is no longer for emergencies; urgency there is flagged again.
+        NormsUrgentChannelRemove(ChannelRef),
         /// `/async norms response-time <24h|4h|2d|30m>` — the reply time this channel expects.
         NormsResponseTime(TimeDelta),
         /// `/async norms keywords add|remove <word …>` — urgency words, any language; quote phrases.
@@ -1641,9 +1643,17 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
     };
     let rest = args.skip(1);
     match word.as_str() {
-        "urgent-channel" | "urgent_channel" | "urgentchannel" | "urgent" => Ok(
-            Command::NormsUrgentChannel(one_channel(rest, Topic::Norms)?),
-        ),
+        "urgent-channel" | "urgent_channel" | "urgentchannel" | "urgent" => {
+            match rest.keyword().as_deref() {
+                Some("remove" | "rm" | "delete") => Ok(Command::NormsUrgentChannelRemove(
+                    one_channel(rest.skip(1), Topic::Norms)?,
+                )),
+                _ => Ok(Command::NormsUrgentChannel(one_channel(
+                    rest,
+                    Topic::Norms,
+                )?)),
+            }
+        }
         "response-time" | "response_time" | "responsetime" | "reply-time" => {
             if rest.first().is_none() {
                 return Err(ParseError::MissingArgument {
@@ -2325,6 +2335,14 @@ mod tests {
             (
                 "norms urgent-channel #incidents",
                 Command::NormsUrgentChannel(ChannelRef::Unresolved("incidents".into())),
+            ),
+            (
+                "norms urgent-channel remove <#C9|incidents>",
+                Command::NormsUrgentChannelRemove(channel("C9", Some("incidents"))),
+            ),
+            (
+                "norms urgent-channel <#C9|remove>",
+                Command::NormsUrgentChannel(channel("C9", Some("remove"))),
             ),
             (
                 "norms response-time 24h",
@@ -3028,7 +3046,7 @@ mod tests {
                         }
                     )
                 },
-                "urgent-channel #channel",
+                "urgent-channel [remove] #channel",
             ),
             (
                 "norms urgent-channel incidents",
@@ -3036,9 +3054,19 @@ mod tests {
                 "pick one with #",
             ),
             (
+                "norms urgent-channel remove",
+                |e| matches!(e, ParseError::MissingArgument { .. }),
+                "urgent-channel [remove] #channel",
+            ),
+            (
+                "norms urgent-channel remove <#C1> <#C2>",
+                |e| matches!(e, ParseError::UnexpectedArgument { .. }),
+                "urgent-channel [remove] #channel",
+            ),
+            (
                 "norms urgent-channel <#C1> <#C2>",
                 |e| matches!(e, ParseError::UnexpectedArgument { .. }),
-                "urgent-channel #channel",
+                "urgent-channel [remove] #channel",
             ),
             (
                 "norms response-time soon",
@@ -3436,6 +3464,7 @@ mod tests {
             "/async overlap @a @b [#channel …]",
             "/async norms`",
             "/async norms urgent-channel #channel",
+            "/async norms urgent-channel remove #channel",
             "/async norms response-time",
             "/async norms keywords add|remove",
             "/async norms nudges on|off",

@@ -54,6 +54,13 @@ impl WorkspaceNorms {
         true
     }
 
+    /// Takes a channel off the urgent list; says whether it was on it.
+    pub fn remove_urgent_channel(&mut self, channel: &ChannelId) -> bool {
+        let before = self.urgent_channels.len();
+        self.urgent_channels.retain(|c| c != channel);
+        self.urgent_channels.len() != before
+    }
+
     /// Adds words to the list (a removed shipped word comes back); returns the ones that
     /// were not in it yet. The caller checks [`WorkspaceNorms::lexicon`] still builds.
     pub fn add_words<S: AsRef<str>>(&mut self, words: &[S]) -> Vec<String> {
@@ -198,6 +205,19 @@ mod tests {
         };
         let context = channel.nudge_context(&workspace);
         assert_eq!(context.urgent_channels, vec![ChannelId::new("C9")]);
+    }
+
+    #[test]
+    fn an_urgent_channel_can_be_designated_and_taken_off_again() {
+        let mut workspace = WorkspaceNorms::default();
+        let incidents = ChannelId::new("C9");
+        assert!(workspace.add_urgent_channel(&incidents));
+        assert!(!workspace.add_urgent_channel(&incidents));
+        assert!(workspace.is_urgent_channel(&incidents));
+        assert!(!workspace.remove_urgent_channel(&ChannelId::new("C1")));
+        assert!(workspace.remove_urgent_channel(&incidents));
+        assert!(!workspace.is_urgent_channel(&incidents));
+        assert!(!workspace.remove_urgent_channel(&incidents));
     }
 
     #[test]
