@@ -17,7 +17,7 @@ use crate::bot::messages::BotIdentity;
 use crate::bot::worker::Worker;
 use crate::clock::Clock;
 use crate::config::{ServeConfig, Transport};
-use crate::ids::UserId;
+use crate::ids::{TeamId, UserId};
 use crate::metrics::Metrics;
 use crate::slack::api::{ApiError, SlackApi, build_client};
 use crate::slack::intake::EventIntake;
@@ -142,6 +142,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         Transport::Http { .. } => None,
     };
     let checkin_runner = crate::checkins::runner::run(bot.clone(), shutdown.clone());
+    let digests = crate::bot::digest::run(bot.clone(), TeamId::new(me.team_id.0), shutdown.clone());
     let state = Arc::new(HttpState {
         bot,
         intake,
@@ -153,6 +154,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let http = tokio::spawn(server::serve(listener, state, token.clone()));
         let worker = tokio::spawn(worker.run());
         let checkin_runner = tokio::spawn(checkin_runner);
+        let digests = tokio::spawn(digests);
         let pruning = tokio::spawn(forget_old_events(journal, clock, token.clone()));
         token.cancelled().await;
         info!("shutting down");
@@ -163,6 +165,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let _ = worker.await;
         let _ = pruning.await;
         let _ = checkin_runner.await;
+        let _ = digests.await;
         store
             .flush_now()
             .context("the store could not be flushed at shutdown")?;

@@ -497,6 +497,56 @@ async fn an_urgent_channel_taken_off_the_list_is_flagged_like_any_other() {
     bot.stop().await;
 }
 
+#[tokio::test]
+async fn managers_and_admins_get_one_weekly_digest_at_nine_on_monday_their_time() {
+    let emulator = workspace().await;
+    emulator.add_admin("UB", "America/New_York");
+    let clock = clock_at(TUESDAY_EVENING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    slash(bot.addr, &emulator, "UA", "C1", "role manager <@U2|bea>").await;
+    let member = slash(bot.addr, &emulator, "U1", "C1", "norms digest off").await;
+    assert!(
+        member.starts_with("The weekly norms digest goes to managers"),
+        "{member}"
+    );
+    let off = slash(bot.addr, &emulator, "UA", "C1", "norms digest off").await;
+    assert!(
+        off.starts_with("Saved: no more weekly norms digest"),
+        "{off}"
+    );
+    post_event(
+        bot.addr,
+        &message("EvW1", "U1", "C1", URGENT, "1772572440.000100"),
+    )
+    .await;
+    // Handled means recorded: the digest reads the record.
+    wait_for_handled_messages(&bot, 1.0).await;
+
+    // Monday 9 March, 09:00 in Berlin: the manager's digest.
+    clock.set("2026-03-09T08:00:00Z".parse().unwrap());
+    let dms = emulator.wait_for("chat.postMessage", 1, PATIENCE).await;
+    assert_eq!(dms[0].param("channel"), Some("DU2"));
+    let text = dms[0].param("text").unwrap_or_default();
+    assert!(text.contains("Weekly urgency norms digest"), "{text}");
+    assert!(text.contains("the week to Sunday 8 March 2026"), "{text}");
+    assert!(text.contains("<#C1>: 1 message"), "{text}");
+    assert!(!text.contains("U1"), "{text}");
+
+    // 09:00 in New York (daylight time since Sunday): the admin who kept it; UA opted out.
+    clock.set("2026-03-09T13:00:00Z".parse().unwrap());
+    let dms = emulator.wait_for("chat.postMessage", 2, PATIENCE).await;
+    assert_eq!(dms[1].param("channel"), Some("DUB"));
+
+    // A restart the same morning sends nothing again.
+    let data = bot.stop().await;
+    let listed = emulator.calls_to("users.list").len();
+    clock.set("2026-03-09T13:30:00Z".parse().unwrap());
+    let bot = TestBot::start_in(&emulator, clock, data).await;
+    emulator.wait_for("users.list", listed + 1, PATIENCE).await;
+    bot.stop().await;
+    assert_eq!(emulator.calls_to("chat.postMessage").len(), 2);
+}
+
 /// The message texts of the real payloads in `../shared/slack-reference/payloads/` (written
 /// by Slack's own SDK authors, not by this project).
 fn reference_message_texts(root: &std::path::Path) -> Vec<String> {

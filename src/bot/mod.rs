@@ -3,6 +3,7 @@
 
 pub mod ask;
 pub mod card;
+pub mod digest;
 pub mod directory;
 pub mod home;
 pub mod members;

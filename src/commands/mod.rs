@@ -62,7 +62,8 @@ fn topic_of(command: &Command) -> Topic {
         | Command::NormsResponseTime(_)
         | Command::NormsKeywords { .. }
         | Command::NormsNudges(_)
-        | Command::NormsAction(_) => Topic::Norms,
+        | Command::NormsAction(_)
+        | Command::NormsDigest(_) => Topic::Norms,
         Command::CheckinCreate { .. }
         | Command::CheckinNew
         | Command::CheckinList
@@ -127,7 +128,8 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
         | Command::NormsResponseTime(_)
         | Command::NormsKeywords { .. }
         | Command::NormsNudges(_)
-        | Command::NormsAction(_)) => {
+        | Command::NormsAction(_)
+        | Command::NormsDigest(_)) => {
             let channel = crate::ids::ChannelId::new(event.channel_id.0.clone());
             norms::respond(bot, &asker, &channel, command).await
         }

@@ -26,6 +26,9 @@ pub async fn respond(
     if command == Command::Norms {
         return show(bot, asker, channel);
     }
+    if let Command::NormsDigest(on) = command {
+        return digest(bot, asker, on).await;
+    }
     if !can_manage(bot, asker.team, asker.user).await? {
         return Ok(MANAGERS_ONLY.to_string());
     }
@@ -151,10 +154,39 @@ fn show(bot: &Bot, asker: &Asker<'_>, channel: &ChannelId) -> Result<String, Han
     lines.push(
         "Managers and admins change these with `/async norms response-time 24h`, \
          `norms urgent-channel [remove] #channel`, `norms keywords add|remove …`, `norms nudges on|off`, \
-         `norms action ephemeral|reaction [:emoji:]|thread`."
+         `norms action ephemeral|reaction [:emoji:]|thread`; each of them turns their own \
+         weekly digest off or on with `/async norms digest off|on`."
             .to_string(),
     );
     Ok(lines.join("\n"))
+}
+
+/// `/async norms digest on|off`: a person's own choice, so it needs no manager's say; only
+/// those who receive the digest have one to make.
+async fn digest(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, HandleError> {
+    if !can_manage(bot, asker.team, asker.user).await? {
+        return Ok("The weekly norms digest goes to managers and workspace admins; you do not receive it, so there is nothing to change.".to_string());
+    }
+    let mut workspace = bot.workspace_norms(asker.team)?;
+    let was_on = !workspace.digest_opt_outs.contains(asker.user);
+    if was_on == on {
+        return Ok(format!(
+            "Your weekly norms digest is already {}; nothing changed.",
+            if on { "on" } else { "off" }
+        ));
+    }
+    if on {
+        workspace.digest_opt_outs.retain(|u| u != asker.user);
+    } else {
+        workspace.digest_opt_outs.push(asker.user.clone());
+    }
+    bot.save_workspace_norms(asker.team, &workspace).await?;
+    Ok(if on {
+        "Saved: you will get the weekly norms digest, a DM on Mondays at 09:00 your time with last week's figures per channel.".to_string()
+    } else {
+        "Saved: no more weekly norms digest for you. `/async norms digest on` brings it back."
+            .to_string()
+    })
 }
 
 async fn keywords(

@@ -497,7 +497,7 @@ pub fn usage(topic: Topic) -> &'static str {
             "/async overlap @user [@user …] [#channel …], e.g. /async overlap @alice @bob"
         }
         Topic::Norms => {
-            "/async norms [urgent-channel [remove] #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread], e.g. /async norms response-time 24h"
+            "/async norms [urgent-channel [remove] #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread | digest on|off], e.g. /async norms response-time 24h"
         }
         Topic::Checkin => {
             "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\"] | new | list | pause|resume|delete|run <id>, e.g. /async checkin create #team at 09:30 on mon-fri"
@@ -574,6 +574,8 @@ command_enum! {
         NormsKeywords { add: bool, words: Vec<String> },
         /// `/async norms nudges on|off` — private nudges about urgency in this channel.
         NormsNudges(bool),
+        /// `/async norms digest on|off` — my weekly norms digest (managers and admins): a DM on Monday at 09:00 my time.
+        NormsDigest(bool),
         /// `/async norms action ephemeral|reaction [:emoji:]|thread` — how this channel's nudges arrive: a private note, a reaction on the message, or a reply in its thread.
         NormsAction(NudgeAction),
         /// `/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions "Q1" | "Q2" …]` — a recurring check-in.
@@ -755,8 +757,8 @@ pub enum ParseError {
         "`{got}` is longer than {max} characters; keywords are words or short phrases, e.g. /async norms keywords add \"right now\""
     )]
     KeywordTooLong { got: String, max: usize },
-    #[error("`{0}` is not on or off; try /async norms nudges off")]
-    BadOnOff(String),
+    #[error("`{got}` is not on or off; try {example}")]
+    BadOnOff { got: String, example: &'static str },
     #[error(
         "`{0}` is not a way to nudge; use ephemeral, reaction or thread, e.g. /async norms action reaction :hourglass_flowing_sand:"
     )]
@@ -818,7 +820,7 @@ impl ParseError {
             | DuplicateClause { .. } => Some(Topic::Checkin),
             TooManyKeywords { .. }
             | KeywordTooLong { .. }
-            | BadOnOff(_)
+            | BadOnOff { .. }
             | BadNudgeAction(_)
             | BadEmoji(_) => Some(Topic::Norms),
             BadPeriod(_) => Some(Topic::Stats),
@@ -1668,27 +1670,42 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
             )?))
         }
         "keywords" | "keyword" => parse_keywords(rest),
-        "nudges" | "nudge" => {
-            let Some(token) = rest.first() else {
-                return Err(ParseError::MissingArgument {
-                    topic: Topic::Norms,
-                    what: "on or off",
-                });
-            };
-            let on = match rest.keyword().as_deref() {
-                Some("on") => true,
-                Some("off") => false,
-                _ => return Err(ParseError::BadOnOff(shown(&rest.source(token)))),
-            };
-            rest.skip(1).end(Topic::Norms)?;
-            Ok(Command::NormsNudges(on))
-        }
+        "nudges" | "nudge" => Ok(Command::NormsNudges(on_off(
+            rest,
+            "/async norms nudges off",
+        )?)),
+        "digest" | "digests" => Ok(Command::NormsDigest(on_off(
+            rest,
+            "/async norms digest off",
+        )?)),
         "action" | "actions" => parse_nudge_action(rest),
         _ => Err(ParseError::UnknownSubcommand {
             topic: Topic::Norms,
             got: shown(&word),
         }),
     }
+}
+
+/// `on` or `off` as the whole of `args`; `example` goes into the error.
+fn on_off(args: Args<'_>, example: &'static str) -> Result<bool, ParseError> {
+    let Some(token) = args.first() else {
+        return Err(ParseError::MissingArgument {
+            topic: Topic::Norms,
+            what: "on or off",
+        });
+    };
+    let on = match args.keyword().as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => {
+            return Err(ParseError::BadOnOff {
+                got: shown(&args.source(token)),
+                example,
+            });
+        }
+    };
+    args.skip(1).end(Topic::Norms)?;
+    Ok(on)
 }
 
 /// The reaction a nudge adds when none is named.
@@ -2388,6 +2405,8 @@ mod tests {
             ),
             ("norms nudges on", Command::NormsNudges(true)),
             ("norms nudges off", Command::NormsNudges(false)),
+            ("norms digest off", Command::NormsDigest(false)),
+            ("norms Digest ON", Command::NormsDigest(true)),
             (
                 "norms action ephemeral",
                 Command::NormsAction(NudgeAction::Ephemeral),
@@ -3080,7 +3099,7 @@ mod tests {
             ),
             (
                 "norms nudges maybe",
-                |e| matches!(e, ParseError::BadOnOff(_)),
+                |e| matches!(e, ParseError::BadOnOff { .. }),
                 "/async norms nudges off",
             ),
             (
@@ -3092,6 +3111,16 @@ mod tests {
                 "norms keywords",
                 |e| matches!(e, ParseError::MissingArgument { .. }),
                 "keywords add|remove",
+            ),
+            (
+                "norms digest weekly",
+                |e| matches!(e, ParseError::BadOnOff { .. }),
+                "/async norms digest off",
+            ),
+            (
+                "norms digest off now",
+                |e| matches!(e, ParseError::UnexpectedArgument { .. }),
+                "digest on|off",
             ),
             (
                 "norms action",
@@ -3469,6 +3498,7 @@ mod tests {
             "/async norms keywords add|remove",
             "/async norms nudges on|off",
             "/async norms action ephemeral|reaction [:emoji:]|thread",
+            "/async norms digest on|off",
             "/async checkin create #channel at <HH:MM> on <days>",
             "/async checkin new",
             "/async checkin list",

@@ -8,6 +8,7 @@
 //! sender's prose from code, quotes, URLs and mentions), the caller looks up the mentioned
 //! users' hours, [`classify`] runs the rules, and [`nudge_text`] words the note.
 
+pub mod digest;
 pub mod markup;
 pub mod rules;
 pub mod settings;

@@ -369,6 +369,10 @@ impl SlackApi {
         users_info, "users.info", SlackApiUsersInfoRequest, SlackApiUsersInfoResponse, users_info, no_channel
     );
     web_api_method!(
+        /// `users.list` (one page): every member with profile, zone and admin flags.
+        users_list, "users.list", SlackApiUsersListRequest, SlackApiUsersListResponse, users_list, no_channel
+    );
+    web_api_method!(
         /// `conversations.info`.
         conversations_info, "conversations.info", SlackApiConversationsInfoRequest,
         SlackApiConversationsInfoResponse, conversations_info, no_channel

@@ -490,6 +490,12 @@ impl SlackEmulator {
                     None => json!({"ok": false, "error": "user_not_found"}),
                 }
             }
+            "users.list" => {
+                let mut users: Vec<User> = self.state().users.values().cloned().collect();
+                users.sort_by(|a, b| a.id.cmp(&b.id));
+                let members: Vec<Value> = users.iter().map(user_json).collect();
+                json!({"ok": true, "members": members, "response_metadata": {"next_cursor": ""}})
+            }
             "conversations.info" => {
                 let id = param("channel");
                 json!({"ok": true, "channel": {
