@@ -7,6 +7,7 @@
 //! (a DM that fails after its mark is logged, not retried). Outside the hours when a Monday
 //! 09:00 can fall anywhere, the task makes no call at all.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -16,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::bot::directory::Profile;
-use crate::bot::roles::is_granted_manager;
+use crate::bot::roles::granted_managers;
 use crate::bot::{Bot, HandleError};
 use crate::ids::{TeamId, UserId};
 use crate::norms::digest;
@@ -113,6 +114,7 @@ pub async fn send_due(
 /// The workspace's admins, owners and granted managers who are people, by user id, each in
 /// the zone of their stored hours, else their profile's, else the bot's default.
 pub async fn recipients(bot: &Bot, team: &TeamId) -> Result<Vec<Recipient>, HandleError> {
+    let managers: HashSet<UserId> = granted_managers(bot, team)?.into_iter().collect();
     let mut found = Vec::new();
     let mut cursor: Option<SlackCursorId> = None;
     for _ in 0..MAX_PAGES {
@@ -127,7 +129,7 @@ pub async fn recipients(bot: &Bot, team: &TeamId) -> Result<Vec<Recipient>, Hand
                 continue;
             }
             let user = UserId::new(member.id.0.clone());
-            if !(profile.is_admin || profile.is_owner || is_granted_manager(bot, team, &user)?) {
+            if !(profile.is_admin || profile.is_owner || managers.contains(&user)) {
                 continue;
             }
             let tz = match bot.stored_hours(team, &user)? {

@@ -48,6 +48,15 @@ pub fn is_granted_manager(bot: &Bot, team: &TeamId, user: &UserId) -> Result<boo
     Ok(roles_table(bot)?.get(team, user.as_str())?.is_some())
 }
 
+/// Every member holding a manager grant.
+pub fn granted_managers(bot: &Bot, team: &TeamId) -> Result<Vec<UserId>, StoreError> {
+    Ok(roles_table(bot)?
+        .scan(team, "")?
+        .into_iter()
+        .map(|(user, _)| UserId::new(user))
+        .collect())
+}
+
 /// Grants `user` the manager role; says whether they did not have it yet. The caller flushes
 /// the store before telling anyone it is saved.
 pub fn grant_manager(
