@@ -4,11 +4,7 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use async_norms::checkins::record::{POSTS_TABLE, PostMark};
-use async_norms::clock::FixedClock;
 use async_norms::ids::TeamId;
 use async_norms::store::Store;
 use chrono::{DateTime, Utc};
@@ -27,10 +23,6 @@ fn at(instant: &str) -> DateTime<Utc> {
     instant.parse().unwrap()
 }
 
-fn clock_at(instant: &str) -> Arc<FixedClock> {
-    Arc::new(FixedClock::new(at(instant)))
-}
-
 /// A manager (a Slack admin) and two members in London, all in channel C1 with the bot.
 async fn team_in_london() -> SlackEmulator {
     let emulator = SlackEmulator::start().await;
@@ -39,81 +31,6 @@ async fn team_in_london() -> SlackEmulator {
     emulator.add_user("U2", Some("Europe/London"));
     emulator.add_channel("C1", &["UMGR", "U1", "U2", emulator::BOT_USER_ID]);
     emulator
-}
-
-/// Runs `/async <text>` as `user` and returns the answer's text.
-async fn slash(addr: SocketAddr, emulator: &SlackEmulator, user: &str, text: &str) -> String {
-    let form = command_form(text, user, "C1", &emulator.response_url());
-    let (status, body) = post_signed(
-        addr,
-        "/slack/commands",
-        "application/x-www-form-urlencoded",
-        form.as_bytes(),
-        &[],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let answer: Value = serde_json::from_str(&body).expect("a JSON answer");
-    answer["text"].as_str().unwrap_or_default().to_string()
-}
-
-/// Posts an interaction payload as Slack does: a form with one `payload` field.
-async fn interact(addr: SocketAddr, payload: &Value) -> (StatusCode, String) {
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("payload", &payload.to_string())
-        .finish();
-    post_signed(
-        addr,
-        "/slack/interactivity",
-        "application/x-www-form-urlencoded",
-        form.as_bytes(),
-        &[],
-    )
-    .await
-}
-
-/// A person's message in `channel`, in the thread `thread_ts` when given.
-fn message(
-    event_id: &str,
-    user: &str,
-    channel: &str,
-    text: &str,
-    ts: &str,
-    thread_ts: Option<&str>,
-) -> Value {
-    let mut body = event("message.json", event_id);
-    body["event"]["user"] = json!(user);
-    body["event"]["text"] = json!(text);
-    body["event"]["channel"] = json!(channel);
-    body["event"]["channel_type"] = json!(if channel.starts_with('D') {
-        "im"
-    } else {
-        "channel"
-    });
-    body["event"]["ts"] = json!(ts);
-    body["event"]["event_ts"] = json!(ts);
-    if let Some(thread) = thread_ts {
-        body["event"]["thread_ts"] = json!(thread);
-    }
-    body["event"].as_object_mut().unwrap().remove("blocks");
-    body
-}
-
-/// Waits until the bot has handled `count` message events, so that "nothing more happened"
-/// is a fact and not a race.
-async fn wait_for_handled_messages(bot: &TestBot, count: f64) {
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while bot
-        .metric("async_norms_events_handled_total{type=\"message\"}")
-        .await
-        < count
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{count} messages handled"
-        );
-        tokio::task::yield_now().await;
-    }
 }
 
 /// Messages the bot posted at the top of `channel` (not in a thread).
@@ -187,9 +104,9 @@ async fn a_checkin_created_by_slash_command_is_prompted_once_and_answers_and_rep
     let clock = clock_at(MONDAY_EARLY);
     let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
 
-    let refused = slash(bot.addr, &emulator, "U1", CREATE_FIXED).await;
+    let refused = slash(bot.addr, &emulator, "U1", "C1", CREATE_FIXED).await;
     assert!(refused.contains("Only managers and admins"), "{refused}");
-    let created = slash(bot.addr, &emulator, "UMGR", CREATE_FIXED).await;
+    let created = slash(bot.addr, &emulator, "UMGR", "C1", CREATE_FIXED).await;
     assert!(
         created.contains("Check-in `1` created for <#C1>"),
         "{created}"
@@ -222,7 +139,7 @@ async fn a_checkin_created_by_slash_command_is_prompted_once_and_answers_and_rep
     let thread = prompt_ts(&emulator).await;
 
     // U1 answers in the thread: saved quietly (a reaction), not copied (it is there already).
-    let reply = message(
+    let reply = message_event(
         "EvReply1",
         "U1",
         "C1",
@@ -320,7 +237,7 @@ async fn a_checkin_created_by_slash_command_is_prompted_once_and_answers_and_rep
     );
 
     // After the report a reply is just a reply: not taken, no second report.
-    let late = message(
+    let late = message_event(
         "EvLate",
         "U2",
         "C1",
@@ -329,10 +246,10 @@ async fn a_checkin_created_by_slash_command_is_prompted_once_and_answers_and_rep
         Some(&thread),
     );
     post_event(bot.addr, &late).await;
-    wait_for_handled_messages(&bot, 2.0).await;
+    bot.wait_for_handled_messages(2.0).await;
     assert_eq!(emulator.answered("reactions.add").len(), 1);
     assert_eq!(thread_posts(&emulator, &thread).len(), 2);
-    let list = slash(bot.addr, &emulator, "U1", "checkin list").await;
+    let list = slash(bot.addr, &emulator, "U1", "C1", "checkin list").await;
     assert!(
         list.contains("`1` <#C1> mon-fri at 09:30 (Europe/London)"),
         "{list}"
@@ -346,7 +263,7 @@ async fn a_restart_between_prompt_and_report_posts_no_second_prompt() {
     let emulator = team_in_london().await;
     let clock = clock_at(MONDAY_EARLY);
     let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
-    let created = slash(bot.addr, &emulator, "UMGR", CREATE_FIXED).await;
+    let created = slash(bot.addr, &emulator, "UMGR", "C1", CREATE_FIXED).await;
     assert!(created.contains("created"), "{created}");
     clock.set(at(MONDAY_PROMPT));
     wait_for_post(&emulator, 1).await;
@@ -376,7 +293,7 @@ async fn a_prompt_posted_just_before_a_crash_is_found_in_the_history_not_posted_
     let emulator = team_in_london().await;
     let clock = clock_at(MONDAY_EARLY);
     let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
-    slash(bot.addr, &emulator, "UMGR", CREATE_FIXED).await;
+    slash(bot.addr, &emulator, "UMGR", "C1", CREATE_FIXED).await;
     let data = bot.stop().await;
 
     // The crash: the bot had marked the prompt as being posted, Slack had it, and the ts
@@ -432,14 +349,9 @@ async fn in_local_time_each_member_is_asked_by_dm_and_a_member_away_that_day_is_
     // Sunday evening in London.
     let clock = clock_at("2026-03-01T20:00:00Z");
     let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
-    let away = slash(bot.addr, &emulator, "U2", "away 2026-03-02").await;
+    let away = slash(bot.addr, &emulator, "U2", "C1", "away 2026-03-02").await;
     assert!(away.contains("2 Mar"), "{away}");
-    let created = slash(
-        bot.addr,
-        &emulator,
-        "UMGR",
-        "checkin create <#C1|team> at 09:00 on mon-fri local questions \"What moved?\" | \"What is stuck?\"",
-    )
+    let created = slash(bot.addr, &emulator, "UMGR", "C1", "checkin create <#C1|team> at 09:00 on mon-fri local questions \"What moved?\" | \"What is stuck?\"")
     .await;
     assert!(created.contains("each person's local time"), "{created}");
 
@@ -469,7 +381,7 @@ async fn in_local_time_each_member_is_asked_by_dm_and_a_member_away_that_day_is_
     assert_eq!(dm_channels, ["DU1", "DUMGR"]);
 
     // U1 answers by DM: saved, and copied into the report thread.
-    let reply = message(
+    let reply = message_event(
         "EvDm1",
         "U1",
         "DU1",
@@ -525,16 +437,16 @@ async fn run_pause_resume_and_delete_do_what_they_say_and_the_manager_home_shows
     let emulator = team_in_london().await;
     let clock = clock_at(MONDAY_EARLY);
     let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
-    slash(bot.addr, &emulator, "UMGR", CREATE_FIXED).await;
+    slash(bot.addr, &emulator, "UMGR", "C1", CREATE_FIXED).await;
 
-    let ran = slash(bot.addr, &emulator, "UMGR", "checkin run 1").await;
+    let ran = slash(bot.addr, &emulator, "UMGR", "C1", "checkin run 1").await;
     assert!(ran.contains("Running check-in `1` in <#C1> now"), "{ran}");
     let prompt = wait_for_post(&emulator, 1).await;
     assert_eq!(
         prompt.params["metadata"]["event_payload"]["post"],
         "1/2026-03-02/prompt"
     );
-    let again = slash(bot.addr, &emulator, "UMGR", "checkin run 1").await;
+    let again = slash(bot.addr, &emulator, "UMGR", "C1", "checkin run 1").await;
     assert!(again.contains("already run today"), "{again}");
     // The scheduled 09:30 is the same occurrence: no second prompt; the report closes 8h
     // after the run.
@@ -558,31 +470,31 @@ async fn run_pause_resume_and_delete_do_what_they_say_and_the_manager_home_shows
     assert!(home.contains("Your check-ins"), "{home}");
     assert!(home.contains("Answered: Mon 2 Mar: 0 of 3"), "{home}");
 
-    let refused = slash(bot.addr, &emulator, "U1", "checkin pause 1").await;
+    let refused = slash(bot.addr, &emulator, "U1", "C1", "checkin pause 1").await;
     assert!(refused.contains("Only managers and admins"), "{refused}");
-    let paused = slash(bot.addr, &emulator, "UMGR", "checkin pause 1").await;
+    let paused = slash(bot.addr, &emulator, "UMGR", "C1", "checkin pause 1").await;
     assert!(paused.contains("is paused"), "{paused}");
     assert!(
-        slash(bot.addr, &emulator, "U1", "checkin list")
+        slash(bot.addr, &emulator, "U1", "C1", "checkin list")
             .await
             .contains("· paused")
     );
     // Tuesday's run falls in the pause: it is not opened, nor made up for on resume.
     clock.set(at("2026-03-03T10:00:00Z"));
-    let resumed = slash(bot.addr, &emulator, "UMGR", "checkin resume 1").await;
+    let resumed = slash(bot.addr, &emulator, "UMGR", "C1", "checkin resume 1").await;
     assert!(resumed.contains("next Wed 4 Mar 09:30 GMT"), "{resumed}");
-    let tuesday = slash(bot.addr, &emulator, "UMGR", "checkin run 1").await;
+    let tuesday = slash(bot.addr, &emulator, "UMGR", "C1", "checkin run 1").await;
     assert!(
         tuesday.contains("Running"),
         "Tuesday was never opened: {tuesday}"
     );
     wait_for_post(&emulator, 3).await;
 
-    let deleted = slash(bot.addr, &emulator, "UMGR", "checkin delete 1").await;
+    let deleted = slash(bot.addr, &emulator, "UMGR", "C1", "checkin delete 1").await;
     assert!(deleted.contains("is deleted"), "{deleted}");
-    let list = slash(bot.addr, &emulator, "U1", "checkin list").await;
+    let list = slash(bot.addr, &emulator, "U1", "C1", "checkin list").await;
     assert!(list.contains("No check-ins yet"), "{list}");
-    let unknown = slash(bot.addr, &emulator, "UMGR", "checkin pause 1").await;
+    let unknown = slash(bot.addr, &emulator, "UMGR", "C1", "checkin pause 1").await;
     assert!(unknown.contains("There is no check-in `1`"), "{unknown}");
     bot.stop().await;
 }

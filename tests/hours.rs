@@ -4,11 +4,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use async_norms::clock::FixedClock;
-use chrono::{DateTime, Utc};
 use common::*;
 use hyper::StatusCode;
 use serde_json::{Value, json};
@@ -17,62 +12,6 @@ use serde_json::{Value, json};
 const TUESDAY_EVENING: &str = "2026-03-03T21:14:00Z";
 /// Tuesday 3 March 2026, 10:00 UTC: 11:00 in Berlin, 05:00 in New York, 19:00 in Tokyo.
 const TUESDAY_MORNING: &str = "2026-03-03T10:00:00Z";
-
-fn clock_at(instant: &str) -> Arc<FixedClock> {
-    Arc::new(FixedClock::new(instant.parse::<DateTime<Utc>>().unwrap()))
-}
-
-/// Runs `/async <text>` as `user` and returns the answer's text.
-async fn slash(addr: SocketAddr, emulator: &SlackEmulator, user: &str, text: &str) -> String {
-    let form = command_form(text, user, "C1", &emulator.response_url());
-    let (status, body) = post_signed(
-        addr,
-        "/slack/commands",
-        "application/x-www-form-urlencoded",
-        form.as_bytes(),
-        &[],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let answer: Value = serde_json::from_str(&body).expect("a JSON answer");
-    assert_eq!(answer["response_type"], "ephemeral", "{answer}");
-    answer["text"].as_str().unwrap_or_default().to_string()
-}
-
-/// A person's message in channel `C1`.
-fn message(event_id: &str, user: &str, text: &str, ts: &str) -> Value {
-    let mut body = event("message.json", event_id);
-    body["event"]["user"] = json!(user);
-    body["event"]["text"] = json!(text);
-    body["event"]["channel"] = json!("C1");
-    body["event"]["ts"] = json!(ts);
-    body["event"]["event_ts"] = json!(ts);
-    body["event"].as_object_mut().unwrap().remove("blocks");
-    body
-}
-
-/// Waits until the bot has handled `count` message events, so that "no note" is a fact and
-/// not a race.
-async fn wait_for_handled_messages(bot: &TestBot, count: f64) {
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while bot
-        .metric("async_norms_events_handled_total{type=\"message\"}")
-        .await
-        < count
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{count} messages handled"
-        );
-        tokio::task::yield_now().await;
-    }
-}
-
-fn ephemeral_text(call: &emulator::Call) -> String {
-    let text = call.param("text").unwrap_or_default().to_string();
-    let blocks = call.params.get("blocks").map(Value::to_string);
-    format!("{text}\n{}", blocks.unwrap_or_default())
-}
 
 #[tokio::test]
 async fn hours_set_by_command_survive_a_restart_and_a_ping_outside_them_gets_one_note() {
@@ -85,6 +24,7 @@ async fn hours_set_by_command_survive_a_restart_and_a_ping_outside_them_gets_one
         bot.addr,
         &emulator,
         "U2",
+        "C1",
         "hours set mon-thu 08:00-12:00,13:00-16:00; fri 08:00-12:00 Europe/Berlin",
     )
     .await;
@@ -98,11 +38,13 @@ async fn hours_set_by_command_survive_a_restart_and_a_ping_outside_them_gets_one
     let bot = TestBot::start_in(&emulator, clock, data).await;
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvPing1",
             "U1",
+            "C1",
             "<@U2> can you look at this?",
             "1772572440.000100",
+            None,
         ),
     )
     .await;
@@ -110,7 +52,7 @@ async fn hours_set_by_command_survive_a_restart_and_a_ping_outside_them_gets_one
     assert_eq!(notes[0].param("user"), Some("U1"));
     assert_eq!(notes[0].param("channel"), Some("C1"));
     assert_eq!(notes[0].param("thread_ts"), None);
-    let text = ephemeral_text(&notes[0]);
+    let text = notes[0].text_and_blocks();
     assert!(text.contains("<@U2> is not working right now"), "{text}");
     assert!(text.contains("*22:14 Tue* their time"), "{text}");
     assert!(
@@ -121,10 +63,10 @@ async fn hours_set_by_command_survive_a_restart_and_a_ping_outside_them_gets_one
     // A second message without pings is a barrier: once both are handled, one note it is.
     post_event(
         bot.addr,
-        &message("EvPing2", "U1", "thanks", "1772572441.000100"),
+        &message_event("EvPing2", "U1", "C1", "thanks", "1772572441.000100", None),
     )
     .await;
-    wait_for_handled_messages(&bot, 2.0).await;
+    bot.wait_for_handled_messages(2.0).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
     bot.stop().await;
 }
@@ -137,21 +79,30 @@ async fn a_ping_inside_working_hours_gets_no_note() {
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
     post_event(
         bot.addr,
-        &message("EvIn1", "U1", "<@U2> morning!", "1772532000.000100"),
+        &message_event(
+            "EvIn1",
+            "U1",
+            "C1",
+            "<@U2> morning!",
+            "1772532000.000100",
+            None,
+        ),
     )
     .await;
     // Mentioning oneself and the bot never counts either.
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvIn2",
             "U1",
+            "C1",
             "<@U1> note to self <@UBOT>",
             "1772532001.000100",
+            None,
         ),
     )
     .await;
-    wait_for_handled_messages(&bot, 2.0).await;
+    bot.wait_for_handled_messages(2.0).await;
     assert!(emulator.calls_to("chat.postEphemeral").is_empty());
     bot.stop().await;
 }
@@ -164,11 +115,18 @@ async fn a_member_without_stored_hours_is_read_in_their_profile_zone() {
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
     post_event(
         bot.addr,
-        &message("EvZone", "U1", "<@U2> quick one", "1772532000.000100"),
+        &message_event(
+            "EvZone",
+            "U1",
+            "C1",
+            "<@U2> quick one",
+            "1772532000.000100",
+            None,
+        ),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
-    let text = ephemeral_text(&notes[0]);
+    let text = notes[0].text_and_blocks();
     assert!(text.contains("*19:00 Tue* their time"), "{text}");
     assert!(text.contains("mon-fri 09:00-17:00 (Asia/Tokyo)"), "{text}");
     assert!(
@@ -187,25 +145,34 @@ async fn away_and_focus_time_are_shown_in_one_note() {
         emulator.add_user(user, Some("Europe/London"));
     }
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
-    let away = slash(bot.addr, &emulator, "U2", "away 2026-03-03 2026-03-05").await;
+    let away = slash(
+        bot.addr,
+        &emulator,
+        "U2",
+        "C1",
+        "away 2026-03-03 2026-03-05",
+    )
+    .await;
     assert!(away.starts_with("Saved. You are away"), "{away}");
-    let focus = slash(bot.addr, &emulator, "U3", "focus 90m").await;
+    let focus = slash(bot.addr, &emulator, "U3", "C1", "focus 90m").await;
     assert!(focus.contains("Focus time until 11:30"), "{focus}");
-    let past = slash(bot.addr, &emulator, "U3", "away 2026-03-01").await;
+    let past = slash(bot.addr, &emulator, "U3", "C1", "away 2026-03-01").await;
     assert!(past.contains("is in the past"), "{past}");
 
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvAway",
             "U1",
+            "C1",
             "<@U2> <@U3> review please",
             "1772532000.000100",
+            None,
         ),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
-    let text = ephemeral_text(&notes[0]);
+    let text = notes[0].text_and_blocks();
     assert!(
         text.contains("2 people you mentioned are not working right now"),
         "{text}"
@@ -225,7 +192,14 @@ async fn the_note_about_a_thread_reply_goes_to_the_thread() {
     emulator.add_user("U1", Some("America/New_York"));
     emulator.add_user("U2", Some("Asia/Tokyo"));
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
-    let mut reply = message("EvThread", "U1", "<@U2> see above", "1772532000.000200");
+    let mut reply = message_event(
+        "EvThread",
+        "U1",
+        "C1",
+        "<@U2> see above",
+        "1772532000.000200",
+        None,
+    );
     reply["event"]["thread_ts"] = json!("1772531000.000100");
     post_event(bot.addr, &reply).await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
@@ -244,16 +218,18 @@ async fn a_broadcast_note_counts_who_it_reaches_outside_their_hours() {
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvHere",
             "U1",
+            "C1",
             "<!here> deploy at noon",
             "1772532000.000100",
+            None,
         ),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
-    let text = ephemeral_text(&notes[0]);
+    let text = notes[0].text_and_blocks();
     assert!(
         text.contains(
             "`@here` can notify up to 3 people across 3 time zones; *2 of them are outside their working hours* now."
@@ -270,7 +246,7 @@ async fn commands_show_hours_and_answer_mistakes_with_the_fix() {
     emulator.add_user("U2", Some("Asia/Tokyo"));
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
 
-    let mine = slash(bot.addr, &emulator, "U1", "hours").await;
+    let mine = slash(bot.addr, &emulator, "U1", "C1", "hours").await;
     assert!(
         mine.contains("You are working · *11:00 Tue* (Europe/Berlin)"),
         "{mine}"
@@ -280,13 +256,13 @@ async fn commands_show_hours_and_answer_mistakes_with_the_fix() {
         "{mine}"
     );
 
-    let theirs = slash(bot.addr, &emulator, "U1", "hours <@U2|bob>").await;
+    let theirs = slash(bot.addr, &emulator, "U1", "C1", "hours <@U2|bob>").await;
     assert!(
         theirs.contains("<@U2> · outside working hours · *19:00 Tue* their time"),
         "{theirs}"
     );
 
-    let bad = slash(bot.addr, &emulator, "U1", "hours set mon-fri 9-5").await;
+    let bad = slash(bot.addr, &emulator, "U1", "C1", "hours set mon-fri 9-5").await;
     assert!(bad.contains("try 09:00-17:00"), "{bad}");
     assert!(bad.contains("Usage: `/async hours"), "{bad}");
 
@@ -294,24 +270,25 @@ async fn commands_show_hours_and_answer_mistakes_with_the_fix() {
         bot.addr,
         &emulator,
         "U1",
+        "C1",
         "hours set mon-fri 09:00-17:00 Europe/Berln",
     )
     .await;
     assert!(zone.contains("Europe/Berlin"), "{zone}");
 
-    let unknown = slash(bot.addr, &emulator, "U1", "hourz").await;
+    let unknown = slash(bot.addr, &emulator, "U1", "C1", "hourz").await;
     assert!(unknown.contains("/async hours"), "{unknown}");
 
-    let norms = slash(bot.addr, &emulator, "U1", "norms").await;
+    let norms = slash(bot.addr, &emulator, "U1", "C1", "norms").await;
     assert!(norms.starts_with("*Norms in <#C1>*"), "{norms}");
 
-    let overlap = slash(bot.addr, &emulator, "U1", "overlap <@U2>").await;
+    let overlap = slash(bot.addr, &emulator, "U1", "C1", "overlap <@U2>").await;
     assert!(
         overlap.starts_with("You and <@U2> share no working time"),
         "{overlap}"
     );
 
-    let cleared = slash(bot.addr, &emulator, "U1", "hours clear").await;
+    let cleared = slash(bot.addr, &emulator, "U1", "C1", "hours clear").await;
     assert!(cleared.contains("back to the default"), "{cleared}");
     bot.stop().await;
 }
@@ -391,22 +368,7 @@ async fn the_home_tab_shows_my_hours_and_its_modal_saves_new_ones() {
     let home = republished[1].params["view"].to_string();
     assert!(home.contains("mon 10:00-18:00"), "{home}");
     assert!(home.contains("Asia/Tokyo"), "{home}");
-    let mine = slash(bot.addr, &emulator, "W111", "hours").await;
+    let mine = slash(bot.addr, &emulator, "W111", "C1", "hours").await;
     assert!(mine.contains("mon 10:00-18:00 (Asia/Tokyo)"), "{mine}");
     bot.stop().await;
-}
-
-/// Posts an interaction payload as Slack does: a form with one `payload` field.
-async fn interact(addr: SocketAddr, payload: &Value) -> (StatusCode, String) {
-    let form = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("payload", &payload.to_string())
-        .finish();
-    post_signed(
-        addr,
-        "/slack/interactivity",
-        "application/x-www-form-urlencoded",
-        form.as_bytes(),
-        &[],
-    )
-    .await
 }

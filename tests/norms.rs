@@ -5,57 +5,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
-use async_norms::clock::{Clock, FixedClock};
-use chrono::{DateTime, TimeDelta, Utc};
+use async_norms::clock::Clock;
+use chrono::TimeDelta;
 use common::*;
-use hyper::StatusCode;
 use serde_json::{Value, json};
 
 /// Tuesday 3 March 2026, 21:14 UTC: 22:14 in Berlin, 16:14 in New York.
 const TUESDAY_EVENING: &str = "2026-03-03T21:14:00Z";
 const URGENT: &str = "URGENT: need this ASAP <!here>";
-
-fn clock_at(instant: &str) -> Arc<FixedClock> {
-    Arc::new(FixedClock::new(instant.parse::<DateTime<Utc>>().unwrap()))
-}
-
-/// Runs `/async <text>` as `user` in `channel` and returns the answer's text.
-async fn slash(
-    addr: SocketAddr,
-    emulator: &SlackEmulator,
-    user: &str,
-    channel: &str,
-    text: &str,
-) -> String {
-    let form = command_form(text, user, channel, &emulator.response_url());
-    let (status, body) = post_signed(
-        addr,
-        "/slack/commands",
-        "application/x-www-form-urlencoded",
-        form.as_bytes(),
-        &[],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let answer: Value = serde_json::from_str(&body).expect("a JSON answer");
-    assert_eq!(answer["response_type"], "ephemeral", "{answer}");
-    answer["text"].as_str().unwrap_or_default().to_string()
-}
-
-/// A person's message in `channel`.
-fn message(event_id: &str, user: &str, channel: &str, text: &str, ts: &str) -> Value {
-    let mut body = event("message.json", event_id);
-    body["event"]["user"] = json!(user);
-    body["event"]["text"] = json!(text);
-    body["event"]["channel"] = json!(channel);
-    body["event"]["ts"] = json!(ts);
-    body["event"]["event_ts"] = json!(ts);
-    body["event"].as_object_mut().unwrap().remove("blocks");
-    body
-}
 
 /// An edit of a message: its text was `before` and is now `after`.
 fn edit(event_id: &str, user: &str, channel: &str, before: &str, after: &str) -> Value {
@@ -69,29 +26,6 @@ fn edit(event_id: &str, user: &str, channel: &str, before: &str, after: &str) ->
                               "ts": "1772572500.000100" },
     });
     body
-}
-
-/// Waits until the bot has handled `count` message events, so that "no note" is a fact and
-/// not a race.
-async fn wait_for_handled_messages(bot: &TestBot, count: f64) {
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while bot
-        .metric("async_norms_events_handled_total{type=\"message\"}")
-        .await
-        < count
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{count} messages handled"
-        );
-        tokio::task::yield_now().await;
-    }
-}
-
-fn ephemeral_text(call: &emulator::Call) -> String {
-    let text = call.param("text").unwrap_or_default().to_string();
-    let blocks = call.params.get("blocks").map(Value::to_string);
-    format!("{text}\n{}", blocks.unwrap_or_default())
 }
 
 /// An emulated workspace: admin `UA`, members `U1` (New York) and `U2` (Berlin); `C1` a
@@ -125,13 +59,13 @@ async fn urgency_gets_one_private_nudge_but_nothing_in_the_urgent_channel() {
 
     post_event(
         bot.addr,
-        &message("EvU1", "U1", "C1", URGENT, "1772572440.000100"),
+        &message_event("EvU1", "U1", "C1", URGENT, "1772572440.000100", None),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
     assert_eq!(notes[0].param("user"), Some("U1"));
     assert_eq!(notes[0].param("channel"), Some("C1"));
-    let text = ephemeral_text(&notes[0]);
+    let text = notes[0].text_and_blocks();
     assert!(text.contains("Heads-up: “URGENT” and @here"), "{text}");
     assert!(
         text.contains("Real emergencies go to <#C9>; here the expected reply time is 24h."),
@@ -143,15 +77,15 @@ async fn urgency_gets_one_private_nudge_but_nothing_in_the_urgent_channel() {
     // The same message where urgency belongs; a quiet message after it is the barrier.
     post_event(
         bot.addr,
-        &message("EvU2", "U1", "C9", URGENT, "1772572441.000100"),
+        &message_event("EvU2", "U1", "C9", URGENT, "1772572441.000100", None),
     )
     .await;
     post_event(
         bot.addr,
-        &message("EvU3", "U1", "C9", "thanks", "1772572442.000100"),
+        &message_event("EvU3", "U1", "C9", "thanks", "1772572442.000100", None),
     )
     .await;
-    wait_for_handled_messages(&bot, 3.0).await;
+    bot.wait_for_handled_messages(3.0).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
     assert!(emulator.calls_to("reactions.add").is_empty());
     bot.stop().await;
@@ -164,7 +98,7 @@ async fn a_second_flag_inside_the_cooldown_gets_no_nudge_and_one_after_it_does()
     let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
     post_event(
         bot.addr,
-        &message("EvC1", "U1", "C1", URGENT, "1772572440.000100"),
+        &message_event("EvC1", "U1", "C1", URGENT, "1772572440.000100", None),
     )
     .await;
     emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
@@ -172,23 +106,24 @@ async fn a_second_flag_inside_the_cooldown_gets_no_nudge_and_one_after_it_does()
     clock.set(clock.now() + TimeDelta::minutes(29));
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvC2",
             "U1",
             "C1",
             "still need this asap!!!",
             "1772574180.000100",
+            None,
         ),
     )
     .await;
-    wait_for_handled_messages(&bot, 2.0).await;
+    bot.wait_for_handled_messages(2.0).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
 
     // Another sender is not held back by U1's cooldown.
     emulator.add_user("U3", Some("America/New_York"));
     post_event(
         bot.addr,
-        &message("EvC3", "U3", "C1", "asap please", "1772574181.000100"),
+        &message_event("EvC3", "U3", "C1", "asap please", "1772574181.000100", None),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 2, PATIENCE).await;
@@ -197,7 +132,7 @@ async fn a_second_flag_inside_the_cooldown_gets_no_nudge_and_one_after_it_does()
     clock.set(clock.now() + TimeDelta::minutes(2));
     post_event(
         bot.addr,
-        &message("EvC4", "U1", "C1", "asap please", "1772574300.000100"),
+        &message_event("EvC4", "U1", "C1", "asap please", "1772574300.000100", None),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 3, PATIENCE).await;
@@ -260,11 +195,18 @@ async fn a_member_cannot_change_norms_a_manager_can_and_the_change_survives_a_re
     // The new words and reply time are in force after the restart.
     post_event(
         bot.addr,
-        &message("EvR1", "U1", "C1", "Das ist dringend", "1772572440.000100"),
+        &message_event(
+            "EvR1",
+            "U1",
+            "C1",
+            "Das ist dringend",
+            "1772572440.000100",
+            None,
+        ),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
-    let text = ephemeral_text(&notes[0]);
+    let text = notes[0].text_and_blocks();
     assert!(text.contains("“dringend”"), "{text}");
     assert!(
         text.contains("Here the expected reply time is 4h."),
@@ -291,17 +233,18 @@ async fn an_urgent_ping_to_someone_off_hours_gets_one_note_with_both_sections() 
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_EVENING)).await;
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvB1",
             "U1",
             "C1",
             "<@U2> can you fix the build asap?",
             "1772572440.000100",
+            None,
         ),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
-    let text = ephemeral_text(&notes[0]);
+    let text = notes[0].text_and_blocks();
     assert!(text.contains("<@U2> is not working right now"), "{text}");
     assert!(
         text.contains("Heads-up: “asap” reaches someone who is outside their working hours now."),
@@ -311,10 +254,10 @@ async fn an_urgent_ping_to_someone_off_hours_gets_one_note_with_both_sections() 
     // One note, not two: a quiet message is the barrier.
     post_event(
         bot.addr,
-        &message("EvB2", "U1", "C1", "thanks", "1772572441.000100"),
+        &message_event("EvB2", "U1", "C1", "thanks", "1772572441.000100", None),
     )
     .await;
-    wait_for_handled_messages(&bot, 2.0).await;
+    bot.wait_for_handled_messages(2.0).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
     bot.stop().await;
 }
@@ -335,7 +278,7 @@ async fn an_edit_that_adds_urgency_is_checked_and_one_that_keeps_it_is_not() {
         ),
     )
     .await;
-    wait_for_handled_messages(&bot, 1.0).await;
+    bot.wait_for_handled_messages(1.0).await;
     assert!(emulator.calls_to("chat.postEphemeral").is_empty());
     // Adds it.
     post_event(
@@ -344,7 +287,7 @@ async fn an_edit_that_adds_urgency_is_checked_and_one_that_keeps_it_is_not() {
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
-    assert!(ephemeral_text(&notes[0]).contains("“URGENT”"));
+    assert!(notes[0].text_and_blocks().contains("“URGENT”"));
     bot.stop().await;
 }
 
@@ -380,12 +323,13 @@ async fn a_channel_can_be_nudged_by_a_reaction_or_a_thread_reply_instead_of_a_pr
 
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvA1",
             "U1",
             "C1",
             "URGENT: need this ASAP",
             "1772572440.000100",
+            None,
         ),
     )
     .await;
@@ -396,12 +340,13 @@ async fn a_channel_can_be_nudged_by_a_reaction_or_a_thread_reply_instead_of_a_pr
 
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvA2",
             "U1",
             "C2",
             "URGENT: need this ASAP",
             "1772572441.000100",
+            None,
         ),
     )
     .await;
@@ -411,7 +356,7 @@ async fn a_channel_can_be_nudged_by_a_reaction_or_a_thread_reply_instead_of_a_pr
     let reply = replies[0].param("text").unwrap_or_default();
     assert!(reply.contains("“URGENT”"), "{reply}");
 
-    wait_for_handled_messages(&bot, 2.0).await;
+    bot.wait_for_handled_messages(2.0).await;
     assert!(emulator.calls_to("chat.postEphemeral").is_empty());
     assert_eq!(emulator.calls_to("reactions.add").len(), 1);
     bot.stop().await;
@@ -431,16 +376,17 @@ async fn an_urgent_channel_taken_off_the_list_is_flagged_like_any_other() {
     .await;
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvD1",
             "U1",
             "C9",
             "URGENT: need this ASAP",
             "1772572440.000100",
+            None,
         ),
     )
     .await;
-    wait_for_handled_messages(&bot, 1.0).await;
+    bot.wait_for_handled_messages(1.0).await;
     assert!(emulator.calls_to("chat.postEphemeral").is_empty());
 
     let refused = slash(
@@ -482,18 +428,19 @@ async fn an_urgent_channel_taken_off_the_list_is_flagged_like_any_other() {
 
     post_event(
         bot.addr,
-        &message(
+        &message_event(
             "EvD2",
             "U1",
             "C9",
             "URGENT: need this ASAP",
             "1772572441.000100",
+            None,
         ),
     )
     .await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
     assert_eq!(notes[0].param("channel"), Some("C9"));
-    assert!(ephemeral_text(&notes[0]).contains("“URGENT”"));
+    assert!(notes[0].text_and_blocks().contains("“URGENT”"));
     bot.stop().await;
 }
 
@@ -516,11 +463,11 @@ async fn managers_and_admins_get_one_weekly_digest_at_nine_on_monday_their_time(
     );
     post_event(
         bot.addr,
-        &message("EvW1", "U1", "C1", URGENT, "1772572440.000100"),
+        &message_event("EvW1", "U1", "C1", URGENT, "1772572440.000100", None),
     )
     .await;
     // Handled means recorded: the digest reads the record.
-    wait_for_handled_messages(&bot, 1.0).await;
+    bot.wait_for_handled_messages(1.0).await;
 
     // Monday 9 March, 09:00 in Berlin: the manager's digest.
     clock.set("2026-03-09T08:00:00Z".parse().unwrap());

@@ -31,6 +31,17 @@ impl Call {
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).and_then(Value::as_str)
     }
+
+    /// The message text and its blocks as one string, to search what a person would read.
+    pub fn text_and_blocks(&self) -> String {
+        let text = self.param("text").unwrap_or_default();
+        let blocks = self
+            .params
+            .get("blocks")
+            .map(Value::to_string)
+            .unwrap_or_default();
+        format!("{text}\n{blocks}")
+    }
 }
 
 /// A fault to inject into the next answers of a method.

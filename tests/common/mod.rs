@@ -339,3 +339,106 @@ fn read_listening_line(stdout: std::process::ChildStdout) -> SocketAddr {
     rx.recv_timeout(deadline - Instant::now())
         .expect("the bot prints its address")
 }
+
+/// A clock standing at an RFC 3339 instant.
+pub fn clock_at(instant: &str) -> Arc<async_norms::clock::FixedClock> {
+    Arc::new(async_norms::clock::FixedClock::new(
+        instant
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .expect("an RFC 3339 instant"),
+    ))
+}
+
+/// Runs `/async <text>` as `user` in `channel` and returns the (private) answer's text.
+pub async fn slash(
+    addr: SocketAddr,
+    emulator: &SlackEmulator,
+    user: &str,
+    channel: &str,
+    text: &str,
+) -> String {
+    let form = command_form(text, user, channel, &emulator.response_url());
+    let (status, body) = post_signed(
+        addr,
+        "/slack/commands",
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer: Value = serde_json::from_str(&body).expect("a JSON answer");
+    assert_eq!(answer["response_type"], "ephemeral", "{answer}");
+    answer["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// Posts an interaction payload as Slack does: a form with one `payload` field.
+pub async fn interact(addr: SocketAddr, payload: &Value) -> (StatusCode, String) {
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", &payload.to_string())
+        .finish();
+    post_signed(
+        addr,
+        "/slack/interactivity",
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+        &[],
+    )
+    .await
+}
+
+/// A person's message in `channel` (a DM when it starts with `D`), in the thread
+/// `thread_ts` when given, shaped like the `message.json` fixture.
+pub fn message_event(
+    event_id: &str,
+    user: &str,
+    channel: &str,
+    text: &str,
+    ts: &str,
+    thread_ts: Option<&str>,
+) -> Value {
+    let mut body = event("message.json", event_id);
+    body["event"]["user"] = serde_json::json!(user);
+    body["event"]["text"] = serde_json::json!(text);
+    body["event"]["channel"] = serde_json::json!(channel);
+    body["event"]["channel_type"] = serde_json::json!(if channel.starts_with('D') {
+        "im"
+    } else {
+        "channel"
+    });
+    body["event"]["ts"] = serde_json::json!(ts);
+    body["event"]["event_ts"] = serde_json::json!(ts);
+    if let Some(thread) = thread_ts {
+        body["event"]["thread_ts"] = serde_json::json!(thread);
+    }
+    body["event"]
+        .as_object_mut()
+        .expect("an event object")
+        .remove("blocks");
+    body
+}
+
+impl TestBot {
+    /// Waits until a counter of `/metrics` reaches `at_least`: a barrier that makes "nothing
+    /// more happened" a fact rather than a race. Polls with a deadline.
+    pub async fn wait_for_metric(&self, name_and_labels: &str, at_least: f64) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let value = self.metric(name_and_labels).await;
+            if value >= at_least {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name_and_labels} reached {value}, not {at_least}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Waits until the bot has handled `count` message events.
+    pub async fn wait_for_handled_messages(&self, count: f64) {
+        self.wait_for_metric("async_norms_events_handled_total{type=\"message\"}", count)
+            .await;
+    }
+}
