@@ -236,7 +236,7 @@ impl Runner {
                 }
                 Action::Skip(reason) => {
                     info!(team = %team, occurrence = %key, reason = %reason, "check-in occurrence skipped");
-                    self.finish(team, &mut record, OccurrenceEvent::Skipped(reason))
+                    self.advance_and_save(team, &mut record, OccurrenceEvent::Skipped(reason))
                         .await?;
                 }
                 Action::Prompt { late } => {
@@ -274,8 +274,8 @@ impl Runner {
         }
     }
 
-    /// Moves an occurrence to a final state and writes it.
-    async fn finish(
+    /// Moves an occurrence to its next state and writes it, flushed.
+    async fn advance_and_save(
         &self,
         team: &TeamId,
         record: &mut OccurrenceRecord,
@@ -529,13 +529,8 @@ impl Runner {
                 });
             }
         }
-        match advance(&record.state, OccurrenceEvent::Reminded) {
-            Ok(state) => record.state = state,
-            Err(e) => warn!(occurrence = %record.key, error = %e, "check-in step refused"),
-        }
-        self.tables.save_occurrence(team, record)?;
-        self.bot.store.flush().await?;
-        Ok(())
+        self.advance_and_save(team, record, OccurrenceEvent::Reminded)
+            .await
     }
 
     /// The report, in the thread: who answered and their blockers; nobody else is named.
@@ -564,7 +559,8 @@ impl Runner {
             )
             .await?;
         record.answered = answers.into_iter().map(|a| a.user).collect();
-        self.finish(team, record, OccurrenceEvent::Reported).await?;
+        self.advance_and_save(team, record, OccurrenceEvent::Reported)
+            .await?;
         info!(team = %team, occurrence = %record.key, answered = record.answered.len(), asked = record.asked.len(), "check-in reported");
         Ok(())
     }
