@@ -217,7 +217,7 @@ impl Runner {
             let now = self.bot.clock.now();
             let Some(checkin) = checkin else {
                 if !record.state.is_final() {
-                    self.finish(
+                    self.advance_and_save(
                         team,
                         &mut record,
                         OccurrenceEvent::Skipped(SkipReason::Deleted),
@@ -241,7 +241,7 @@ impl Runner {
                 }
                 Action::Prompt { late } => {
                     if checkin.paused {
-                        self.finish(
+                        self.advance_and_save(
                             team,
                             &mut record,
                             OccurrenceEvent::Skipped(SkipReason::Paused),
@@ -254,7 +254,7 @@ impl Runner {
                 }
                 Action::PlanLocal => {
                     if checkin.paused {
-                        self.finish(
+                        self.advance_and_save(
                             team,
                             &mut record,
                             OccurrenceEvent::Skipped(SkipReason::Paused),
@@ -357,7 +357,7 @@ impl Runner {
             dms.iter().map(|dm| dm.at).max(),
         ) else {
             return self
-                .finish(
+                .advance_and_save(
                     team,
                     record,
                     OccurrenceEvent::Skipped(SkipReason::NoParticipants),
@@ -389,7 +389,7 @@ impl Runner {
                 let people = self.participants(team, checkin, record, now).await?;
                 if people.is_empty() {
                     return self
-                        .finish(
+                        .advance_and_save(
                             team,
                             record,
                             OccurrenceEvent::Skipped(SkipReason::NoParticipants),
