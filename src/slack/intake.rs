@@ -123,9 +123,7 @@ impl EventIntake {
         }
         Ok(Intake::Accepted)
     }
-}
 
-impl EventIntake {
     /// Events journaled and not yet handled.
     pub fn pending_len(&self) -> usize {
         self.journal.pending_len()
