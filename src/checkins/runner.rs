@@ -285,6 +285,12 @@ impl Runner {
             Ok(state) => record.state = state,
             Err(e) => warn!(occurrence = %record.key, error = %e, "check-in step refused"),
         }
+        self.save(team, record).await
+    }
+
+    /// Writes an occurrence and waits until it is on disk: every step is recorded before
+    /// anything relies on it.
+    async fn save(&self, team: &TeamId, record: &OccurrenceRecord) -> Result<(), HandleError> {
         self.tables.save_occurrence(team, record)?;
         self.bot.store.flush().await?;
         Ok(())
@@ -370,9 +376,7 @@ impl Runner {
         record.prompt_at = first;
         record.close_at = last + close_after;
         record.remind_at = record.close_at - close_after / 2;
-        self.tables.save_occurrence(team, record)?;
-        self.bot.store.flush().await?;
-        Ok(())
+        self.save(team, record).await
     }
 
     /// The prompt: a channel message with the questions (fixed zone), or the report thread
@@ -416,12 +420,8 @@ impl Runner {
         self.tables
             .threads
             .put(team, &format!("{}/{ts}", record.channel), &record.key)?;
-        match advance(&record.state, OccurrenceEvent::Prompted(ts)) {
-            Ok(state) => record.state = state,
-            Err(e) => warn!(occurrence = %record.key, error = %e, "check-in step refused"),
-        }
-        self.tables.save_occurrence(team, record)?;
-        self.bot.store.flush().await?;
+        self.advance_and_save(team, record, OccurrenceEvent::Prompted(ts))
+            .await?;
         info!(team = %team, occurrence = %record.key, asked = record.asked.len(), late = record.late, "check-in prompted");
         Ok(())
     }
@@ -491,12 +491,9 @@ impl Runner {
                 .dm_open
                 .put(team, dm.user.as_str(), &record.key)?;
             record.dms[index].done = true;
-            self.tables.save_occurrence(team, record)?;
-            self.bot.store.flush().await?;
+            self.save(team, record).await?;
         }
-        self.tables.save_occurrence(team, record)?;
-        self.bot.store.flush().await?;
-        Ok(())
+        self.save(team, record).await
     }
 
     /// Plans the one reminder of each participant who has not answered.

@@ -81,11 +81,20 @@ pub fn channel_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent 
         "Answer with the button or reply in this thread, until {}. The report follows here.",
         when(record.close_at, tz)
     );
+    questions_with_answer_button(head, foot, &record.key)
+}
+
+/// The questions (`head`), an "Answer" button for the occurrence, and how to answer (`foot`).
+fn questions_with_answer_button(
+    head: String,
+    foot: String,
+    key: &OccurrenceKey,
+) -> SlackMessageContent {
     SlackMessageContent::new()
         .with_text(format!("{head}\n{foot}"))
         .with_blocks(vec![
             SlackSectionBlock::new().with_text(md!(head)).into(),
-            answer_button(&record.key),
+            answer_button(key),
             SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
                 SlackBlockMarkDownText::new(foot),
             )])
@@ -118,16 +127,7 @@ pub fn dm_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
         "Answer with the button, or just reply here, until {}.",
         when(record.close_at, tz)
     );
-    SlackMessageContent::new()
-        .with_text(format!("{head}\n{foot}"))
-        .with_blocks(vec![
-            SlackSectionBlock::new().with_text(md!(head)).into(),
-            answer_button(&record.key),
-            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
-                SlackBlockMarkDownText::new(foot),
-            )])
-            .into(),
-        ])
+    questions_with_answer_button(head, foot, &record.key)
 }
 
 /// The one reminder, by DM.

@@ -136,6 +136,22 @@ fn keep_unless_default(hours: MemberHours, default_tz: Tz) -> Option<MemberHours
     (hours != MemberHours::default_in(default_tz)).then_some(hours)
 }
 
+/// Saves what is left of the asker's record after a part of it was removed (flushed).
+async fn save_remainder(
+    bot: &Bot,
+    asker: &Asker<'_>,
+    me: &Me,
+    hours: MemberHours,
+) -> Result<(), StoreError> {
+    let zone = zone_of(me.profile.as_ref(), bot.default_tz);
+    bot.save_hours(
+        asker.team,
+        asker.user,
+        keep_unless_default(hours, zone).as_ref(),
+    )
+    .await
+}
+
 /// `/async hours clear`: back to the default week in the profile's zone; time off and focus
 /// time stay.
 pub async fn clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
@@ -145,9 +161,7 @@ pub async fn clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
     let mut hours = MemberHours::default_in(zone);
     hours.away = me.hours.away.clone();
     hours.focus = me.hours.focus.filter(|f| f.is_active(now));
-    let record = keep_unless_default(hours.clone(), zone);
-    bot.save_hours(asker.team, asker.user, record.as_ref())
-        .await?;
+    save_remainder(bot, asker, &me, hours.clone()).await?;
     Ok(format!(
         "Saved. Your hours are back to the default: {}.",
         hours_text(&hours)
@@ -221,13 +235,7 @@ pub async fn away_clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreErr
     }
     let mut record = me.record();
     record.away.clear();
-    let zone = zone_of(me.profile.as_ref(), bot.default_tz);
-    bot.save_hours(
-        asker.team,
-        asker.user,
-        keep_unless_default(record, zone).as_ref(),
-    )
-    .await?;
+    save_remainder(bot, asker, &me, record).await?;
     Ok("Saved. Your time off is cleared: welcome back.".to_string())
 }
 
@@ -260,13 +268,7 @@ pub async fn focus_off(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreErro
     }
     let mut record = me.record();
     record.focus = None;
-    let zone = zone_of(me.profile.as_ref(), bot.default_tz);
-    bot.save_hours(
-        asker.team,
-        asker.user,
-        keep_unless_default(record, zone).as_ref(),
-    )
-    .await?;
+    save_remainder(bot, asker, &me, record).await?;
     Ok("Saved. Focus time is over.".to_string())
 }
 
