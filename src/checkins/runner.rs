@@ -198,11 +198,27 @@ impl Runner {
             {
                 self.tables.open.put(team, &key.to_string(), &key)?;
             }
-            self.tables.checkins.put(team, id.as_str(), &checkin)?;
-            self.bot.store.flush().await?;
+            self.advance_checkin(team, id, checkin.next_after).await?;
             self.queue.push(Job::Step(team.clone(), key), now);
         }
-        self.tables.checkins.put(team, id.as_str(), &checkin)?;
+        self.advance_checkin(team, id, checkin.next_after).await
+    }
+
+    /// Records that the check-in's runs up to `next_after` are opened, flushed. Only that
+    /// field is touched, in one atomic step: a pause, an edit or a deletion made by a
+    /// command meanwhile stands.
+    async fn advance_checkin(
+        &self,
+        team: &TeamId,
+        id: &CheckinId,
+        next_after: DateTime<Utc>,
+    ) -> Result<(), HandleError> {
+        self.tables
+            .checkins
+            .update(team, id.as_str(), |mut stored| {
+                stored.next_after = stored.next_after.max(next_after);
+                stored
+            })?;
         self.bot.store.flush().await?;
         Ok(())
     }

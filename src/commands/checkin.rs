@@ -201,7 +201,7 @@ fn unknown(id: &str) -> String {
 
 async fn pause(bot: &Bot, team: &TeamId, id: &str, paused: bool) -> Result<String, HandleError> {
     let tables = CheckinTables::open(&bot.store)?;
-    let Some(mut checkin) = tables.checkins.get(team, id)? else {
+    let Some(checkin) = tables.checkins.get(team, id)? else {
         return Ok(unknown(id));
     };
     if checkin.paused == paused {
@@ -210,14 +210,19 @@ async fn pause(bot: &Bot, team: &TeamId, id: &str, paused: bool) -> Result<Strin
             if paused { "paused" } else { "running" }
         ));
     }
-    checkin.paused = paused;
-    if !paused {
-        // Runs that fell in the pause are not made up for.
-        checkin.next_after = checkin
-            .next_after
-            .max(checkin.watermark_at(bot.clock.now()));
-    }
-    tables.checkins.put(team, id, &checkin)?;
+    let now = bot.clock.now();
+    // One atomic change, so the runner's own progress made meanwhile stands.
+    let changed = tables.checkins.update(team, id, |mut stored| {
+        stored.paused = paused;
+        if !paused {
+            // Runs that fell in the pause are not made up for.
+            stored.next_after = stored.next_after.max(stored.watermark_at(now));
+        }
+        stored
+    })?;
+    let Some(checkin) = changed else {
+        return Ok(unknown(id));
+    };
     bot.store.flush().await?;
     bot.checkins
         .send(Change::Checkin(team.clone(), checkin.id.clone()));
