@@ -7,14 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::bot::Bot;
 use crate::bot::messages::BotIdentity;
-use crate::bot::worker::Worker;
+use crate::bot::worker::{Worker, event_queue};
 use crate::clock::Clock;
 use crate::config::{ServeConfig, Transport};
 use crate::ids::{TeamId, UserId};
@@ -102,30 +101,22 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         checkins: Default::default(),
     });
 
-    let (queue_tx, queue_rx) = mpsc::unbounded_channel();
+    let (queue, queue_rx) = event_queue();
     // Events journaled before a crash or a shutdown are handled first.
-    let leftover = journal.pending()?;
-    if !leftover.is_empty() {
+    let leftover = journal.pending_len();
+    if leftover > 0 {
         info!(
-            events = leftover.len(),
+            events = leftover,
             "handling events journaled before the last stop"
         );
+        queue.look_in_journal();
     }
-    for key in leftover {
-        let _ = queue_tx.send(key);
-    }
-    let intake = EventIntake::new(
-        store.clone(),
-        journal.clone(),
-        queue_tx.clone(),
-        metrics.clone(),
-    );
+    let intake = EventIntake::new(store.clone(), journal.clone(), queue, metrics.clone());
     let shutdown = CancellationToken::new();
     let worker = Worker {
         bot: bot.clone(),
         journal: journal.clone(),
         queue: queue_rx,
-        requeue: queue_tx,
         shutdown: shutdown.clone(),
     };
 

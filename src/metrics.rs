@@ -12,6 +12,7 @@ pub enum Counter {
     SignatureRejections,
     EventsReceived,
     EventsDuplicate,
+    EventsDeferred,
     EventsHandled,
     EventsFailed,
     Commands,
@@ -28,6 +29,7 @@ impl Counter {
             Counter::SignatureRejections => "async_norms_signature_rejections_total",
             Counter::EventsReceived => "async_norms_events_received_total",
             Counter::EventsDuplicate => "async_norms_events_duplicate_total",
+            Counter::EventsDeferred => "async_norms_events_deferred_total",
             Counter::EventsHandled => "async_norms_events_handled_total",
             Counter::EventsFailed => "async_norms_events_failed_total",
             Counter::Commands => "async_norms_commands_total",
@@ -46,6 +48,9 @@ impl Counter {
             }
             Counter::EventsReceived => "Events API events accepted, by event type.",
             Counter::EventsDuplicate => "Redelivered events recognised and not processed again.",
+            Counter::EventsDeferred => {
+                "Events left in the journal only, because the worker's queue was full."
+            }
             Counter::EventsHandled => "Events handled to the end, by event type.",
             Counter::EventsFailed => {
                 "Events whose handling failed after every retry, by event type."

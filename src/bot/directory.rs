@@ -126,6 +126,8 @@ fn make_room<K, T>(
 }
 
 type ProfileMap = HashMap<(TeamId, UserId), Cached<Profile>>;
+/// A `users.info` call under way, shared by everyone who needs the same profile meanwhile.
+type Lookup = Arc<tokio::sync::OnceCell<Result<Profile, ApiError>>>;
 type ChannelMap = HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>;
 
 /// The in-memory directory of one bot process. Locks are held only to read or write a map
@@ -134,6 +136,7 @@ type ChannelMap = HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>;
 pub struct Directory {
     profiles: Mutex<ProfileMap>,
     channels: Mutex<ChannelMap>,
+    lookups: Mutex<HashMap<(TeamId, UserId), Lookup>>,
 }
 
 impl Directory {
@@ -148,10 +151,28 @@ impl Directory {
         if let Some(profile) = self.cached_profile(team, user, now) {
             return Ok(profile);
         }
-        let request = SlackApiUsersInfoRequest::new(SlackUserId::new(user.as_str().into()));
-        let profile = Profile::from_slack(&slack.users_info(request).await?.user);
-        self.remember(team, user, profile, now);
-        Ok(profile)
+        // One call per profile however many events need it at once (a burst mentioning the
+        // same person, or a Slack outage during which every handler waits): the others wait
+        // for its answer, failure included, instead of spending the rate limit on copies.
+        let key = (team.clone(), user.clone());
+        let lookup = self.lock_lookups().entry(key.clone()).or_default().clone();
+        let answer = lookup
+            .get_or_init(|| async {
+                let request = SlackApiUsersInfoRequest::new(SlackUserId::new(user.as_str().into()));
+                let profile = Profile::from_slack(&slack.users_info(request).await?.user);
+                self.remember(team, user, profile, now);
+                Ok(profile)
+            })
+            .await
+            .clone();
+        let mut lookups = self.lock_lookups();
+        if lookups
+            .get(&key)
+            .is_some_and(|current| Arc::ptr_eq(current, &lookup))
+        {
+            lookups.remove(&key);
+        }
+        answer
     }
 
     /// A member's profile if it is in memory and fresh; Slack is not asked.
@@ -229,6 +250,10 @@ impl Directory {
 
     fn lock_profiles(&self) -> std::sync::MutexGuard<'_, ProfileMap> {
         self.profiles.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_lookups(&self) -> std::sync::MutexGuard<'_, HashMap<(TeamId, UserId), Lookup>> {
+        self.lookups.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock_channels(&self) -> std::sync::MutexGuard<'_, ChannelMap> {

@@ -1,56 +1,167 @@
-//! The event worker: takes journaled events off the queue and handles them after Slack
-//! has had its 200. A handled event is deleted from the journal; one that failed for a
-//! passing reason (Slack unreachable, store busy) is tried again later; one that can never
-//! succeed is logged loudly and dropped. At shutdown, events being handled are finished;
-//! the ones still queued stay journaled and are handled at the next start.
+//! The event worker: takes journaled events and handles them after Slack has had its 200.
+//! A handled event is marked so in the journal; one that failed for a passing reason (Slack
+//! unreachable, store busy) is tried again after a pause; one that can never succeed is
+//! logged loudly and dropped. At shutdown, events being handled are finished; the others
+//! stay journaled and are handled at the next start.
+//!
+//! The intake hands events over through a bounded queue of journal keys. When Slack keeps
+//! the worker waiting and the queue fills, further events stay only in the journal (on
+//! disk) and the worker finds them there once it catches up, so memory stays bounded
+//! however long an outage lasts.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, warn};
+use tracing::{error, info, warn};
 
 use super::Bot;
 use crate::metrics::Counter;
 use crate::store::journal::{EventJournal, JournalKey};
 
-/// Events handled at the same time; the rest wait in the queue (and on disk). Most of a
-/// handler's time is spent waiting for Slack (paced to its rate tiers), so this is set
-/// high enough that plain messages are not held up behind a burst of notes waiting for
-/// their turn, and low enough that memory stays small (a waiting event is a few KB).
+/// Events handled at the same time. Most of a handler's time is spent waiting for Slack
+/// (paced to its rate tiers), so this is set high enough that plain messages are not held
+/// up behind a burst of notes waiting for their turn, and low enough that memory stays
+/// small (a waiting event is a few KB).
 const CONCURRENCY: usize = 256;
+/// Journal keys waiting in memory; beyond this, events wait on disk only.
+pub const QUEUE_CAPACITY: usize = 1024;
+/// How many keys one look into the journal brings back.
+const SCAN_BATCH: usize = 1024;
 /// How many times an event is tried before it is given up.
 const MAX_ATTEMPTS: u32 = 5;
 /// How long shutdown waits for events being handled.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Creates the hand-over between intake and worker.
+pub fn event_queue() -> (EventQueue, QueueReceiver) {
+    let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
+    let look_in_journal = Arc::new(AtomicBool::new(false));
+    (
+        EventQueue {
+            sender,
+            look_in_journal: look_in_journal.clone(),
+        },
+        QueueReceiver {
+            receiver,
+            look_in_journal,
+        },
+    )
+}
+
+/// The intake's end of the queue. Clone it freely.
+#[derive(Clone)]
+pub struct EventQueue {
+    sender: mpsc::Sender<JournalKey>,
+    look_in_journal: Arc<AtomicBool>,
+}
+
+/// Where a journaled event went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handover {
+    /// Queued in memory.
+    Queued,
+    /// The queue is full: the worker will find the event in the journal.
+    Deferred,
+    /// The worker has stopped (shutting down): the event is handled at the next start.
+    Stopped,
+}
+
+impl EventQueue {
+    /// Hands a journaled event to the worker without ever waiting.
+    pub fn push(&self, key: JournalKey) -> Handover {
+        match self.sender.try_send(key) {
+            Ok(()) => Handover::Queued,
+            Err(TrySendError::Full(_)) => {
+                self.look_in_journal.store(true, Ordering::SeqCst);
+                Handover::Deferred
+            }
+            Err(TrySendError::Closed(_)) => Handover::Stopped,
+        }
+    }
+
+    /// Tells the worker to handle whatever the journal holds (at start, after a stop).
+    pub fn look_in_journal(&self) {
+        self.look_in_journal.store(true, Ordering::SeqCst);
+    }
+
+    /// Keys waiting in memory.
+    pub fn len(&self) -> usize {
+        self.sender.max_capacity() - self.sender.capacity()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The worker's end of the queue.
+pub struct QueueReceiver {
+    receiver: mpsc::Receiver<JournalKey>,
+    look_in_journal: Arc<AtomicBool>,
+}
+
 pub struct Worker {
     pub bot: Arc<Bot>,
     pub journal: EventJournal,
-    pub queue: mpsc::UnboundedReceiver<JournalKey>,
-    /// The queue's own sender, to put a failed event back after a pause.
-    pub requeue: mpsc::UnboundedSender<JournalKey>,
+    pub queue: QueueReceiver,
     pub shutdown: CancellationToken,
+}
+
+/// Where the worker takes its next event from.
+#[derive(Default)]
+struct Sources {
+    /// Keys found in the journal, handled before the queue's.
+    found: VecDeque<JournalKey>,
+    /// A pass over the journal in progress: the key to resume after (empty at the start).
+    pass: Option<String>,
 }
 
 impl Worker {
     pub async fn run(mut self) {
         let permits = Arc::new(Semaphore::new(CONCURRENCY));
-        let attempts: Arc<Mutex<HashMap<JournalKey, u32>>> = Arc::default();
-        let mut running = JoinSet::new();
+        // Keys being handled, so a key found both in the queue and in the journal is
+        // handled once.
+        let mut in_flight: HashSet<JournalKey> = HashSet::new();
+        let mut sources = Sources::default();
+        let mut running: JoinSet<JournalKey> = JoinSet::new();
         loop {
-            let key = tokio::select! {
-                biased;
-                _ = self.shutdown.cancelled() => break,
-                Some(_) = running.join_next(), if !running.is_empty() => continue,
-                key = self.queue.recv() => match key {
-                    Some(key) => key,
-                    None => break,
-                },
+            while let Some(Ok(done)) = running.try_join_next() {
+                in_flight.remove(&done);
+            }
+            let key = if let Some(key) = sources.found.pop_front() {
+                key
+            } else if let Some(after) = self.next_pass_step(&mut sources) {
+                self.read_journal_batch(&mut sources, &after, &in_flight);
+                continue;
+            } else {
+                match self.queue.receiver.try_recv() {
+                    Ok(key) => key,
+                    Err(TryRecvError::Disconnected) => break,
+                    Err(TryRecvError::Empty) => tokio::select! {
+                        biased;
+                        _ = self.shutdown.cancelled() => break,
+                        Some(done) = running.join_next(), if !running.is_empty() => {
+                            if let Ok(done) = done {
+                                in_flight.remove(&done);
+                            }
+                            continue;
+                        }
+                        key = self.queue.receiver.recv() => match key {
+                            Some(key) => key,
+                            None => break,
+                        },
+                    },
+                }
             };
+            if in_flight.contains(&key) {
+                continue;
+            }
             let permit = tokio::select! {
                 _ = self.shutdown.cancelled() => break,
                 permit = permits.clone().acquire_owned() => match permit {
@@ -58,16 +169,16 @@ impl Worker {
                     Err(_) => break,
                 },
             };
+            in_flight.insert(key.clone());
             let job = Job {
                 bot: self.bot.clone(),
                 journal: self.journal.clone(),
-                requeue: self.requeue.clone(),
-                attempts: attempts.clone(),
                 shutdown: self.shutdown.clone(),
             };
             running.spawn(async move {
-                job.handle(key).await;
+                job.handle(&key).await;
                 drop(permit);
+                key
             });
         }
         if tokio::time::timeout(DRAIN_TIMEOUT, async {
@@ -83,19 +194,52 @@ impl Worker {
             running.abort_all();
         }
     }
+
+    /// Whether to look in the journal now, and after which key: when a pass is under way,
+    /// or when events were left out of the queue since the last pass began.
+    fn next_pass_step(&self, sources: &mut Sources) -> Option<String> {
+        if sources.pass.is_none() && self.queue.look_in_journal.swap(false, Ordering::SeqCst) {
+            sources.pass = Some(String::new());
+        }
+        sources.pass.clone()
+    }
+
+    /// Brings back the next batch of journaled events not being handled already.
+    fn read_journal_batch(
+        &self,
+        sources: &mut Sources,
+        after: &str,
+        in_flight: &HashSet<JournalKey>,
+    ) {
+        match self.journal.pending_after(after, SCAN_BATCH) {
+            Ok((keys, resume_after)) => {
+                if after.is_empty() && !keys.is_empty() {
+                    info!("handling events waiting in the journal");
+                }
+                sources
+                    .found
+                    .extend(keys.into_iter().filter(|key| !in_flight.contains(key)));
+                sources.pass = resume_after;
+            }
+            Err(e) => {
+                // Tried again with the next event that does not fit in the queue, or at
+                // the next start.
+                error!(error = %e, "cannot read the event journal; waiting events stay there");
+                sources.pass = None;
+            }
+        }
+    }
 }
 
 struct Job {
     bot: Arc<Bot>,
     journal: EventJournal,
-    requeue: mpsc::UnboundedSender<JournalKey>,
-    attempts: Arc<Mutex<HashMap<JournalKey, u32>>>,
     shutdown: CancellationToken,
 }
 
 impl Job {
-    async fn handle(self, key: JournalKey) {
-        let raw = match self.journal.get(&key) {
+    async fn handle(self, key: &str) {
+        let raw = match self.journal.get(key) {
             Ok(Some(raw)) => raw,
             Ok(None) => return, // already handled
             Err(e) => {
@@ -104,51 +248,33 @@ impl Job {
             }
         };
         let metrics = self.bot.metrics.clone();
-        match self.bot.handle_event(&raw).await {
-            Ok(kind) => {
-                metrics.inc(Counter::EventsHandled, &[("type", kind)]);
-                self.forget(&key);
-                self.complete(&key);
-            }
-            Err(e) if e.is_retryable() => {
-                let attempt = {
-                    let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
-                    let count = attempts.entry(key.clone()).or_insert(0);
-                    *count += 1;
-                    *count
-                };
-                if attempt >= MAX_ATTEMPTS {
+        for attempt in 1..=MAX_ATTEMPTS {
+            match self.bot.handle_event(&raw).await {
+                Ok(kind) => {
+                    metrics.inc(Counter::EventsHandled, &[("type", kind)]);
+                    break;
+                }
+                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    let pause = Duration::from_secs(5 * u64::from(attempt));
+                    warn!(event = %key, attempt, error = %e, retry_in_s = pause.as_secs(), "event failed; will try again");
+                    tokio::select! {
+                        // Not marked handled: the next start tries again.
+                        _ = self.shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(pause) => {}
+                    }
+                }
+                Err(e) if e.is_retryable() => {
                     metrics.inc(Counter::EventsFailed, &[("reason", "gave_up")]);
                     error!(event = %key, attempts = attempt, error = %e, "event given up after every retry");
-                    self.forget(&key);
-                    self.complete(&key);
-                    return;
                 }
-                let pause = Duration::from_secs(5 * u64::from(attempt));
-                warn!(event = %key, attempt, error = %e, retry_in_s = pause.as_secs(), "event failed; will try again");
-                let requeue = self.requeue.clone();
-                let shutdown = self.shutdown.clone();
-                tokio::spawn(async move {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => {}
-                        _ = tokio::time::sleep(pause) => { let _ = requeue.send(key); }
-                    }
-                });
-            }
-            Err(e) => {
-                metrics.inc(Counter::EventsFailed, &[("reason", "permanent")]);
-                error!(event = %key, error = %e, "event cannot be handled; dropped");
-                self.forget(&key);
-                self.complete(&key);
+                Err(e) => {
+                    metrics.inc(Counter::EventsFailed, &[("reason", "permanent")]);
+                    error!(event = %key, error = %e, "event cannot be handled; dropped");
+                    break;
+                }
             }
         }
-    }
-
-    fn forget(&self, key: &str) {
-        self.attempts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+        self.complete(key);
     }
 
     fn complete(&self, key: &str) {

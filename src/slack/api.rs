@@ -230,6 +230,16 @@ impl SlackApi {
         }
     }
 
+    /// Gives back the tokens one attempt took.
+    fn refund(&self, buckets: &[(String, Pace)]) {
+        let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, pace) in buckets {
+            if let Some(bucket) = all.get_mut(key) {
+                bucket.tokens = (bucket.tokens + 1.0).min(pace.burst);
+            }
+        }
+    }
+
     fn pause(&self, key: &str, pace: Pace, for_how_long: Duration) {
         let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
@@ -312,6 +322,9 @@ impl SlackApi {
                         });
                     }
                     warn!(method, channel, attempts, error = %detail, backoff_ms = backoff.as_millis() as u64, "Slack call failed; retrying");
+                    // A call that failed this way was not served: it does not count against
+                    // the rate limit, or an outage would leave nothing to spend once it ends.
+                    self.refund(&buckets);
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.retry.max_backoff);
                 }

@@ -3,12 +3,11 @@
 //! queued for the worker; the answer never waits for the work. A redelivery of an event
 //! already journaled is answered 200 and dropped here.
 
-use tokio::sync::mpsc;
-
 use super::payloads::read_envelope;
+use crate::bot::worker::{EventQueue, Handover};
 use crate::ids::TeamId;
 use crate::metrics::{Counter, Metrics};
-use crate::store::journal::{Admission, EventJournal, JournalKey};
+use crate::store::journal::{Admission, EventJournal};
 use crate::store::{Store, StoreError};
 
 /// What the HTTP layer answers.
@@ -39,7 +38,7 @@ pub enum IntakeError {
 pub struct EventIntake {
     store: Store,
     journal: EventJournal,
-    queue: mpsc::UnboundedSender<JournalKey>,
+    queue: EventQueue,
     metrics: std::sync::Arc<Metrics>,
 }
 
@@ -47,7 +46,7 @@ impl EventIntake {
     pub fn new(
         store: Store,
         journal: EventJournal,
-        queue: mpsc::UnboundedSender<JournalKey>,
+        queue: EventQueue,
         metrics: std::sync::Arc<Metrics>,
     ) -> Self {
         Self {
@@ -117,9 +116,12 @@ impl EventIntake {
         self.store.flush().await?;
         self.metrics
             .inc(Counter::EventsReceived, &[("type", event_type)]);
-        if self.queue.send(key).is_err() {
-            // The worker has stopped (shutting down): the event stays journaled for the next start.
-            tracing::info!(event_id, "worker stopped; event kept for the next start");
+        match self.queue.push(key) {
+            Handover::Queued => {}
+            Handover::Deferred => self.metrics.inc(Counter::EventsDeferred, &[]),
+            Handover::Stopped => {
+                tracing::info!(event_id, "worker stopped; event kept for the next start");
+            }
         }
         Ok(Intake::Accepted)
     }
@@ -127,5 +129,10 @@ impl EventIntake {
     /// Events journaled and not yet handled.
     pub fn pending_len(&self) -> usize {
         self.journal.pending_len()
+    }
+
+    /// Events waiting for the worker in memory (the others wait in the journal only).
+    pub fn queued_len(&self) -> usize {
+        self.queue.len()
     }
 }

@@ -142,12 +142,18 @@ async fn route(state: &HttpState, request: Request<Incoming>) -> Reply {
 }
 
 fn metrics(state: &HttpState) -> Reply {
-    let pending = state.intake.pending_len() as f64;
-    let body = state.bot.metrics.render(&[(
-        "async_norms_events_pending",
-        "Events journaled and not yet handled.",
-        pending,
-    )]);
+    let body = state.bot.metrics.render(&[
+        (
+            "async_norms_events_pending",
+            "Events journaled and not yet handled.",
+            state.intake.pending_len() as f64,
+        ),
+        (
+            "async_norms_events_queued",
+            "Events waiting for the worker in memory (bounded; the rest wait on disk).",
+            state.intake.queued_len() as f64,
+        ),
+    ]);
     reply(
         StatusCode::OK,
         "text/plain; version=0.0.4; charset=utf-8",

@@ -53,6 +53,16 @@ fn read_entry<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Entry<'a>, StoreError> 
     })
 }
 
+/// Whether an entry still holds its event, without reading the JSON: the entries are
+/// written only by this module, `{"seen_at":N,"event":…}` or `{"seen_at":N}`.
+fn is_pending(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .skip(1)
+        .find(|&&byte| byte == b',' || byte == b'}')
+        .is_some_and(|&byte| byte == b',')
+}
+
 fn pending_entry(seen_at: i64, raw: &[u8]) -> Vec<u8> {
     let mut entry = Vec::with_capacity(raw.len() + 40);
     entry.extend_from_slice(format!("{{\"seen_at\":{seen_at},\"event\":").as_bytes());
@@ -71,8 +81,8 @@ impl Store {
         self.move_old_journal(&tree)?;
         let mut pending = 0;
         for entry in tree.iter() {
-            let (key, value) = entry?;
-            if read_entry(&key, &value)?.event.is_some() {
+            let (_, value) = entry?;
+            if is_pending(&value) {
                 pending += 1;
             }
         }
@@ -149,16 +159,43 @@ impl EventJournal {
         Ok(entry.event.map(|raw| raw.get().as_bytes().to_vec()))
     }
 
-    /// Every event admitted but not completed, oldest key order.
+    /// Every event admitted but not completed, in key order.
     pub fn pending(&self) -> Result<Vec<JournalKey>, StoreError> {
         let mut keys = Vec::new();
-        for entry in self.tree.iter() {
-            let (key, value) = entry?;
-            if read_entry(&key, &value)?.event.is_some() {
-                keys.push(String::from_utf8_lossy(&key).into_owned());
+        let mut after = String::new();
+        loop {
+            let (batch, resume_after) = self.pending_after(&after, 1024)?;
+            keys.extend(batch);
+            match resume_after {
+                Some(next) => after = next,
+                None => return Ok(keys),
             }
         }
-        Ok(keys)
+    }
+
+    /// Up to `limit` events not yet completed whose keys come after `after` (all of them
+    /// when it is empty), in key order, and the key to resume after when there may be more.
+    pub fn pending_after(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<(Vec<JournalKey>, Option<String>), StoreError> {
+        let range = (
+            std::ops::Bound::Excluded(after.as_bytes()),
+            std::ops::Bound::Unbounded,
+        );
+        let mut keys = Vec::new();
+        for entry in self.tree.range::<&[u8], _>(range) {
+            let (key, value) = entry?;
+            if is_pending(&value) {
+                keys.push(String::from_utf8_lossy(&key).into_owned());
+                if keys.len() == limit {
+                    let resume_after = keys.last().cloned();
+                    return Ok((keys, resume_after));
+                }
+            }
+        }
+        Ok((keys, None))
     }
 
     pub fn pending_len(&self) -> usize {
@@ -226,6 +263,30 @@ mod tests {
             journal.admit(&team, "Ev1", b"{}", 103).unwrap().0,
             Admission::New
         );
+    }
+
+    #[test]
+    fn pending_events_are_read_back_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let journal = store.event_journal().unwrap();
+        let team = TeamId::new("T1");
+        for index in 0..5 {
+            journal
+                .admit(&team, &format!("Ev{index}"), b"{}", 1)
+                .unwrap();
+        }
+        journal.complete("T1/Ev2").unwrap();
+        let (first, resume) = journal.pending_after("", 2).unwrap();
+        assert_eq!(first, ["T1/Ev0", "T1/Ev1"]);
+        let (second, resume) = journal.pending_after(&resume.unwrap(), 2).unwrap();
+        assert_eq!(second, ["T1/Ev3", "T1/Ev4"], "the handled event is skipped");
+        let (rest, resume) = journal.pending_after(&resume.unwrap(), 2).unwrap();
+        assert!(rest.is_empty() && resume.is_none());
+        assert_eq!(journal.pending().unwrap().len(), 4);
+        assert_eq!(journal.pending_len(), 4);
+        assert!(is_pending(br#"{"seen_at":-5,"event":{"a":"}"}}"#));
+        assert!(!is_pending(br#"{"seen_at":12}"#));
     }
 
     #[test]

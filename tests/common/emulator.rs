@@ -81,6 +81,8 @@ pub struct SlackEmulator {
     state: Arc<Mutex<State>>,
     changed: Arc<Notify>,
     socket: Arc<Mutex<SocketHub>>,
+    /// `false` while the emulator refuses connections (Slack unreachable).
+    up: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// Socket Mode: the WebSocket side of Slack, for bots started with an app token.
@@ -110,26 +112,66 @@ impl SlackEmulator {
             })),
             changed: Arc::new(Notify::new()),
             socket: Arc::new(Mutex::new(SocketHub::default())),
+            up: Arc::new(tokio::sync::watch::channel(true).0),
         };
-        let served = emulator.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let emulator = served.clone();
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let emulator = emulator.clone();
-                        async move { Ok::<_, std::convert::Infallible>(emulator.answer(request).await) }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        tokio::spawn(emulator.clone().serve(listener));
         emulator
+    }
+
+    /// Accepts connections until told to refuse them; then closes the port and every open
+    /// connection, and opens the same port again when told to accept.
+    async fn serve(self, listener: TcpListener) {
+        let mut up = self.up.subscribe();
+        let mut listener = Some(listener);
+        loop {
+            let Some(open) = &listener else {
+                if up.wait_for(|is_up| *is_up).await.is_err() {
+                    return;
+                }
+                listener = Some(
+                    TcpListener::bind(self.addr)
+                        .await
+                        .expect("bind the emulator's port again"),
+                );
+                continue;
+            };
+            let accepted = tokio::select! {
+                accepted = open.accept() => accepted,
+                _ = up.wait_for(|is_up| !*is_up) => {
+                    listener = None;
+                    continue;
+                }
+            };
+            let Ok((stream, _)) = accepted else {
+                continue;
+            };
+            let emulator = self.clone();
+            let mut connection_up = self.up.subscribe();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let emulator = emulator.clone();
+                    async move { Ok::<_, std::convert::Infallible>(emulator.answer(request).await) }
+                });
+                let connection =
+                    http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                tokio::select! {
+                    _ = connection => {}
+                    // Dropping the connection resets it, as a Slack outage would.
+                    _ = connection_up.wait_for(|is_up| !*is_up) => {}
+                }
+            });
+        }
+    }
+
+    /// Slack becomes unreachable: the port is closed (connections are refused) and open
+    /// connections are cut.
+    pub fn refuse_connections(&self) {
+        self.up.send_replace(false);
+    }
+
+    /// Slack is reachable again, on the same port.
+    pub fn accept_connections(&self) {
+        self.up.send_replace(true);
     }
 
     /// The `SLACK_API_URL` to give the bot.
