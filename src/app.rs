@@ -84,6 +84,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         ApiError::Unavailable { detail, .. } => {
             anyhow::anyhow!("cannot reach Slack at {} (SLACK_API_URL): {detail}", config.api_url)
         }
+        expired @ ApiError::Expired { .. } => anyhow::anyhow!("{expired}"),
     })?;
     info!(team = %me.team_id, bot_user = %me.user_id, "connected to Slack");
     let bot = Arc::new(Bot {

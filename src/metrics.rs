@@ -15,6 +15,7 @@ pub enum Counter {
     EventsDeferred,
     EventsHandled,
     EventsFailed,
+    NotesExpired,
     Commands,
     Interactions,
     SlackApiCalls,
@@ -32,6 +33,7 @@ impl Counter {
             Counter::EventsDeferred => "async_norms_events_deferred_total",
             Counter::EventsHandled => "async_norms_events_handled_total",
             Counter::EventsFailed => "async_norms_events_failed_total",
+            Counter::NotesExpired => "async_norms_notes_expired_total",
             Counter::Commands => "async_norms_commands_total",
             Counter::Interactions => "async_norms_interactions_total",
             Counter::SlackApiCalls => "async_norms_slack_api_calls_total",
@@ -54,6 +56,9 @@ impl Counter {
             Counter::EventsHandled => "Events handled to the end, by event type.",
             Counter::EventsFailed => {
                 "Events whose handling failed after every retry, by event type."
+            }
+            Counter::NotesExpired => {
+                "Private notes not sent because they could not reach the sender in time."
             }
             Counter::Commands => "Slash commands answered, by subcommand.",
             Counter::Interactions => "Interactivity payloads received, by type.",

@@ -138,6 +138,32 @@ async fn a_member_without_stored_hours_is_read_in_their_profile_zone() {
     bot.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_that_could_only_arrive_minutes_late_is_not_sent() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/Berlin"));
+    emulator.add_user("U2", Some("Asia/Tokyo"));
+    emulator.add_user("U3", Some("Asia/Tokyo"));
+    let clock = clock_at(TUESDAY_MORNING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    // Slack is slow to say who U2 is; meanwhile ten minutes pass.
+    emulator.hold("users.info");
+    let ping = |id: &str, who: &str, ts: &str| {
+        message_event(id, "U1", "C1", &format!("<@{who}> quick one"), ts, None)
+    };
+    post_event(bot.addr, &ping("EvLate", "U2", "1772532000.000100")).await;
+    emulator.wait_for_attempts("users.info", 1, PATIENCE).await;
+    clock.set("2026-03-03T10:10:00Z".parse().unwrap());
+    emulator.release("users.info");
+    bot.wait_for_handled_messages(1.0).await;
+    assert!(emulator.calls_to("chat.postEphemeral").is_empty());
+    assert_eq!(bot.metric("async_norms_notes_expired_total").await, 1.0);
+    // A message handled in time still gets its note.
+    post_event(bot.addr, &ping("EvOnTime", "U3", "1772532600.000100")).await;
+    emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    bot.stop().await;
+}
+
 #[tokio::test]
 async fn away_and_focus_time_are_shown_in_one_note() {
     let emulator = SlackEmulator::start().await;

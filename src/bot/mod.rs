@@ -21,7 +21,7 @@ use tracing::{debug, info, warn};
 
 use crate::clock::Clock;
 use crate::ids::{ChannelId, TeamId, UserId};
-use crate::metrics::Metrics;
+use crate::metrics::{Counter, Metrics};
 use crate::norms::{BroadcastReach, ChannelContext, FindingRecord, NudgeAction, nudge_text};
 use crate::slack::api::{ApiError, SlackApi};
 use crate::slack::payloads::{EventBody, read_event_callback};
@@ -34,6 +34,8 @@ use note::{Audience, Mentions, MessageFacts, Reached, build_note};
 
 /// Members listed on a "who is around?" card; the rest are counted.
 const MAX_AROUND: usize = 20;
+/// How long after a message reached the bot a note about it is still worth sending.
+pub const NOTE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// Why handling an event failed. `Retry` failures are tried again; the rest are logged.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +77,13 @@ pub struct Bot {
 
 impl Bot {
     /// Handles one journaled `event_callback` body.
-    pub async fn handle_event(&self, raw: &[u8]) -> Result<&'static str, HandleError> {
+    /// Handles one journaled event, received at `received_at_unix` (seconds).
+    pub async fn handle_event(
+        &self,
+        raw: &[u8],
+        received_at_unix: i64,
+    ) -> Result<&'static str, HandleError> {
+        let received_at = DateTime::from_timestamp(received_at_unix, 0).unwrap_or_default();
         let incoming =
             read_event_callback(raw).map_err(|e| HandleError::Malformed(e.to_string()))?;
         let team = incoming.team;
@@ -85,14 +93,16 @@ impl Bot {
                     // A check-in answer is taken before any other rule sees the message.
                     MessageKind::New(message)
                         if self.take_checkin_answer(&team, &message, false).await? => {}
-                    MessageKind::New(message) => self.on_message(&team, &message, None).await?,
+                    MessageKind::New(message) => {
+                        self.on_message(&team, &message, None, received_at).await?
+                    }
                     MessageKind::Edited { message, .. }
                         if self.take_checkin_answer(&team, &message, true).await? => {}
                     MessageKind::Edited {
                         message,
                         previous_text,
                     } => {
-                        self.on_message(&team, &message, Some(&previous_text))
+                        self.on_message(&team, &message, Some(&previous_text), received_at)
                             .await?
                     }
                     MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {}
@@ -136,11 +146,37 @@ impl Bot {
     /// the urgency the edit added count). The text is read once; mentioned members who are
     /// not working and any urgency finding go to the sender in one private note (or, for the
     /// urgency, in the way the channel chose), and each finding is recorded.
+    /// Sends a private note about a message, unless it could no longer arrive within
+    /// [`NOTE_LIFETIME`] of the message reaching the bot (Slack paces notes at about 100 a
+    /// minute; after an outage or a flood of nudges, a late note is only noise). A note not
+    /// sent for that reason is counted, not retried.
+    async fn send_note(
+        &self,
+        request: SlackApiChatPostEphemeralRequest,
+        received_at: DateTime<Utc>,
+    ) -> Result<(), HandleError> {
+        let left = (received_at + NOTE_LIFETIME - self.clock.now())
+            .to_std()
+            .unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + left;
+        let channel = request.channel.to_string();
+        match self.slack.post_ephemeral_before(request, deadline).await {
+            Ok(_) => Ok(()),
+            Err(ApiError::Expired { .. }) => {
+                info!(%channel, "note not sent: too late to be useful");
+                self.metrics.inc(Counter::NotesExpired, &[]);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn on_message(
         &self,
         team: &TeamId,
         message: &HumanMessage,
         previous_text: Option<&str>,
+        received_at: DateTime<Utc>,
     ) -> Result<(), HandleError> {
         debug!(team = %team, channel = %message.channel, edited = previous_text.is_some(), "message seen");
         let lexicon = self.lexicon(team)?;
@@ -244,7 +280,7 @@ impl Bot {
             if let Some(thread) = &message.thread_ts {
                 request = request.with_thread_ts(SlackTs::new(thread.clone()));
             }
-            self.slack.post_ephemeral(request).await?;
+            self.send_note(request, received_at).await?;
         }
         // Written after the sends: a send that fails is retried with the event, and must not
         // find its own cooldown or leave a second record.

@@ -239,8 +239,8 @@ struct Job {
 
 impl Job {
     async fn handle(self, key: &str) {
-        let raw = match self.journal.get(key) {
-            Ok(Some(raw)) => raw,
+        let (raw, received_at) = match self.journal.get(key) {
+            Ok(Some(journaled)) => journaled,
             Ok(None) => return, // already handled
             Err(e) => {
                 error!(event = %key, error = %e, "cannot read a journaled event; it stays for the next start");
@@ -249,7 +249,7 @@ impl Job {
         };
         let metrics = self.bot.metrics.clone();
         for attempt in 1..=MAX_ATTEMPTS {
-            match self.bot.handle_event(&raw).await {
+            match self.bot.handle_event(&raw, received_at).await {
                 Ok(kind) => {
                     metrics.inc(Counter::EventsHandled, &[("type", kind)]);
                     break;

@@ -52,6 +52,10 @@ pub enum ApiError {
         attempts: u32,
         detail: String,
     },
+    /// Not sent: waiting for Slack's rate limit (or for Slack to come back) would have
+    /// made it arrive after the deadline its caller gave.
+    #[error("{method} not sent: it could not go out before its deadline")]
+    Expired { method: &'static str },
 }
 
 impl ApiError {
@@ -60,7 +64,7 @@ impl ApiError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ApiError::Refused { code, .. } => Some(code),
-            ApiError::Unavailable { .. } => None,
+            ApiError::Unavailable { .. } | ApiError::Expired { .. } => None,
         }
     }
 }
@@ -211,8 +215,9 @@ impl SlackApi {
         lanes.entry(key.to_string()).or_default().clone()
     }
 
-    /// Waits for a token of every bucket named.
-    async fn pace(&self, buckets: &[(String, Pace)]) {
+    /// Waits for a token of every bucket named; gives up (taking nothing more) when the wait
+    /// would end after `deadline`.
+    async fn pace(&self, buckets: &[(String, Pace)], deadline: Option<Instant>) -> Result<(), ()> {
         for (key, pace) in buckets {
             loop {
                 let wait = {
@@ -224,10 +229,12 @@ impl SlackApi {
                 };
                 match wait {
                     None => break,
+                    Some(duration) if too_late(duration, deadline) => return Err(()),
                     Some(duration) => tokio::time::sleep(duration).await,
                 }
             }
         }
+        Ok(())
     }
 
     /// Gives back the tokens one attempt took.
@@ -260,6 +267,22 @@ impl SlackApi {
         F: Fn(Arc<SlackHttpClient>, SlackApiToken) -> Fut,
         Fut: Future<Output = Result<T, SlackClientError>>,
     {
+        self.call_before(method, channel, None, op).await
+    }
+
+    /// [`call`](Self::call), given up with [`ApiError::Expired`] when it cannot start an
+    /// attempt before `deadline` (pacing, pauses and backoff included).
+    pub async fn call_before<T, F, Fut>(
+        &self,
+        method: &'static str,
+        channel: Option<&str>,
+        deadline: Option<Instant>,
+        op: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn(Arc<SlackHttpClient>, SlackApiToken) -> Fut,
+        Fut: Future<Output = Result<T, SlackClientError>>,
+    {
         let lane_key = format!("{method}#{}", channel.unwrap_or(""));
         let lane = self.lane(&lane_key);
         // Holding the lane for the whole call, retries included, keeps one channel's
@@ -273,7 +296,9 @@ impl SlackApi {
         let mut attempts = 0;
         let mut backoff = self.retry.first_backoff;
         loop {
-            self.pace(&buckets).await;
+            if too_late(Duration::ZERO, deadline) || self.pace(&buckets, deadline).await.is_err() {
+                return Err(ApiError::Expired { method });
+            }
             attempts += 1;
             self.metrics
                 .inc(Counter::SlackApiCalls, &[("method", method)]);
@@ -325,12 +350,20 @@ impl SlackApi {
                     // A call that failed this way was not served: it does not count against
                     // the rate limit, or an outage would leave nothing to spend once it ends.
                     self.refund(&buckets);
+                    if too_late(backoff, deadline) {
+                        return Err(ApiError::Expired { method });
+                    }
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(self.retry.max_backoff);
                 }
             }
         }
     }
+}
+
+/// Whether waiting `wait` from now would pass `deadline`.
+fn too_late(wait: Duration, deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| Instant::now() + wait > deadline)
 }
 
 /// Failures that may pass by themselves: the network, and Slack's own 5xx.
@@ -366,11 +399,6 @@ impl SlackApi {
         /// `chat.postMessage`.
         post_message, "chat.postMessage", SlackApiChatPostMessageRequest, SlackApiChatPostMessageResponse,
         chat_post_message, |r: &SlackApiChatPostMessageRequest| Some(r.channel.to_string())
-    );
-    web_api_method!(
-        /// `chat.postEphemeral`: a note only `user` sees.
-        post_ephemeral, "chat.postEphemeral", SlackApiChatPostEphemeralRequest, SlackApiChatPostEphemeralResponse,
-        chat_post_ephemeral, |r: &SlackApiChatPostEphemeralRequest| Some(r.channel.to_string())
     );
     web_api_method!(
         /// `chat.update`.
@@ -425,6 +453,31 @@ impl SlackApi {
         SlackApiChatScheduleMessageResponse, chat_schedule_message,
         |r: &SlackApiChatScheduleMessageRequest| Some(r.channel.to_string())
     );
+
+    /// `chat.postEphemeral`: a note only `user` sees, sent only if it can go out before
+    /// `deadline` ([`ApiError::Expired`] otherwise).
+    pub async fn post_ephemeral_before(
+        &self,
+        request: SlackApiChatPostEphemeralRequest,
+        deadline: Instant,
+    ) -> Result<SlackApiChatPostEphemeralResponse, ApiError> {
+        let channel = request.channel.to_string();
+        self.call_before(
+            "chat.postEphemeral",
+            Some(&channel),
+            Some(deadline),
+            |client, token| {
+                let request = request.clone();
+                async move {
+                    client
+                        .open_session(&token)
+                        .chat_post_ephemeral(&request)
+                        .await
+                }
+            },
+        )
+        .await
+    }
 
     /// `auth.test`: who the bot is.
     pub async fn auth_test(&self) -> Result<SlackApiAuthTestResponse, ApiError> {

@@ -150,13 +150,16 @@ impl EventJournal {
         Ok((admission, key))
     }
 
-    /// The raw event kept under `key`, if it has not been completed.
-    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    /// The raw event kept under `key` and when it was received (Unix seconds), if it has
+    /// not been completed.
+    pub fn get(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
         let Some(bytes) = self.tree.get(key)? else {
             return Ok(None);
         };
         let entry = read_entry(key.as_bytes(), &bytes)?;
-        Ok(entry.event.map(|raw| raw.get().as_bytes().to_vec()))
+        Ok(entry
+            .event
+            .map(|raw| (raw.get().as_bytes().to_vec(), entry.seen_at)))
     }
 
     /// Every event admitted but not completed, in key order.
@@ -302,7 +305,7 @@ mod tests {
         let journal = store.event_journal().unwrap();
         assert_eq!(journal.pending().unwrap(), vec!["T1/Ev9".to_string()]);
         assert_eq!(journal.pending_len(), 1);
-        assert_eq!(journal.get("T1/Ev9").unwrap().unwrap(), b"{}");
+        assert_eq!(journal.get("T1/Ev9").unwrap().unwrap(), (b"{}".to_vec(), 1));
     }
 
     #[test]
@@ -324,7 +327,7 @@ mod tests {
         assert_eq!(journal.pending().unwrap(), vec!["T1/EvWaiting".to_string()]);
         assert_eq!(
             journal.get("T1/EvWaiting").unwrap().unwrap(),
-            br#"{"type":"event_callback"}"#
+            (br#"{"type":"event_callback"}"#.to_vec(), 200)
         );
         let team = TeamId::new("T1");
         assert_eq!(
