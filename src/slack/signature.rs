@@ -59,7 +59,8 @@ pub fn verify_at(
         .parse()
         .map_err(|_| SignatureError::BadTimestamp(timestamp.chars().take(32).collect()))?;
     let age_seconds = now_unix.saturating_sub(sent_at);
-    if age_seconds.abs() > MAX_SKEW_SECONDS {
+    // `unsigned_abs`: the age saturates at i64::MIN, which `abs` cannot negate.
+    if age_seconds.unsigned_abs() > MAX_SKEW_SECONDS.unsigned_abs() {
         return Err(SignatureError::Stale { age_seconds });
     }
     let claimed = signature
