@@ -127,6 +127,12 @@ pub fn read_interaction(body: &[u8]) -> Result<SlackInteractionEvent, PayloadErr
         serde_urlencoded::from_bytes(body).map_err(|e| PayloadError::Interaction(e.to_string()))?;
     let mut payload: serde_json::Value = serde_json::from_str(&form.payload)
         .map_err(|e| PayloadError::Interaction(e.to_string()))?;
+    // Checked first: the repairs below index it as an object, which panics on other JSON.
+    if !payload.is_object() {
+        return Err(PayloadError::Interaction(
+            "the payload is JSON but not an object".into(),
+        ));
+    }
     // Org-wide installs send `"team": null`; the member's own team is the one that matters.
     if payload.get("team").is_none_or(serde_json::Value::is_null) {
         let team_id = payload["user"]["team_id"]
