@@ -26,6 +26,7 @@ use crate::bot::{Bot, interaction_kind};
 use crate::commands;
 use crate::config::Secret;
 use crate::metrics::Counter;
+use crate::store::StoreError;
 
 /// Slack's payloads are small; anything larger is not from Slack.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -114,7 +115,7 @@ async fn route(state: &HttpState, request: Request<Incoming>) -> Reply {
     let path = request.uri().path().to_string();
     let method = request.method().clone();
     let response = match (method, path.as_str()) {
-        (Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (Method::GET, "/healthz") => health(state),
         (Method::GET, "/metrics") => metrics(state),
         (Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
             slack_route(state, request, &path).await
@@ -139,6 +140,15 @@ async fn route(state: &HttpState, request: Request<Incoming>) -> Reply {
         ],
     );
     response
+}
+
+/// `ok` while the bot can do its job; a 503 with the reason while its store cannot make
+/// events durable, so an orchestrator restarts it.
+fn health(state: &HttpState) -> Reply {
+    match state.bot.store.health() {
+        Ok(()) => text(StatusCode::OK, "ok\n"),
+        Err(failing) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{failing}\n")),
+    }
 }
 
 fn metrics(state: &HttpState) -> Reply {
@@ -216,8 +226,15 @@ async fn events(state: &HttpState, body: &[u8]) -> Reply {
         Ok(Intake::Accepted | Intake::Duplicate | Intake::Ignored(_)) => text(StatusCode::OK, ""),
         Err(IntakeError::Malformed(reason)) => text(StatusCode::BAD_REQUEST, format!("{reason}\n")),
         Err(IntakeError::Store(e)) => {
-            // Not acknowledged, so Slack will deliver it again: nothing is lost.
-            warn!(error = %e, "could not journal an event; asking Slack to retry");
+            // Not acknowledged, so Slack will deliver it again: nothing is lost. A failing
+            // disk was logged once by the store; one line per refused event would only
+            // repeat it.
+            match e {
+                StoreError::DiskRefused { .. } | StoreError::DiskStalled { .. } => {
+                    debug!(error = %e, "event refused while the store fails; asking Slack to retry");
+                }
+                _ => warn!(error = %e, "could not journal an event; asking Slack to retry"),
+            }
             text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the bot cannot store events right now; retry later\n",

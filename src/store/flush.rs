@@ -7,8 +7,16 @@
 //! while one flush runs, or just after, are gathered into the next. A caller that does not
 //! need to wait (marking an event handled) asks with [`Flusher::flush_soon`]; such a request
 //! waits up to [`SOON_WINDOW`] to ride along with a flush someone waits for.
+//!
+//! The thread also keeps the store's [`DiskHealth`]: once the disk refuses a write, or a
+//! flush stays unconfirmed for [`FLUSH_PATIENCE`], callers are refused at once (Slack gets
+//! a 503 and delivers again later) instead of waiting on a store that cannot make
+//! anything durable.
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
@@ -19,6 +27,119 @@ use super::StoreError;
 const MIN_INTERVAL: Duration = Duration::from_millis(2);
 /// How long a request nobody waits for may wait for company before it is flushed alone.
 const SOON_WINDOW: Duration = Duration::from_millis(5);
+/// How long a caller waits for the disk to confirm a flush: far beyond a healthy fsync, and
+/// short of the 3 s Slack waits for an answer, so that a retry Slack sends after its own
+/// timeout finds the store already known to be stuck.
+pub const FLUSH_PATIENCE: Duration = Duration::from_secs(2);
+
+/// Whether the disk under the store takes writes. Shared by the flushing thread, the event
+/// journal and the health check.
+pub struct DiskHealth {
+    path: PathBuf,
+    /// The first write the disk refused. sled keeps such an error for good (every later
+    /// write and flush returns it; only reopening the folder clears it), and so does this.
+    refused: OnceLock<String>,
+    /// When the flush under way started; `None` between flushes.
+    flushing_since: Mutex<Option<Instant>>,
+    /// Whether the flush under way was reported as stalled (logged once per stall).
+    stall_reported: AtomicBool,
+}
+
+impl DiskHealth {
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            refused: OnceLock::new(),
+            flushing_since: Mutex::new(None),
+            stall_reported: AtomicBool::new(false),
+        }
+    }
+
+    /// `Ok` while the store can make writes durable; otherwise the error that says why not.
+    pub fn check(&self) -> Result<(), StoreError> {
+        if let Some(reason) = self.refused.get() {
+            return Err(StoreError::DiskRefused {
+                path: self.path.clone(),
+                reason: reason.clone(),
+            });
+        }
+        let since = *self
+            .flushing_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match since.map(|since| since.elapsed()) {
+            Some(waited) if waited >= FLUSH_PATIENCE => Err(self.stalled(waited)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes note of an error sled returned for a write or a flush. Only an I/O error says
+    /// something about the disk; the first one is logged, once.
+    pub fn record(&self, error: &sled::Error) {
+        let sled::Error::Io(io) = error else {
+            return;
+        };
+        if self.refused.set(describe_io_error(io)).is_err() {
+            return;
+        }
+        if let Err(refused) = self.check() {
+            tracing::error!(
+                "{refused}; events are answered 503 and /healthz fails until the bot is restarted on a disk that takes writes"
+            );
+        }
+    }
+
+    fn stalled(&self, waited: Duration) -> StoreError {
+        StoreError::DiskStalled {
+            path: self.path.clone(),
+            waited_secs: waited.as_secs(),
+        }
+    }
+
+    /// A caller gave up waiting for a flush: logged once per stall.
+    fn report_stall(&self) -> StoreError {
+        let error = self.stalled(FLUSH_PATIENCE);
+        if !self.stall_reported.swap(true, Ordering::SeqCst) {
+            tracing::error!("{error}; events are answered 503 until it does");
+        }
+        error
+    }
+
+    fn flush_started(&self) {
+        *self
+            .flushing_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    fn flush_ended(&self) {
+        *self
+            .flushing_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+        if self.stall_reported.swap(false, Ordering::SeqCst) {
+            tracing::warn!(data_dir = %self.path.display(), "the disk confirmed the stalled flush");
+        }
+    }
+}
+
+/// The OS error in words, as `File too large (os error 27)`. sled keeps its sticky error as
+/// a clone that turns the OS error into its debug text (`Os { code: 27, … }`), so the code
+/// is read back from there.
+fn describe_io_error(error: &std::io::Error) -> String {
+    if error.raw_os_error().is_some() {
+        return error.to_string();
+    }
+    let text = error.to_string();
+    let code = text
+        .split_once("code: ")
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse::<i32>().ok());
+    match code {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => text,
+    }
+}
 
 type Waiter = oneshot::Sender<Result<(), String>>;
 
@@ -33,19 +154,21 @@ enum Request {
 pub struct Flusher {
     requests: mpsc::Sender<Request>,
     closed: watch::Receiver<bool>,
+    health: Arc<DiskHealth>,
 }
 
 impl Flusher {
     /// Starts the flushing thread when a Tokio runtime is running. Without one (the CLI's
     /// offline commands) there is no thread: those commands flush with `Store::flush_now`.
-    pub fn start(db: sled::Db) -> Self {
+    pub fn start(db: sled::Db, health: Arc<DiskHealth>) -> Self {
         let (requests, receiver) = mpsc::channel::<Request>();
         let (closed_tx, closed) = watch::channel(false);
         if tokio::runtime::Handle::try_current().is_ok() {
+            let thread_health = health.clone();
             let spawned = std::thread::Builder::new()
                 .name("store-flush".into())
                 .spawn(move || {
-                    flush_loop(&db, &receiver);
+                    flush_loop(&db, &receiver, &thread_health);
                     // Every handle of the store is gone: release the database (and its
                     // lock) and say so, for anyone waiting to open the folder again.
                     drop(db);
@@ -55,7 +178,11 @@ impl Flusher {
                 tracing::error!(error = %e, "cannot start the store's flushing thread");
             }
         }
-        Self { requests, closed }
+        Self {
+            requests,
+            closed,
+            health,
+        }
     }
 
     /// Resolves once every handle of the store is dropped and the database is closed.
@@ -66,16 +193,27 @@ impl Flusher {
         }
     }
 
-    /// Waits until every write made before this call is on disk.
+    /// Waits until every write made before this call is on disk, at most
+    /// [`FLUSH_PATIENCE`]; refuses at once when the disk is known to fail.
     pub async fn flush(&self) -> Result<(), StoreError> {
+        self.health.check()?;
         let stopped = || StoreError::Flush("the flushing thread has stopped".into());
         let (done, wait) = oneshot::channel();
         self.requests
             .send(Request::Wait(done))
             .map_err(|_| stopped())?;
-        wait.await
-            .map_err(|_| stopped())?
-            .map_err(StoreError::Flush)
+        match tokio::time::timeout(FLUSH_PATIENCE, wait).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            // The health says it better when the disk refused the write.
+            Ok(Ok(Err(error))) => Err(self
+                .health
+                .check()
+                .err()
+                .unwrap_or(StoreError::Flush(error))),
+            Ok(Err(_)) => Err(stopped()),
+            // sled can wait forever for a write that will never be made (see `flush_loop`).
+            Err(_) => Err(self.health.report_stall()),
+        }
     }
 
     /// Asks for every write made before this call to reach the disk shortly, without
@@ -86,7 +224,14 @@ impl Flusher {
 }
 
 /// Flushes until every sender is gone.
-fn flush_loop(db: &sled::Db, receiver: &Receiver<Request>) {
+///
+/// sled 0.34 fails in two ways when the disk refuses a write. A failed log write becomes
+/// its global error, returned by every later write and flush: recorded in `health`, after
+/// which requests are answered without asking sled. A refused blob (a value over about
+/// 128 KiB gets a file of its own) leaves a log buffer that is never written, so every
+/// later `flush` waits forever: callers stop waiting after [`FLUSH_PATIENCE`], and this
+/// thread stays blocked.
+fn flush_loop(db: &sled::Db, receiver: &Receiver<Request>, health: &DiskHealth) {
     let mut last_start: Option<Instant> = None;
     while let Ok(first) = receiver.recv() {
         let mut waiters = Vec::new();
@@ -111,12 +256,25 @@ fn flush_loop(db: &sled::Db, receiver: &Receiver<Request>) {
         while let Ok(request) = receiver.try_recv() {
             gather(request, &mut waiters);
         }
-        // Everyone gathered wrote before asking, so one flush that starts now covers them all.
-        last_start = Some(Instant::now());
-        let result = db.flush().map(|_| ()).map_err(|e| e.to_string());
-        if let Err(error) = &result {
-            tracing::error!(%error, "the store could not be flushed to disk");
-        }
+        let result = match health.check() {
+            Ok(()) => {
+                // Everyone gathered wrote before asking, so one flush that starts now covers
+                // them all.
+                last_start = Some(Instant::now());
+                health.flush_started();
+                let flushed = db.flush();
+                health.flush_ended();
+                flushed.map(|_| ()).map_err(|error| {
+                    // Recorded before anyone hears of it, so a retry finds the store refusing.
+                    health.record(&error);
+                    if health.check().is_ok() {
+                        tracing::error!(%error, "the store could not be flushed to disk");
+                    }
+                    error.to_string()
+                })
+            }
+            Err(failing) => Err(failing.to_string()),
+        };
         for waiter in waiters {
             let _ = waiter.send(result.clone());
         }
@@ -131,5 +289,63 @@ fn gather(request: Request, waiters: &mut Vec<Waiter>) -> bool {
             true
         }
         Request::Soon => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::TeamId;
+    use crate::store::Store;
+
+    #[test]
+    fn an_os_error_is_told_in_words_even_from_sleds_copy_of_it() {
+        let efbig = std::io::Error::from_raw_os_error(27);
+        let words = efbig.to_string();
+        // sled's sticky copy of an I/O error keeps only its kind and debug text.
+        let sled_copy = std::io::Error::new(efbig.kind(), format!("{efbig:?}"));
+        let cases = [
+            (efbig, words.clone()),
+            (sled_copy, words),
+            (
+                std::io::Error::other("no code here"),
+                "no code here".to_string(),
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(describe_io_error(&error), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_flush_the_disk_never_confirms_is_given_up_and_the_store_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // A value over about 128 KiB goes to a file of its own under `blobs/`; a file in
+        // the way makes that write fail, after which sled's flush never returns.
+        std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+        std::fs::write(dir.path().join("blobs"), b"in the way").unwrap();
+        let table = store.table::<String>("big").unwrap();
+        let team = TeamId::new("T1");
+        assert!(table.put(&team, "big", &"x".repeat(200_000)).is_err());
+        table.put(&team, "small", &"x".to_string()).unwrap();
+
+        let error = store.flush().await.unwrap_err();
+        assert!(matches!(error, StoreError::DiskStalled { .. }), "{error}");
+        let refused = store.health().unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains(&dir.path().display().to_string()),
+            "{refused}"
+        );
+        // Refused at once from now on, without asking sled.
+        assert!(matches!(
+            store.flush().await,
+            Err(StoreError::DiskStalled { .. })
+        ));
+        assert!(store.flush_now().is_err());
+        // Dropping a handle of sled flushes, which would wait forever here.
+        std::mem::forget((table, store));
     }
 }

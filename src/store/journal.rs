@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::flush::DiskHealth;
 use super::{Store, StoreError};
 use crate::ids::TeamId;
 
@@ -36,6 +37,7 @@ pub type JournalKey = String;
 pub struct EventJournal {
     tree: sled::Tree,
     pending_count: Arc<AtomicUsize>,
+    health: Arc<DiskHealth>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +91,7 @@ impl Store {
         Ok(EventJournal {
             tree,
             pending_count: Arc::new(AtomicUsize::new(pending)),
+            health: self.health.clone(),
         })
     }
 
@@ -126,7 +129,8 @@ impl Store {
 
 impl EventJournal {
     /// Records `event_id` as seen and keeps `raw` until [`complete`](Self::complete).
-    /// `raw` must be JSON. Not durable until the store is flushed.
+    /// `raw` must be JSON. Not durable until the store is flushed; refused, duplicates
+    /// included, while the disk fails ([`Store::health`]).
     pub fn admit(
         &self,
         team: &TeamId,
@@ -134,12 +138,22 @@ impl EventJournal {
         raw: &[u8],
         received_at_unix: i64,
     ) -> Result<(Admission, JournalKey), StoreError> {
+        // A store that cannot make the entry durable must not take it: Slack would hear
+        // 200 for its retry (a duplicate of an entry that exists only in memory).
+        self.health.check()?;
         let key = format!("{team}/{event_id}");
-        let swapped = self.tree.compare_and_swap(
-            key.as_bytes(),
-            None as Option<&[u8]>,
-            Some(pending_entry(received_at_unix, raw)),
-        )?;
+        let swapped = self
+            .tree
+            .compare_and_swap(
+                key.as_bytes(),
+                None as Option<&[u8]>,
+                Some(pending_entry(received_at_unix, raw)),
+            )
+            .map_err(|error| {
+                self.health.record(&error);
+                // Said as the disk's refusal when it is one (logged once, by the health).
+                self.health.check().err().unwrap_or(error.into())
+            })?;
         let admission = match swapped {
             Ok(()) => {
                 self.pending_count.fetch_add(1, Ordering::Relaxed);

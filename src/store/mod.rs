@@ -11,13 +11,15 @@ pub mod journal;
 use std::io::{BufRead, Write};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::ids::TeamId;
 
-pub use flush::Flusher;
+use flush::DiskHealth;
+pub use flush::{FLUSH_PATIENCE, Flusher};
 
 /// The layout of the data on disk. Raise it with a migration when a stored shape changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -58,6 +60,10 @@ pub enum StoreError {
     },
     #[error("the store could not be flushed to disk: {0}")]
     Flush(String),
+    #[error("the data folder {path} refused a write: {reason}")]
+    DiskRefused { path: PathBuf, reason: String },
+    #[error("the disk has not confirmed a write to the data folder {path} for {waited_secs} s")]
+    DiskStalled { path: PathBuf, waited_secs: u64 },
     #[error("line {line} of the import is not a record of an async-norms export: {reason}")]
     BadImport { line: usize, reason: String },
     #[error("reading or writing the export failed: {0}")]
@@ -69,6 +75,7 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     flusher: Flusher,
+    health: Arc<DiskHealth>,
 }
 
 impl Store {
@@ -92,9 +99,11 @@ impl Store {
                     source,
                 },
             })?;
+        let health = Arc::new(DiskHealth::new(path.to_path_buf()));
         let store = Self {
-            flusher: Flusher::start(db.clone()),
+            flusher: Flusher::start(db.clone(), health.clone()),
             db,
+            health,
         };
         store.check_schema()?;
         Ok(store)
@@ -155,9 +164,19 @@ impl Store {
     }
 
     /// Flushes synchronously: for shutdown and for commands that run without a runtime.
+    /// Refuses at once when the disk is known to fail (sled could wait forever).
     pub fn flush_now(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
+        self.health.check()?;
+        self.db
+            .flush()
+            .inspect_err(|error| self.health.record(error))?;
         Ok(())
+    }
+
+    /// `Ok` while the store can make writes durable; otherwise why not (the disk refused a
+    /// write, or has not confirmed one for [`FLUSH_PATIENCE`]). For the health check.
+    pub fn health(&self) -> Result<(), StoreError> {
+        self.health.check()
     }
 
     fn data_trees(&self) -> Vec<String> {

@@ -442,3 +442,55 @@ impl TestBot {
             .await;
     }
 }
+
+impl BotProcess {
+    /// Starts the binary like [`BotProcess::start`], with `RUST_LOG=warn` and its standard
+    /// error collected into the returned buffer as it is written. With `file_limit_bytes`,
+    /// it runs under `ulimit -f` with SIGXFSZ ignored, so the kernel refuses (EFBIG) any
+    /// write that would grow a file past that size: a disk that fills up, without root.
+    pub fn start_with_file_limit(
+        emulator: &SlackEmulator,
+        data_dir: &Path,
+        file_limit_bytes: Option<u64>,
+    ) -> (Self, Arc<std::sync::Mutex<String>>) {
+        // `ulimit -f` counts 512-byte blocks in a POSIX shell; an ignored signal stays
+        // ignored across `exec`.
+        let limit = match file_limit_bytes {
+            Some(bytes) => format!("ulimit -f {}; trap '' XFSZ; ", bytes.div_ceil(512)),
+            None => String::new(),
+        };
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(format!("{limit}exec \"$0\" serve"))
+            .arg(env!("CARGO_BIN_EXE_async-norms"))
+            .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+            .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+            .env("SLACK_API_URL", emulator.api_url())
+            .env("ASYNC_NORMS_LISTEN", "127.0.0.1:0")
+            .env("ASYNC_NORMS_DATA_DIR", data_dir)
+            .env_remove("SLACK_APP_TOKEN")
+            .env("RUST_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the bot binary through sh");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(std::sync::Mutex::new(String::new()));
+        let collected = log.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let mut log = collected.lock().unwrap_or_else(|p| p.into_inner());
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let stdout = child.stdout.take().expect("stdout");
+        let addr = tokio::task::block_in_place(|| read_listening_line(stdout));
+        (Self { child, addr }, log)
+    }
+}
