@@ -1247,6 +1247,10 @@ fn parse_hours_spec(args: Args<'_>) -> Result<HoursSpec, ParseError> {
             what: "the days and times",
         });
     }
+    // Each group stops at the limit by itself; this is the limit over all of them.
+    if groups.iter().map(|g| g.ranges.len()).sum::<usize>() > MAX_RANGES {
+        return Err(ParseError::TooManyRanges { max: MAX_RANGES });
+    }
     let mut zone: Option<Tz> = None;
     for group_zone in groups.iter().filter_map(|g| g.zone) {
         match zone {
