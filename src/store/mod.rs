@@ -222,6 +222,7 @@ impl Store {
     /// The whole file is checked before anything is written, then flushed once.
     pub fn import(&self, input: impl BufRead) -> Result<usize, StoreError> {
         let mut records = Vec::new();
+        let mut header_read = false;
         for (index, line) in input.lines().enumerate() {
             let line_number = index + 1;
             let line = line?;
@@ -234,8 +235,11 @@ impl Store {
             };
             let value: serde_json::Value =
                 serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
-            if line_number == 1 {
+            // The first line that is not blank: blank lines before it must not let a file
+            // without the header through.
+            if !header_read {
                 check_export_header(&value).map_err(bad)?;
+                header_read = true;
                 continue;
             }
             let field = |name: &str| {
@@ -254,6 +258,14 @@ impl Store {
                 .to_string();
             let stored = serde_json::to_vec(field("value")?).map_err(|e| bad(e.to_string()))?;
             records.push((table, key, stored));
+        }
+        if !header_read {
+            return Err(StoreError::BadImport {
+                line: 1,
+                reason: format!(
+                    "the file is empty; it must start with the `{EXPORT_FORMAT}` header written by `async-norms export`"
+                ),
+            });
         }
         for (table, key, value) in &records {
             self.db
