@@ -405,7 +405,11 @@ impl<'s> Analysis<'s> {
         ) else {
             return self.left_out.unreadable_messages += 1;
         };
-        let Some(at) = DateTime::<Utc>::from_timestamp_micros(micros) else {
+        // A `ts` outside years 1 to 9999 is damage, not a message: week keys (`YYYYWW`) and
+        // RFC 3339 dates have no room for it.
+        let Some(at) = DateTime::<Utc>::from_timestamp_micros(micros)
+            .filter(|at| (1..=9999).contains(&at.year()))
+        else {
             return self.left_out.unreadable_messages += 1;
         };
         let sender = self.member_index.get(user).copied();
