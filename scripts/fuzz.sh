@@ -14,13 +14,14 @@
 # input, like a panic. Release builds turn off overflow checks and debug assertions; they are
 # turned back on for this crate, so an overflow panics here as it does in a debug build.
 #
-# Where failures land: proptest prints the minimal failing input and saves its seed in
-# proptest-regressions/fuzz.txt, replayed first by every later run until removed. The
-# script replays it once more in-process and keeps the whole output in
-# target/fuzz-logs/<target>.log. Make it a regression test: write that input as a file in
-# tests/fixtures/fuzz-regressions/ named `<target>-<what>.<ext>` (the README there gives
-# each target's format), fix the reader, check that `cargo test --test fuzz` passes, then
-# delete the seed line.
+# Where failures land: the minimal failing input is written to target/fuzz-failures/
+# (`parse-failure.txt`, `audit-failure/` with the export as a folder and a zip, …; the
+# failure message names the path), proptest saves its seed in proptest-regressions/fuzz.txt
+# (replayed first by every later run until removed), and the whole output is kept in
+# target/fuzz-logs/. Make it a regression test: copy the input into
+# tests/fixtures/fuzz-regressions/ as `<target>-<what>.<ext>` (the README there gives each
+# target's format), fix the reader, check that `cargo test --test fuzz` passes, then delete
+# the seed line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,7 +68,7 @@ fi
 now_ms() { date +%s%3N; }
 
 failed=0
-printf '== %d targets, %ss each\n' "${#targets[@]}" "$seconds"
+printf '== %d fuzz target(s), %ss each\n' "${#targets[@]}" "$seconds"
 for target in "${targets[@]}"; do
   log="$logs/${target//::/-}.log"
   : >"$log"
@@ -110,7 +111,7 @@ for target in "${targets[@]}"; do
       >"$replay" 2>&1
     shown=$(grep -E -A12 'Test (failed|aborted)' "$replay" || grep -E -A12 'Test (failed|aborted)' "$log")
     head -n 24 <<<"$shown" | sed 's/^/    /'
-    echo "    full output: $log and $replay; seed saved in proptest-regressions/fuzz.txt"
+    echo "    input in target/fuzz-failures/, output in $log{,.replay}, seed in proptest-regressions/fuzz.txt"
   fi
 done
 

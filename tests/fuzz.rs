@@ -6,7 +6,8 @@
 //!
 //! Cases per target: `PROPTEST_CASES` when set, otherwise a small default so the file runs
 //! in seconds in debug (CI runs it). `scripts/fuzz.sh` runs each target for a fixed time in
-//! release. Every input that once made a reader panic or hang lives as one file in
+//! release. A failing case leaves its minimal input in `target/fuzz-failures/`. Every input
+//! that once made a reader panic, hang or break a promise lives in
 //! `tests/fixtures/fuzz-regressions/`, named `<target>-<what>.<ext>`, and
 //! [`every_saved_input_replays_through_its_target`] feeds each back to its target.
 
@@ -36,6 +37,45 @@ fn config(default_cases: u32) -> Config {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(PERSISTED_FAILURES))),
         ..Config::with_cases(default_cases)
     }
+}
+
+/// Runs one case's checks; when they fail or panic, the input is written by `save` to
+/// `target/fuzz-failures/<name>` and the failure names that path. Each failure of a target
+/// overwrites the last, and proptest only keeps a simpler input while it still fails, so
+/// after shrinking the file holds the minimal input, ready to copy into
+/// `tests/fixtures/fuzz-regressions/`.
+fn keep_failing_input(
+    name: &str,
+    save: impl FnOnce(&Path) -> std::io::Result<()>,
+    check: impl FnOnce() -> Result<(), TestCaseError>,
+) -> Result<(), TestCaseError> {
+    let reason = match catch_unwind(AssertUnwindSafe(check)) {
+        Ok(Ok(())) => return Ok(()),
+        Ok(Err(TestCaseError::Reject(why))) => return Err(TestCaseError::Reject(why)),
+        Ok(Err(TestCaseError::Fail(why))) => why.to_string(),
+        Err(panic) => format!("panicked: {}", panic_text(&panic)),
+    };
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/fuzz-failures")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&path);
+    let _ = std::fs::remove_file(&path);
+    let kept =
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).and_then(|()| save(&path));
+    let whereabouts = match kept {
+        Ok(()) => format!("input kept in {}", path.display()),
+        Err(e) => format!("input not kept: {e}"),
+    };
+    Err(TestCaseError::fail(format!("{reason} ({whereabouts})")))
+}
+
+/// [`keep_failing_input`] for inputs that are one file.
+fn keep_failing_bytes(
+    name: &str,
+    bytes: &[u8],
+    check: impl FnOnce() -> Result<(), TestCaseError>,
+) -> Result<(), TestCaseError> {
+    keep_failing_input(name, |path| std::fs::write(path, bytes), check)
 }
 
 fn regressions_dir() -> PathBuf {

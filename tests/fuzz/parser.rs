@@ -739,7 +739,7 @@ proptest! {
 
     #[test]
     fn command_parser_answers_any_text_with_a_command_or_a_sentence(text in command_text()) {
-        check_command_text(&text)?;
+        crate::keep_failing_bytes("parse-failure.txt", text.as_bytes(), || check_command_text(&text))?;
     }
 
     #[test]
@@ -755,7 +755,7 @@ proptest! {
             Err(ParseError::AbbreviatedZone { .. }) => {}
             Err(other) => return Err(fail(format!("{typed:?}: {other}"))),
         }
-        check_zone_word(&typed)?;
-        check_zone_word(&word)?;
+        crate::keep_failing_bytes("zone-failure.txt", typed.as_bytes(), || check_zone_word(&typed))?;
+        crate::keep_failing_bytes("zone-failure.txt", word.as_bytes(), || check_zone_word(&word))?;
     }
 }

@@ -371,11 +371,12 @@ proptest! {
 
     #[test]
     fn payload_readers_answer_any_body_with_a_value_or_an_error(body in any_body()) {
-        check_body(&body)?;
+        crate::keep_failing_bytes("payload-failure.txt", &body, || check_body(&body))?;
     }
 
     #[test]
     fn message_events_of_any_shape_are_sorted_without_panicking(event in message_event()) {
-        check_message_json(&serde_json::to_vec(&event).expect("JSON encodes"))?;
+        let json = serde_json::to_vec(&event).expect("JSON encodes");
+        crate::keep_failing_bytes("message-failure.json", &json, || check_message_json(&json))?;
     }
 }
