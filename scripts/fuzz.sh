@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh                     each target for FUZZ_SECONDS (default 60) seconds
 #   FUZZ_SECONDS=600 scripts/fuzz.sh    longer
-#   SMOKE=1 scripts/fuzz.sh             a few seconds per target (FUZZ_SECONDS=3), for CI
+#   SMOKE=1 scripts/fuzz.sh             3 seconds per target in the debug build, for CI
 #   scripts/fuzz.sh audit import        only targets whose names contain one of the words
 #
 # A target runs in batches: each batch sets PROPTEST_CASES to fill the time left at the
@@ -33,18 +33,25 @@ case_timeout_ms=${CASE_TIMEOUT_MS:-10000}
 logs=target/fuzz-logs
 mkdir -p "$logs"
 
-checked=(
-  --config 'profile.release.package.async-norms.overflow-checks=true'
-  --config 'profile.release.package.async-norms.debug-assertions=true'
-)
-echo "== building tests/fuzz.rs (release, overflow checks on)"
+if [[ -n "${SMOKE:-}" ]]; then
+  # The debug build `cargo test` has already made: no release build for a short run.
+  profile=()
+  echo "== building tests/fuzz.rs (debug)"
+else
+  profile=(
+    --release
+    --config 'profile.release.package.async-norms.overflow-checks=true'
+    --config 'profile.release.package.async-norms.debug-assertions=true'
+  )
+  echo "== building tests/fuzz.rs (release, overflow checks on)"
+fi
 build_log="$logs/build.log"
-if ! cargo test --release "${checked[@]}" --test fuzz --no-run >"$build_log" 2>&1; then
+if ! cargo test "${profile[@]}" --test fuzz --no-run >"$build_log" 2>&1; then
   cat "$build_log" >&2
   echo "the fuzz targets do not build" >&2
   exit 1
 fi
-binary=$(grep -o 'target/release/deps/fuzz-[0-9a-f]*' "$build_log" | tail -n 1)
+binary=$(grep -oE 'target/(release|debug)/deps/fuzz-[0-9a-f]+' "$build_log" | tail -n 1)
 if [[ -z "$binary" || ! -x "$binary" ]]; then
   echo "cannot find the fuzz test binary in $build_log" >&2
   exit 1
