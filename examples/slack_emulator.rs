@@ -7,8 +7,8 @@
 //!   cargo run --release -- serve
 //! ```
 //!
-//! It knows 200 members (`U0000`–`U0199`, spread over eight time zones) and one channel
-//! (`C0000`) holding all of them. It records every call in memory: for runs of minutes,
+//! It knows 200 members (`U0000`–`U0199`, spread over eight time zones) and the 50 channels
+//! the load tool writes to (`C0000`–`C0049`), each holding all of them. It records every call in memory: for runs of minutes,
 //! not days.
 
 #[path = "../tests/common/emulator.rs"]
@@ -45,7 +45,9 @@ async fn main() {
         emulator.add_user(member, Some(ZONES[index % ZONES.len()]));
     }
     let member_refs: Vec<&str> = members.iter().map(String::as_str).collect();
-    emulator.add_channel("C0000", &member_refs);
+    for channel in 0..50 {
+        emulator.add_channel(&format!("C{channel:04}"), &member_refs);
+    }
     println!("slack emulator on {}", emulator.api_url());
     let _ = tokio::signal::ctrl_c().await;
     let calls = emulator.calls();

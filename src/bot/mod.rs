@@ -35,7 +35,7 @@ use note::{Audience, Mentions, MessageFacts, Reached, build_note};
 /// Members listed on a "who is around?" card; the rest are counted.
 const MAX_AROUND: usize = 20;
 /// How long after a message reached the bot a note about it is still worth sending.
-pub const NOTE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+pub const NOTE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// Why handling an event failed. `Retry` failures are tried again; the rest are logged.
 #[derive(Debug, thiserror::Error)]
@@ -148,8 +148,9 @@ impl Bot {
     /// urgency, in the way the channel chose), and each finding is recorded.
     /// Sends a private note about a message, unless it could no longer arrive within
     /// [`NOTE_LIFETIME`] of the message reaching the bot (Slack paces notes at about 100 a
-    /// minute; after an outage or a flood of nudges, a late note is only noise). A note not
-    /// sent for that reason is counted, not retried.
+    /// minute; after an outage or a flood of nudges, a late note is only noise). Deciding
+    /// at once keeps the handlers free: at most two minutes of notes wait for their turn.
+    /// A note not sent for that reason is counted, not retried.
     async fn send_note(
         &self,
         request: SlackApiChatPostEphemeralRequest,

@@ -28,7 +28,7 @@ use crate::store::journal::{EventJournal, JournalKey};
 /// (paced to its rate tiers), so this is set high enough that plain messages are not held
 /// up behind a burst of notes waiting for their turn, and low enough that memory stays
 /// small (a waiting event is a few KB).
-const CONCURRENCY: usize = 256;
+pub const CONCURRENCY: usize = 512;
 /// Journal keys waiting in memory; beyond this, events wait on disk only.
 pub const QUEUE_CAPACITY: usize = 1024;
 /// How many keys one look into the journal brings back.

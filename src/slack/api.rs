@@ -150,28 +150,34 @@ impl Bucket {
         }
     }
 
-    /// Takes a token, or says how long to wait for one.
-    fn take(&mut self, now: Instant) -> Option<Duration> {
-        if let Some(until) = self.paused_until {
-            if until > now {
-                return Some(until - now);
+    /// Reserves the next token and says how long to wait for it (zero: now). Tokens may
+    /// be reserved ahead (the count goes below zero), so waiting callers are served in
+    /// order and each knows its wait at once. With `max_wait`, a wait longer than that
+    /// reserves nothing and gives `None`.
+    fn reserve(&mut self, now: Instant, max_wait: Option<Duration>) -> Option<Duration> {
+        let paused = match self.paused_until {
+            Some(until) if until > now => until - now,
+            _ => {
+                self.paused_until = None;
+                Duration::ZERO
             }
-            self.paused_until = None;
-        }
+        };
         let elapsed = now
             .saturating_duration_since(self.refilled_at)
             .as_secs_f64();
         self.tokens = (self.tokens + elapsed * self.pace.per_minute / 60.0).min(self.pace.burst);
         self.refilled_at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            None
+        let for_token = if self.tokens >= 1.0 {
+            Duration::ZERO
         } else {
-            let missing = 1.0 - self.tokens;
-            Some(Duration::from_secs_f64(
-                missing * 60.0 / self.pace.per_minute,
-            ))
+            Duration::from_secs_f64((1.0 - self.tokens) * 60.0 / self.pace.per_minute)
+        };
+        let wait = paused.max(for_token);
+        if max_wait.is_some_and(|max| wait > max) {
+            return None;
         }
+        self.tokens -= 1.0;
+        Some(wait)
     }
 }
 
@@ -215,26 +221,58 @@ impl SlackApi {
         lanes.entry(key.to_string()).or_default().clone()
     }
 
-    /// Waits for a token of every bucket named; gives up (taking nothing more) when the wait
+    /// Waits for a token of every bucket named; gives up, reserving nothing, when the wait
     /// would end after `deadline`.
     async fn pace(&self, buckets: &[(String, Pace)], deadline: Option<Instant>) -> Result<(), ()> {
-        for (key, pace) in buckets {
-            loop {
-                let wait = {
-                    let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-                    let now = Instant::now();
-                    all.entry(key.clone())
-                        .or_insert_with(|| Bucket::new(*pace, now))
-                        .take(now)
-                };
-                match wait {
-                    None => break,
-                    Some(duration) if too_late(duration, deadline) => return Err(()),
-                    Some(duration) => tokio::time::sleep(duration).await,
+        let wait = {
+            let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let max_wait = deadline.map(|deadline| deadline.saturating_duration_since(now));
+            let mut longest = Duration::ZERO;
+            for (index, (key, pace)) in buckets.iter().enumerate() {
+                let bucket = all
+                    .entry(key.clone())
+                    .or_insert_with(|| Bucket::new(*pace, now));
+                match bucket.reserve(now, max_wait) {
+                    Some(wait) => longest = longest.max(wait),
+                    None => {
+                        for (key, _) in &buckets[..index] {
+                            if let Some(bucket) = all.get_mut(key) {
+                                bucket.tokens += 1.0;
+                            }
+                        }
+                        return Err(());
+                    }
                 }
             }
+            longest
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
         }
-        Ok(())
+        // A 429 that came while this call waited pauses it too.
+        loop {
+            let paused = self.paused_for(buckets);
+            if paused.is_zero() {
+                return Ok(());
+            }
+            if too_late(paused, deadline) {
+                return Err(());
+            }
+            tokio::time::sleep(paused).await;
+        }
+    }
+
+    /// How long the longest pause among these buckets still lasts.
+    fn paused_for(&self, buckets: &[(String, Pace)]) -> Duration {
+        let all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        buckets
+            .iter()
+            .filter_map(|(key, _)| all.get(key)?.paused_until)
+            .map(|until| until.saturating_duration_since(now))
+            .max()
+            .unwrap_or_default()
     }
 
     /// Gives back the tokens one attempt took.
@@ -504,5 +542,55 @@ impl SlackApi {
             }
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE_PER_SECOND: Pace = Pace {
+        burst: 2.0,
+        per_minute: 60.0,
+    };
+
+    #[test]
+    fn tokens_are_reserved_in_turn_and_a_wait_past_the_limit_reserves_nothing() {
+        let now = Instant::now();
+        let mut bucket = Bucket::new(ONE_PER_SECOND, now);
+        let secs = |wait: Option<Duration>| wait.map(|w| w.as_secs_f64().round() as u64);
+        assert_eq!(secs(bucket.reserve(now, None)), Some(0));
+        assert_eq!(secs(bucket.reserve(now, None)), Some(0));
+        assert_eq!(
+            secs(bucket.reserve(now, None)),
+            Some(1),
+            "the burst is spent"
+        );
+        assert_eq!(
+            secs(bucket.reserve(now, None)),
+            Some(2),
+            "behind the one waiting"
+        );
+        let limit = Some(Duration::from_millis(2_500));
+        assert_eq!(bucket.reserve(now, limit), None, "3 s is past the limit");
+        assert_eq!(
+            secs(bucket.reserve(now, None)),
+            Some(3),
+            "the refused one took nothing"
+        );
+        // Four seconds later every reservation has come due and one token is back.
+        let later = now + Duration::from_secs(4);
+        assert_eq!(secs(bucket.reserve(later, None)), Some(0));
+    }
+
+    #[test]
+    fn a_pause_delays_even_a_full_bucket() {
+        let now = Instant::now();
+        let mut bucket = Bucket::new(ONE_PER_SECOND, now);
+        bucket.paused_until = Some(now + Duration::from_secs(30));
+        assert_eq!(bucket.reserve(now, None).map(|w| w.as_secs()), Some(30));
+        assert_eq!(bucket.reserve(now, Some(Duration::from_secs(10))), None);
+        let after = now + Duration::from_secs(31);
+        assert_eq!(bucket.reserve(after, None), Some(Duration::ZERO));
     }
 }
