@@ -6,6 +6,8 @@
 //! bot says why once in its log and on `/healthz`, and it neither hangs nor dies. After a
 //! restart on a disk that takes writes, every event that was answered 200 is handled
 //! exactly once, and Slack's retries of the refused ones are taken and handled once.
+//! Over Socket Mode a refused event is left unacknowledged, and a bot stopped while its
+//! disk fails exits with one clear error.
 #![cfg(unix)]
 
 mod common;
@@ -254,4 +256,71 @@ async fn an_event_too_big_for_the_disk_gets_a_503_and_the_bot_keeps_answering() 
     assert_alive(&mut bot, &log);
 
     restart_and_check_every_event_handled_once(&emulator, data_dir.path(), bot, &answers).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_stopped_while_its_disk_fails_exits_and_says_why_once() {
+    let emulator = SlackEmulator::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let (bot, log) =
+        BotProcess::start_with_file_limit(&emulator, data_dir.path(), Some(100 * 1024));
+    // A value over sled's blob size is refused, and sled then never completes a flush:
+    // the shutdown must not wait for one.
+    let answers = send_until_refused(&bot, |index| if index == 1 { 150 * 1024 } else { 512 }).await;
+    assert_eq!(answers.accepted, vec![0]);
+    assert_one_clear_log_line(&log, data_dir.path()).await;
+
+    let exited = bot.terminate_within(PATIENCE);
+    assert_eq!(
+        exited,
+        Some(false),
+        "the bot exits, with an error, after SIGTERM"
+    );
+    let log = log.lock().unwrap().clone();
+    let line = log
+        .lines()
+        .find(|line| line.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no closing error line; the log:\n{log}"));
+    assert!(line.contains("could not be flushed at shutdown"), "{line}");
+    assert_eq!(line.matches("File too large").count(), 1, "{line}");
+}
+
+/// Over Socket Mode there is no 503: an event the store could not keep is left without an
+/// acknowledgement, and Slack delivers the envelope again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_socket_mode_an_event_the_disk_refuses_is_not_acknowledged() {
+    let emulator = SlackEmulator::start().await;
+    emulator.enable_socket_mode().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let (mut bot, log) =
+        BotProcess::start_socket_mode_with_file_limit(&emulator, data_dir.path(), Some(100 * 1024));
+    let envelope = |id: &str, text_size: usize| {
+        let mut envelope =
+            fixture_json("socket-mode/envelope1__events_api__event_callback.app_mention.json");
+        envelope["envelope_id"] = json!(format!("envelope-{id}"));
+        envelope["payload"]["event_id"] = json!(format!("Ev{id}"));
+        envelope["payload"]["event"]["text"] =
+            json!(format!("<@UBOT> hello{}", " padding".repeat(text_size / 8)));
+        envelope
+    };
+
+    let kept = envelope("Kept", 64);
+    let ack = emulator.send_envelope(&kept, PATIENCE).await;
+    assert_eq!(ack["envelope_id"], "envelope-Kept");
+
+    // Over sled's blob size, under the file limit: refused.
+    let refused = envelope("Refused", 150 * 1024);
+    emulator
+        .push_envelope(&refused, Instant::now() + PATIENCE)
+        .await;
+    wait_for_log_line(&log, "left unacknowledged").await;
+    // A barrier on the same connection: the command is answered, the event still is not.
+    let mut command = fixture_json("socket-mode/envelope0__slash_commands__slash_command.json");
+    command["payload"]["command"] = json!("/async");
+    command["payload"]["text"] = json!("help");
+    emulator.send_envelope(&command, PATIENCE).await;
+    assert_eq!(emulator.acknowledgement("envelope-Refused"), None);
+    assert_one_clear_log_line(&log, data_dir.path()).await;
+    assert_alive(&mut bot, &log);
+    bot.kill_9();
 }

@@ -108,12 +108,13 @@ impl EventIntake {
             ));
         }
         let (admission, key) = self.journal.admit(team, event_id, raw, now_unix)?;
+        // Durable before Slack hears "200": a crash after this point loses nothing. A
+        // redelivery is flushed too, since its first copy may still be on its way to disk.
+        self.store.flush().await?;
         if admission == Admission::Duplicate {
             self.metrics.inc(Counter::EventsDuplicate, &[]);
             return Ok(Intake::Duplicate);
         }
-        // Durable before Slack hears "200": a crash after this point loses nothing.
-        self.store.flush().await?;
         self.metrics
             .inc(Counter::EventsReceived, &[("type", event_type)]);
         match self.queue.push(key) {

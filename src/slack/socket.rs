@@ -9,7 +9,7 @@ use slack_morphism::prelude::*;
 use tracing::warn;
 
 use super::api::{HttpsOrHttp, SlackHttpClient};
-use super::intake::EventIntake;
+use super::intake::{EventIntake, IntakeError};
 use crate::bot::{Bot, interaction_kind};
 use crate::commands;
 use crate::config::Secret;
@@ -80,11 +80,19 @@ async fn on_interaction(
     Ok(())
 }
 
+/// A failed callback is acknowledged (Slack would only send the same thing again), except
+/// when the store could not keep the event: then no acknowledgement goes back and Slack
+/// redelivers the envelope, as it retries an HTTP event answered 503.
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
     _client: Arc<SlackHttpClient>,
     _states: SlackClientEventsUserState,
 ) -> http::StatusCode {
+    if let Some(IntakeError::Store(_)) = err.downcast_ref::<IntakeError>() {
+        // The store says why once, in its own log line.
+        warn!("Socket Mode event not kept; left unacknowledged for Slack to redeliver");
+        return http::StatusCode::SERVICE_UNAVAILABLE;
+    }
     warn!(error = %err, "Socket Mode callback failed");
     http::StatusCode::OK
 }

@@ -301,31 +301,48 @@ impl SlackEmulator {
     /// Sends a Socket Mode envelope over a connection the bot opened and waits for the
     /// bot's acknowledgement, which is returned.
     pub async fn send_envelope(&self, envelope: &Value, within: Duration) -> Value {
-        let id = envelope["envelope_id"]
-            .as_str()
-            .expect("an envelope_id")
-            .to_string();
         let deadline = Instant::now() + within;
-        let mut sent = false;
+        self.push_envelope(envelope, deadline).await;
+        let id = envelope["envelope_id"].as_str().expect("an envelope_id");
+        self.wait_on_socket(
+            deadline,
+            &format!("an acknowledgement of envelope {id}"),
+            |hub| hub.acks.remove(id),
+        )
+        .await
+    }
+
+    /// Sends a Socket Mode envelope over a connection the bot opened (waiting for one
+    /// until `deadline`), without waiting for an acknowledgement.
+    pub async fn push_envelope(&self, envelope: &Value, deadline: Instant) {
+        self.wait_on_socket(deadline, "a connection from the bot", |hub| {
+            hub.clients.retain(|client| !client.is_closed());
+            let client = hub.clients.first()?;
+            client.send(envelope.to_string()).ok()
+        })
+        .await
+    }
+
+    /// The bot's acknowledgement of an envelope, if one has come.
+    pub fn acknowledgement(&self, envelope_id: &str) -> Option<Value> {
+        let hub = self.socket.lock().unwrap_or_else(|p| p.into_inner());
+        hub.acks.get(envelope_id).cloned()
+    }
+
+    /// Looks at the Socket Mode state each time it changes until `found` gives something.
+    async fn wait_on_socket<T>(
+        &self,
+        deadline: Instant,
+        what: &str,
+        mut found: impl FnMut(&mut SocketHub) -> Option<T>,
+    ) -> T {
         loop {
             let notified = self.changed.notified();
-            {
-                let mut hub = self.socket.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(ack) = hub.acks.remove(&id) {
-                    return ack;
-                }
-                if !sent {
-                    hub.clients.retain(|client| !client.is_closed());
-                    if let Some(client) = hub.clients.first() {
-                        sent = client.send(envelope.to_string()).is_ok();
-                    }
-                }
+            if let Some(value) = found(&mut self.socket.lock().unwrap_or_else(|p| p.into_inner())) {
+                return value;
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "no acknowledgement of envelope {id} within {within:?} (sent: {sent})"
-            );
+            assert!(!left.is_zero(), "no {what} in time");
             let _ = tokio::time::timeout(left.min(Duration::from_millis(100)), notified).await;
         }
     }

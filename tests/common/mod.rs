@@ -280,14 +280,34 @@ impl BotProcess {
 
 impl BotProcess {
     /// SIGTERM, then waits for the process to exit; returns whether it exited cleanly.
-    pub fn terminate(mut self) -> bool {
+    pub fn terminate(self) -> bool {
+        self.terminate_within(Duration::MAX)
+            .expect("the bot exits after SIGTERM")
+    }
+
+    /// SIGTERM, then waits up to `patience` for the process to exit: whether it exited
+    /// cleanly, or `None` (and a SIGKILL) if it was still running.
+    pub fn terminate_within(mut self, patience: Duration) -> Option<bool> {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .expect("kill -TERM");
         assert!(sent.success());
-        tokio::task::block_in_place(|| self.child.wait().expect("reaped").success())
+        let deadline = Instant::now().checked_add(patience);
+        tokio::task::block_in_place(|| {
+            loop {
+                if let Some(status) = self.child.try_wait().expect("reaped") {
+                    return Some(status.success());
+                }
+                if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    return None;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        })
     }
 }
 
@@ -453,13 +473,42 @@ impl BotProcess {
         data_dir: &Path,
         file_limit_bytes: Option<u64>,
     ) -> (Self, Arc<std::sync::Mutex<String>>) {
+        Self::start_limited(emulator, data_dir, file_limit_bytes, None)
+    }
+
+    /// Like [`BotProcess::start_with_file_limit`], also connected over Socket Mode with
+    /// an app token (the emulator must have it enabled).
+    pub fn start_socket_mode_with_file_limit(
+        emulator: &SlackEmulator,
+        data_dir: &Path,
+        file_limit_bytes: Option<u64>,
+    ) -> (Self, Arc<std::sync::Mutex<String>>) {
+        Self::start_limited(
+            emulator,
+            data_dir,
+            file_limit_bytes,
+            Some("xapp-1-A111-1-test"),
+        )
+    }
+
+    fn start_limited(
+        emulator: &SlackEmulator,
+        data_dir: &Path,
+        file_limit_bytes: Option<u64>,
+        app_token: Option<&str>,
+    ) -> (Self, Arc<std::sync::Mutex<String>>) {
         // `ulimit -f` counts 512-byte blocks in a POSIX shell; an ignored signal stays
         // ignored across `exec`.
         let limit = match file_limit_bytes {
             Some(bytes) => format!("ulimit -f {}; trap '' XFSZ; ", bytes.div_ceil(512)),
             None => String::new(),
         };
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        match app_token {
+            Some(token) => command.env("SLACK_APP_TOKEN", token),
+            None => command.env_remove("SLACK_APP_TOKEN"),
+        };
+        let mut child = command
             .arg("-c")
             .arg(format!("{limit}exec \"$0\" serve"))
             .arg(env!("CARGO_BIN_EXE_async-norms"))
@@ -468,7 +517,6 @@ impl BotProcess {
             .env("SLACK_API_URL", emulator.api_url())
             .env("ASYNC_NORMS_LISTEN", "127.0.0.1:0")
             .env("ASYNC_NORMS_DATA_DIR", data_dir)
-            .env_remove("SLACK_APP_TOKEN")
             .env("RUST_LOG", "warn")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
