@@ -50,14 +50,28 @@ peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 60 "$@"; }
 field() { awk -v k="$1" '$1 == k {print $2}'; }
 
-"$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >"$WORK/emulator.log" 2>&1 &
-PIDS+=($!)
-wait_port "$EMULATOR_PORT"
+# A fresh emulator for each app, so its count of calls is that app's. Stopped with SIGINT,
+# it prints `calls <method> <count>` lines.
+start_emulator() {
+  "$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >"$WORK/emulator-$1.log" 2>&1 &
+  EMULATOR_PID=$!
+  PIDS+=("$EMULATOR_PID")
+  wait_port "$EMULATOR_PORT"
+}
+# Sets CALLS to the number of calls of method $2 the emulator of app $1 received.
+stop_emulator() {
+  kill -INT "$EMULATOR_PID" && wait "$EMULATOR_PID" 2>/dev/null || true
+  CALLS=$(awk -v m="$2" '$1 == "calls" && $2 == m {print $3}' "$WORK/emulator-$1.log")
+  CALLS=${CALLS:-0}
+}
+
+start_emulator alone
 export SLACK_API_URL="http://127.0.0.1:$EMULATOR_PORT/api" SLACK_BOT_TOKEN=xoxb-bench SLACK_SIGNING_SECRET="$SECRET"
 
 echo "== the emulator alone (chat.postEphemeral, as fast as it answers)" >&2
 EMU=$("$BIN/examples/load" --url "http://127.0.0.1:$EMULATOR_PORT/api" --target ephemeral --count 20000 --concurrency 32)
 EMULATOR_RATE=$(echo "$EMU" | field answered_per_s)
+stop_emulator alone chat.postEphemeral
 
 start_app() {
   case "$1" in
@@ -79,9 +93,10 @@ start_app() {
 }
 
 RESULTS="$WORK/results.tsv"
-printf 'app\tmax_rate\tp50_1k\tp99_1k\tmax_1k\trss_mb\tcpu_per_10k\n' >"$RESULTS"
+printf 'app\tmax_rate\tp50_1k\tp99_1k\tmax_1k\trss_mb\tcpu_per_10k\tevents\tnotes\n' >"$RESULTS"
 for APP in async-norms bolt-js bolt-python; do
   echo "== $APP" >&2
+  start_emulator "$APP"
   start_app "$APP"
   load --count 2000 --concurrency 16 >/dev/null # warm-up
   CPU_BEFORE=$(cpu_seconds "$APP_PID")
@@ -90,11 +105,13 @@ for APP in async-norms bolt-js bolt-python; do
   ANSWERED_1K=$(echo "$AT_1K" | field answered)
   CPU_PER_10K=$(awk -v a="$CPU_BEFORE" -v b="$CPU_AFTER" -v n="$ANSWERED_1K" 'BEGIN {printf "%.2f", (b - a) * 10000 / (n > 0 ? n : 1)}')
   MAX_RATE=0
+  EVENTS=$((2000 + ANSWERED_1K))
   for RATE in 250 500 1000 2000 3000 4000 6000 8000 12000 16000 24000; do
     STEP=$(load --rate "$RATE" --count $((RATE * STEP_SECONDS)) --concurrency 128)
     P99=$(echo "$STEP" | field p99_ms)
     ERRORS=$(echo "$STEP" | field errors)
     ANSWERED=$(echo "$STEP" | field answered)
+    EVENTS=$((EVENTS + ANSWERED))
     echo "   $RATE/s: p99 ${P99} ms, answered $ANSWERED, errors $ERRORS" >&2
     if awk -v p="$P99" 'BEGIN {exit !(p < 10)}' && [ "$ERRORS" = 0 ] && [ "$ANSWERED" = $((RATE * STEP_SECONDS)) ]; then
       MAX_RATE=$RATE
@@ -102,10 +119,13 @@ for APP in async-norms bolt-js bolt-python; do
       break
     fi
   done
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$APP" "$MAX_RATE" \
-    "$(echo "$AT_1K" | field p50_ms)" "$(echo "$AT_1K" | field p99_ms)" "$(echo "$AT_1K" | field max_ms)" \
-    "$(peak_rss_mb "$APP_PID")" "$CPU_PER_10K" >>"$RESULTS"
+  RSS_MB=$(peak_rss_mb "$APP_PID")
   kill "$APP_PID" && wait "$APP_PID" 2>/dev/null || true
+  stop_emulator "$APP" chat.postEphemeral
+  NOTES=$CALLS
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$APP" "$MAX_RATE" \
+    "$(echo "$AT_1K" | field p50_ms)" "$(echo "$AT_1K" | field p99_ms)" "$(echo "$AT_1K" | field max_ms)" \
+    "$RSS_MB" "$CPU_PER_10K" "$EVENTS" "$NOTES" >>"$RESULTS"
 done
 
 python3 - "$RESULTS" "$EMULATOR_RATE" <<'PY'
@@ -113,10 +133,10 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 ours = rows[0]
 print(f"emulator alone: {sys.argv[2]} chat.postEphemeral answers/s\n")
-print("| app | max events/s (p99 < 10 ms) | p50 / p99 / max ms at 1,000/s | peak RSS MB | CPU s per 10k events | events/s vs async-norms | RSS vs async-norms |")
-print("|---|---|---|---|---|---|---|")
+print("| app | max events/s (p99 < 10 ms) | p50 / p99 / max ms at 1,000/s | peak RSS MB | CPU s per 10k events | events/s vs async-norms | RSS vs async-norms | events sent / notes posted |")
+print("|---|---|---|---|---|---|---|---|")
 for row in rows:
     rate_ratio = float(row["max_rate"]) / max(float(ours["max_rate"]), 1)
     rss_ratio = float(row["rss_mb"]) / max(float(ours["rss_mb"]), 0.1)
-    print(f"| {row['app']} | {row['max_rate']} | {row['p50_1k']} / {row['p99_1k']} / {row['max_1k']} | {row['rss_mb']} | {row['cpu_per_10k']} | {rate_ratio:.2f}x | {rss_ratio:.1f}x |")
+    print(f"| {row['app']} | {row['max_rate']} | {row['p50_1k']} / {row['p99_1k']} / {row['max_1k']} | {row['rss_mb']} | {row['cpu_per_10k']} | {rate_ratio:.2f}x | {rss_ratio:.1f}x | {row['events']} / {row['notes']} |")
 PY

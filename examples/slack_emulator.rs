@@ -8,8 +8,9 @@
 //! ```
 //!
 //! It knows 200 members (`U0000`–`U0199`, spread over eight time zones) and the 50 channels
-//! the load tool writes to (`C0000`–`C0049`), each holding all of them. It records every call in memory: for runs of minutes,
-//! not days.
+//! the load tool writes to (`C0000`–`C0049`), each holding all of them. It records every
+//! call in memory (for runs of minutes, not days) and, stopped with Ctrl-C (SIGINT), prints
+//! how many calls each method received.
 
 #[path = "../tests/common/emulator.rs"]
 #[allow(dead_code)]
@@ -50,6 +51,12 @@ async fn main() {
     }
     println!("slack emulator on {}", emulator.api_url());
     let _ = tokio::signal::ctrl_c().await;
-    let calls = emulator.calls();
-    eprintln!("{} calls recorded", calls.len());
+    // One line per method, `calls <method> <count>`, for scripts that compare runs.
+    let mut counts = std::collections::BTreeMap::new();
+    for call in emulator.calls() {
+        *counts.entry(call.method).or_insert(0usize) += 1;
+    }
+    for (method, count) in counts {
+        eprintln!("calls {method} {count}");
+    }
 }
