@@ -37,6 +37,13 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
+# Refuses to start beside a leftover process: its answers would be taken for ours.
+port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "port $1 is in use: stop what listens there first" >&2
+    exit 1
+  fi
+}
 wait_port() {
   for _ in $(seq 1 300); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
@@ -53,6 +60,7 @@ field() { awk -v k="$1" '$1 == k {print $2}'; }
 # A fresh emulator for each app, so its count of calls is that app's. Stopped with SIGINT,
 # it prints `calls <method> <count>` lines.
 start_emulator() {
+  port_free "$EMULATOR_PORT"
   "$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >"$WORK/emulator-$1.log" 2>&1 &
   EMULATOR_PID=$!
   PIDS+=("$EMULATOR_PID")
@@ -74,6 +82,7 @@ EMULATOR_RATE=$(echo "$EMU" | field answered_per_s)
 stop_emulator alone chat.postEphemeral
 
 start_app() {
+  port_free "$APP_PORT"
   case "$1" in
     async-norms)
       rm -rf "$WORK/data"

@@ -25,6 +25,13 @@ BIN="$ROOT/target/release"
 PIDS=()
 cleanup() { for pid in "${PIDS[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
+# Refuses to start beside a leftover process: its answers would be taken for ours.
+port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "port $1 is in use: stop what listens there first" >&2
+    exit 1
+  fi
+}
 wait_port() {
   for _ in $(seq 1 300); do
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
@@ -34,6 +41,7 @@ wait_port() {
   return 1
 }
 start_emulator() {
+  port_free "$EMULATOR_PORT"
   "$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >>"$WORK/emulator.log" 2>&1 &
   EMULATOR_PID=$!
   PIDS+=("$EMULATOR_PID")
@@ -48,6 +56,7 @@ memory() { awk '/VmRSS|VmHWM/ {printf "%s %.1f MB  ", $1, $2 / 1024}' "/proc/$BO
 load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 600 "$@"; }
 
 start_emulator
+port_free "$APP_PORT"
 SLACK_API_URL="http://127.0.0.1:$EMULATOR_PORT/api" SLACK_BOT_TOKEN=xoxb-bench SLACK_SIGNING_SECRET="$SECRET" \
   ASYNC_NORMS_LISTEN="127.0.0.1:$APP_PORT" ASYNC_NORMS_DATA_DIR="$WORK/data" RUST_LOG=error \
   "$BIN/async-norms" serve >"$WORK/bot.log" 2>&1 &

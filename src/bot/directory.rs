@@ -99,9 +99,12 @@ pub fn zone_of(profile: Option<&Profile>, default_tz: Tz) -> Tz {
     profile.map_or(default_tz, |p| p.zone_or(default_tz))
 }
 
-/// Whether a value fetched at `fetched_at` may still be used at `now`.
+/// Whether a value fetched at `fetched_at` may still be used at `now`. A handler reads the
+/// clock once and may then wait minutes for its turn at Slack's rate limits, while others
+/// fetch and remember: a value from a little after its `now` is fresh (fetching it again
+/// would spend the limit on a copy), one from further ahead than `ttl` is not.
 fn is_fresh(fetched_at: DateTime<Utc>, now: DateTime<Utc>, ttl: TimeDelta) -> bool {
-    now >= fetched_at && now - fetched_at < ttl
+    (now - fetched_at).abs() < ttl
 }
 
 struct Cached<T> {
@@ -357,6 +360,10 @@ mod tests {
         assert!(!is_fresh(fetched, at("2026-03-02T20:00:00Z"), PROFILE_TTL));
         // A clock set back does not make a value fresh forever.
         assert!(!is_fresh(fetched, at("2026-03-01T08:00:00Z"), PROFILE_TTL));
+        // Fetched by another handler while this one waited since 07:56 for its turn.
+        assert!(is_fresh(fetched, at("2026-03-02T07:56:00Z"), PROFILE_TTL));
+        assert!(is_fresh(fetched, at("2026-03-02T07:56:00Z"), CHANNEL_TTL));
+        assert!(!is_fresh(fetched, at("2026-03-02T07:50:00Z"), CHANNEL_TTL));
     }
 
     #[test]

@@ -238,6 +238,9 @@ impl Bot {
                 });
             }
         }
+        // A broadcast's audience is a whole channel of members and their hours: let it go
+        // before waiting for Slack, where a note may wait minutes for its turn.
+        drop(reached);
         let nudge = !findings.is_empty()
             && channel_norms.nudges
             && !self.nudge_cooling_down(team, &message.channel, &message.user, now)?;
