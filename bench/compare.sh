@@ -23,6 +23,8 @@ mkdir -p "$WORK"
 echo "== building async-norms and the tools" >&2
 cargo build --release --quiet --bin async-norms --example load --example slack_emulator
 BIN="$ROOT/target/release"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 echo "== installing the peers from the registries" >&2
 rm -rf "$WORK/bolt-js" && cp -r bench/peers/bolt-js "$WORK/bolt-js"
@@ -33,53 +35,27 @@ fi
 "$WORK/bolt-python/venv/bin/pip" install --quiet -r bench/peers/bolt-python/requirements.txt
 cp bench/peers/bolt-python/app.py "$WORK/bolt-python/app.py"
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-# Refuses to start beside a leftover process: its answers would be taken for ours.
-port_free() {
-  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-    echo "port $1 is in use: stop what listens there first" >&2
-    exit 1
-  fi
-}
-wait_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2
-  return 1
-}
 cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
 peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 60 "$@"; }
 field() { awk -v k="$1" '$1 == k {print $2}'; }
 
-# A fresh emulator for each app, so its count of calls is that app's. Stopped with SIGINT,
-# it prints `calls <method> <count>` lines.
-start_emulator() {
-  port_free "$EMULATOR_PORT"
-  "$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >"$WORK/emulator-$1.log" 2>&1 &
-  EMULATOR_PID=$!
-  PIDS+=("$EMULATOR_PID")
-  wait_port "$EMULATOR_PORT"
-}
-# Sets CALLS to the number of calls of method $2 the emulator of app $1 received.
+# A fresh emulator for each app, so its count of calls is that app's.
+rm -f "$WORK"/emulator-*.log
+# Stops the emulator and sets CALLS to the calls of method $2 it received (from its log, $1).
 stop_emulator() {
   kill -INT "$EMULATOR_PID" && wait "$EMULATOR_PID" 2>/dev/null || true
-  CALLS=$(awk -v m="$2" '$1 == "calls" && $2 == m {print $3}' "$WORK/emulator-$1.log")
+  CALLS=$(awk -v m="$2" '$1 == "calls" && $2 == m {print $3}' "$1")
   CALLS=${CALLS:-0}
 }
 
-start_emulator alone
+start_emulator "$WORK/emulator-alone.log"
 export SLACK_API_URL="http://127.0.0.1:$EMULATOR_PORT/api" SLACK_BOT_TOKEN=xoxb-bench SLACK_SIGNING_SECRET="$SECRET"
 
 echo "== the emulator alone (chat.postEphemeral, as fast as it answers)" >&2
 EMU=$("$BIN/examples/load" --url "http://127.0.0.1:$EMULATOR_PORT/api" --target ephemeral --count 20000 --concurrency 32)
 EMULATOR_RATE=$(echo "$EMU" | field answered_per_s)
-stop_emulator alone chat.postEphemeral
+stop_emulator "$WORK/emulator-alone.log" chat.postEphemeral
 
 start_app() {
   port_free "$APP_PORT"
@@ -105,7 +81,7 @@ RESULTS="$WORK/results.tsv"
 printf 'app\tmax_rate\tp50_1k\tp99_1k\tmax_1k\trss_mb\tcpu_per_10k\tevents\tnotes\n' >"$RESULTS"
 for APP in async-norms bolt-js bolt-python; do
   echo "== $APP" >&2
-  start_emulator "$APP"
+  start_emulator "$WORK/emulator-$APP.log"
   start_app "$APP"
   load --count 2000 --concurrency 16 >/dev/null # warm-up
   CPU_BEFORE=$(cpu_seconds "$APP_PID")
@@ -130,7 +106,7 @@ for APP in async-norms bolt-js bolt-python; do
   done
   RSS_MB=$(peak_rss_mb "$APP_PID")
   kill "$APP_PID" && wait "$APP_PID" 2>/dev/null || true
-  stop_emulator "$APP" chat.postEphemeral
+  stop_emulator "$WORK/emulator-$APP.log" chat.postEphemeral
   NOTES=$CALLS
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$APP" "$MAX_RATE" \
     "$(echo "$AT_1K" | field p50_ms)" "$(echo "$AT_1K" | field p99_ms)" "$(echo "$AT_1K" | field max_ms)" \

@@ -21,32 +21,9 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 echo "== building async-norms and the tools" >&2
 cargo build --release --quiet --bin async-norms --example load --example slack_emulator
 BIN="$ROOT/target/release"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
-PIDS=()
-cleanup() { for pid in "${PIDS[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-# Refuses to start beside a leftover process: its answers would be taken for ours.
-port_free() {
-  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-    echo "port $1 is in use: stop what listens there first" >&2
-    exit 1
-  fi
-}
-wait_port() {
-  for _ in $(seq 1 300); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2
-  return 1
-}
-start_emulator() {
-  port_free "$EMULATOR_PORT"
-  "$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >>"$WORK/emulator.log" 2>&1 &
-  EMULATOR_PID=$!
-  PIDS+=("$EMULATOR_PID")
-  wait_port "$EMULATOR_PORT"
-}
 # A metric of the bot, summed over its labels.
 metric() {
   { exec 3<>"/dev/tcp/127.0.0.1/$APP_PORT" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3; } |
@@ -55,7 +32,7 @@ metric() {
 memory() { awk '/VmRSS|VmHWM/ {printf "%s %.1f MB  ", $1, $2 / 1024}' "/proc/$BOT_PID/status"; }
 load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 600 "$@"; }
 
-start_emulator
+start_emulator "$WORK/emulator.log"
 port_free "$APP_PORT"
 SLACK_API_URL="http://127.0.0.1:$EMULATOR_PORT/api" SLACK_BOT_TOKEN=xoxb-bench SLACK_SIGNING_SECRET="$SECRET" \
   ASYNC_NORMS_LISTEN="127.0.0.1:$APP_PORT" ASYNC_NORMS_DATA_DIR="$WORK/data" RUST_LOG=error \
@@ -74,7 +51,7 @@ echo "while Slack is down: $(memory)"
 echo "  waiting $(metric async_norms_events_pending), in memory $(metric async_norms_events_queued), sent to disk $(metric async_norms_events_deferred_total); data folder $(du -sh "$WORK/data" | cut -f1)"
 
 echo "== Slack back" >&2
-start_emulator
+start_emulator "$WORK/emulator.log"
 started=$SECONDS
 while [ "$(metric async_norms_events_pending)" != 0 ] && [ $((SECONDS - started)) -lt "$DRAIN_SECONDS" ]; do
   sleep 1
