@@ -265,6 +265,55 @@ async fn a_broadcast_note_counts_who_it_reaches_outside_their_hours() {
     bot.stop().await;
 }
 
+/// One broadcast looks up at most `BROADCAST_LOOKUPS` unknown members from Slack; the rest
+/// are counted as not checked, and members already known cost nothing.
+#[tokio::test]
+async fn a_broadcast_to_a_large_channel_looks_up_a_bounded_number_of_members() {
+    use async_norms::bot::members::BROADCAST_LOOKUPS;
+    const EXTRA: usize = 2;
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/Berlin"));
+    let members: Vec<String> = (0..BROADCAST_LOOKUPS + EXTRA)
+        .map(|index| format!("UB{index:04}"))
+        .collect();
+    for member in &members {
+        emulator.add_user(member, Some("Asia/Tokyo"));
+    }
+    let mut in_channel: Vec<&str> = members.iter().map(String::as_str).collect();
+    in_channel.extend(["U1", "UBOT"]);
+    emulator.add_channel("C1", &in_channel);
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    let here =
+        |id: &str, ts: &str| message_event(id, "U1", "C1", "<!here> deploy at noon", ts, None);
+
+    post_event(bot.addr, &here("EvBig1", "1772532000.000100")).await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    let text = notes[0].text_and_blocks();
+    assert!(
+        text.contains(&format!("({EXTRA} more members could not be checked.)")),
+        "{text}"
+    );
+    let looked_up = |emulator: &SlackEmulator| {
+        emulator
+            .calls_to("users.info")
+            .iter()
+            .filter(|call| {
+                call.param("user")
+                    .is_some_and(|user| user.starts_with("UB"))
+            })
+            .count()
+    };
+    assert_eq!(looked_up(&emulator), BROADCAST_LOOKUPS);
+
+    // The next broadcast finds those profiles remembered and looks up the rest.
+    post_event(bot.addr, &here("EvBig2", "1772532001.000100")).await;
+    let notes = emulator.wait_for("chat.postEphemeral", 2, PATIENCE).await;
+    let text = notes[1].text_and_blocks();
+    assert!(!text.contains("could not be checked"), "{text}");
+    assert_eq!(looked_up(&emulator), BROADCAST_LOOKUPS + EXTRA);
+    bot.stop().await;
+}
+
 #[tokio::test]
 async fn commands_show_hours_and_answer_mistakes_with_the_fix() {
     let emulator = SlackEmulator::start().await;

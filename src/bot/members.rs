@@ -141,20 +141,26 @@ impl Bot {
             return Ok(None);
         };
         let table = self.hours_table()?;
-        let mut audience = Audience::default();
+        let reached = || members.iter().filter(|user| !skip.contains(user));
+        // First the lookups, which may wait for Slack; the audience (every member with their
+        // hours) is built after them, so a waiting handler holds only the member list.
         let mut lookups = 0;
-        for user in members.iter().filter(|user| !skip.contains(user)) {
+        for user in reached() {
+            if lookups == BROADCAST_LOOKUPS {
+                break;
+            }
+            if table.get(team, user.as_str())?.is_none()
+                && self.directory.cached_profile(team, user, now).is_none()
+            {
+                lookups += 1;
+                // Remembered in the directory when Slack answers.
+                self.profile(team, user, now).await;
+            }
+        }
+        let mut audience = Audience::default();
+        for user in reached() {
             let stored = table.get(team, user.as_str())?;
-            let cached = self.directory.cached_profile(team, user, now);
-            let profile = match (&stored, cached) {
-                (_, Some(profile)) => Some(profile),
-                (Some(_), None) => None,
-                (None, None) if lookups < BROADCAST_LOOKUPS => {
-                    lookups += 1;
-                    self.profile(team, user, now).await
-                }
-                (None, None) => None,
-            };
+            let profile = self.directory.cached_profile(team, user, now);
             if stored.is_none() && profile.is_none() {
                 audience.not_checked += 1;
                 continue;
