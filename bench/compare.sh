@@ -4,11 +4,17 @@
 # against the same local Slack emulator, under the same load, one after the other, on this
 # machine. Everything runs on 127.0.0.1 and stops by itself.
 #
-#   bench/compare.sh            # full run (a few minutes)
+#   bench/compare.sh            # full run (about 10 minutes)
 #   QUICK=1 bench/compare.sh    # shorter steps, for a smoke run
 #
 # Prints one table: max sustained events/s with p99 ack under 10 ms, latency at a fixed
-# 1,000 events/s, peak RSS, CPU seconds per 10,000 events, and each peer's ratio.
+# 1,000 events/s, peak RSS after that step (the same load for every app) and after the whole
+# run, CPU seconds per 10,000 events, and each peer's ratio.
+#
+# async-norms flushes every event to disk before it answers; the Bolt apps keep nothing. So
+# async-norms runs twice: with its data on the disk under target/, and with its data on tmpfs
+# (/dev/shm, where the same fsync calls return at once). The script also measures this
+# disk's fsync latency: where the two async-norms rows differ, the disk's stalls set the limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -60,9 +66,11 @@ stop_emulator "$WORK/emulator-alone.log" chat.postEphemeral
 start_app() {
   port_free "$APP_PORT"
   case "$1" in
-    async-norms)
-      rm -rf "$WORK/data"
-      ASYNC_NORMS_LISTEN="127.0.0.1:$APP_PORT" ASYNC_NORMS_DATA_DIR="$WORK/data" RUST_LOG=error \
+    async-norms | async-norms-tmpfs)
+      local data="$WORK/data"
+      [ "$1" = async-norms-tmpfs ] && data="$TMPFS_DATA"
+      rm -rf "$data"
+      ASYNC_NORMS_LISTEN="127.0.0.1:$APP_PORT" ASYNC_NORMS_DATA_DIR="$data" RUST_LOG=error \
         "$BIN/async-norms" serve >"$WORK/$1.log" 2>&1 &
       ;;
     bolt-js)
@@ -77,9 +85,33 @@ start_app() {
   wait_port "$APP_PORT"
 }
 
+APPS=(async-norms bolt-js bolt-python)
+TMPFS_DATA=/dev/shm/async-norms-bench
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  APPS=(async-norms async-norms-tmpfs bolt-js bolt-python)
+  trap 'cleanup; rm -rf "$TMPFS_DATA"' EXIT
+fi
+
+echo "== this disk's fsync latency (4 KiB appends)" >&2
+FSYNC=$(python3 - "$WORK/fsync.probe" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+took = []
+for _ in range(1000):
+    os.write(fd, b"x" * 4096)
+    start = time.perf_counter()
+    os.fsync(fd)
+    took.append((time.perf_counter() - start) * 1000)
+os.close(fd)
+os.remove(sys.argv[1])
+took.sort()
+print(f"p50 {took[500]:.2f} ms, p99 {took[990]:.2f} ms, max {took[-1]:.2f} ms, over 10 ms: {sum(t > 10 for t in took)} of 1000")
+PY
+)
+
 RESULTS="$WORK/results.tsv"
-printf 'app\tmax_rate\tp50_1k\tp99_1k\tmax_1k\trss_mb\tcpu_per_10k\tevents\tnotes\n' >"$RESULTS"
-for APP in async-norms bolt-js bolt-python; do
+printf 'app\tmax_rate\tp50_1k\tp99_1k\tmax_1k\trss_1k\trss_mb\tcpu_per_10k\tevents\tnotes\n' >"$RESULTS"
+for APP in "${APPS[@]}"; do
   echo "== $APP" >&2
   start_emulator "$WORK/emulator-$APP.log"
   start_app "$APP"
@@ -87,6 +119,7 @@ for APP in async-norms bolt-js bolt-python; do
   CPU_BEFORE=$(cpu_seconds "$APP_PID")
   AT_1K=$(load --rate 1000 --count $((1000 * STEP_SECONDS * 2)) --concurrency 64)
   CPU_AFTER=$(cpu_seconds "$APP_PID")
+  RSS_1K=$(peak_rss_mb "$APP_PID")
   ANSWERED_1K=$(echo "$AT_1K" | field answered)
   CPU_PER_10K=$(awk -v a="$CPU_BEFORE" -v b="$CPU_AFTER" -v n="$ANSWERED_1K" 'BEGIN {printf "%.2f", (b - a) * 10000 / (n > 0 ? n : 1)}')
   MAX_RATE=0
@@ -108,20 +141,22 @@ for APP in async-norms bolt-js bolt-python; do
   kill "$APP_PID" && wait "$APP_PID" 2>/dev/null || true
   stop_emulator "$WORK/emulator-$APP.log" chat.postEphemeral
   NOTES=$CALLS
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$APP" "$MAX_RATE" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$APP" "$MAX_RATE" \
     "$(echo "$AT_1K" | field p50_ms)" "$(echo "$AT_1K" | field p99_ms)" "$(echo "$AT_1K" | field max_ms)" \
-    "$RSS_MB" "$CPU_PER_10K" "$EVENTS" "$NOTES" >>"$RESULTS"
+    "$RSS_1K" "$RSS_MB" "$CPU_PER_10K" "$EVENTS" "$NOTES" >>"$RESULTS"
 done
 
-python3 - "$RESULTS" "$EMULATOR_RATE" <<'PY'
+python3 - "$RESULTS" "$EMULATOR_RATE" "$FSYNC" <<'PY'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 ours = rows[0]
-print(f"emulator alone: {sys.argv[2]} chat.postEphemeral answers/s\n")
-print("| app | max events/s (p99 < 10 ms) | p50 / p99 / max ms at 1,000/s | peak RSS MB | CPU s per 10k events | events/s vs async-norms | RSS vs async-norms | events sent / notes posted |")
+print(f"emulator alone: {sys.argv[2]} chat.postEphemeral answers/s")
+print(f"this disk's fsync: {sys.argv[3]}\n")
+print("| app | max events/s (p99 < 10 ms) | p50 / p99 / max ms at 1,000/s | peak RSS MB after 1,000/s / after all | CPU s per 10k events | events/s vs async-norms | RSS after 1,000/s vs async-norms | events sent / notes posted |")
 print("|---|---|---|---|---|---|---|---|")
+names = {"async-norms-tmpfs": "async-norms, data on tmpfs"}
 for row in rows:
     rate_ratio = float(row["max_rate"]) / max(float(ours["max_rate"]), 1)
-    rss_ratio = float(row["rss_mb"]) / max(float(ours["rss_mb"]), 0.1)
-    print(f"| {row['app']} | {row['max_rate']} | {row['p50_1k']} / {row['p99_1k']} / {row['max_1k']} | {row['rss_mb']} | {row['cpu_per_10k']} | {rate_ratio:.2f}x | {rss_ratio:.1f}x | {row['events']} / {row['notes']} |")
+    rss_ratio = float(row["rss_1k"]) / max(float(ours["rss_1k"]), 0.1)
+    print(f"| {names.get(row['app'], row['app'])} | {row['max_rate']} | {row['p50_1k']} / {row['p99_1k']} / {row['max_1k']} | {row['rss_1k']} / {row['rss_mb']} | {row['cpu_per_10k']} | {rate_ratio:.2f}x | {rss_ratio:.1f}x | {row['events']} / {row['notes']} |")
 PY
