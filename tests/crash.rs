@@ -15,13 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use common::emulator::Call;
 use common::*;
-use http_body_util::{BodyExt, Full};
 use hyper::StatusCode;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
@@ -683,46 +679,6 @@ fn exported_hours(data_dir: &std::path::Path) -> HashMap<String, (String, String
             ))
         })
         .collect()
-}
-
-/// [`post_signed`] to a bot that may be killed at any moment: a refused or broken
-/// connection is an `Err` (the request was not acknowledged) rather than a panic.
-async fn try_post_signed(
-    addr: SocketAddr,
-    path: &str,
-    content_type: &str,
-    body: &[u8],
-    extra_headers: &[(&str, &str)],
-) -> Result<(StatusCode, String), String> {
-    let timestamp = now_unix().to_string();
-    let signature = async_norms::slack::signature::sign(
-        &async_norms::config::Secret::new(SIGNING_SECRET),
-        &timestamp,
-        body,
-    );
-    let mut request = hyper::Request::post(format!("http://{addr}{path}"))
-        .header("content-type", content_type)
-        .header("x-slack-request-timestamp", &timestamp)
-        .header("x-slack-signature", &signature);
-    for (name, value) in extra_headers {
-        request = request.header(*name, *value);
-    }
-    let request = request
-        .body(Full::new(Bytes::copy_from_slice(body)))
-        .expect("request");
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let response = client
-        .request(request)
-        .await
-        .map_err(|e| format!("{e:?}"))?;
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 fn env_number(name: &str) -> Option<u64> {

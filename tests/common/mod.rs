@@ -67,6 +67,20 @@ pub async fn post_signed(
     body: &[u8],
     extra_headers: &[(&str, &str)],
 ) -> (StatusCode, String) {
+    try_post_signed(addr, path, content_type, body, extra_headers)
+        .await
+        .expect("the bot answers")
+}
+
+/// [`post_signed`] to a bot that may be gone: a refused or broken connection is an `Err`
+/// (the request was not acknowledged) rather than a panic.
+pub async fn try_post_signed(
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    extra_headers: &[(&str, &str)],
+) -> Result<(StatusCode, String), String> {
     let timestamp = now_unix().to_string();
     let signature = signature::sign(&Secret::new(SIGNING_SECRET), &timestamp, body);
     let mut headers = vec![
@@ -74,7 +88,7 @@ pub async fn post_signed(
         ("x-slack-signature", signature.as_str()),
     ];
     headers.extend_from_slice(extra_headers);
-    post_raw(addr, path, content_type, body, &headers).await
+    try_send(post_request(addr, path, content_type, body, &headers)).await
 }
 
 /// A POST with exactly these headers (for forged and stale requests).
@@ -85,15 +99,24 @@ pub async fn post_raw(
     body: &[u8],
     headers: &[(&str, &str)],
 ) -> (StatusCode, String) {
+    send(post_request(addr, path, content_type, body, headers)).await
+}
+
+fn post_request(
+    addr: SocketAddr,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> hyper::Request<Full<Bytes>> {
     let mut request =
         hyper::Request::post(format!("http://{addr}{path}")).header("content-type", content_type);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let request = request
+    request
         .body(Full::new(Bytes::copy_from_slice(body)))
-        .expect("request");
-    send(request).await
+        .expect("request")
 }
 
 pub async fn get(addr: SocketAddr, path: &str) -> (StatusCode, String) {
@@ -104,16 +127,23 @@ pub async fn get(addr: SocketAddr, path: &str) -> (StatusCode, String) {
 }
 
 async fn send(request: hyper::Request<Full<Bytes>>) -> (StatusCode, String) {
+    try_send(request).await.expect("the bot answers")
+}
+
+async fn try_send(request: hyper::Request<Full<Bytes>>) -> Result<(StatusCode, String), String> {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let response = client.request(request).await.expect("the bot answers");
+    let response = client
+        .request(request)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
     let status = response.status();
     let body = response
         .into_body()
         .collect()
         .await
-        .expect("body")
+        .map_err(|e| e.to_string())?
         .to_bytes();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 pub async fn post_event(addr: SocketAddr, body: &Value) -> (StatusCode, String) {
