@@ -326,6 +326,41 @@ fn a_corrupted_day_file_is_skipped_and_named() {
     assert!(async_norms::audit::summary(&outcome).contains("general/2024-03-05.json"));
 }
 
+#[test]
+fn a_listed_name_that_leaves_the_export_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    // A day file beside the export, and a list that points at it.
+    write(
+        dir.path(),
+        "elsewhere/2024-03-04.json",
+        &json!([message("UB", MON_10, "not part of the export")]),
+    );
+    let channels = export.join("channels.json");
+    let mut listed: Value = serde_json::from_slice(&std::fs::read(&channels).unwrap()).unwrap();
+    listed
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "C9", "name": "../elsewhere", "members": ["UB"]}));
+    std::fs::write(&channels, listed.to_string()).unwrap();
+
+    let out = dir.path().join("report");
+    audit(&export, &out);
+    let report = report_json(&out);
+    assert_eq!(
+        report["totals"]["messages"], 8,
+        "the outside file was not read"
+    );
+    let skipped = report["skipped_files"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0]["path"], "channels.json");
+    assert_eq!(
+        skipped[0]["reason"],
+        "conversation C9: \"../elsewhere\" is not a folder name, so its messages were not read"
+    );
+}
+
 /// Checks that markup is well formed: every element closed in order (HTML's void
 /// elements excepted), attributes quoted, entities known.
 fn assert_well_formed(text: &str, what: &str) {

@@ -144,6 +144,13 @@ enum Source {
     },
 }
 
+/// Whether `folder` names one folder at the export's top level: not empty, not `.` or `..`,
+/// no separators. The lists come from the export, so a name like `../elsewhere` would
+/// otherwise have the audit read files outside it.
+fn is_plain_folder(folder: &str) -> bool {
+    !matches!(folder, "" | "." | "..") && !folder.contains(['/', '\\', '\0'])
+}
+
 /// Whether `name` is a day file's name, `YYYY-MM-DD.json`.
 fn is_day_file(name: &str) -> bool {
     let Some(date) = name.strip_suffix(".json") else {
@@ -305,6 +312,15 @@ impl Export {
                     (ConversationKind::Dm, _) | (_, None) => (raw.id.clone(), raw.id.clone()),
                     (_, Some(name)) => (name.clone(), name),
                 };
+                if !is_plain_folder(&folder) {
+                    skipped.push(SkippedFile {
+                        path: file.to_string(),
+                        reason: format!(
+                            "conversation {}: {folder:?} is not a folder name, so its messages were not read",
+                            raw.id
+                        ),
+                    });
+                }
                 conversations.push(Conversation {
                     id: raw.id,
                     name,
@@ -321,8 +337,12 @@ impl Export {
         }
     }
 
-    /// The day files of a conversation's folder, as paths inside the export, oldest first.
+    /// The day files of a conversation's folder, as paths inside the export, oldest first;
+    /// none for a folder that is not a plain name at the export's top level.
     pub fn day_files(&self, folder: &str) -> Vec<String> {
+        if !is_plain_folder(folder) {
+            return Vec::new();
+        }
         let mut files: Vec<String> = match &self.source {
             Source::Folder(root) => std::fs::read_dir(root.join(folder))
                 .into_iter()
@@ -392,6 +412,16 @@ impl Export {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_plain_name_is_a_folder() {
+        assert!(is_plain_folder("general"));
+        assert!(is_plain_folder("D0123"));
+        assert!(is_plain_folder("release.notes"));
+        for name in ["", ".", "..", "../elsewhere", "a/b", "/etc", "a\\b", "a\0b"] {
+            assert!(!is_plain_folder(name), "{name:?}");
+        }
+    }
 
     #[test]
     fn day_file_names_are_dates() {
