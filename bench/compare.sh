@@ -14,7 +14,8 @@
 # async-norms flushes every event to disk before it answers; the Bolt apps keep nothing. So
 # async-norms runs twice: with its data on the disk under target/, and with its data on tmpfs
 # (/dev/shm, where the same fsync calls return at once). The script also measures this
-# disk's fsync latency over a few seconds: where the two async-norms rows differ, the disk's stalls set the limit.
+# disk's fsync latency over a few seconds: where the two async-norms rows differ, the disk's
+# stalls set the limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
