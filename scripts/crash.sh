@@ -25,9 +25,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export ASYNC_NORMS_CRASH_ROUNDS="${ROUNDS:-50}"
-if [[ -n "${SEED:-}" ]]; then
-  export ASYNC_NORMS_CRASH_SEED="$SEED"
-fi
+# A new seed each run (cargo test keeps a fixed one); SEED replays an earlier run's.
+export ASYNC_NORMS_CRASH_SEED="${SEED:-$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')}"
 
 echo "== building the crash test (release)"
 built=$(cargo test --release --test crash --no-run 2>&1) || { echo "$built"; exit 1; }

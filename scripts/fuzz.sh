@@ -7,8 +7,10 @@
 #   SMOKE=1 scripts/fuzz.sh             3 seconds per target in the debug build, for CI
 #   scripts/fuzz.sh audit import        only targets whose names contain one of the words
 #
-# A target runs in batches: each batch sets PROPTEST_CASES to fill the time left at the
-# rate seen so far, and the script prints per target the cases run and whether it failed;
+# `cargo test` runs the same targets with a fixed seed (the same cases every run); here each
+# batch draws from a new random seed, written to the target's log. A target runs in
+# batches: each batch sets PROPTEST_CASES to fill the time left at the rate seen so far,
+# and the script prints per target the cases run and whether it failed;
 # it exits non-zero when any target failed. Cases run in a child process (PROPTEST_FORK)
 # with a time limit each (CASE_TIMEOUT_MS, default 10000), so a hang is a failure with its
 # input, like a panic. Release builds turn off overflow checks and debug assertions; they are
@@ -17,11 +19,11 @@
 # Where failures land: the minimal failing input is written to target/fuzz-failures/
 # (`parse-failure.txt`, `audit-failure/` with the export as a folder and a zip, …; the
 # failure message names the path), proptest saves its seed in proptest-regressions/fuzz.txt
-# (replayed first by every later run until removed), and the whole output is kept in
-# target/fuzz-logs/. Make it a regression test: copy the input into
+# (committed: every later run replays it first, cargo test's included), and the whole output
+# is kept in target/fuzz-logs/. Make it a regression test: copy the input into
 # tests/fixtures/fuzz-regressions/ as `<target>-<what>.<ext>` (the README there gives each
-# target's format), fix the reader, check that `cargo test --test fuzz` passes, then delete
-# the seed line.
+# target's format), fix the reader, check that `cargo test --test fuzz` passes, and commit
+# the input with the seed line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -91,7 +93,10 @@ for target in "${targets[@]}"; do
     # A batch is sized to take about the time left; three times that (and at least a
     # minute) means something hangs beyond what one case's limit catches.
     limit=$(((left * 3) / 1000 + 60))
-    PROPTEST_CASES=$batch PROPTEST_FORK=true PROPTEST_TIMEOUT=$case_timeout_ms RUST_BACKTRACE=0 \
+    # cargo test draws from a fixed seed; exploring means a new one for every batch.
+    seed=$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')
+    echo "== batch of $batch cases, PROPTEST_RNG_SEED=$seed" >>"$log"
+    PROPTEST_CASES=$batch PROPTEST_RNG_SEED=$seed PROPTEST_FORK=true PROPTEST_TIMEOUT=$case_timeout_ms RUST_BACKTRACE=0 \
       timeout "$limit" "$binary" --exact "$target" --test-threads 1 >>"$log" 2>&1
     status=$?
     if ((status != 0)); then

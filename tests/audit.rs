@@ -361,6 +361,40 @@ fn a_listed_name_that_leaves_the_export_is_not_followed() {
     );
 }
 
+#[test]
+fn a_listed_conversation_without_a_name_is_read_from_the_folder_named_by_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    let channels = export.join("channels.json");
+    let mut listed: Value = serde_json::from_slice(&std::fs::read(&channels).unwrap()).unwrap();
+    for entry in [
+        json!({"id": "C7", "name": null, "members": ["UB"]}),
+        json!({"id": "C8", "name": "", "members": ["UB"]}),
+        json!({"id": "C9", "members": ["UB"]}),
+    ] {
+        let id = entry["id"].as_str().unwrap().to_string();
+        listed.as_array_mut().unwrap().push(entry);
+        write(
+            &export,
+            &format!("{id}/2024-03-04.json"),
+            &json!([message("UB", MON_10, "a conversation without a name")]),
+        );
+    }
+    std::fs::write(&channels, listed.to_string()).unwrap();
+
+    let out = dir.path().join("report");
+    audit(&export, &out);
+    let report = report_json(&out);
+    assert_eq!(
+        report["totals"]["messages"],
+        8 + 3,
+        "each id folder was read"
+    );
+    let skipped = report["skipped_files"].as_array().unwrap();
+    assert!(skipped.is_empty(), "{skipped:?}");
+}
+
 /// Checks that markup is well formed: every element closed in order (HTML's void
 /// elements excepted), attributes quoted, entities known.
 fn assert_well_formed(text: &str, what: &str) {

@@ -5,7 +5,7 @@
 //! clear error, never a panic, and keeps the promises its docs make.
 //!
 //! Cases per target: `PROPTEST_CASES` when set, otherwise a small default so the file runs
-//! in seconds in debug (CI runs it). `scripts/fuzz.sh` runs each target for a fixed time in
+//! in seconds in debug (CI runs it), always the same cases from a fixed seed. `scripts/fuzz.sh` runs each target for a fixed time in
 //! release. A failing case leaves its minimal input in `target/fuzz-failures/`. Every input
 //! that once made a reader panic, hang or break a promise lives in
 //! `tests/fixtures/fuzz-regressions/`, named `<target>-<what>.<ext>`, and
@@ -25,16 +25,23 @@ mod strategies;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError};
+use proptest::test_runner::{Config, FileFailurePersistence, RngSeed, TestCaseError};
 
 /// Where proptest writes the seed of a failing case; `scripts/fuzz.sh` reports it.
 const PERSISTED_FAILURES: &str = "proptest-regressions/fuzz.txt";
 
-/// A target's configuration: `default_cases` unless `PROPTEST_CASES` says otherwise (the
-/// `proptest!` macro applies the environment over this), failing seeds kept in one file.
+/// The seed every target draws its cases from in `cargo test`, so one commit runs the same
+/// cases every time. `scripts/fuzz.sh` sets `PROPTEST_RNG_SEED` to a new seed per batch to
+/// explore; what it finds is kept in `PERSISTED_FAILURES` and replayed here first.
+const FIXED_SEED: u64 = 0x5EED_0001;
+
+/// A target's configuration: `default_cases` cases from [`FIXED_SEED`] unless
+/// `PROPTEST_CASES` or `PROPTEST_RNG_SEED` say otherwise (the `proptest!` macro applies the
+/// environment over this), failing seeds kept in one committed file.
 fn config(default_cases: u32) -> Config {
     Config {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(PERSISTED_FAILURES))),
+        rng_seed: RngSeed::Fixed(FIXED_SEED),
         ..Config::with_cases(default_cases)
     }
 }

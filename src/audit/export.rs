@@ -308,8 +308,11 @@ impl Export {
                 continue;
             };
             for raw in list {
+                // A conversation without a name (a DM, or a list entry whose name is null or
+                // empty) lives in the folder named by its id.
                 let (name, folder) = match (kind, raw.name) {
                     (ConversationKind::Dm, _) | (_, None) => (raw.id.clone(), raw.id.clone()),
+                    (_, Some(name)) if name.is_empty() => (raw.id.clone(), raw.id.clone()),
                     (_, Some(name)) => (name.clone(), name),
                 };
                 if !is_plain_folder(&folder) {

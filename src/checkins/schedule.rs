@@ -1154,6 +1154,7 @@ mod tests {
     ];
 
     proptest! {
+        #![proptest_config(crate::property_test_config())]
         #[test]
         fn any_instant_in_the_calendar_gets_an_answer_without_panicking(
             seconds in DateTime::<Utc>::MIN_UTC.timestamp()..=DateTime::<Utc>::MAX_UTC.timestamp(),
@@ -1172,6 +1173,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::property_test_config())]
         #[test]
         fn occurrences_increase_and_fall_on_scheduled_weekdays(
             mask in 1u8..128,

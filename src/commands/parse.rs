@@ -3647,6 +3647,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::property_test_config())]
         #[test]
         fn arbitrary_text_never_panics(text in any::<String>()) {
             let _ = parse(&text);

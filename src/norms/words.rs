@@ -736,6 +736,7 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(crate::property_test_config())]
         #[test]
         fn scanning_any_text_never_panics_and_spans_fall_on_char_boundaries(text in ".*") {
             assert_scan_is_sound(lexicon(), &text);
