@@ -71,6 +71,9 @@ enum Command {
         /// The public base URL of the bot, e.g. https://bot.example.com
         #[arg(long)]
         url: Option<String>,
+        /// The Socket Mode variant: Socket Mode on, no request URLs.
+        #[arg(long)]
+        socket_mode: bool,
     },
 }
 
@@ -181,8 +184,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             from,
             count,
         } => schedule_preview(&days, &at, &tz, from.as_deref(), count),
-        Command::Manifest { url } => {
-            print!("{}", manifest::render(url.as_deref())?);
+        Command::Manifest { url, socket_mode } => {
+            let delivery = match socket_mode {
+                true => manifest::Delivery::SocketMode,
+                false => manifest::Delivery::Http,
+            };
+            print!("{}", manifest::render(url.as_deref(), delivery)?);
             Ok(())
         }
     }

@@ -13,10 +13,23 @@ pub enum ManifestError {
     BadUrl(String),
 }
 
-/// The manifest; with `base_url`, its request URLs point there.
-pub fn render(base_url: Option<&str>) -> Result<String, ManifestError> {
+/// How Slack delivers events, commands and interactions to the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Slack POSTs to the request URLs: the bot needs a public https address.
+    Http,
+    /// The bot opens a WebSocket (`SLACK_APP_TOKEN`): no request URLs, no public address.
+    SocketMode,
+}
+
+/// The manifest for `delivery`; with `base_url`, its request URLs point there.
+pub fn render(base_url: Option<&str>, delivery: Delivery) -> Result<String, ManifestError> {
+    let manifest = match delivery {
+        Delivery::Http => MANIFEST.to_string(),
+        Delivery::SocketMode => socket_mode(MANIFEST),
+    };
     let Some(base_url) = base_url else {
-        return Ok(MANIFEST.to_string());
+        return Ok(manifest);
     };
     let trimmed = base_url.trim().trim_end_matches('/');
     let parsed = url::Url::parse(trimmed).map_err(|_| ManifestError::BadUrl(base_url.into()))?;
@@ -26,7 +39,26 @@ pub fn render(base_url: Option<&str>) -> Result<String, ManifestError> {
     {
         return Err(ManifestError::BadUrl(base_url.into()));
     }
-    Ok(MANIFEST.replace(PLACEHOLDER_HOST, trimmed))
+    Ok(manifest.replace(PLACEHOLDER_HOST, trimmed))
+}
+
+/// The manifest with Socket Mode on and the request URLs left out: Slack sends nothing to
+/// them once Socket Mode is on, and the app can then be created before the bot runs.
+fn socket_mode(manifest: &str) -> String {
+    let request_url = |line: &str| {
+        let line = line.trim_start();
+        (line.starts_with("request_url:") || line.starts_with("url:"))
+            && line.contains(&format!("{PLACEHOLDER_HOST}/slack/"))
+    };
+    manifest
+        .lines()
+        .filter(|line| !request_url(line))
+        .map(|line| match line.trim_start() {
+            "socket_mode_enabled: false" => line.replace("false", "true"),
+            _ => line.to_string(),
+        })
+        .map(|line| line + "\n")
+        .collect()
 }
 
 #[cfg(test)]
@@ -35,7 +67,7 @@ mod tests {
 
     #[test]
     fn request_urls_take_the_given_host() {
-        let manifest = render(Some("https://norms.acme.dev/")).unwrap();
+        let manifest = render(Some("https://norms.acme.dev/"), Delivery::Http).unwrap();
         assert!(manifest.contains("request_url: https://norms.acme.dev/slack/events"));
         assert!(manifest.contains("url: https://norms.acme.dev/slack/commands"));
         assert!(manifest.contains("request_url: https://norms.acme.dev/slack/interactivity"));
@@ -43,9 +75,26 @@ mod tests {
     }
 
     #[test]
+    fn the_socket_mode_manifest_turns_it_on_and_names_no_request_url() {
+        let manifest = render(None, Delivery::SocketMode).unwrap();
+        assert!(manifest.contains("\n  socket_mode_enabled: true\n"));
+        assert!(!manifest.contains("socket_mode_enabled: false"));
+        assert!(!manifest.contains("/slack/"), "{manifest}");
+        // Everything else is the HTTP manifest's, line for line.
+        let http = render(None, Delivery::Http).unwrap();
+        let kept = |text: &str| {
+            text.lines()
+                .filter(|l| !l.contains("/slack/") && !l.contains("socket_mode_enabled"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kept(&manifest), kept(&http));
+    }
+
+    #[test]
     fn a_base_url_that_is_not_one_is_refused() {
         for bad in ["norms.acme.dev", "ftp://x", "https://x?y=1", ""] {
-            assert!(render(Some(bad)).is_err(), "{bad}");
+            assert!(render(Some(bad), Delivery::Http).is_err(), "{bad}");
         }
     }
 }

@@ -175,9 +175,11 @@ fn the_manifest_validates_against_slacks_schema() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("Slack's schema compiles");
+    use async_norms::manifest::{Delivery, render};
     for rendered in [
-        async_norms::manifest::render(None).unwrap(),
-        async_norms::manifest::render(Some("https://norms.acme.dev")).unwrap(),
+        render(None, Delivery::Http).unwrap(),
+        render(Some("https://norms.acme.dev"), Delivery::Http).unwrap(),
+        render(None, Delivery::SocketMode).unwrap(),
     ] {
         let manifest: Value = serde_yaml::from_str(&rendered).expect("the manifest is YAML");
         let errors: Vec<String> = validator
@@ -203,8 +205,10 @@ fn the_manifest_validates_against_slacks_schema() {
 
 #[test]
 fn the_manifest_declares_what_the_bot_needs() {
+    use async_norms::manifest::Delivery;
     let manifest: Value =
-        serde_yaml::from_str(&async_norms::manifest::render(None).unwrap()).unwrap();
+        serde_yaml::from_str(&async_norms::manifest::render(None, Delivery::Http).unwrap())
+            .unwrap();
     let command = &manifest["features"]["slash_commands"][0];
     assert_eq!(command["command"], "/async");
     assert_eq!(command["should_escape"], true);

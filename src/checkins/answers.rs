@@ -325,7 +325,11 @@ impl Bot {
         }
         let mut text = lines.join("\n");
         if text.len() > SECTION_LIMIT {
-            let cut = text.floor_char_boundary(SECTION_LIMIT - 1);
+            // The last char boundary before the limit (`floor_char_boundary` needs Rust 1.91).
+            let cut = (0..SECTION_LIMIT)
+                .rev()
+                .find(|&at| text.is_char_boundary(at))
+                .unwrap_or(0);
             text.truncate(cut);
             text.push('…');
         }
