@@ -10,6 +10,7 @@ pub mod checkins;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod hours;
 pub mod ids;
 pub mod manifest;

@@ -66,6 +66,8 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         count: usize,
     },
+    /// Check the settings, the token, its scopes and the data folder; one line per check.
+    Doctor(ServeArgs),
     /// Print the Slack app manifest with request URLs for your host.
     Manifest {
         /// The public base URL of the bot, e.g. https://bot.example.com
@@ -156,6 +158,7 @@ fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Audit(args) => audit(args),
         Command::Serve(args) => serve(args),
+        Command::Doctor(args) => doctor(args),
         Command::Export { data_dir, out } => {
             let store = Store::open(&data_dir)?;
             let count = match out {
@@ -242,16 +245,34 @@ fn audit(args: AuditArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl From<ServeArgs> for RawServeSettings {
+    fn from(args: ServeArgs) -> Self {
+        Self {
+            bot_token: args.bot_token,
+            signing_secret: args.signing_secret,
+            app_token: args.app_token,
+            api_url: args.api_url,
+            listen: args.listen,
+            data_dir: args.data_dir,
+            default_tz: args.default_tz,
+        }
+    }
+}
+
+fn doctor(args: ServeArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let checks = runtime.block_on(async_norms::doctor::run(args.into()));
+    for check in &checks {
+        println!("{check}");
+    }
+    if async_norms::doctor::failed(&checks) {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let config = ServeConfig::from_raw(RawServeSettings {
-        bot_token: args.bot_token,
-        signing_secret: args.signing_secret,
-        app_token: args.app_token,
-        api_url: args.api_url,
-        listen: args.listen,
-        data_dir: args.data_dir,
-        default_tz: args.default_tz,
-    })?;
+    let config = ServeConfig::from_raw(args.into())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let bot = app::start(config, Arc::new(SystemClock)).await?;

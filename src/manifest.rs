@@ -42,6 +42,21 @@ pub fn render(base_url: Option<&str>, delivery: Delivery) -> Result<String, Mani
     Ok(manifest.replace(PLACEHOLDER_HOST, trimmed))
 }
 
+/// The bot scopes the manifest asks for, in its order (`oauth_config.scopes.bot`).
+pub fn bot_scopes() -> Vec<&'static str> {
+    let mut lines = MANIFEST.lines().map(str::trim);
+    // The shipped file is fixed at build time; its test below keeps this reader honest.
+    lines
+        .by_ref()
+        .find(|line| *line == "scopes:")
+        .and_then(|_| lines.find(|line| *line == "bot:"));
+    lines
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map_while(|line| line.strip_prefix("- "))
+        .map(|item| item.split('#').next().unwrap_or("").trim())
+        .collect()
+}
+
 /// The manifest with Socket Mode on and the request URLs left out: Slack sends nothing to
 /// them once Socket Mode is on, and the app can then be created before the bot runs.
 fn socket_mode(manifest: &str) -> String {
@@ -89,6 +104,18 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(kept(&manifest), kept(&http));
+    }
+
+    #[test]
+    fn the_bot_scopes_are_the_manifests_list() {
+        let scopes = bot_scopes();
+        assert_eq!(scopes.first(), Some(&"app_mentions:read"));
+        assert!(scopes.contains(&"chat:write") && scopes.contains(&"users:read"));
+        assert!(
+            scopes
+                .iter()
+                .all(|s| !s.is_empty() && !s.contains([' ', '#']))
+        );
     }
 
     #[test]

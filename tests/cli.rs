@@ -1,4 +1,4 @@
-//! The command line as an operator meets it: bad settings, the manifest, export and import,
+//! The command line as an operator meets it: bad settings, the manifest, the doctor, export and import,
 //! graceful shutdown.
 
 mod common;
@@ -72,6 +72,99 @@ fn the_manifest_command_fills_in_the_host() {
     let (code, _, stderr) = run_cli(&["manifest", "--url", "not a url"], &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("not a base URL"), "{stderr}");
+}
+
+/// `async-norms doctor` with these settings, run off the async threads.
+async fn doctor(env: Vec<(&'static str, String)>) -> (i32, Vec<String>) {
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (code, stdout, _) = run_cli(&["doctor"], &env);
+        (code, stdout.lines().map(str::to_string).collect())
+    })
+    .await
+    .unwrap()
+}
+
+/// The line about `subject`; every line is one check.
+fn line<'a>(lines: &'a [String], subject: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| l.split_whitespace().nth(1) == Some(subject.split(' ').next().unwrap()))
+        .unwrap_or_else(|| panic!("no {subject} line in {lines:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_passes_a_good_setup_and_names_each_failure_with_its_fix() {
+    let emulator = SlackEmulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data").display().to_string();
+    let settings = |token: &str, api_url: String, data_dir: &str| {
+        vec![
+            ("SLACK_BOT_TOKEN", token.to_string()),
+            ("SLACK_SIGNING_SECRET", "secret".to_string()),
+            ("SLACK_API_URL", api_url),
+            ("ASYNC_NORMS_DATA_DIR", data_dir.to_string()),
+        ]
+    };
+
+    let (code, lines) = doctor(settings("xoxb-good", emulator.api_url(), &data_dir)).await;
+    assert_eq!(code, 0, "{lines:?}");
+    assert_eq!(
+        lines.len(),
+        4,
+        "settings, token, scopes, data folder: {lines:?}"
+    );
+    assert!(lines.iter().all(|l| l.starts_with("ok ")), "{lines:?}");
+    assert!(line(&lines, "token").contains("T111"), "{lines:?}");
+
+    // The app was installed before a scope was added to the manifest.
+    emulator.grant_scopes(&["app_mentions:read", "chat:write", "commands"]);
+    let (code, lines) = doctor(settings("xoxb-good", emulator.api_url(), &data_dir)).await;
+    assert_eq!(code, 1, "{lines:?}");
+    let scopes = line(&lines, "scopes");
+    assert!(scopes.starts_with("FAIL"), "{scopes}");
+    assert!(
+        scopes.contains("users:read") && scopes.contains("reinstall"),
+        "{scopes}"
+    );
+    assert!(
+        !scopes.contains("chat:write"),
+        "only what is missing: {scopes}"
+    );
+
+    // A revoked token, a Slack that cannot be reached, a data folder that is a file.
+    emulator.revoke_token("xoxb-good");
+    let (code, lines) = doctor(settings("xoxb-good", emulator.api_url(), &data_dir)).await;
+    assert_eq!(code, 1);
+    let token = line(&lines, "token");
+    assert!(
+        token.starts_with("FAIL") && token.contains("token_revoked"),
+        "{token}"
+    );
+    assert!(token.contains("OAuth & Permissions"), "{token}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}/api", closed.local_addr().unwrap());
+    drop(closed);
+    let not_a_folder = dir.path().join("file");
+    std::fs::write(&not_a_folder, b"not a folder").unwrap();
+    let (code, lines) = doctor(settings(
+        "xoxb-good",
+        nowhere,
+        &not_a_folder.display().to_string(),
+    ))
+    .await;
+    assert_eq!(code, 1);
+    assert!(
+        line(&lines, "token").contains("cannot reach Slack"),
+        "{lines:?}"
+    );
+    assert!(line(&lines, "data folder").starts_with("FAIL"), "{lines:?}");
+
+    // A missing setting stops the checks at the first line, which names it.
+    let (code, lines) = doctor(vec![("SLACK_API_URL", emulator.api_url())]).await;
+    assert_eq!(code, 1);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("FAIL") && lines[0].contains("SLACK_BOT_TOKEN"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,8 @@
 //! paces each method to its documented tier, waits out HTTP 429 for exactly `Retry-After`,
 //! retries passing failures with backoff, counts everything, and logs every failure with
 //! the method and channel. Nothing is dropped silently: a call that finally fails returns
-//! an error that the caller must handle, and the log says so.
+//! an error that the caller must handle, and the log says so. The one exception is
+//! [`check_token`], the doctor's single unpaced `auth.test`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,16 +28,89 @@ pub type SlackHttpClient = SlackClient<SlackClientHyperConnector<HttpsOrHttp>>;
 /// Builds slack-morphism's client for `api_url`. Its default connector is https-only; this
 /// one also speaks plain http, so `SLACK_API_URL` may point at a local service.
 pub fn build_client(api_url: &Url) -> Result<Arc<SlackHttpClient>, std::io::Error> {
+    let connector = SlackClientHyperConnector::with_connector(https_or_http())
+        .with_slack_api_url(api_url.as_str());
+    Ok(Arc::new(SlackClient::new(connector)))
+}
+
+/// The connector every call to Slack goes through: https, and http for a local Web API.
+fn https_or_http() -> HttpsOrHttp {
     let builder = hyper_rustls::HttpsConnectorBuilder::new();
     // Machines without a system certificate store still reach Slack through the bundled roots.
     let builder = match builder.with_native_roots() {
         Ok(native) => native,
         Err(_) => hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots(),
     };
-    let https = builder.https_or_http().enable_http1().build();
-    let connector =
-        SlackClientHyperConnector::with_connector(https).with_slack_api_url(api_url.as_str());
-    Ok(Arc::new(SlackClient::new(connector)))
+    builder.https_or_http().enable_http1().build()
+}
+
+/// What `auth.test` says of a bot token, with the scopes Slack granted it.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub team: String,
+    pub team_id: String,
+    pub user: String,
+    /// From the `x-oauth-scopes` header Slack puts on every Web API answer; `None` without it.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Calls `auth.test` once with `token`. slack-morphism hides the answer's headers, and the
+/// granted scopes travel only there, so this one call is made by hand.
+pub async fn check_token(api_url: &Url, token: &Secret) -> Result<TokenInfo, ApiError> {
+    use http_body_util::{BodyExt, Full};
+
+    const METHOD: &str = "auth.test";
+    let unavailable = |detail: String| ApiError::Unavailable {
+        method: METHOD,
+        attempts: 1,
+        detail,
+    };
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Full<bytes::Bytes>>(https_or_http());
+    let request = http::Request::post(format!(
+        "{}/{METHOD}",
+        api_url.as_str().trim_end_matches('/')
+    ))
+    .header("authorization", format!("Bearer {}", token.expose()))
+    .header("content-type", "application/x-www-form-urlencoded")
+    .body(Full::default())
+    .map_err(|e| unavailable(e.to_string()))?;
+    let answer = tokio::time::timeout(Duration::from_secs(10), client.request(request))
+        .await
+        .map_err(|_| unavailable("no answer within 10 s".into()))?
+        .map_err(|e| unavailable(e.to_string()))?;
+    let scopes = answer
+        .headers()
+        .get("x-oauth-scopes")
+        .and_then(|value| value.to_str().ok())
+        .map(|list| {
+            list.split(',')
+                .map(|scope| scope.trim().to_string())
+                .filter(|scope| !scope.is_empty())
+                .collect()
+        });
+    let status = answer.status();
+    let body = answer
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| unavailable(e.to_string()))?
+        .to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| unavailable(format!("HTTP {status} with a body that is not JSON")))?;
+    let field = |name: &str| json[name].as_str().unwrap_or_default().to_string();
+    if json["ok"] != true {
+        return Err(ApiError::Refused {
+            method: METHOD,
+            code: field("error"),
+        });
+    }
+    Ok(TokenInfo {
+        team: field("team"),
+        team_id: field("team_id"),
+        user: field("user"),
+        scopes,
+    })
 }
 
 /// Why a call did not succeed.

@@ -69,6 +69,10 @@ struct State {
     messages: HashMap<String, Vec<Value>>,
     held: std::collections::HashSet<String>,
     next_ts: u64,
+    /// The scopes every answer's `x-oauth-scopes` header lists; the manifest's by default.
+    granted_scopes: Option<Vec<String>>,
+    /// Tokens Slack no longer takes (uninstalled app, revoked token).
+    revoked: std::collections::HashSet<String>,
 }
 
 pub const TEAM_ID: &str = "T111";
@@ -116,6 +120,24 @@ impl SlackEmulator {
         };
         tokio::spawn(emulator.clone().serve(listener));
         emulator
+    }
+
+    /// Grants the installed app these scopes instead of the manifest's.
+    pub fn grant_scopes(&self, scopes: &[&str]) {
+        self.state().granted_scopes = Some(scopes.iter().map(|s| s.to_string()).collect());
+    }
+
+    /// Refuses `token` from now on, as Slack does once it is revoked.
+    pub fn revoke_token(&self, token: &str) {
+        self.state().revoked.insert(token.to_string());
+    }
+
+    /// The `x-oauth-scopes` header: what the app was installed with.
+    fn scopes_header(&self) -> String {
+        match &self.state().granted_scopes {
+            Some(scopes) => scopes.join(","),
+            None => manifest_bot_scopes().join(","),
+        }
     }
 
     /// Accepts connections until told to refuse them; then closes the port and every open
@@ -520,9 +542,22 @@ impl SlackEmulator {
                 None,
             );
         }
+        let token = bearer.trim_start_matches("Bearer ");
+        if self.state().revoked.contains(token) {
+            return reply(
+                StatusCode::OK,
+                json!({"ok": false, "error": "token_revoked"}),
+                None,
+            );
+        }
         let answer = self.method_answer(&method, &params);
         self.changed.notify_waiters();
-        reply(StatusCode::OK, answer, None)
+        let mut response = reply(StatusCode::OK, answer, None);
+        response.headers_mut().insert(
+            "x-oauth-scopes",
+            self.scopes_header().parse().expect("header"),
+        );
+        response
     }
 
     fn record(&self, method: &str, params: Value) {
@@ -690,6 +725,18 @@ fn parse_params(query: &str, content_type: &str, body: &[u8]) -> Value {
         }
     }
     Value::Object(params)
+}
+
+/// The bot scopes of the shipped manifest, read as Slack reads it (YAML).
+fn manifest_bot_scopes() -> Vec<String> {
+    let manifest: Value =
+        serde_yaml::from_str(include_str!("../../manifest.yml")).expect("manifest.yml is YAML");
+    manifest["oauth_config"]["scopes"]["bot"]
+        .as_array()
+        .expect("the manifest lists bot scopes")
+        .iter()
+        .filter_map(|scope| scope.as_str().map(str::to_string))
+        .collect()
 }
 
 fn reply(status: StatusCode, body: Value, retry_after: Option<u64>) -> Response<Full<Bytes>> {
