@@ -124,12 +124,10 @@ struct ServeArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(message) = init_logging(std::env::var("ASYNC_NORMS_LOG_FORMAT").ok().as_deref()) {
+        eprintln!("error: {message}");
+        return ExitCode::from(2);
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -137,6 +135,25 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Log lines go to standard error, filtered by `RUST_LOG`: as text, or with
+/// `ASYNC_NORMS_LOG_FORMAT=json` as one JSON object a line for a log shipper.
+fn init_logging(format: Option<&str>) -> Result<(), String> {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format.map(str::trim) {
+        None | Some("" | "text") => logs.init(),
+        Some("json") => logs.json().init(),
+        Some(other) => {
+            return Err(format!(
+                "ASYNC_NORMS_LOG_FORMAT `{other}` is not a log format: use text or json"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An error and its causes on one line, each cause said once: many errors already

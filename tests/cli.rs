@@ -168,6 +168,64 @@ async fn doctor_passes_a_good_setup_and_names_each_failure_with_its_fix() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_lines_are_json_objects_when_asked_and_a_bad_format_is_named() {
+    let emulator = SlackEmulator::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut bot = std::process::Command::new(env!("CARGO_BIN_EXE_async-norms"))
+        .arg("serve")
+        .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+        .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+        .env("SLACK_API_URL", emulator.api_url())
+        .env("ASYNC_NORMS_LISTEN", "127.0.0.1:0")
+        .env("ASYNC_NORMS_DATA_DIR", data_dir.path())
+        .env_remove("SLACK_APP_TOKEN")
+        .env("RUST_LOG", "info")
+        .env("ASYNC_NORMS_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the bot binary");
+    let stderr = bot.stderr.take().unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let connected = loop {
+        let line = lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no `connected to Slack` line; saw {seen:?}"));
+        let object: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"));
+        if object["fields"]["message"] == "connected to Slack" {
+            break object;
+        }
+        seen.push(line);
+    };
+    let _ = bot.kill();
+    let _ = bot.wait();
+    assert_eq!(connected["level"], "INFO");
+    assert_eq!(connected["fields"]["team"], "T111");
+    assert!(connected["timestamp"].is_string());
+
+    let (code, _, stderr) = tokio::task::spawn_blocking(|| {
+        run_cli(&["manifest"], &[("ASYNC_NORMS_LOG_FORMAT", "xml")])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2);
+    assert!(stderr.contains("ASYNC_NORMS_LOG_FORMAT `xml`"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_cleanly_and_export_import_move_everything() {
     let emulator = SlackEmulator::start().await;
     let data_dir = tempfile::tempdir().unwrap();

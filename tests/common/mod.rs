@@ -353,6 +353,7 @@ pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
         "ASYNC_NORMS_LISTEN",
         "ASYNC_NORMS_DATA_DIR",
         "ASYNC_NORMS_DEFAULT_TZ",
+        "ASYNC_NORMS_LOG_FORMAT",
     ] {
         command.env_remove(name);
     }
