@@ -37,7 +37,11 @@ async fn metrics_parse_as_prometheus_text_with_one_type_per_family_and_no_double
         .lines()
         .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
         .count();
-    assert_eq!(scrape.samples.len(), sample_lines, "unreadable lines in:\n{text}");
+    assert_eq!(
+        scrape.samples.len(),
+        sample_lines,
+        "unreadable lines in:\n{text}"
+    );
     assert!(sample_lines >= 5, "{text}");
 
     let mut series = BTreeSet::new();
@@ -59,7 +63,11 @@ async fn metrics_parse_as_prometheus_text_with_one_type_per_family_and_no_double
             | prometheus_parse::Value::Untyped(v) => *v,
             prometheus_parse::Value::Histogram(_) | prometheus_parse::Value::Summary(_) => 0.0,
         };
-        assert!(value.is_finite() && value >= 0.0, "{}: {value}", sample.metric);
+        assert!(
+            value.is_finite() && value >= 0.0,
+            "{}: {value}",
+            sample.metric
+        );
         let labels: Vec<String> = sample
             .labels
             .iter()
