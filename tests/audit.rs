@@ -840,7 +840,10 @@ fn links_fifos_devices_and_oversized_day_files_are_skipped_and_named() {
     assert_eq!(
         skipped,
         [
-            ("incidents", "a symbolic link, which the audit does not follow"),
+            (
+                "incidents",
+                "a symbolic link, which the audit does not follow"
+            ),
             (
                 "general/2024-03-07.json",
                 "a symbolic link, which the audit does not follow"
@@ -953,7 +956,10 @@ fn the_report_names_the_export_by_its_own_name_and_fits_a_laptop() {
     let html = std::fs::read_to_string(&outcome.html).unwrap();
     assert!(html.contains("<title>Communication norms audit: acme-2024</title>"));
     let local = dir.path().to_string_lossy();
-    assert!(!html.contains(local.as_ref()), "the local path is not in the page");
+    assert!(
+        !html.contains(local.as_ref()),
+        "the local path is not in the page"
+    );
     // Tables scroll sideways inside the page instead of widening it.
     assert!(html.contains("<div class=\"scroll\"><table>"));
     assert!(html.contains(".scroll{overflow-x:auto"));
@@ -988,4 +994,21 @@ fn the_weekly_trend_shows_every_week_between_the_first_and_the_last() {
     assert_eq!(svg.matches("<rect x=").count(), 3 * 3);
     assert!(svg.contains("<title>2024-W11 — 0</title>"), "{svg}");
     assert!(svg.contains("<title>2024-W12 — 1</title>"), "{svg}");
+}
+
+#[test]
+fn a_folder_no_list_names_is_left_out_and_named_when_the_lists_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    write(
+        &export,
+        "strays/2024-03-04.json",
+        &json!([message("UB", MON_10, "in no list")]),
+    );
+    let out = dir.path().join("report");
+    audit(&export, &out);
+    let report = report_json(&out);
+    assert_eq!(report["left_out"]["unlisted_folders"], json!(["strays"]));
+    assert_eq!(report["totals"]["messages"], 8);
 }

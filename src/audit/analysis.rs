@@ -386,9 +386,10 @@ impl<'s> Analysis<'s> {
             .get(&user.id)
             .or_else(|| settings.hours.get(&user.name));
         let hours = match given {
-            Some((schedule, zone)) => {
-                MemberHours::new(schedule.clone(), zone.or(profile_zone).unwrap_or(settings.zone))
-            }
+            Some((schedule, zone)) => MemberHours::new(
+                schedule.clone(),
+                zone.or(profile_zone).unwrap_or(settings.zone),
+            ),
             None => MemberHours::default_in(profile_zone.unwrap_or(settings.zone)),
         };
         let summary = &mut self.member_summary;

@@ -428,12 +428,12 @@ impl Export {
         skipped: &mut Vec<SkippedFile>,
     ) -> ListRead<T> {
         let mut buf = Vec::new();
-        let outcome = self
-            .read(relative, &mut buf, MAX_LIST_BYTES)
-            .and_then(|present| match present {
-                true => parse_list(&buf, what).map(Some),
-                false => Ok(None),
-            });
+        let outcome =
+            self.read(relative, &mut buf, MAX_LIST_BYTES)
+                .and_then(|present| match present {
+                    true => parse_list(&buf, what).map(Some),
+                    false => Ok(None),
+                });
         match outcome {
             Ok(Some(list)) => ListRead::Read(list),
             Ok(None) => ListRead::Absent,
@@ -527,21 +527,19 @@ impl Export {
                 }
             }
             for (file, kind) in CONVERSATION_LISTS {
-                let list = match self.read_list::<ListedConversation>(
-                    &at(file),
-                    "conversations",
-                    skipped,
-                ) {
-                    ListRead::Absent => continue,
-                    ListRead::Unreadable => {
-                        (any_list, list_failed) = (true, true);
-                        continue;
-                    }
-                    ListRead::Read(list) => {
-                        any_list = true;
-                        list
-                    }
-                };
+                let list =
+                    match self.read_list::<ListedConversation>(&at(file), "conversations", skipped)
+                    {
+                        ListRead::Absent => continue,
+                        ListRead::Unreadable => {
+                            (any_list, list_failed) = (true, true);
+                            continue;
+                        }
+                        ListRead::Read(list) => {
+                            any_list = true;
+                            list
+                        }
+                    };
                 for (position, listed) in list.into_iter().enumerate() {
                     // DMs have no name; a conversation listed without one is in the folder
                     // named by its id.
@@ -595,8 +593,7 @@ impl Export {
                     Some(scope) => format!("{scope}/{name}"),
                     None => name.clone(),
                 };
-                if listed.contains(&folder) || self.day_files(&folder).is_ok_and(|f| f.is_empty())
-                {
+                if listed.contains(&folder) || self.day_files(&folder).is_ok_and(|f| f.is_empty()) {
                     continue;
                 }
                 match private_kind_of_folder(&name) {
@@ -747,7 +744,10 @@ mod tests {
         assert_eq!(messages[0].thread_ts, None);
         assert_eq!(messages[0].reply_count, Some(2));
         assert_eq!(messages[0].text, None);
-        assert_eq!(messages[1].user, None, "a number in the list is an empty message");
+        assert_eq!(
+            messages[1].user, None,
+            "a number in the list is an empty message"
+        );
     }
 
     #[test]

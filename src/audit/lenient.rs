@@ -294,7 +294,10 @@ mod tests {
         assert!(s.is_bot);
         assert_eq!(s.members, ["U1", "7"]);
         assert_eq!(s.reply_count, Some(3));
-        assert_eq!(sample(r#"{"created":1460742065.5}"#).created, Some(1_460_742_065));
+        assert_eq!(
+            sample(r#"{"created":1460742065.5}"#).created,
+            Some(1_460_742_065)
+        );
         assert_eq!(sample(r#"{"created":" 12 "}"#).created, Some(12));
     }
 
@@ -316,7 +319,11 @@ mod tests {
     fn an_entry_that_is_not_an_object_is_left_out_alone() {
         let entries: Vec<Entry<Sample>> =
             serde_json::from_str(r#"[1, "x", null, [1,[2]], {"id":"C1"}, true]"#).unwrap();
-        let kept: Vec<String> = entries.into_iter().filter_map(|e| e.0).map(|s| s.id).collect();
+        let kept: Vec<String> = entries
+            .into_iter()
+            .filter_map(|e| e.0)
+            .map(|s| s.id)
+            .collect();
         assert_eq!(kept, ["C1"]);
     }
 

@@ -195,7 +195,11 @@ pub fn trend_svg(report: &Report) -> String {
     );
     svg.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
     let title = match report.weeks.len() > weeks.len() {
-        true => format!("By week, the latest {} ({})", weeks.len(), escape(&report.zone)),
+        true => format!(
+            "By week, the latest {} ({})",
+            weeks.len(),
+            escape(&report.zone)
+        ),
         false => format!("By week ({})", escape(&report.zone)),
     };
     let _ = write!(
@@ -476,6 +480,69 @@ mod tests {
     #[test]
     fn text_is_escaped_for_html() {
         assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    }
+
+    fn report_with_weeks(weeks: &[(&str, u64)]) -> Report {
+        let figures = |messages| Figures {
+            messages,
+            urgency_messages: 0,
+            flags: RuleId::ALL.into_iter().map(|rule| (rule, 1)).collect(),
+            broadcasts: 0,
+            broadcast_reach: 0,
+            broadcast_off_hours_reach: 0,
+            mentions: 0,
+            mentions_off_hours: 2,
+            threads: 0,
+            threads_replied: 0,
+            median_first_reply_minutes: None,
+        };
+        let settings = crate::audit::settings::AuditSettings::defaults().unwrap();
+        let workspace = crate::audit::export::Workspace::default();
+        let mut report =
+            crate::audit::analysis::Analysis::new(&settings, &workspace).finish(Vec::new());
+        report.weeks = weeks
+            .iter()
+            .map(|&(week, messages)| crate::audit::analysis::WeekReport {
+                week: week.to_string(),
+                figures: figures(messages),
+            })
+            .collect();
+        report
+    }
+
+    #[test]
+    fn the_trend_fills_quiet_weeks_across_a_year_end() {
+        let report = report_with_weeks(&[("2020-W52", 3), ("2021-W02", 5)]);
+        let weeks: Vec<(String, [u64; 3])> = trend_weeks(&report)
+            .into_iter()
+            .map(|w| (w.name, w.values))
+            .collect();
+        assert_eq!(
+            weeks,
+            [
+                ("2020-W52".to_string(), [3, 4, 2]),
+                ("2020-W53".to_string(), [0, 0, 0]),
+                ("2021-W01".to_string(), [0, 0, 0]),
+                ("2021-W02".to_string(), [5, 4, 2]),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_trend_shows_at_most_the_latest_weeks() {
+        // Ten years of weeks with messages: only the latest TREND_WEEKS are drawn.
+        let names: Vec<String> = (2015..2025)
+            .flat_map(|year| (1..=52).map(move |week| format!("{year}-W{week:02}")))
+            .collect();
+        let weeks: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), 1)).collect();
+        let trend = trend_weeks(&report_with_weeks(&weeks));
+        assert_eq!(trend.len(), TREND_WEEKS);
+        assert_eq!(trend.last().unwrap().name, "2024-W52");
+        let svg = trend_svg(&report_with_weeks(&weeks));
+        assert!(svg.contains("the latest 156"));
+        // Two weeks years apart: not filled, two bars a row.
+        let sparse = trend_weeks(&report_with_weeks(&[("2001-W01", 1), ("2024-W01", 1)]));
+        assert_eq!(sparse.len(), 2);
     }
 
     #[test]
