@@ -143,25 +143,25 @@ pub fn run(options: &AuditOptions) -> Result<Outcome, AuditError> {
     let mut analysis = Analysis::new(&settings, &workspace);
     // One buffer for every day file: it grows to the largest and is reused.
     let mut buf = Vec::new();
-    let mut unreadable_day_files = 0;
+    let mut unreadable_day_files: Vec<SkippedFile> = Vec::new();
     for (index, files) in day_files.iter().enumerate() {
         analysis.begin_conversation(index);
         progress.set_message(printable(&workspace.conversations[index].name));
         for path in files {
             match export.read_day(path, &mut buf) {
                 Ok(messages) => messages.iter().for_each(|m| analysis.message(m)),
-                Err(reason) => {
-                    unreadable_day_files += 1;
-                    skipped.push(SkippedFile {
-                        path: path.clone(),
-                        reason,
-                    });
-                }
+                Err(reason) => unreadable_day_files.push(SkippedFile {
+                    path: path.clone(),
+                    reason,
+                }),
             }
             progress.inc(1);
         }
     }
     progress.finish_and_clear();
+    let first_unreadable = unreadable_day_files.first().cloned();
+    let unreadable = unreadable_day_files.len();
+    skipped.extend(unreadable_day_files);
 
     let report = analysis.finish(skipped);
     let source = export_name(&options.export);
@@ -183,15 +183,25 @@ pub fn run(options: &AuditOptions) -> Result<Outcome, AuditError> {
             return Err(AuditError::NothingRead {
                 export: source,
                 day_files: total + private + unlisted,
-                why: why_nothing_was_read(&report, total, unreadable_day_files, private),
+                why: why_nothing_was_read(
+                    &report,
+                    (total, unreadable, first_unreadable.as_ref()),
+                    private,
+                ),
             });
         }
     }
     Ok(Outcome { report, html })
 }
 
-/// One line on why an export with day files gave no message.
-fn why_nothing_was_read(report: &Report, read: usize, unreadable: usize, private: usize) -> String {
+/// One line on why an export with day files gave no message. `day_files` are the files of
+/// the conversations read: how many, how many were unreadable, and the first of those.
+fn why_nothing_was_read(
+    report: &Report,
+    day_files: (usize, usize, Option<&SkippedFile>),
+    private: usize,
+) -> String {
+    let (read, unreadable, first) = day_files;
     let left = &report.left_out;
     if read == 0 && private > 0 {
         return "they are all in direct or group messages, which are read only with --include-dms"
@@ -204,10 +214,6 @@ fn why_nothing_was_read(report: &Report, read: usize, unreadable: usize, private
         );
     }
     if unreadable == read {
-        let first = report
-            .skipped_files
-            .iter()
-            .find(|s| s.path.ends_with(".json") && s.path.contains('/'));
         return match first {
             Some(file) => format!(
                 "every one was unreadable; the first, {}: {}",
