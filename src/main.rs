@@ -92,9 +92,13 @@ struct AuditArgs {
     /// The workspace's norms (TOML: urgent_channels, extra_words, removed_words).
     #[arg(long)]
     norms: Option<PathBuf>,
-    /// IANA zone for weeks and the heat map (default UTC).
+    /// IANA zone for weeks and the heat map, and for members whose zone is unknown
+    /// (default UTC).
     #[arg(long)]
     tz: Option<String>,
+    /// Read direct and group messages too (left out by default).
+    #[arg(long)]
+    include_dms: bool,
 }
 
 #[derive(clap::Args)]
@@ -256,6 +260,7 @@ fn audit(args: AuditArgs) -> anyhow::Result<()> {
         hours: args.hours,
         norms: args.norms,
         tz: args.tz,
+        include_dms: args.include_dms,
         progress: true,
     })?;
     println!("{}", async_norms::audit::summary(&outcome));

@@ -126,6 +126,7 @@ fn audit_with(export: &Path, out: &Path, hours: Option<&str>, norms: Option<&str
         hours: file("hours.toml", hours),
         norms: file("norms.toml", norms),
         tz: None,
+        include_dms: true,
         progress: false,
     })
     .expect("the audit runs")
@@ -163,11 +164,11 @@ fn a_small_export_gives_the_hand_checked_figures() {
     );
     assert_eq!(
         report["left_out"],
-        json!({"bot_messages": 1, "system_messages": 1, "unreadable_messages": 0, "unlisted_folders": []})
+        json!({"bot_messages": 1, "system_messages": 1, "unreadable_messages": 0, "dm_conversations": 0, "unlisted_folders": []})
     );
     assert_eq!(
         report["members"],
-        json!({"people": 4, "bots": 1, "hours_given": 0, "zone_unknown": 1})
+        json!({"users_listed": true, "people": 4, "bots": 1, "hours_given": 0, "zone_unknown": 1})
     );
     assert_eq!(report["first_message"], "2024-03-04T10:00:00Z");
     assert_eq!(report["last_message"], "2024-03-06T00:30:00Z");
@@ -309,13 +310,9 @@ fn a_corrupted_day_file_is_skipped_and_named() {
     let skipped = report["skipped_files"].as_array().unwrap();
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["path"], "general/2024-03-05.json");
-    assert!(
-        skipped[0]["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("not a JSON list of messages: EOF while parsing"),
-        "{}",
-        skipped[0]["reason"]
+    assert_eq!(
+        skipped[0]["reason"],
+        "cut off: the JSON ends early (line 1, column 51)"
     );
     // Its one message is gone; the reply in the next file has no parent to time.
     assert_eq!(report["totals"]["messages"], 7);
@@ -357,7 +354,7 @@ fn a_listed_name_that_leaves_the_export_is_not_followed() {
     assert_eq!(skipped[0]["path"], "channels.json");
     assert_eq!(
         skipped[0]["reason"],
-        "conversation C9: \"../elsewhere\" is not a folder name, so its messages were not read"
+        "entry 3 is named with no plain folder name (empty, . or .., or holding a slash), so its messages were not read"
     );
 }
 
@@ -550,4 +547,468 @@ fn the_shipped_sample_export_is_audited_from_the_command_line() {
     for file in ["report.html", "heatmap.svg"] {
         assert!(out.join(file).is_file(), "{file}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exports as they come: the shapes in tests/fixtures/exports (see PROVENANCE.md there)
+// ---------------------------------------------------------------------------------------------
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/exports")
+        .join(name)
+}
+
+fn options(export: &Path, out: &Path) -> AuditOptions {
+    AuditOptions {
+        export: export.to_path_buf(),
+        out: out.to_path_buf(),
+        hours: None,
+        norms: None,
+        tz: None,
+        include_dms: false,
+        progress: false,
+    }
+}
+
+/// Audits a fixture export and returns its report.json, the summary and the HTML page.
+fn audit_fixture(name: &str, change: impl FnOnce(&mut AuditOptions)) -> (Value, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report");
+    let mut options = options(&fixture(name), &out);
+    change(&mut options);
+    let outcome = run(&options).expect("the audit runs");
+    let html = std::fs::read_to_string(&outcome.html).unwrap();
+    (
+        report_json(&out),
+        async_norms::audit::summary(&outcome),
+        html,
+    )
+}
+
+/// The figures of the whole export that the shapes below are checked on.
+fn headline(report: &Value) -> Value {
+    let t = &report["totals"];
+    json!({
+        "messages": t["messages"],
+        "mentions": t["mentions"],
+        "mentions_off_hours": t["mentions_off_hours"],
+        "broadcasts": t["broadcasts"],
+        "broadcast_reach": t["broadcast_reach"],
+        "broadcast_off_hours_reach": t["broadcast_off_hours_reach"],
+    })
+}
+
+fn names(report: &Value) -> Vec<String> {
+    report["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| match c["workspace"].as_str() {
+            Some(workspace) => format!("{workspace}/{}", c["name"].as_str().unwrap()),
+            None => c["name"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn an_export_with_numbers_written_as_strings_is_read_in_full() {
+    // 2017-era: "created": "1460742065", "tz_offset": "-18000", "reply_count": "1", a `ts`
+    // written as a number, "is_bot": "true", and fields the audit does not know.
+    let (report, ..) = audit_fixture("string-numbers", |_| {});
+    assert_eq!(report["skipped_files"], json!([]));
+    assert_eq!(names(&report), ["general", "random"]);
+    // Monday 10:00 UTC: Nick in New York is off (05:00); the reply comes 30 minutes later.
+    assert_eq!(
+        headline(&report),
+        json!({"messages": 4, "mentions": 2, "mentions_off_hours": 1, "broadcasts": 1,
+               "broadcast_reach": 1, "broadcast_off_hours_reach": 1})
+    );
+    assert_eq!(report["totals"]["threads_replied"], 1);
+    assert_eq!(report["totals"]["median_first_reply_minutes"], 30);
+    assert_eq!(report["left_out"]["bot_messages"], 1);
+    assert_eq!(
+        report["members"],
+        json!({"users_listed": true, "people": 2, "bots": 1, "hours_given": 0, "zone_unknown": 0})
+    );
+    assert_eq!(report["first_message"], "2017-03-06T10:00:00Z");
+}
+
+#[test]
+fn an_export_without_users_json_still_counts_mentions_and_broadcasts_in_the_given_zone() {
+    let (report, summary, html) = audit_fixture("no-users", |_| {});
+    assert_eq!(
+        report["members"],
+        json!({"users_listed": false, "people": 4, "bots": 0, "hours_given": 0, "zone_unknown": 4})
+    );
+    // Everyone's hours are 09:00-17:00 UTC: the 10:00 mentions land inside them, the 20:00
+    // broadcast and the 22:00 mentions (one of someone no list names) outside.
+    assert_eq!(
+        headline(&report),
+        json!({"messages": 3, "mentions": 4, "mentions_off_hours": 2, "broadcasts": 1,
+               "broadcast_reach": 2, "broadcast_off_hours_reach": 2})
+    );
+    assert!(
+        summary.contains("no list of members (users.json)") && summary.contains("read in UTC"),
+        "{summary}"
+    );
+    assert!(html.contains("The export has no list of members"), "{html}");
+
+    // The same export read in New York: 10:00 UTC is 05:00 there, 20:00 UTC is 15:00.
+    let (report, ..) = audit_fixture("no-users", |o| o.tz = Some("America/New_York".into()));
+    assert_eq!(
+        headline(&report),
+        json!({"messages": 3, "mentions": 4, "mentions_off_hours": 4, "broadcasts": 1,
+               "broadcast_reach": 2, "broadcast_off_hours_reach": 0})
+    );
+}
+
+#[test]
+fn an_unreadable_list_is_named_and_the_folders_beside_it_are_read_as_unlisted() {
+    let (report, ..) = audit_fixture("unreadable-list", |_| {});
+    assert_eq!(
+        report["skipped_files"],
+        json!([{"path": "channels.json", "reason": "cut off: the JSON ends early (line 1, column 85)"}])
+    );
+    assert_eq!(names(&report), ["general", "random"]);
+    for c in report["conversations"].as_array().unwrap() {
+        assert_eq!(c["kind"], "unlisted");
+    }
+    assert_eq!(
+        headline(&report),
+        json!({"messages": 3, "mentions": 1, "mentions_off_hours": 0, "broadcasts": 0,
+               "broadcast_reach": 0, "broadcast_off_hours_reach": 0})
+    );
+    // The DM's folder is known by its name and left out.
+    assert_eq!(report["left_out"]["dm_conversations"], 1);
+    let (report, ..) = audit_fixture("unreadable-list", |o| o.include_dms = true);
+    assert_eq!(names(&report), ["D0123ABCD", "general", "random"]);
+    assert_eq!(report["conversations"][0]["kind"], "dm");
+    assert_eq!(report["totals"]["messages"], 4);
+}
+
+#[test]
+fn a_list_of_another_shape_is_named_without_quoting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    std::fs::write(
+        export.join("channels.json"),
+        r#"{"channels": [{"name": "SECRET-MARKER"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        export.join("general/2024-03-05.json"),
+        r#"[{"type": "message", "text": "SECRET-MARKER <@UT>", "ts": 5, "user": ["UX"]}, "#,
+    )
+    .unwrap();
+    let out = dir.path().join("report");
+    let outcome = audit(&export, &out);
+    let skipped = &outcome.report.skipped_files;
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    for file in skipped {
+        assert!(!file.reason.contains("SECRET"), "{file:?}");
+    }
+    assert_eq!(
+        skipped[0].reason,
+        "not a JSON list of conversations (line 1, column 0)"
+    );
+    // The folders are still read, as unlisted; the DM listed in dms.json keeps its list.
+    let report = report_json(&out);
+    assert_eq!(names(&report), ["D1", "general", "incidents"]);
+    assert_eq!(report["totals"]["messages"], 7);
+}
+
+#[test]
+fn an_enterprise_grid_org_export_reads_every_workspace_folder() {
+    let (report, ..) = audit_fixture("grid", |_| {});
+    assert_eq!(
+        names(&report),
+        ["eng/general", "eng/deploys", "eng/leads", "sales/general"]
+    );
+    assert_eq!(report["conversations"][2]["kind"], "private");
+    assert_eq!(
+        report["members"],
+        json!({"users_listed": true, "people": 3, "bots": 0, "hours_given": 0, "zone_unknown": 0})
+    );
+    // 10:00 UTC in eng: New York 05:00 and Tokyo 19:00, both off; Tuesday 01:00 UTC in
+    // leads: Berlin 02:00; the broadcast in sales at 16:00 UTC: Tokyo 01:00.
+    assert_eq!(
+        headline(&report),
+        json!({"messages": 4, "mentions": 3, "mentions_off_hours": 3, "broadcasts": 1,
+               "broadcast_reach": 1, "broadcast_off_hours_reach": 1})
+    );
+    assert_eq!(report["left_out"]["dm_conversations"], 2);
+    assert_eq!(report["left_out"]["unlisted_folders"], json!([]));
+    assert_eq!(report["skipped_files"], json!([]));
+
+    let (with_dms, ..) = audit_fixture("grid", |o| o.include_dms = true);
+    assert_eq!(
+        names(&with_dms),
+        [
+            "mpdm-berta--nick--tomo-1",
+            "D0GRID001",
+            "eng/general",
+            "eng/deploys",
+            "eng/leads",
+            "sales/general"
+        ]
+    );
+    assert_eq!(with_dms["totals"]["messages"], 6);
+    assert_eq!(with_dms["totals"]["mentions_off_hours"], 4);
+
+    // The same export as a zip gives the same report.
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("grid.zip");
+    zip_folder(&fixture("grid"), &zip_path, "org-export/");
+    let out = dir.path().join("from-zip");
+    run(&options(&zip_path, &out)).unwrap();
+    assert_eq!(report_json(&out), report);
+}
+
+#[test]
+fn a_slackdump_export_is_read_with_its_nulls_and_attachment_folders() {
+    let (report, ..) = audit_fixture("slackdump", |_| {});
+    assert_eq!(names(&report), ["general", "random"]);
+    assert_eq!(
+        headline(&report),
+        json!({"messages": 4, "mentions": 1, "mentions_off_hours": 1, "broadcasts": 1,
+               "broadcast_reach": 1, "broadcast_off_hours_reach": 1})
+    );
+    assert_eq!(report["totals"]["flags"]["broadcast"], 1);
+    assert_eq!(report["totals"]["median_first_reply_minutes"], 30);
+    assert_eq!(report["left_out"]["system_messages"], 1);
+    // The attachment folders hold no day files: neither read nor named.
+    assert_eq!(report["left_out"]["unlisted_folders"], json!([]));
+    assert_eq!(report["left_out"]["dm_conversations"], 1);
+    assert_eq!(report["skipped_files"], json!([]));
+}
+
+#[test]
+fn direct_messages_are_left_out_unless_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    let out = dir.path().join("report");
+    let outcome = run(&options(&export, &out)).unwrap();
+    let report = report_json(&out);
+    assert_eq!(names(&report), ["general", "incidents"]);
+    assert_eq!(report["totals"]["messages"], 7);
+    assert_eq!(report["left_out"]["dm_conversations"], 1);
+    let summary = async_norms::audit::summary(&outcome);
+    assert!(summary.contains("--include-dms"), "{summary}");
+    let html = std::fs::read_to_string(&outcome.html).unwrap();
+    assert!(!html.contains("D1"), "the DM is not named in the report");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_fifos_devices_and_oversized_day_files_are_skipped_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    let outside = dir.path().join("outside");
+    write(
+        &outside,
+        "2024-03-04.json",
+        &json!([message("UB", MON_10, "not part of the export")]),
+    );
+    // A day file that is a link, one that is a FIFO (reading it would wait forever), one
+    // larger than the limit (sparse: no disk is used), and a channel folder that is a link.
+    std::os::unix::fs::symlink(
+        outside.join("2024-03-04.json"),
+        export.join("general/2024-03-07.json"),
+    )
+    .unwrap();
+    let fifo = export.join("general/2024-03-08.json");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let big = std::fs::File::create(export.join("general/2024-03-09.json")).unwrap();
+    big.set_len(async_norms::audit::export::MAX_DAY_FILE_BYTES + 1)
+        .unwrap();
+    std::fs::remove_dir_all(export.join("incidents")).unwrap();
+    std::os::unix::fs::symlink(&outside, export.join("incidents")).unwrap();
+
+    let out = dir.path().join("report");
+    let outcome = audit(&export, &out);
+    let skipped: Vec<(&str, &str)> = outcome
+        .report
+        .skipped_files
+        .iter()
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (
+                "incidents",
+                "a symbolic link, which the audit does not follow"
+            ),
+            (
+                "general/2024-03-07.json",
+                "a symbolic link, which the audit does not follow"
+            ),
+            (
+                "general/2024-03-08.json",
+                "a FIFO (named pipe), not a regular file"
+            ),
+            (
+                "general/2024-03-09.json",
+                "larger than the 64 MiB a file may have (65 MiB)"
+            ),
+        ]
+    );
+    // general's 7 and the DM's 1; nothing from outside the export.
+    assert_eq!(outcome.report.totals.messages, 7);
+}
+
+#[test]
+fn names_printed_to_the_terminal_have_no_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    let sneaky = "ops\u{1b}[2J\u{7}\r";
+    let channels = export.join("channels.json");
+    let mut listed: Value = serde_json::from_slice(&std::fs::read(&channels).unwrap()).unwrap();
+    listed
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "C7", "name": sneaky, "members": ["UB"]}));
+    std::fs::write(&channels, listed.to_string()).unwrap();
+    std::fs::create_dir_all(export.join(sneaky)).unwrap();
+    std::fs::write(export.join(sneaky).join("2024-03-04.json"), "[{").unwrap();
+    let output = binary()
+        .arg("audit")
+        .arg(&export)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("ops[2J/2024-03-04.json"), "{stdout}");
+    assert!(
+        !stdout.chars().any(|c| c.is_control() && c != '\n'),
+        "{stdout:?}"
+    );
+}
+
+#[test]
+fn day_files_without_one_message_by_a_person_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, Value, Option<&str>, &str); 3] = [
+        (
+            "general/2024-03-04.json",
+            json!([{"type": "message", "subtype": "bot_message", "bot_id": "B1", "text": "hi", "ts": "1709546400.000100"}]),
+            None,
+            "they hold no message a person wrote (1 from bots, 0 system messages, 0 without a user or a readable time)",
+        ),
+        (
+            "general/2024-03-04.json",
+            json!({"not": "a list"}),
+            None,
+            "every one was unreadable; the first, general/2024-03-04.json: not a JSON list of messages (line 1, column 0)",
+        ),
+        (
+            "D1/2024-03-04.json",
+            json!([message("UB", MON_10, "hi")]),
+            Some(r#"[{"id": "D1", "members": ["UB", "UN"]}]"#),
+            "they are all in direct or group messages, which are read only with --include-dms",
+        ),
+    ];
+    for (index, (path, contents, dms, why)) in cases.into_iter().enumerate() {
+        let export = dir.path().join(format!("quiet-{index}"));
+        write(
+            &export,
+            "channels.json",
+            &json!([{"id": "C1", "name": "general", "members": ["UB"]}]),
+        );
+        write(&export, path, &contents);
+        if let Some(dms) = dms {
+            std::fs::write(export.join("dms.json"), dms).unwrap();
+        }
+        let output = binary()
+            .arg("audit")
+            .arg(&export)
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_eq!(
+            stderr.trim_end(),
+            format!("error: read 0 messages from quiet-{index}, which has 1 day file(s): {why}")
+        );
+        // The report is still written, to show what was left out.
+        assert!(dir.path().join("out/report.json").is_file());
+    }
+}
+
+#[test]
+fn the_report_names_the_export_by_its_own_name_and_fits_a_laptop() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("acme-2024");
+    small_export(&export);
+    let out = dir.path().join("report");
+    let outcome = audit(&export, &out);
+    let html = std::fs::read_to_string(&outcome.html).unwrap();
+    assert!(html.contains("<title>Communication norms audit: acme-2024</title>"));
+    let local = dir.path().to_string_lossy();
+    assert!(
+        !html.contains(local.as_ref()),
+        "the local path is not in the page"
+    );
+    // Tables scroll sideways inside the page instead of widening it.
+    assert!(html.contains("<div class=\"scroll\"><table>"));
+    assert!(html.contains(".scroll{overflow-x:auto"));
+}
+
+#[test]
+fn the_weekly_trend_shows_every_week_between_the_first_and_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    // Two weeks later (2024-W12), one more urgent message at night.
+    let later = MON_10 + 14 * 24 * 3600 + 12 * 3600;
+    write(
+        &export,
+        "general/2024-03-18.json",
+        &json!([message("UB", later, "<@UN> URGENT need this ASAP")]),
+    );
+    let out = dir.path().join("report");
+    let outcome = audit(&export, &out);
+    let weeks: Vec<(&str, u64)> = outcome
+        .report
+        .weeks
+        .iter()
+        .map(|w| (w.week.as_str(), w.figures.messages))
+        .collect();
+    assert_eq!(weeks, [("2024-W10", 8), ("2024-W12", 1)]);
+    let html = std::fs::read_to_string(&outcome.html).unwrap();
+    assert!(html.contains("<img src=\"trend.svg\""));
+    let svg = std::fs::read_to_string(out.join("trend.svg")).unwrap();
+    assert_well_formed(&svg, "trend.svg");
+    // Three rows (messages, flags, off-hours mentions) of three weeks, W11 at zero.
+    assert_eq!(svg.matches("<rect x=").count(), 3 * 3);
+    assert!(svg.contains("<title>2024-W11 — 0</title>"), "{svg}");
+    assert!(svg.contains("<title>2024-W12 — 1</title>"), "{svg}");
+}
+
+#[test]
+fn a_folder_no_list_names_is_left_out_and_named_when_the_lists_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("export");
+    small_export(&export);
+    write(
+        &export,
+        "strays/2024-03-04.json",
+        &json!([message("UB", MON_10, "in no list")]),
+    );
+    let out = dir.path().join("report");
+    audit(&export, &out);
+    let report = report_json(&out);
+    assert_eq!(report["left_out"]["unlisted_folders"], json!(["strays"]));
+    assert_eq!(report["totals"]["messages"], 8);
 }

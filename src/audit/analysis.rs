@@ -13,10 +13,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, TimeDelta, Timelike, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::audit::export::{ConversationKind, RawMessage, SkippedFile, Workspace};
+use crate::audit::export::{ConversationKind, ExportUser, RawMessage, SkippedFile, Workspace};
 use crate::audit::settings::AuditSettings;
 use crate::hours::{MemberHours, Window, format_relative, parse_zone, windows_between};
 use crate::ids::UserId;
@@ -60,6 +59,12 @@ pub fn sort_message(message: &RawMessage<'_>) -> MessageSort {
         _ if message.bot_id.is_some() => MessageSort::Bot,
         _ => MessageSort::Person,
     }
+}
+
+/// Whether `id` can be a Slack member id (`U024BE7LH`, `W0123`): only such are taken as
+/// people when an export has no members list, so damaged fields do not make people up.
+fn is_member_id(id: &str) -> bool {
+    (2..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// A Slack `ts` (`1709546400.000200`) as microseconds since the epoch.
@@ -185,6 +190,9 @@ pub struct Report {
     pub totals: Figures,
     pub left_out: LeftOut,
     pub conversations: Vec<ConversationReport>,
+    /// Every conversation's figures summed by ISO week, weeks with messages only, oldest
+    /// first: the trend.
+    pub weeks: Vec<WeekReport>,
     pub heatmap: Heatmap,
     pub suggestions: Vec<Suggestion>,
     pub skipped_files: Vec<SkippedFile>,
@@ -193,12 +201,17 @@ pub struct Report {
 /// Who the hours came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MemberSummary {
-    /// People in users.json (bots left out), deleted accounts included.
+    /// Whether the export had a list of members (`users.json` or `org_users.json`). Without
+    /// one, people are the ids the conversations and messages name, and no zone is known.
+    pub users_listed: bool,
+    /// People in the members list (bots left out), deleted accounts included; without a
+    /// list, the people seen.
     pub people: u64,
     pub bots: u64,
     /// People whose hours came from the hours file.
     pub hours_given: u64,
-    /// People without a usable profile zone and no zone given: their hours are read in UTC.
+    /// People without a usable profile zone and no zone given: their hours are read in the
+    /// report's zone (`--tz`).
     pub zone_unknown: u64,
 }
 
@@ -209,7 +222,9 @@ pub struct LeftOut {
     pub system_messages: u64,
     /// Messages without a user or a readable `ts`.
     pub unreadable_messages: u64,
-    /// Folders with day files that no channel list names.
+    /// Direct and group-DM conversations not read (`--include-dms` reads them).
+    pub dm_conversations: u64,
+    /// Folders with day files that no channel list names, not read.
     pub unlisted_folders: Vec<String>,
 }
 
@@ -219,6 +234,8 @@ pub struct ConversationReport {
     pub id: String,
     pub name: String,
     pub kind: ConversationKind,
+    /// The Enterprise Grid workspace's folder; `null` outside a Grid org export.
+    pub workspace: Option<String>,
     /// Designated urgent by the norms file: nothing is flagged there.
     pub urgent: bool,
     /// Members listed for it in the export.
@@ -268,6 +285,7 @@ struct ConversationState {
     id: String,
     name: String,
     kind: ConversationKind,
+    workspace: Option<String>,
     urgent: bool,
     listed_members: u64,
     /// People among its members, by index.
@@ -306,77 +324,123 @@ pub struct Analysis<'s> {
 
 impl<'s> Analysis<'s> {
     /// Sets up the members' hours (the hours file, else Mon–Fri 09:00–17:00 in their
-    /// profile's zone, else UTC) and the conversations.
+    /// profile's zone, else in the report's zone) and the conversations. Without a members
+    /// list, the conversations' members are the people known so far.
     pub fn new(settings: &'s AuditSettings, workspace: &Workspace) -> Self {
-        let mut members = Vec::with_capacity(workspace.users.len());
-        let mut member_index = HashMap::with_capacity(workspace.users.len());
-        let mut summary = MemberSummary::default();
-        let mut everyone = Vec::new();
-        for user in &workspace.users {
-            let index = members.len() as u32;
-            let profile_zone = user.tz.as_deref().and_then(|tz| parse_zone(tz).ok());
-            let given = settings
-                .hours
-                .get(&user.id)
-                .or_else(|| settings.hours.get(&user.name));
-            let hours = match given {
-                Some((schedule, zone)) => {
-                    MemberHours::new(schedule.clone(), zone.or(profile_zone).unwrap_or(Tz::UTC))
-                }
-                None => MemberHours::default_in(profile_zone.unwrap_or(Tz::UTC)),
-            };
-            if user.is_bot {
-                summary.bots += 1;
-            } else {
-                summary.people += 1;
-                summary.hours_given += u64::from(given.is_some());
-                let zone_known = profile_zone.is_some() || given.is_some_and(|(_, z)| z.is_some());
-                summary.zone_unknown += u64::from(!zone_known);
-                if !user.deleted {
-                    everyone.push(index);
-                }
-            }
-            member_index.insert(user.id.clone(), index);
-            members.push(Member {
-                hours,
-                is_bot: user.is_bot,
-            });
-        }
-        let conversations = workspace
-            .conversations
-            .iter()
-            .map(|c| ConversationState {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                kind: c.kind,
-                urgent: settings.is_urgent(&c.name, &c.id),
-                listed_members: c.members.len() as u64,
-                members: c
-                    .members
-                    .iter()
-                    .filter_map(|id| member_index.get(id).copied())
-                    .filter(|&i| !members[i as usize].is_bot)
-                    .collect(),
-            })
-            .collect();
-        Analysis {
+        let mut analysis = Analysis {
             settings,
-            members,
-            member_index,
-            member_summary: summary,
-            everyone,
-            conversations,
+            members: Vec::with_capacity(workspace.users.len()),
+            member_index: HashMap::with_capacity(workspace.users.len()),
+            member_summary: MemberSummary {
+                users_listed: workspace.users_listed,
+                ..MemberSummary::default()
+            },
+            everyone: Vec::new(),
+            conversations: Vec::with_capacity(workspace.conversations.len()),
             current: 0,
             open_threads: BTreeMap::new(),
             cells: BTreeMap::new(),
             heat_messages: [[0; 24]; 7],
             heat_off_hours: [[0; 24]; 7],
-            left_out: LeftOut::default(),
+            left_out: LeftOut {
+                dm_conversations: workspace.private_folders.len() as u64,
+                unlisted_folders: workspace.unlisted_folders.clone(),
+                ..LeftOut::default()
+            },
             window_cache: HashMap::new(),
             first_message: None,
             last_message: None,
             mentioned: Vec::new(),
+        };
+        for user in &workspace.users {
+            analysis.add_listed_member(user);
         }
+        for c in &workspace.conversations {
+            let mut members = Vec::with_capacity(c.members.len());
+            for id in &c.members {
+                if let Some(index) = analysis.member(id)
+                    && !analysis.members[index as usize].is_bot
+                {
+                    members.push(index);
+                }
+            }
+            analysis.conversations.push(ConversationState {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                kind: c.kind,
+                workspace: c.workspace.clone(),
+                urgent: settings.is_urgent(&c.name, &c.id),
+                listed_members: c.members.len() as u64,
+                members,
+            });
+        }
+        analysis
+    }
+
+    fn add_listed_member(&mut self, user: &ExportUser) {
+        let settings = self.settings;
+        let index = self.members.len() as u32;
+        let profile_zone = user.tz.as_deref().and_then(|tz| parse_zone(tz).ok());
+        let given = settings
+            .hours
+            .get(&user.id)
+            .or_else(|| settings.hours.get(&user.name));
+        let hours = match given {
+            Some((schedule, zone)) => MemberHours::new(
+                schedule.clone(),
+                zone.or(profile_zone).unwrap_or(settings.zone),
+            ),
+            None => MemberHours::default_in(profile_zone.unwrap_or(settings.zone)),
+        };
+        let summary = &mut self.member_summary;
+        if user.is_bot {
+            summary.bots += 1;
+        } else {
+            summary.people += 1;
+            summary.hours_given += u64::from(given.is_some());
+            let zone_known = profile_zone.is_some() || given.is_some_and(|(_, z)| z.is_some());
+            summary.zone_unknown += u64::from(!zone_known);
+            if !user.deleted {
+                self.everyone.push(index);
+            }
+        }
+        self.member_index.insert(user.id.clone(), index);
+        self.members.push(Member {
+            hours,
+            is_bot: user.is_bot,
+        });
+    }
+
+    /// A member by id. With a members list, an id it does not hold is nobody; without one,
+    /// an id seen for the first time is a person whose zone is unknown (hours read in the
+    /// report's zone), and whom `@everyone` reaches from then on.
+    fn member(&mut self, id: &str) -> Option<u32> {
+        if let Some(&index) = self.member_index.get(id) {
+            return Some(index);
+        }
+        if self.member_summary.users_listed || !is_member_id(id) {
+            return None;
+        }
+        let settings = self.settings;
+        let index = self.members.len() as u32;
+        let given = settings.hours.get(id);
+        let hours = match given {
+            Some((schedule, zone)) => {
+                MemberHours::new(schedule.clone(), zone.unwrap_or(settings.zone))
+            }
+            None => MemberHours::default_in(settings.zone),
+        };
+        let summary = &mut self.member_summary;
+        summary.people += 1;
+        summary.hours_given += u64::from(given.is_some());
+        summary.zone_unknown += u64::from(!given.is_some_and(|(_, z)| z.is_some()));
+        self.member_index.insert(id.to_string(), index);
+        self.members.push(Member {
+            hours,
+            is_bot: false,
+        });
+        self.everyone.push(index);
+        Some(index)
     }
 
     /// The messages that follow belong to the `index`-th conversation of the workspace.
@@ -384,11 +448,6 @@ impl<'s> Analysis<'s> {
     pub fn begin_conversation(&mut self, index: usize) {
         self.current = index;
         self.open_threads.clear();
-    }
-
-    /// Notes folders with day files that no channel list names.
-    pub fn note_unlisted_folders(&mut self, folders: Vec<String>) {
-        self.left_out.unlisted_folders = folders;
     }
 
     /// Counts one message of the current conversation. Messages of a conversation must come
@@ -412,7 +471,7 @@ impl<'s> Analysis<'s> {
         else {
             return self.left_out.unreadable_messages += 1;
         };
-        let sender = self.member_index.get(user).copied();
+        let sender = self.member(user);
         if sender.is_some_and(|s| self.members[s as usize].is_bot) {
             return self.left_out.bot_messages += 1;
         }
@@ -434,7 +493,7 @@ impl<'s> Analysis<'s> {
         self.mentioned.clear();
         let mut off_hours: Vec<UserId> = Vec::new();
         for id in scan.mentions() {
-            let Some(index) = self.member_index.get(*id).copied() else {
+            let Some(index) = self.member(id) else {
                 continue;
             };
             if Some(index) == sender
@@ -576,14 +635,16 @@ impl<'s> Analysis<'s> {
     /// The report. `skipped_files` are the files the reader left out.
     pub fn finish(self, skipped_files: Vec<SkippedFile>) -> Report {
         let mut totals = Counts::default();
+        let mut by_week: BTreeMap<u32, Counts> = BTreeMap::new();
         let mut per_conversation: Vec<(Counts, Vec<WeekReport>)> =
             vec![(Counts::default(), Vec::new()); self.conversations.len()];
         for (&(conversation, week), counts) in &self.cells {
             totals.add(counts);
+            by_week.entry(week).or_default().add(counts);
             let (sum, weeks) = &mut per_conversation[conversation];
             sum.add(counts);
             weeks.push(WeekReport {
-                week: format!("{}-W{:02}", week / 100, week % 100),
+                week: week_name(week),
                 figures: counts.figures(),
             });
         }
@@ -595,6 +656,7 @@ impl<'s> Analysis<'s> {
                 id: c.id.clone(),
                 name: c.name.clone(),
                 kind: c.kind,
+                workspace: c.workspace.clone(),
                 urgent: c.urgent,
                 members: c.listed_members,
                 totals: sum.figures(),
@@ -622,6 +684,13 @@ impl<'s> Analysis<'s> {
             totals,
             left_out: self.left_out,
             conversations,
+            weeks: by_week
+                .iter()
+                .map(|(&week, counts)| WeekReport {
+                    week: week_name(week),
+                    figures: counts.figures(),
+                })
+                .collect(),
             heatmap,
             suggestions,
             skipped_files,
@@ -629,12 +698,23 @@ impl<'s> Analysis<'s> {
     }
 }
 
-/// How a conversation is named in a sentence.
+/// A week key (`YYYYWW`) as `2024-W10`.
+fn week_name(week: u32) -> String {
+    format!("{}-W{:02}", week / 100, week % 100)
+}
+
+/// How a conversation is named in a sentence; a Grid workspace's in its workspace.
 pub fn display_name(conversation: &ConversationReport) -> String {
-    match conversation.kind {
-        ConversationKind::Channel | ConversationKind::Private => format!("#{}", conversation.name),
-        ConversationKind::GroupDm => format!("the group DM {}", conversation.name),
-        ConversationKind::Dm => format!("the DM {}", conversation.name),
+    let name = &conversation.name;
+    let base = match conversation.kind {
+        ConversationKind::Channel | ConversationKind::Private => format!("#{name}"),
+        ConversationKind::GroupDm => format!("the group DM {name}"),
+        ConversationKind::Dm => format!("the DM {name}"),
+        ConversationKind::Unlisted => format!("the unlisted folder {name}"),
+    };
+    match &conversation.workspace {
+        Some(workspace) => format!("{base} ({workspace})"),
+        None => base,
     }
 }
 
@@ -822,7 +902,10 @@ mod tests {
                 created: None,
                 members: vec!["UB".into(), "UN".into(), "UT".into(), "UBOT".into()],
                 folder: "general".into(),
+                workspace: None,
             }],
+            users_listed: true,
+            ..Workspace::default()
         }
     }
 

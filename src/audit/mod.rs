@@ -4,11 +4,12 @@
 //! how long threads wait, and which norms would help.
 //!
 //! [`export`] reads the export a file at a time, [`analysis`] keeps only counts,
-//! [`report`] writes `report.json`, `report.html` and `heatmap.svg`; [`run`] ties them
-//! together and is what `main` calls.
+//! [`report`] writes `report.json`, `report.html`, `heatmap.svg` and `trend.svg`; [`run`]
+//! ties them together and is what `main` calls.
 
 pub mod analysis;
 pub mod export;
+mod lenient;
 pub mod report;
 pub mod settings;
 
@@ -46,6 +47,15 @@ pub enum AuditError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The export has day files, yet not one message was read from them: a report of zeros
+    /// would mislead, so the run fails (the report is still written, to show what was left
+    /// out).
+    #[error("read 0 messages from {export}, which has {day_files} day file(s): {why}")]
+    NothingRead {
+        export: String,
+        day_files: usize,
+        why: String,
+    },
 }
 
 /// What `async-norms audit` was asked to do.
@@ -57,8 +67,11 @@ pub struct AuditOptions {
     pub out: PathBuf,
     pub hours: Option<PathBuf>,
     pub norms: Option<PathBuf>,
-    /// IANA zone for weeks and the heat map; UTC when absent.
+    /// IANA zone for weeks and the heat map, and of members whose zone is unknown; UTC when
+    /// absent.
     pub tz: Option<String>,
+    /// Read direct and group messages too; they are left out by default.
+    pub include_dms: bool,
     /// Show a progress bar (only drawn when standard error is a terminal).
     pub progress: bool,
 }
@@ -100,11 +113,19 @@ pub fn run(options: &AuditOptions) -> Result<Outcome, AuditError> {
     let settings = load_settings(options)?;
     let mut export = Export::open(&options.export)?;
     let mut skipped: Vec<SkippedFile> = Vec::new();
-    let workspace = export.workspace(&mut skipped);
+    let workspace = export.workspace(options.include_dms, &mut skipped);
     let day_files: Vec<Vec<String>> = workspace
         .conversations
         .iter()
-        .map(|c| export.day_files(&c.folder))
+        .map(|c| {
+            export.day_files(&c.folder).unwrap_or_else(|reason| {
+                skipped.push(SkippedFile {
+                    path: c.folder.clone(),
+                    reason,
+                });
+                Vec::new()
+            })
+        })
         .collect();
     let total: usize = day_files.iter().map(Vec::len).sum();
     let progress = if options.progress && std::io::stderr().is_terminal() {
@@ -120,16 +141,16 @@ pub fn run(options: &AuditOptions) -> Result<Outcome, AuditError> {
     };
 
     let mut analysis = Analysis::new(&settings, &workspace);
-    analysis.note_unlisted_folders(export.unlisted_folders(&workspace));
     // One buffer for every day file: it grows to the largest and is reused.
     let mut buf = Vec::new();
+    let mut unreadable_day_files: Vec<SkippedFile> = Vec::new();
     for (index, files) in day_files.iter().enumerate() {
         analysis.begin_conversation(index);
-        progress.set_message(workspace.conversations[index].name.clone());
+        progress.set_message(printable(&workspace.conversations[index].name));
         for path in files {
             match export.read_day(path, &mut buf) {
                 Ok(messages) => messages.iter().for_each(|m| analysis.message(m)),
-                Err(reason) => skipped.push(SkippedFile {
+                Err(reason) => unreadable_day_files.push(SkippedFile {
                     path: path.clone(),
                     reason,
                 }),
@@ -138,15 +159,94 @@ pub fn run(options: &AuditOptions) -> Result<Outcome, AuditError> {
         }
     }
     progress.finish_and_clear();
+    let first_unreadable = unreadable_day_files.first().cloned();
+    let unreadable = unreadable_day_files.len();
+    skipped.extend(unreadable_day_files);
 
     let report = analysis.finish(skipped);
-    let source = options.export.display().to_string();
+    let source = export_name(&options.export);
     let html =
         report::write(&report, &source, &options.out).map_err(|source| AuditError::Write {
             path: options.out.clone(),
             source,
         })?;
+    if report.totals.messages == 0 {
+        let unread = |folders: &[String]| -> usize {
+            folders
+                .iter()
+                .map(|f| export.day_files(f).map_or(0, |files| files.len()))
+                .sum()
+        };
+        let private = unread(&workspace.private_folders);
+        let unlisted = unread(&workspace.unlisted_folders);
+        if total + private + unlisted > 0 {
+            return Err(AuditError::NothingRead {
+                export: source,
+                day_files: total + private + unlisted,
+                why: why_nothing_was_read(
+                    &report,
+                    (total, unreadable, first_unreadable.as_ref()),
+                    private,
+                ),
+            });
+        }
+    }
     Ok(Outcome { report, html })
+}
+
+/// One line on why an export with day files gave no message. `day_files` are the files of
+/// the conversations read: how many, how many were unreadable, and the first of those.
+fn why_nothing_was_read(
+    report: &Report,
+    day_files: (usize, usize, Option<&SkippedFile>),
+    private: usize,
+) -> String {
+    let (read, unreadable, first) = day_files;
+    let left = &report.left_out;
+    if read == 0 && private > 0 {
+        return "they are all in direct or group messages, which are read only with --include-dms"
+            .to_string();
+    }
+    if read == 0 {
+        return format!(
+            "none is in a conversation the export's lists name (folders not listed: {}); see the report",
+            printable(&left.unlisted_folders.join(", "))
+        );
+    }
+    if unreadable == read {
+        return match first {
+            Some(file) => format!(
+                "every one was unreadable; the first, {}: {}",
+                printable(&file.path),
+                printable(&file.reason)
+            ),
+            None => "every one was unreadable".to_string(),
+        };
+    }
+    format!(
+        "they hold no message a person wrote ({} from bots, {} system messages, {} without a user or a readable time)",
+        left.bot_messages, left.system_messages, left.unreadable_messages
+    )
+}
+
+/// The export as the report names it: its folder's or file's own name, not the local path
+/// (which can say more about the machine than the report needs to).
+fn export_name(path: &Path) -> String {
+    let name = path
+        .canonicalize()
+        .ok()
+        .as_deref()
+        .and_then(Path::file_name)
+        .or_else(|| path.file_name())
+        .map(|name| name.to_string_lossy().into_owned());
+    printable(&name.unwrap_or_else(|| "export".to_string()))
+}
+
+/// Text from an export made safe for a terminal: control characters (escape sequences,
+/// carriage returns, bells) are dropped, so a crafted channel or file name cannot rewrite
+/// what the terminal shows.
+pub fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// The few lines printed at the end of a run.
@@ -180,23 +280,36 @@ pub fn summary(outcome: &Outcome) -> String {
             t.mentions_off_hours, t.mentions, t.broadcast_off_hours_reach
         ),
     ];
+    if !report.members.users_listed {
+        lines.push(format!(
+            "The export has no list of members (users.json): mentions count everyone named, and their hours are read in {}.",
+            report.zone
+        ));
+    }
+    if report.left_out.dm_conversations > 0 {
+        lines.push(format!(
+            "Left out {} direct and group message conversation(s); --include-dms reads them.",
+            report.left_out.dm_conversations
+        ));
+    }
     if let Some(top) = report.suggestions.first() {
-        lines.push(format!("Top suggestion: {}", top.text));
+        lines.push(printable(&format!("Top suggestion: {}", top.text)));
     }
     if !report.skipped_files.is_empty() {
-        lines.push(format!(
+        lines.push(printable(&format!(
             "Skipped {} unreadable file(s), listed in the report; first: {} ({}).",
             report.skipped_files.len(),
             report.skipped_files[0].path,
             report.skipped_files[0].reason
-        ));
+        )));
     }
     let folder = outcome.html.parent().unwrap_or(Path::new("."));
     lines.push(format!(
-        "Report: {} (with {} and {} in {}).",
+        "Report: {} (with {}, {} and {} in {}).",
         outcome.html.display(),
         report::JSON_FILE,
         report::HEATMAP_FILE,
+        report::TREND_FILE,
         folder.display()
     ));
     lines.join("\n")
