@@ -112,7 +112,9 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         );
         queue.look_in_journal();
     }
-    let intake = EventIntake::new(store.clone(), journal.clone(), queue, metrics.clone());
+    let intake = EventIntake::new(
+        bot.clone(),
+        store.clone(), journal.clone(), queue, metrics.clone());
     let shutdown = CancellationToken::new();
     let worker = Worker {
         bot: bot.clone(),
@@ -135,6 +137,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     };
     let checkin_runner = crate::checkins::runner::run(bot.clone(), shutdown.clone());
     let digests = crate::bot::digest::run(bot.clone(), TeamId::new(me.team_id.0), shutdown.clone());
+    let retention = crate::bot::privacy::run_retention(bot.clone(), shutdown.clone());
     let state = Arc::new(HttpState {
         bot,
         intake,
@@ -147,6 +150,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let worker = tokio::spawn(worker.run());
         let checkin_runner = tokio::spawn(checkin_runner);
         let digests = tokio::spawn(digests);
+        let retention = tokio::spawn(retention);
         let pruning = tokio::spawn(forget_old_events(journal, clock, token.clone()));
         token.cancelled().await;
         info!("shutting down");
@@ -158,6 +162,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let _ = pruning.await;
         let _ = checkin_runner.await;
         let _ = digests.await;
+        let _ = retention.await;
         store
             .flush_now()
             .context("the store could not be flushed at shutdown")?;

@@ -25,14 +25,20 @@ const MAX_EVENTS: usize = 200;
 /// Events sent after the first refusal, each of which must be refused too.
 const REFUSED_AFTER_FAILURE: usize = 5;
 
-/// An `app_mention` of the bot in a channel of its own, padded to `size` bytes of text.
+/// An `app_mention` of the bot in a channel of its own, padded to about `size` bytes.
 /// Each is handled with exactly one `chat.postMessage` to its channel (the introduction),
 /// so the emulator's record says how many times each event was handled.
 fn mention(index: usize, size: usize) -> Value {
     let mut body = event("app_mention.json", &format!("EvDisk{index}"));
     body["event"]["channel"] = json!(channel(index));
-    body["event"]["text"] = json!(format!("<@UBOT> hello{}", " padding".repeat(size / 8)));
+    body["event"]["ts"] = padded_ts(size);
     body
+}
+
+/// A message ts padded to `size` bytes. The journal keeps a mention's ts (the thread to
+/// answer in) as sent, and never its text, so the ts is what makes a journal entry big.
+fn padded_ts(size: usize) -> Value {
+    json!(format!("1595926230.{}", "0".repeat(size)))
 }
 
 fn channel(index: usize) -> String {
@@ -294,13 +300,12 @@ async fn over_socket_mode_an_event_the_disk_refuses_is_not_acknowledged() {
     let data_dir = tempfile::tempdir().unwrap();
     let (mut bot, log) =
         BotProcess::start_socket_mode_with_file_limit(&emulator, data_dir.path(), Some(100 * 1024));
-    let envelope = |id: &str, text_size: usize| {
+    let envelope = |id: &str, size: usize| {
         let mut envelope =
             fixture_json("socket-mode/envelope1__events_api__event_callback.app_mention.json");
         envelope["envelope_id"] = json!(format!("envelope-{id}"));
         envelope["payload"]["event_id"] = json!(format!("Ev{id}"));
-        envelope["payload"]["event"]["text"] =
-            json!(format!("<@UBOT> hello{}", " padding".repeat(text_size / 8)));
+        envelope["payload"]["event"]["ts"] = padded_ts(size);
         envelope
     };
 

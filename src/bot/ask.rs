@@ -2,11 +2,14 @@
 //! `@async-norms who is around?`. Read loosely, because people type to a bot as they talk;
 //! anything else gets the introduction.
 
+use serde::{Deserialize, Serialize};
+
 use crate::bot::note::Mentions;
 use crate::ids::UserId;
 
 /// A question put to the bot in a channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Question {
     /// The availability of these members (the asker's own when the list is empty).
     HoursOf(Vec<UserId>),

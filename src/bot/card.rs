@@ -9,6 +9,7 @@ use slack_morphism::prelude::*;
 
 use crate::hours::{Availability, MemberHours, format_back, format_relative, local_time};
 use crate::ids::UserId;
+pub use crate::norms::markup::escape;
 
 /// The emoji and words for a state, e.g. `(":crescent_moon:", "outside working hours")`.
 pub fn state_words(state: &Availability) -> (&'static str, &'static str) {
@@ -142,14 +143,6 @@ pub fn section_blocks(lines: &[String]) -> Vec<SlackBlock> {
         .into_iter()
         .map(|text| SlackSectionBlock::new().with_text(md!(text)).into())
         .collect()
-}
-
-/// Escapes the three characters Slack reads as markup, for any text a person typed that is
-/// shown back to them.
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 #[cfg(test)]

@@ -205,6 +205,12 @@ impl Directory {
         );
     }
 
+    /// Drops everything cached of a workspace.
+    pub fn forget_team(&self, team: &TeamId) {
+        self.lock_profiles().retain(|(t, _), _| t != team);
+        self.lock_channels().retain(|(t, _), _| t != team);
+    }
+
     /// The members of a channel (people and bots), from memory when fresh, else from
     /// `conversations.members`, every page, up to [`MAX_CHANNEL_MEMBERS`].
     pub async fn channel_members(

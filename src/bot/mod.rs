@@ -5,10 +5,12 @@ pub mod ask;
 pub mod card;
 pub mod digest;
 pub mod directory;
+pub mod distil;
 pub mod home;
 pub mod members;
 pub mod messages;
 pub mod note;
+pub mod privacy;
 pub mod roles;
 pub mod urgency;
 pub mod worker;
@@ -24,12 +26,12 @@ use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::{Counter, Metrics};
 use crate::norms::{BroadcastReach, ChannelContext, FindingRecord, NudgeAction, nudge_text};
 use crate::slack::api::{ApiError, SlackApi};
-use crate::slack::payloads::{EventBody, read_event_callback};
 use crate::store::{Store, StoreError};
-use ask::{Question, read_question};
+use ask::Question;
+use distil::{Distilled, JournaledEvent, MessageRecord};
 use card::{member_card, section_blocks};
-use directory::{Directory, Profile};
-use messages::{BotIdentity, HumanMessage, MessageKind, classify};
+use directory::Directory;
+use messages::BotIdentity;
 use note::{Audience, Mentions, MessageFacts, Reached, build_note};
 
 /// Members listed on a "who is around?" card; the rest are counted.
@@ -76,69 +78,66 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// Handles one journaled `event_callback` body.
-    /// Handles one journaled event, received at `received_at_unix` (seconds).
+    /// Handles one journaled event ([`Distilled`], as JSON), received at `received_at_unix`
+    /// (seconds).
     pub async fn handle_event(
         &self,
-        raw: &[u8],
+        journaled: &[u8],
         received_at_unix: i64,
     ) -> Result<&'static str, HandleError> {
         let received_at = DateTime::from_timestamp(received_at_unix, 0).unwrap_or_default();
-        let incoming =
-            read_event_callback(raw).map_err(|e| HandleError::Malformed(e.to_string()))?;
+        let incoming: JournaledEvent = serde_json::from_slice(journaled)
+            .map_err(|e| HandleError::Malformed(format!("a journaled event does not read: {e}")))?;
         let team = incoming.team;
-        let body = match incoming.body {
-            EventBody::Message(event) => {
-                match classify(&event, &self.identity) {
-                    // A check-in answer is taken before any other rule sees the message.
-                    MessageKind::New(message)
-                        if self.take_checkin_answer(&team, &message, false).await? => {}
-                    MessageKind::New(message) => {
-                        self.on_message(&team, &message, None, received_at).await?
-                    }
-                    MessageKind::Edited { message, .. }
-                        if self.take_checkin_answer(&team, &message, true).await? => {}
-                    MessageKind::Edited {
-                        message,
-                        previous_text,
-                    } => {
-                        self.on_message(&team, &message, Some(&previous_text), received_at)
+        match incoming.event {
+            Distilled::Message(record) => {
+                // A check-in answer is taken before any other rule sees the message.
+                let answered = match record.as_answer() {
+                    Some(answer) => {
+                        self.take_checkin_answer(&team, &answer, record.is_edit())
                             .await?
                     }
-                    MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {}
+                    None => false,
+                };
+                if !answered {
+                    self.on_message(&team, &record, received_at).await?;
                 }
-                return Ok("message");
+                Ok("message")
             }
-            EventBody::Other(body) => *body,
-        };
-        match body {
-            SlackEventCallbackBody::AppMention(event) => {
-                self.on_app_mention(&team, &event).await?;
+            Distilled::AppMention {
+                channel,
+                user,
+                thread_ts,
+                question,
+            } => {
+                self.on_app_mention(&team, &channel, &user, thread_ts, question)
+                    .await?;
                 Ok("app_mention")
             }
-            SlackEventCallbackBody::AppHomeOpened(event) => {
-                self.on_home_opened(&team, &event).await?;
+            Distilled::HomeOpened { user } => {
+                self.publish_home(&team, &user).await?;
                 Ok("app_home_opened")
             }
-            SlackEventCallbackBody::UserChange(event) => {
-                let user = UserId::new(event.user.id.0.clone());
-                let profile = Profile::from_slack(&event.user);
+            Distilled::UserChange { user, profile } => {
                 self.directory
-                    .remember(&team, &user, profile, self.clock.now());
+                    .remember(&team, &user, (&profile).into(), self.clock.now());
                 Ok("user_change")
             }
-            SlackEventCallbackBody::AppUninstalled(_) => {
-                info!(team = %team, "the app was uninstalled from a workspace");
+            Distilled::AppUninstalled => {
+                self.forget_team(&team, "the app was uninstalled")?;
                 Ok("app_uninstalled")
             }
-            SlackEventCallbackBody::Unknown(value) => {
-                debug!(
-                    event_type = value.get("type").and_then(|t| t.as_str()),
-                    "event type not handled"
-                );
-                Ok("unknown")
+            Distilled::TokensRevoked => {
+                self.forget_team(&team, "the bot's token was revoked")?;
+                Ok("tokens_revoked")
             }
-            _ => Ok("other"),
+            Distilled::Ignored { event_type } => {
+                debug!(event_type, "event not handled");
+                Ok("other")
+            }
+            Distilled::Unreadable { event_type } => Err(HandleError::Malformed(format!(
+                "the {event_type} event did not read as Slack's"
+            ))),
         }
     }
 
@@ -175,22 +174,17 @@ impl Bot {
     async fn on_message(
         &self,
         team: &TeamId,
-        message: &HumanMessage,
-        previous_text: Option<&str>,
+        message: &MessageRecord,
         received_at: DateTime<Utc>,
     ) -> Result<(), HandleError> {
-        debug!(team = %team, channel = %message.channel, edited = previous_text.is_some(), "message seen");
-        let lexicon = self.lexicon(team)?;
-        let scan = lexicon.scan(&message.text);
-        let before = previous_text.map(|text| lexicon.scan(text));
-        let mut mentions = Mentions::from_scan(&scan);
-        if let Some(before) = &before {
+        debug!(team = %team, channel = %message.channel, edited = message.is_edit(), "message seen");
+        let scan = &message.scan;
+        let before = message.before.as_ref();
+        let mut mentions = Mentions::from_scan(scan);
+        if let Some(before) = before {
             mentions = mentions.added_since(&Mentions::from_scan(before));
         }
-        let may_be_urgent = !scan.word_hits().is_empty()
-            || !scan.emphasis_hits().is_empty()
-            || !scan.broadcasts().is_empty();
-        if mentions.is_empty() && !may_be_urgent {
+        if mentions.is_empty() && !scan.may_be_urgent() {
             return Ok(());
         }
         let workspace = self.workspace_norms(team)?;
@@ -207,8 +201,8 @@ impl Bot {
             is_urgent_channel: workspace.is_urgent_channel(&message.channel),
             off_hours_mentions: &off_hours,
         };
-        let mut findings = crate::norms::classify(&scan, &context);
-        if let Some(before) = &before {
+        let mut findings = crate::norms::classify(scan, &context);
+        if let Some(before) = before {
             // The previous text's pings are not in `mentions`, so its off-hours rule could only
             // fire on them: judge it without.
             let had = crate::norms::classify(
@@ -305,35 +299,13 @@ impl Bot {
         Ok(())
     }
 
-    /// The note about a message's mentions, looking up each member; `None` when nobody it
-    /// pings is outside their hours.
-    pub async fn mention_note(
-        &self,
-        team: &TeamId,
-        message: &HumanMessage,
-        mentions: &Mentions,
-        now: DateTime<Utc>,
-    ) -> Result<Option<note::Note>, HandleError> {
-        let reached = self.look_up_mentions(team, message, mentions, now).await?;
-        if reached.is_empty() {
-            return Ok(None);
-        }
-        let facts = self.message_facts(team, message, mentions, now).await?;
-        Ok(build_note(
-            &facts,
-            &reached.mentioned,
-            reached.audience.as_ref(),
-            now,
-        ))
-    }
-
     /// Each member a message mentions and, for a broadcast, the channel's audience, looked up
     /// once for both the mention note and the urgency rules. Both are empty when nobody it
     /// pings is a person to check.
     async fn look_up_mentions(
         &self,
         team: &TeamId,
-        message: &HumanMessage,
+        message: &MessageRecord,
         mentions: &Mentions,
         now: DateTime<Utc>,
     ) -> Result<MentionLookups, HandleError> {
@@ -369,7 +341,7 @@ impl Bot {
     async fn message_facts<'a>(
         &'a self,
         team: &TeamId,
-        message: &'a HumanMessage,
+        message: &'a MessageRecord,
         mentions: &'a Mentions,
         now: DateTime<Utc>,
     ) -> Result<MessageFacts<'a>, HandleError> {
@@ -387,17 +359,14 @@ impl Bot {
     async fn on_app_mention(
         &self,
         team: &TeamId,
-        event: &SlackAppMentionEvent,
+        channel: &ChannelId,
+        asker: &UserId,
+        thread_ts: String,
+        question: Question,
     ) -> Result<(), HandleError> {
-        let thread = event
-            .origin
-            .thread_ts
-            .clone()
-            .unwrap_or_else(|| event.origin.ts.clone());
-        let asker = UserId::new(event.user.0.clone());
-        let text = event.content.text.as_deref().unwrap_or("");
+        let asker = asker.clone();
         let now = self.clock.now();
-        let lines = match read_question(text, &self.identity.user_id) {
+        let lines = match question {
             Question::HoursOf(people) => {
                 let people = if people.is_empty() {
                     vec![asker.clone()]
@@ -406,10 +375,7 @@ impl Bot {
                 };
                 self.hours_card(team, &asker, &people, now).await?
             }
-            Question::WhoIsAround => {
-                let channel = ChannelId::new(event.channel.0.clone());
-                self.around_card(team, &asker, &channel, now).await?
-            }
+            Question::WhoIsAround => self.around_card(team, &asker, channel, now).await?,
             Question::Other => vec![
                 "I keep an eye on working hours and urgency so nobody is pinged at night for \
                  something that can wait. Ask me `hours @someone` or `who is around?`, or type \
@@ -418,12 +384,12 @@ impl Bot {
             ],
         };
         let request = SlackApiChatPostMessageRequest::new(
-            event.channel.clone(),
+            SlackChannelId::new(channel.as_str().into()),
             SlackMessageContent::new()
                 .with_text(lines.join("\n"))
                 .with_blocks(section_blocks(&lines)),
         )
-        .with_thread_ts(thread);
+        .with_thread_ts(SlackTs::new(thread_ts));
         self.slack.post_message(request).await?;
         Ok(())
     }
@@ -513,19 +479,6 @@ impl Bot {
             lines.push(format!("…and {more} more."));
         }
         Ok(lines)
-    }
-
-    /// The Home tab: the member's own page.
-    async fn on_home_opened(
-        &self,
-        team: &TeamId,
-        event: &SlackAppHomeOpenedEvent,
-    ) -> Result<(), HandleError> {
-        if event.tab.as_deref().is_some_and(|tab| tab != "home") {
-            return Ok(());
-        }
-        let user = UserId::new(event.user.0.clone());
-        self.publish_home(team, &user).await
     }
 
     /// Answers an interaction (button, modal). The returned JSON, if any, is the HTTP body.

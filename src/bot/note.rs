@@ -16,7 +16,7 @@ use slack_morphism::prelude::*;
 use crate::bot::card::{member_card, section_blocks};
 use crate::hours::{Availability, MemberHours, availability};
 use crate::ids::UserId;
-use crate::norms::Scan;
+use crate::norms::ScanFacts;
 use crate::norms::markup::{self, Broadcast, Token};
 
 /// Members listed by name in one note; the rest are counted.
@@ -48,13 +48,13 @@ impl Mentions {
     }
 
     /// The people and broadcast a message scanned by the urgency lexicon pings: the message
-    /// path reads its text once, and this is the same reading.
-    pub fn from_scan(scan: &Scan<'_>) -> Self {
+    /// path reads its text once (at intake), and this is the same reading.
+    pub fn from_scan(scan: &ScanFacts) -> Self {
         let mut mentions = Mentions::default();
-        for id in scan.mentions() {
+        for id in &scan.mentions {
             mentions.add_user(id);
         }
-        mentions.broadcast = scan.broadcasts().iter().last();
+        mentions.broadcast = scan.broadcasts.iter().last();
         mentions
     }
 
@@ -373,7 +373,7 @@ mod tests {
             "nothing here",
         ] {
             assert_eq!(
-                Mentions::from_scan(&lexicon.scan(text)),
+                Mentions::from_scan(&ScanFacts::of(&lexicon.scan(text))),
                 Mentions::in_text(text),
                 "{text}"
             );

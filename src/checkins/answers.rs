@@ -14,6 +14,7 @@ use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
 use crate::checkins::runner::is_open;
 use crate::checkins::texts::{self, ANSWER_ACTION, ANSWER_MODAL};
 use crate::ids::{TeamId, UserId};
+use crate::store::StoreError;
 
 /// The reaction that quietly says "saved" under a reply taken as an answer.
 const SAVED_REACTION: &str = "white_check_mark";
@@ -50,6 +51,30 @@ pub fn is_answer_submission(submission: &SlackInteractionViewSubmissionEvent) ->
     }
 }
 
+/// The open occurrence a message answers: by its thread, or by the DM its sender was asked in.
+fn open_occurrence_answered(
+    tables: &CheckinTables,
+    team: &TeamId,
+    message: &HumanMessage,
+) -> Result<Option<OccurrenceRecord>, StoreError> {
+    let key = match &message.thread_ts {
+        Some(thread) => tables
+            .threads
+            .get(team, &format!("{}/{thread}", message.channel))?,
+        None if message.channel.as_str().starts_with('D') => {
+            tables.dm_open.get(team, message.user.as_str())?
+        }
+        None => None,
+    };
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    Ok(tables
+        .occurrences
+        .get(team, &key.to_string())?
+        .filter(|record| is_open(&record.state)))
+}
+
 impl Bot {
     /// Takes a person's message as a check-in answer when it is a reply under an open
     /// prompt, or a DM to the bot while an occurrence they were asked in by DM is open.
@@ -61,24 +86,9 @@ impl Bot {
         edited: bool,
     ) -> Result<bool, HandleError> {
         let tables = CheckinTables::open(&self.store)?;
-        let key = match &message.thread_ts {
-            Some(thread) => tables
-                .threads
-                .get(team, &format!("{}/{thread}", message.channel))?,
-            None if message.channel.as_str().starts_with('D') => {
-                tables.dm_open.get(team, message.user.as_str())?
-            }
-            None => None,
-        };
-        let Some(key) = key else {
+        let Some(record) = open_occurrence_answered(&tables, team, message)? else {
             return Ok(false);
         };
-        let Some(record) = tables.occurrences.get(team, &key.to_string())? else {
-            return Ok(false);
-        };
-        if !is_open(&record.state) {
-            return Ok(false);
-        }
         let in_report_thread = message.channel == record.channel
             && message.thread_ts.as_deref() == record.state.prompt_ts();
         let change = AnswerChange::Reply {
@@ -105,6 +115,21 @@ impl Bot {
             }
         }
         Ok(true)
+    }
+
+    /// Whether a message is a reply under an open check-in prompt, or a DM to the bot while
+    /// an occurrence its sender was asked in by DM is open: read at intake, so that only
+    /// such a message's text is ever written down.
+    pub fn may_answer_checkin(
+        &self,
+        team: &TeamId,
+        message: &HumanMessage,
+    ) -> Result<bool, StoreError> {
+        if message.thread_ts.is_none() && !message.channel.as_str().starts_with('D') {
+            return Ok(false);
+        }
+        let tables = CheckinTables::open(&self.store)?;
+        Ok(open_occurrence_answered(&tables, team, message)?.is_some())
     }
 
     /// Stores an answer and posts (or updates) its copy in the report thread.

@@ -11,6 +11,7 @@ use crate::checkins::occurrence::{
 };
 use crate::checkins::record::{Answer, DmPurpose, OccurrenceRecord, PlannedDm};
 use crate::checkins::schedule::{Schedule, fan_out};
+use crate::norms::markup::{escape, neutralise};
 use crate::hours::{Availability, MemberHours};
 use crate::ids::UserId;
 
@@ -186,12 +187,12 @@ pub fn blockers_in(answer: &Answer, questions: &[String]) -> Vec<String> {
         .iter()
         .zip(&answer.fields)
         .filter(|(question, text)| is_blocker_question(question) && !says_nothing(text))
-        .map(|(_, text)| text.trim().to_string())
+        .map(|(_, text)| escape(text.trim()).into_owned())
         .collect();
     for (_, reply) in &answer.replies {
         for line in reply.lines() {
             if is_blocker_question(line) && !says_nothing(line) {
-                found.push(line.trim().to_string());
+                found.push(neutralise(line.trim()));
             }
         }
     }
@@ -206,11 +207,11 @@ pub fn answer_text(answer: &Answer, questions: &[String]) -> String {
         if text.trim().is_empty() {
             continue;
         }
-        lines.push(format!("*{question}*\n{}", text.trim()));
+        lines.push(format!("*{}*\n{}", escape(question), escape(text.trim())));
     }
     for (_, reply) in &answer.replies {
         if !reply.trim().is_empty() {
-            lines.push(reply.trim().to_string());
+            lines.push(neutralise(reply.trim()));
         }
     }
     lines.join("\n")

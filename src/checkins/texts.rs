@@ -8,6 +8,7 @@ use slack_morphism::prelude::*;
 use crate::checkins::occurrence::OccurrenceKey;
 use crate::checkins::record::{Answer, Checkin, OccurrenceRecord};
 use crate::checkins::schedule::ScheduleZone;
+use crate::norms::markup::escape;
 
 /// The `action_id` of the "Answer" button on prompts and reminders; its value is the
 /// occurrence key.
@@ -54,7 +55,7 @@ fn question_list(questions: &[String]) -> String {
     questions
         .iter()
         .enumerate()
-        .map(|(index, question)| format!("{}. {question}", index + 1))
+        .map(|(index, question)| format!("{}. {}", index + 1, escape(question)))
         .collect::<Vec<_>>()
         .join("\n")
 }

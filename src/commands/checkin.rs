@@ -237,13 +237,12 @@ async fn pause(bot: &Bot, team: &TeamId, id: &str, paused: bool) -> Result<Strin
 }
 
 async fn delete(bot: &Bot, team: &TeamId, id: &str) -> Result<String, HandleError> {
-    let tables = CheckinTables::open(&bot.store)?;
-    if !tables.checkins.remove(team, id)? {
+    if !bot.delete_checkin_records(team, id)? {
         return Ok(unknown(id));
     }
     bot.store.flush().await?;
     Ok(format!(
-        "Check-in `{id}` is deleted; an occurrence under way ends without a report. Past reports stay in the channel."
+        "Check-in `{id}` is deleted with its answers and history; an occurrence under way ends without a report. Past reports stay in the channel."
     ))
 }
 

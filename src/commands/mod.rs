@@ -6,6 +6,7 @@ pub mod checkin;
 pub mod hours;
 pub mod norms;
 pub mod parse;
+pub mod privacy;
 pub mod role;
 
 use std::sync::Arc;
@@ -38,7 +39,7 @@ pub fn ephemeral(text: impl Into<String>) -> SlackCommandEventResponse {
 /// The answer to text that does not parse: the error (which names the fix) and the usage of
 /// the subcommand it belongs to, or the whole help for an unknown command.
 pub fn error_answer(error: &ParseError) -> String {
-    let message = escape(&error.to_string());
+    let message = escape(&error.to_string()).into_owned();
     match (error, error.topic()) {
         (ParseError::UnknownCommand { .. }, _) => format!("{message}\n\n{}", help_text()),
         (_, Some(topic)) => format!("{message}\nUsage: `{}`", escape(usage(topic))),
@@ -63,7 +64,8 @@ fn topic_of(command: &Command) -> Topic {
         | Command::NormsKeywords { .. }
         | Command::NormsNudges(_)
         | Command::NormsAction(_)
-        | Command::NormsDigest(_) => Topic::Norms,
+        | Command::NormsDigest(_)
+        | Command::NormsRetention(_) => Topic::Norms,
         Command::CheckinCreate { .. }
         | Command::CheckinNew
         | Command::CheckinList
@@ -73,6 +75,8 @@ fn topic_of(command: &Command) -> Topic {
         | Command::CheckinRun(_) => Topic::Checkin,
         Command::Stats { .. } => Topic::Stats,
         Command::RoleManager { .. } => Topic::Role,
+        Command::MyData => Topic::My,
+        Command::ForgetMe { .. } => Topic::Forget,
     }
 }
 
@@ -129,11 +133,14 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
         | Command::NormsKeywords { .. }
         | Command::NormsNudges(_)
         | Command::NormsAction(_)
-        | Command::NormsDigest(_)) => {
+        | Command::NormsDigest(_)
+        | Command::NormsRetention(_)) => {
             let channel = crate::ids::ChannelId::new(event.channel_id.0.clone());
             norms::respond(bot, &asker, &channel, command).await
         }
         Command::Stats { channel, period } => norms::stats(bot, &asker, channel.as_ref(), period),
+        Command::MyData => privacy::my_data(bot, &asker),
+        Command::ForgetMe { confirmed } => privacy::forget_me(bot, &asker, confirmed).await,
     };
     match answer {
         Ok(text) => ephemeral(text),

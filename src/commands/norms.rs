@@ -3,7 +3,7 @@
 //! A change is on disk before the answer says it is saved.
 
 use crate::bot::card::escape;
-use crate::bot::roles::can_manage;
+use crate::bot::roles::{can_manage, is_admin};
 use crate::bot::{Bot, HandleError};
 use crate::commands::hours::Asker;
 use crate::commands::parse::{ChannelRef, Command, StatsPeriod};
@@ -28,6 +28,9 @@ pub async fn respond(
     }
     if let Command::NormsDigest(on) = command {
         return digest(bot, asker, on).await;
+    }
+    if let Command::NormsRetention(keep_for) = command {
+        return retention(bot, asker, keep_for).await;
     }
     if !can_manage(bot, asker.team, asker.user).await? {
         return Ok(MANAGERS_ONLY.to_string());
@@ -109,6 +112,27 @@ pub async fn respond(
         }
         _ => Ok("That is not a norms command; `/async help norms` shows them.".to_string()),
     }
+}
+
+/// `/async norms retention <90d>`: how long check-in answers are kept after their report.
+/// Admins only: it is the workspace's promise to its members about their words.
+async fn retention(
+    bot: &Bot,
+    asker: &Asker<'_>,
+    keep_for: chrono::TimeDelta,
+) -> Result<String, HandleError> {
+    if !is_admin(bot, asker.team, asker.user).await? {
+        return Ok(
+            "Only workspace admins can change how long check-in answers are kept.".to_string(),
+        );
+    }
+    let days = u32::try_from(keep_for.num_days().max(1)).unwrap_or(u32::MAX);
+    let mut workspace = bot.workspace_norms(asker.team)?;
+    workspace.answer_retention_days = Some(days);
+    bot.save_workspace_norms(asker.team, &workspace).await?;
+    Ok(format!(
+        "Saved: check-in answers are deleted {days} days after their report."
+    ))
 }
 
 /// `/async norms`: this channel's norms and the workspace's.

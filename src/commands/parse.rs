@@ -431,10 +431,12 @@ pub enum Topic {
     Checkin,
     Stats,
     Role,
+    My,
+    Forget,
 }
 
 impl Topic {
-    const ALL: [Topic; 9] = [
+    const ALL: [Topic; 11] = [
         Topic::Help,
         Topic::Hours,
         Topic::Away,
@@ -444,6 +446,8 @@ impl Topic {
         Topic::Checkin,
         Topic::Stats,
         Topic::Role,
+        Topic::My,
+        Topic::Forget,
     ];
 
     /// The word that starts the subcommand.
@@ -458,6 +462,8 @@ impl Topic {
             Topic::Checkin => "checkin",
             Topic::Stats => "stats",
             Topic::Role => "role",
+            Topic::My => "my",
+            Topic::Forget => "forget",
         }
     }
 
@@ -484,7 +490,7 @@ impl fmt::Display for Topic {
 pub fn usage(topic: Topic) -> &'static str {
     match topic {
         Topic::Help => {
-            "/async help [hours|away|focus|overlap|norms|checkin|stats|role], e.g. /async help hours"
+            "/async help [hours|away|focus|overlap|norms|checkin|stats|role|my|forget], e.g. /async help hours"
         }
         Topic::Hours => {
             "/async hours [@user …] | /async hours set <days> <HH:MM>-<HH:MM>[,…] [<zone>] [; …] | /async hours clear, e.g. /async hours set mon-fri 09:00-17:00 Europe/Berlin"
@@ -497,13 +503,15 @@ pub fn usage(topic: Topic) -> &'static str {
             "/async overlap @user [@user …] [#channel …], e.g. /async overlap @alice @bob"
         }
         Topic::Norms => {
-            "/async norms [urgent-channel [remove] #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread | digest on|off], e.g. /async norms response-time 24h"
+            "/async norms [urgent-channel [remove] #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread | digest on|off | retention <90d>], e.g. /async norms response-time 24h"
         }
         Topic::Checkin => {
             "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\"] | new | list | pause|resume|delete|run <id>, e.g. /async checkin create #team at 09:30 on mon-fri"
         }
         Topic::Stats => "/async stats [#channel] [7d|30d], e.g. /async stats #general 30d",
         Topic::Role => "/async role manager [remove] @user, e.g. /async role manager @alice",
+        Topic::My => "/async my data, e.g. /async my data",
+        Topic::Forget => "/async forget me [confirm], e.g. /async forget me",
     }
 }
 
@@ -576,6 +584,8 @@ command_enum! {
         NormsNudges(bool),
         /// `/async norms digest on|off` — my weekly norms digest (managers and admins): a DM on Monday at 09:00 my time.
         NormsDigest(bool),
+        /// `/async norms retention <90d|30d|…>` — how long check-in answers are kept after their report (admins), 1d to 3650d.
+        NormsRetention(TimeDelta),
         /// `/async norms action ephemeral|reaction [:emoji:]|thread` — how this channel's nudges arrive: a private note, a reaction on the message, or a reply in its thread.
         NormsAction(NudgeAction),
         /// `/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions "Q1" | "Q2" …]` — a recurring check-in.
@@ -603,6 +613,10 @@ command_enum! {
         Stats { channel: Option<ChannelRef>, period: StatsPeriod },
         /// `/async role manager [remove] @user` — grant or revoke the manager role (admins).
         RoleManager { grant: bool, user: UserRef },
+        /// `/async my data` — everything the bot keeps about me, sent privately as JSON.
+        MyData,
+        /// `/async forget me [confirm]` — delete my hours, time off, focus, role and check-in answers (asks first).
+        ForgetMe { confirmed: bool },
     }
 }
 
@@ -863,6 +877,8 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
         "checkin" | "check-in" | "checkins" | "check-ins" => parse_checkin(rest),
         "stats" => parse_stats(rest),
         "role" | "roles" => parse_role(rest),
+        "my" => parse_my(rest),
+        "forget" => parse_forget(rest),
         _ => Err(unknown_command(word)),
     }
 }
@@ -1581,6 +1597,14 @@ const FOCUS_RULE: DurationRule = DurationRule {
     example: "/async focus 90m (or 2h, 1h30m)",
 };
 
+const RETENTION_RULE: DurationRule = DurationRule {
+    what: "The retention of check-in answers",
+    min: TimeDelta::days(1),
+    max: TimeDelta::days(3650),
+    range: "1d and 3650d",
+    example: "/async norms retention 90d (or 30d, 365d)",
+};
+
 const RESPONSE_TIME_RULE: DurationRule = DurationRule {
     what: "The expected response time",
     min: TimeDelta::minutes(1),
@@ -1683,11 +1707,56 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
             "/async norms digest off",
         )?)),
         "action" | "actions" => parse_nudge_action(rest),
+        "retention" | "retain" => {
+            if rest.first().is_none() {
+                return Err(ParseError::MissingArgument {
+                    topic: Topic::Norms,
+                    what: "how long answers are kept",
+                });
+            }
+            let text = rest.joined(Topic::Norms)?;
+            Ok(Command::NormsRetention(bounded_duration(
+                &text,
+                &RETENTION_RULE,
+            )?))
+        }
         _ => Err(ParseError::UnknownSubcommand {
             topic: Topic::Norms,
             got: shown(&word),
         }),
     }
+}
+
+// --- a member's own data ---
+
+/// The words of `args` must be exactly `words` (any case); otherwise the usage of `topic`.
+fn exact_words(args: Args<'_>, words: &[&'static str], topic: Topic) -> Result<(), ParseError> {
+    let mut rest = args;
+    for word in words {
+        let Some(first) = rest.first() else {
+            return Err(ParseError::MissingArgument { topic, what: word });
+        };
+        if rest.keyword().as_deref() != Some(*word) {
+            return Err(ParseError::UnknownSubcommand {
+                topic,
+                got: shown(&rest.source(first)),
+            });
+        }
+        rest = rest.skip(1);
+    }
+    rest.end(topic)
+}
+
+fn parse_my(args: Args<'_>) -> Result<Command, ParseError> {
+    exact_words(args, &["data"], Topic::My)?;
+    Ok(Command::MyData)
+}
+
+fn parse_forget(args: Args<'_>) -> Result<Command, ParseError> {
+    let confirmed = args.skip(1).keyword().as_deref() == Some("confirm");
+    let words: &[&'static str] = if confirmed { &["me", "confirm"] } else { &["me"] };
+    exact_words(args, words, Topic::Forget)?;
+    Ok(Command::ForgetMe { confirmed })
 }
 
 /// `on` or `off` as the whole of `args`; `example` goes into the error.

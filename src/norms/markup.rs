@@ -329,7 +329,9 @@ pub fn unescape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Escapes `&`, `<` and `>` the way Slack does, so words can be matched against escaped text.
+/// Escapes `&`, `<` and `>` the way Slack does: so words can be matched against escaped
+/// text, and so any text a person typed can be shown back (`<!channel>`, `<@U…>` or
+/// `<http://…|a disguise>` then read as typed and ping or hide nothing).
 pub fn escape(text: &str) -> Cow<'_, str> {
     if !text.contains(['&', '<', '>']) {
         return Cow::Borrowed(text);
@@ -344,6 +346,12 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Makes the text of a Slack message (already in Slack's markup, `&lt;` for a typed `<`)
+/// safe to post again: its `<…>` mentions and links read as typed and notify nobody.
+pub fn neutralise(message_text: &str) -> String {
+    message_text.replace('<', "&lt;").replace('>', "&gt;")
 }
 
 #[cfg(test)]

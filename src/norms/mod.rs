@@ -19,4 +19,4 @@ pub use markup::{Broadcast, Span};
 pub use rules::{ChannelContext, Finding, NudgeContext, RuleId, classify, nudge_text};
 pub use settings::{ChannelNorms, NudgeAction, WorkspaceNorms};
 pub use stats::{BroadcastReach, FindingRecord};
-pub use words::{BroadcastSet, LexiconError, Scan, UrgencyLexicon};
+pub use words::{BroadcastSet, LexiconError, Scan, ScanFacts, Scanned, UrgencyLexicon};

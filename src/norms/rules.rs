@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, UserId};
-use crate::norms::words::Scan;
+use crate::norms::words::Scanned;
 
 /// Which rule flagged a message. The snake_case names are stored with every finding and
 /// shown in reports, so they never change.
@@ -83,17 +83,16 @@ pub struct ChannelContext<'a> {
     pub off_hours_mentions: &'a [UserId],
 }
 
-type Rule = fn(&Scan<'_>, &ChannelContext<'_>) -> Option<Finding>;
-
-const RULES: [Rule; 4] = [urgency_words, broadcast, urgent_ping_off_hours, emphasis];
-
 /// Runs every rule over a scanned message, in [`RuleId::ALL`] order. In a channel designated
-/// urgent the answer is always empty. Allocates only when a rule fires.
-pub fn classify(scan: &Scan<'_>, context: &ChannelContext<'_>) -> Vec<Finding> {
+/// urgent the answer is always empty. Allocates only when a rule fires. Reads a live
+/// [`Scan`](crate::norms::Scan) or the [`ScanFacts`](crate::norms::words::ScanFacts) kept of one.
+pub fn classify<S: Scanned + ?Sized>(scan: &S, context: &ChannelContext<'_>) -> Vec<Finding> {
     if context.is_urgent_channel {
         return Vec::new();
     }
-    RULES
+    let rules: [fn(&S, &ChannelContext<'_>) -> Option<Finding>; 4] =
+        [urgency_words, broadcast, urgent_ping_off_hours, emphasis];
+    rules
         .iter()
         .filter_map(|rule| rule(scan, context))
         .collect()
@@ -104,8 +103,11 @@ const NOT_URGENT_CHANNEL: &str = "this channel is not designated for urgent requ
 // Findings are built with `write!` into one `String` each: a message that sets off rules
 // should cost little more than one that does not. Writing to a `String` cannot fail.
 
-fn urgency_words(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Finding> {
-    if scan.word_hits().is_empty() {
+fn urgency_words<S: Scanned + ?Sized>(
+    scan: &S,
+    _context: &ChannelContext<'_>,
+) -> Option<Finding> {
+    if !scan.has_words() {
         return None;
     }
     let typed = scan.typed_words();
@@ -123,7 +125,7 @@ fn urgency_words(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Findi
     })
 }
 
-fn broadcast(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Finding> {
+fn broadcast<S: Scanned + ?Sized>(scan: &S, _context: &ChannelContext<'_>) -> Option<Finding> {
     let broadcasts = scan.broadcasts();
     let widest = broadcasts.iter().last()?;
     let verb = if broadcasts.iter().count() == 1 {
@@ -148,7 +150,10 @@ fn broadcast(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Finding> 
     })
 }
 
-fn urgent_ping_off_hours(scan: &Scan<'_>, context: &ChannelContext<'_>) -> Option<Finding> {
+fn urgent_ping_off_hours<S: Scanned + ?Sized>(
+    scan: &S,
+    context: &ChannelContext<'_>,
+) -> Option<Finding> {
     let off = context.off_hours_mentions;
     let people = off
         .iter()
@@ -158,10 +163,10 @@ fn urgent_ping_off_hours(scan: &Scan<'_>, context: &ChannelContext<'_>) -> Optio
     if people == 0 {
         return None;
     }
-    let signal = match (scan.word_hits().first(), scan.emphasis_hits().first()) {
-        (Some(_), _) => scan.first_typed_word(),
-        (None, Some(span)) => Some(span.of(scan.text()).to_string()),
-        (None, None) => None,
+    let signal = match (scan.has_words(), scan.first_emphasis()) {
+        (true, _) => scan.first_typed_word(),
+        (false, Some(typed)) => Some(typed.to_string()),
+        (false, None) => None,
     }?;
     let mut reason = String::with_capacity(96);
     let _ = write!(reason, "{} comes with a mention of ", Quoted(&signal));
@@ -177,8 +182,8 @@ fn urgent_ping_off_hours(scan: &Scan<'_>, context: &ChannelContext<'_>) -> Optio
     })
 }
 
-fn emphasis(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Finding> {
-    let typed = scan.emphasis_hits().first()?.of(scan.text());
+fn emphasis<S: Scanned + ?Sized>(scan: &S, _context: &ChannelContext<'_>) -> Option<Finding> {
+    let typed = scan.first_emphasis()?;
     let mut reason = String::with_capacity(80);
     let _ = write!(
         reason,

@@ -33,9 +33,21 @@ pub struct WorkspaceNorms {
     /// Admins and managers who turned the weekly digest off.
     #[serde(default)]
     pub digest_opt_outs: Vec<UserId>,
+    /// Days check-in answers are kept after their report, when an admin set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_retention_days: Option<u32>,
 }
 
+/// How long check-in answers are kept after their report until an admin sets otherwise.
+pub const DEFAULT_ANSWER_RETENTION: TimeDelta = TimeDelta::days(90);
+
 impl WorkspaceNorms {
+    /// How long check-in answers are kept after their report.
+    pub fn answer_retention(&self) -> TimeDelta {
+        self.answer_retention_days
+            .map_or(DEFAULT_ANSWER_RETENTION, |days| TimeDelta::days(days.into()))
+    }
+
     /// The workspace's lexicon: the shipped list with its additions and removals.
     pub fn lexicon(&self) -> Result<UrgencyLexicon, LexiconError> {
         UrgencyLexicon::customised(&self.added_words, &self.removed_words)

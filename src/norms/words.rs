@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::iter::Peekable;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, FindIter, Input, Match, MatchKind};
+use serde::{Deserialize, Serialize};
 
 use crate::norms::markup::{self, Broadcast, Span, Token};
 
@@ -453,7 +454,8 @@ fn is_spaced_word_char(c: char) -> bool {
 }
 
 /// The broadcasts a message contains, as a set (a message with two `<!here>` is one @here).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct BroadcastSet(u8);
 
 impl BroadcastSet {
@@ -475,6 +477,10 @@ impl BroadcastSet {
 
     pub fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    fn is_none(&self) -> bool {
+        self.is_empty()
     }
 
     /// The broadcasts in the set, widest last: here, channel, everyone.
@@ -543,6 +549,98 @@ impl<'a> Scan<'a> {
     pub fn first_typed_word(&self) -> Option<String> {
         let span = self.words.first()?;
         Some(markup::unescape(span.of(self.text)).into_owned())
+    }
+}
+
+/// What the rules read of a scanned message. [`Scan`] borrows the text it read; [`ScanFacts`]
+/// keeps only what the rules need of it, so a message can be judged after its text is gone.
+pub trait Scanned {
+    /// Whether any urgency word was found.
+    fn has_words(&self) -> bool;
+    /// The distinct hit words as the sender typed them, in order of first appearance.
+    fn typed_words(&self) -> Vec<String>;
+    /// The first hit word as the sender typed it.
+    fn first_typed_word(&self) -> Option<String>;
+    /// The first run of emphasis (`!!!`) as typed.
+    fn first_emphasis(&self) -> Option<&str>;
+    fn broadcasts(&self) -> BroadcastSet;
+}
+
+impl Scanned for Scan<'_> {
+    fn has_words(&self) -> bool {
+        !self.words.is_empty()
+    }
+
+    fn typed_words(&self) -> Vec<String> {
+        Scan::typed_words(self)
+    }
+
+    fn first_typed_word(&self) -> Option<String> {
+        Scan::first_typed_word(self)
+    }
+
+    fn first_emphasis(&self) -> Option<&str> {
+        self.emphasis.first().map(|span| span.of(self.text))
+    }
+
+    fn broadcasts(&self) -> BroadcastSet {
+        self.broadcasts
+    }
+}
+
+/// The findings of one scan without the text: mentioned ids, broadcasts, the urgency words
+/// and emphasis as typed. This is all of a message the bot writes to disk, so it holds no
+/// word that is not on the workspace's urgency list (or a run of `!`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanFacts {
+    /// Mentioned user ids in order of appearance, repeats included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
+    #[serde(default, skip_serializing_if = "BroadcastSet::is_none")]
+    pub broadcasts: BroadcastSet,
+    /// The distinct urgency words as typed, in order of first appearance.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
+    /// The first run of emphasis as typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emphasis: Option<String>,
+}
+
+impl ScanFacts {
+    pub fn of(scan: &Scan<'_>) -> Self {
+        ScanFacts {
+            mentions: scan.mentions.iter().map(|id| id.to_string()).collect(),
+            broadcasts: scan.broadcasts,
+            words: Scan::typed_words(scan),
+            emphasis: Scanned::first_emphasis(scan).map(str::to_string),
+        }
+    }
+
+    /// Whether any rule could fire on it: an urgency word, emphasis or a broadcast.
+    pub fn may_be_urgent(&self) -> bool {
+        !self.words.is_empty() || self.emphasis.is_some() || !self.broadcasts.is_empty()
+    }
+}
+
+impl Scanned for ScanFacts {
+    fn has_words(&self) -> bool {
+        !self.words.is_empty()
+    }
+
+    fn typed_words(&self) -> Vec<String> {
+        self.words.clone()
+    }
+
+    fn first_typed_word(&self) -> Option<String> {
+        self.words.first().cloned()
+    }
+
+    fn first_emphasis(&self) -> Option<&str> {
+        self.emphasis.as_deref()
+    }
+
+    fn broadcasts(&self) -> BroadcastSet {
+        self.broadcasts
     }
 }
 

@@ -1,9 +1,11 @@
 //! Event intake: the few milliseconds between Slack's POST and our 200. An event is read
-//! only as far as its envelope (type, team, event id), journaled and flushed, and then
-//! queued for the worker; the answer never waits for the work. A redelivery of an event
+//! into what handling needs of it (its envelope, and [`Bot::distil`]: ids, the urgency
+//! scan's findings, never the text), journaled and flushed, and then queued for the worker;
+//! the answer never waits for the work. A redelivery of an event
 //! already journaled is answered 200 and dropped here.
 
 use super::payloads::read_envelope;
+use crate::bot::Bot;
 use crate::bot::worker::{EventQueue, Handover};
 use crate::ids::TeamId;
 use crate::metrics::{Counter, Metrics};
@@ -36,6 +38,7 @@ pub enum IntakeError {
 /// Journals events and hands them to the worker. Clone it freely.
 #[derive(Clone)]
 pub struct EventIntake {
+    bot: std::sync::Arc<Bot>,
     store: Store,
     journal: EventJournal,
     queue: EventQueue,
@@ -44,12 +47,14 @@ pub struct EventIntake {
 
 impl EventIntake {
     pub fn new(
+        bot: std::sync::Arc<Bot>,
         store: Store,
         journal: EventJournal,
         queue: EventQueue,
         metrics: std::sync::Arc<Metrics>,
     ) -> Self {
         Self {
+            bot,
             store,
             journal,
             queue,
@@ -107,7 +112,9 @@ impl EventIntake {
                 "team_id or event_id is not a Slack id".into(),
             ));
         }
-        let (admission, key) = self.journal.admit(team, event_id, raw, now_unix)?;
+        // Only what handling needs is written: never the text (see `bot::distil`).
+        let distilled = self.bot.distil(team, raw, event_type)?;
+        let (admission, key) = self.journal.admit(team, event_id, &distilled, now_unix)?;
         // Durable before Slack hears "200": a crash after this point loses nothing. A
         // redelivery is flushed too, since its first copy may still be on its way to disk.
         self.store.flush().await?;

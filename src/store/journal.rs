@@ -5,8 +5,10 @@
 //! event is atomic without a transaction (sled's multi-tree transactions wake its I/O
 //! threads on every commit, which dominated the cost of an event). An entry is JSON:
 //! `{"seen_at":N,"event":{…}}` while the event waits to be handled, `{"seen_at":N}` once it
-//! has been (the bot keeps no message text). The caller flushes before answering Slack. Ids
-//! stay for a day so retries are still recognised.
+//! has been. The event is what the caller gives: the bot gives the distilled event
+//! (`bot::distil`), never the body Slack sent, because sled keeps overwritten bytes in its
+//! files for a while. The caller flushes before answering Slack. Ids stay for a day so
+//! retries are still recognised.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

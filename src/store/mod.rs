@@ -191,6 +191,22 @@ impl Store {
         names
     }
 
+    /// Removes every record of `team` from every table, the event journal included; returns
+    /// how many. Not durable until the store is flushed.
+    pub fn delete_team(&self, team: &TeamId) -> Result<usize, StoreError> {
+        let prefix = scoped_key(team, "");
+        let mut removed = 0;
+        for name in self.data_trees() {
+            let tree = self.db.open_tree(&name)?;
+            for entry in tree.scan_prefix(&prefix) {
+                let (key, _) = entry?;
+                tree.remove(key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Writes every record as one JSON line `{"table", "key", "value"}` after a header line.
     /// Returns the number of records written.
     pub fn export(&self, out: &mut impl Write) -> Result<usize, StoreError> {
@@ -407,6 +423,17 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
                 Ok((String::from_utf8_lossy(&key[skip..]).into_owned(), value))
             })
             .collect()
+    }
+
+    /// Removes every record of one team whose key starts with `prefix`; returns how many.
+    pub fn remove_prefix(&self, team: &TeamId, prefix: &str) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in self.tree.scan_prefix(scoped_key(team, prefix)) {
+            let (key, _) = entry?;
+            self.tree.remove(key)?;
+            removed += 1;
+        }
+        Ok(removed)
     }
 
     /// Every record of every team: `(team, key, value)`.

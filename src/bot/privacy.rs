@@ -1,0 +1,270 @@
+//! A workspace's and a member's data, as a whole: everything of a workspace is deleted when
+//! the app is uninstalled or its token revoked; a member can see what the bot holds about
+//! them (`/async my data`) and have it deleted (`/async forget me`); check-in answers are
+//! deleted once their retention period after the report is over.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::bot::digest::DIGESTS_TABLE;
+use crate::bot::roles::{ManagerGrant, ROLES_TABLE};
+use crate::bot::urgency::COOLDOWNS_TABLE;
+use crate::bot::{Bot, HandleError};
+use crate::checkins::occurrence::OccurrenceKey;
+use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
+use crate::ids::{TeamId, UserId};
+use crate::store::StoreError;
+
+/// How often answers past their retention are looked for.
+const RETENTION_SWEEP_EVERY: TimeDelta = TimeDelta::hours(1);
+
+/// What `/async forget me` deleted (or would delete).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberRecords {
+    /// Working hours, time off and focus time (one record).
+    pub hours: bool,
+    pub manager_role: bool,
+    pub answers: usize,
+    /// Nudge cooldowns, digest marks and opt-out, the open DM check-in: small records that
+    /// name the member.
+    pub other: usize,
+}
+
+impl MemberRecords {
+    pub fn is_empty(&self) -> bool {
+        *self == MemberRecords::default()
+    }
+}
+
+/// The part of a key after its last `/`: the member of `<…>/<user>` keys.
+fn ends_with_user(key: &str, user: &UserId) -> bool {
+    key.rsplit_once('/')
+        .is_some_and(|(_, last)| last == user.as_str())
+}
+
+impl Bot {
+    /// Deletes every record of `team` and what is cached of it in memory. Its check-ins and
+    /// digests stop with their records: the runner finds no check-in to open, the digest no
+    /// finding to report.
+    pub fn forget_team(&self, team: &TeamId, why: &str) -> Result<(), HandleError> {
+        let removed = self.store.delete_team(team)?;
+        self.lexicons.forget(team);
+        self.directory.forget_team(team);
+        self.store.flush_soon();
+        info!(team = %team, records = removed, "{why}: every record of the workspace was deleted");
+        Ok(())
+    }
+
+    /// Everything the store holds that names `user`, as JSON.
+    pub fn member_data(&self, team: &TeamId, user: &UserId) -> Result<Value, StoreError> {
+        let tables = CheckinTables::open(&self.store)?;
+        let answers: Vec<Value> = tables
+            .answers
+            .scan(team, "")?
+            .into_iter()
+            .filter(|(key, _)| ends_with_user(key, user))
+            .map(|(key, answer)| {
+                let occurrence = key.rsplit_once('/').map_or(key.as_str(), |(o, _)| o);
+                json!({ "occurrence": occurrence, "answer": answer })
+            })
+            .collect();
+        let cooldowns: Vec<Value> = self
+            .store
+            .table::<DateTime<Utc>>(COOLDOWNS_TABLE)?
+            .scan(team, "")?
+            .into_iter()
+            .filter(|(key, _)| ends_with_user(key, user))
+            .map(|(key, until)| json!({ "channel_and_user": key, "until": until }))
+            .collect();
+        let digests: Vec<Value> = self
+            .store
+            .table::<DateTime<Utc>>(DIGESTS_TABLE)?
+            .scan(team, &format!("{user}/"))?
+            .into_iter()
+            .map(|(key, sent)| json!({ "digest": key, "sent_at": sent }))
+            .collect();
+        let managed: Vec<Value> = tables
+            .checkins
+            .scan(team, "")?
+            .into_iter()
+            .filter(|(_, checkin)| checkin.manager == *user)
+            .map(|(id, checkin)| json!({ "id": id, "channel": checkin.channel }))
+            .collect();
+        Ok(json!({
+            "team": team,
+            "user": user,
+            "hours": self.stored_hours(team, user)?,
+            "manager_role": self.store.table::<ManagerGrant>(ROLES_TABLE)?.get(team, user.as_str())?,
+            "checkin_answers": answers,
+            "checkin_asked_by_dm_in": tables.dm_open.get(team, user.as_str())?,
+            "checkins_managed": managed,
+            "nudge_cooldowns": cooldowns,
+            "norms_digests_sent": digests,
+            "norms_digest_off": self.workspace_norms(team)?.digest_opt_outs.contains(user),
+        }))
+    }
+
+    /// What [`forget_member`](Self::forget_member) would delete.
+    pub fn member_records(&self, team: &TeamId, user: &UserId) -> Result<MemberRecords, StoreError> {
+        self.member_records_and(team, user, false)
+    }
+
+    /// Deletes the member's hours (with time off and focus), manager role, check-in answers
+    /// and the small records that name them, and waits until that is on disk. Check-ins they
+    /// created stay: they belong to the channel.
+    pub async fn forget_member(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+    ) -> Result<MemberRecords, StoreError> {
+        let records = self.member_records_and(team, user, true)?;
+        let mut workspace = self.workspace_norms(team)?;
+        if workspace.digest_opt_outs.contains(user) {
+            workspace.digest_opt_outs.retain(|u| u != user);
+            self.save_workspace_norms(team, &workspace).await?;
+        }
+        self.store.flush().await?;
+        info!(team = %team, answers = records.answers, "a member's data was deleted at their request");
+        Ok(records)
+    }
+
+    fn member_records_and(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        delete: bool,
+    ) -> Result<MemberRecords, StoreError> {
+        let tables = CheckinTables::open(&self.store)?;
+        let hours = self.hours_table()?;
+        let roles = self.store.table::<ManagerGrant>(ROLES_TABLE)?;
+        let cooldowns = self.store.table::<DateTime<Utc>>(COOLDOWNS_TABLE)?;
+        let digests = self.store.table::<DateTime<Utc>>(DIGESTS_TABLE)?;
+        let mut records = MemberRecords {
+            hours: hours.get(team, user.as_str())?.is_some(),
+            manager_role: roles.get(team, user.as_str())?.is_some(),
+            ..MemberRecords::default()
+        };
+        let answer_keys: Vec<String> = tables
+            .answers
+            .scan(team, "")?
+            .into_iter()
+            .map(|(key, _)| key)
+            .filter(|key| ends_with_user(key, user))
+            .collect();
+        records.answers = answer_keys.len();
+        let cooldown_keys: Vec<String> = cooldowns
+            .scan(team, "")?
+            .into_iter()
+            .map(|(key, _)| key)
+            .filter(|key| ends_with_user(key, user))
+            .collect();
+        let digest_prefix = format!("{user}/");
+        let digest_marks = digests.scan(team, &digest_prefix)?.len();
+        let dm_open = tables.dm_open.get(team, user.as_str())?.is_some();
+        let opted_out = self.workspace_norms(team)?.digest_opt_outs.contains(user);
+        records.other = cooldown_keys.len() + digest_marks + usize::from(dm_open) + usize::from(opted_out);
+        if !delete {
+            return Ok(records);
+        }
+        hours.remove(team, user.as_str())?;
+        roles.remove(team, user.as_str())?;
+        for key in &answer_keys {
+            tables.answers.remove(team, key)?;
+        }
+        for key in &cooldown_keys {
+            cooldowns.remove(team, key)?;
+        }
+        digests.remove_prefix(team, &digest_prefix)?;
+        tables.dm_open.remove(team, user.as_str())?;
+        Ok(records)
+    }
+
+    /// Deletes the answers of every occurrence reported (or skipped) longer ago than its
+    /// workspace's retention, and answers whose occurrence is gone; returns how many.
+    pub fn delete_expired_answers(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        let tables = CheckinTables::open(&self.store)?;
+        let mut retention: HashMap<TeamId, TimeDelta> = HashMap::new();
+        let mut occurrences: HashMap<(TeamId, String), Option<OccurrenceRecord>> = HashMap::new();
+        let mut expired: Vec<(TeamId, String)> = Vec::new();
+        for entry in tables.answers.scan_all() {
+            let (team, key, _answer): (TeamId, String, Answer) = entry?;
+            let Some((occurrence, _user)) = key.rsplit_once('/') else {
+                continue;
+            };
+            let keep_for = match retention.get(&team) {
+                Some(keep_for) => *keep_for,
+                None => {
+                    let keep_for = self.workspace_norms(&team)?.answer_retention();
+                    retention.insert(team.clone(), keep_for);
+                    keep_for
+                }
+            };
+            let slot = (team.clone(), occurrence.to_string());
+            if !occurrences.contains_key(&slot) {
+                let record = tables.occurrences.get(&team, occurrence)?;
+                occurrences.insert(slot.clone(), record);
+            }
+            let over = match &occurrences[&slot] {
+                // Kept until the report, then for the retention period.
+                Some(record) => record.state.is_final() && record.close_at + keep_for <= now,
+                None => true,
+            };
+            if over {
+                expired.push((team, key));
+            }
+        }
+        for (team, key) in &expired {
+            tables.answers.remove(team, key)?;
+        }
+        Ok(expired.len())
+    }
+
+    /// Deletes a check-in with its occurrences, their answers and every mark they left.
+    pub fn delete_checkin_records(&self, team: &TeamId, id: &str) -> Result<bool, StoreError> {
+        let tables = CheckinTables::open(&self.store)?;
+        if !tables.checkins.remove(team, id)? {
+            return Ok(false);
+        }
+        let prefix = format!("{id}/");
+        tables.occurrences.remove_prefix(team, &prefix)?;
+        tables.answers.remove_prefix(team, &prefix)?;
+        tables.open.remove_prefix(team, &prefix)?;
+        tables.posts.remove_prefix(team, &prefix)?;
+        let of_this = |key: &OccurrenceKey| key.checkin.as_str() == id;
+        for (thread, key) in tables.threads.scan(team, "")? {
+            if of_this(&key) {
+                tables.threads.remove(team, &thread)?;
+            }
+        }
+        for (user, key) in tables.dm_open.scan(team, "")? {
+            if of_this(&key) {
+                tables.dm_open.remove(team, &user)?;
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Deletes answers past their retention once an hour, by the bot's clock, until `shutdown`.
+pub async fn run_retention(bot: Arc<Bot>, shutdown: CancellationToken) {
+    loop {
+        let now = bot.clock.now();
+        match bot.delete_expired_answers(now) {
+            Ok(0) => {}
+            Ok(deleted) => {
+                bot.store.flush_soon();
+                info!(deleted, "check-in answers past their retention were deleted");
+            }
+            Err(e) => warn!(error = %e, "could not delete check-in answers past their retention"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = bot.clock.sleep_until(now + RETENTION_SWEEP_EVERY) => {}
+        }
+    }
+}
