@@ -114,7 +114,11 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     }
     let intake = EventIntake::new(
         bot.clone(),
-        store.clone(), journal.clone(), queue, metrics.clone());
+        store.clone(),
+        journal.clone(),
+        queue,
+        metrics.clone(),
+    );
     let shutdown = CancellationToken::new();
     let worker = Worker {
         bot: bot.clone(),

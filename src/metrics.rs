@@ -16,6 +16,8 @@ pub enum Counter {
     EventsHandled,
     EventsFailed,
     NotesExpired,
+    RetentionSweeps,
+    AnswersExpired,
     Commands,
     Interactions,
     SlackApiCalls,
@@ -34,6 +36,8 @@ impl Counter {
             Counter::EventsHandled => "async_norms_events_handled_total",
             Counter::EventsFailed => "async_norms_events_failed_total",
             Counter::NotesExpired => "async_norms_notes_expired_total",
+            Counter::RetentionSweeps => "async_norms_retention_sweeps_total",
+            Counter::AnswersExpired => "async_norms_answers_expired_total",
             Counter::Commands => "async_norms_commands_total",
             Counter::Interactions => "async_norms_interactions_total",
             Counter::SlackApiCalls => "async_norms_slack_api_calls_total",
@@ -60,6 +64,10 @@ impl Counter {
             Counter::NotesExpired => {
                 "Private notes not sent because they could not reach the sender in time."
             }
+            Counter::RetentionSweeps => {
+                "Looks for check-in answers past their retention (one an hour by the bot's clock)."
+            }
+            Counter::AnswersExpired => "Check-in answers deleted at the end of their retention.",
             Counter::Commands => "Slash commands answered, by subcommand.",
             Counter::Interactions => "Interactivity payloads received, by type.",
             Counter::SlackApiCalls => "Slack Web API calls made, by method.",

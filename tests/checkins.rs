@@ -137,6 +137,8 @@ async fn a_checkin_created_by_slash_command_is_prompted_once_and_answers_and_rep
             .contains("checkin_answer")
     );
     let thread = prompt_ts(&emulator).await;
+    // The prompt's thread is known to the bot once the step is saved.
+    bot.wait_for_home("UMGR", "Mon 2 Mar: prompted").await;
 
     // U1 answers in the thread: saved quietly (a reaction), not copied (it is there already).
     let reply = message_event(

@@ -28,9 +28,9 @@ use crate::norms::{BroadcastReach, ChannelContext, FindingRecord, NudgeAction, n
 use crate::slack::api::{ApiError, SlackApi};
 use crate::store::{Store, StoreError};
 use ask::Question;
-use distil::{Distilled, JournaledEvent, MessageRecord};
 use card::{member_card, section_blocks};
 use directory::Directory;
+use distil::{Distilled, JournaledEvent, MessageRecord};
 use messages::BotIdentity;
 use note::{Audience, Mentions, MessageFacts, Reached, build_note};
 
@@ -133,7 +133,13 @@ impl Bot {
             }
             Distilled::Ignored { event_type } => {
                 debug!(event_type, "event not handled");
-                Ok("other")
+                Ok(match event_type.as_str() {
+                    "message" => "message",
+                    "app_home_opened" => "app_home_opened",
+                    "tokens_revoked" => "tokens_revoked",
+                    "unknown" => "unknown",
+                    _ => "other",
+                })
             }
             Distilled::Unreadable { event_type } => Err(HandleError::Malformed(format!(
                 "the {event_type} event did not read as Slack's"

@@ -18,6 +18,7 @@ use crate::bot::{Bot, HandleError};
 use crate::checkins::occurrence::OccurrenceKey;
 use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
 use crate::ids::{TeamId, UserId};
+use crate::metrics::Counter;
 use crate::store::StoreError;
 
 /// How often answers past their retention are looked for.
@@ -110,7 +111,11 @@ impl Bot {
     }
 
     /// What [`forget_member`](Self::forget_member) would delete.
-    pub fn member_records(&self, team: &TeamId, user: &UserId) -> Result<MemberRecords, StoreError> {
+    pub fn member_records(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+    ) -> Result<MemberRecords, StoreError> {
         self.member_records_and(team, user, false)
     }
 
@@ -167,7 +172,8 @@ impl Bot {
         let digest_marks = digests.scan(team, &digest_prefix)?.len();
         let dm_open = tables.dm_open.get(team, user.as_str())?.is_some();
         let opted_out = self.workspace_norms(team)?.digest_opt_outs.contains(user);
-        records.other = cooldown_keys.len() + digest_marks + usize::from(dm_open) + usize::from(opted_out);
+        records.other =
+            cooldown_keys.len() + digest_marks + usize::from(dm_open) + usize::from(opted_out);
         if !delete {
             return Ok(records);
         }
@@ -258,10 +264,17 @@ pub async fn run_retention(bot: Arc<Bot>, shutdown: CancellationToken) {
             Ok(0) => {}
             Ok(deleted) => {
                 bot.store.flush_soon();
-                info!(deleted, "check-in answers past their retention were deleted");
+                for _ in 0..deleted {
+                    bot.metrics.inc(Counter::AnswersExpired, &[]);
+                }
+                info!(
+                    deleted,
+                    "check-in answers past their retention were deleted"
+                );
             }
             Err(e) => warn!(error = %e, "could not delete check-in answers past their retention"),
         }
+        bot.metrics.inc(Counter::RetentionSweeps, &[]);
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = bot.clock.sleep_until(now + RETENTION_SWEEP_EVERY) => {}

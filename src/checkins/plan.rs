@@ -11,9 +11,9 @@ use crate::checkins::occurrence::{
 };
 use crate::checkins::record::{Answer, DmPurpose, OccurrenceRecord, PlannedDm};
 use crate::checkins::schedule::{Schedule, fan_out};
-use crate::norms::markup::{escape, neutralise};
 use crate::hours::{Availability, MemberHours};
 use crate::ids::UserId;
+use crate::norms::markup::{escape, neutralise};
 
 /// What the runner does for one occurrence now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

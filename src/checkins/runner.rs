@@ -494,6 +494,11 @@ impl Runner {
                 channel: &channel,
                 thread: None,
             };
+            // Written before the DM goes: a reply is recognised as an answer when it arrives
+            // (at intake, where only an answer's text is kept), however quickly it comes.
+            self.tables
+                .dm_open
+                .put(team, dm.user.as_str(), &record.key)?;
             if let Some(ts) = self
                 .bot
                 .post_once(&self.tables, team, &name, target, content)
@@ -503,9 +508,6 @@ impl Runner {
                     .threads
                     .put(team, &format!("{channel}/{ts}"), &record.key)?;
             }
-            self.tables
-                .dm_open
-                .put(team, dm.user.as_str(), &record.key)?;
             record.dms[index].done = true;
             self.save(team, record).await?;
         }

@@ -1754,7 +1754,11 @@ fn parse_my(args: Args<'_>) -> Result<Command, ParseError> {
 
 fn parse_forget(args: Args<'_>) -> Result<Command, ParseError> {
     let confirmed = args.skip(1).keyword().as_deref() == Some("confirm");
-    let words: &[&'static str] = if confirmed { &["me", "confirm"] } else { &["me"] };
+    let words: &[&'static str] = if confirmed {
+        &["me", "confirm"]
+    } else {
+        &["me"]
+    };
     exact_words(args, words, Topic::Forget)?;
     Ok(Command::ForgetMe { confirmed })
 }

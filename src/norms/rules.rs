@@ -103,10 +103,7 @@ const NOT_URGENT_CHANNEL: &str = "this channel is not designated for urgent requ
 // Findings are built with `write!` into one `String` each: a message that sets off rules
 // should cost little more than one that does not. Writing to a `String` cannot fail.
 
-fn urgency_words<S: Scanned + ?Sized>(
-    scan: &S,
-    _context: &ChannelContext<'_>,
-) -> Option<Finding> {
+fn urgency_words<S: Scanned + ?Sized>(scan: &S, _context: &ChannelContext<'_>) -> Option<Finding> {
     if !scan.has_words() {
         return None;
     }

@@ -45,7 +45,9 @@ impl WorkspaceNorms {
     /// How long check-in answers are kept after their report.
     pub fn answer_retention(&self) -> TimeDelta {
         self.answer_retention_days
-            .map_or(DEFAULT_ANSWER_RETENTION, |days| TimeDelta::days(days.into()))
+            .map_or(DEFAULT_ANSWER_RETENTION, |days| {
+                TimeDelta::days(days.into())
+            })
     }
 
     /// The workspace's lexicon: the shipped list with its additions and removals.

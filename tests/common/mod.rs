@@ -573,3 +573,35 @@ impl BotProcess {
         (Self { child, addr }, log)
     }
 }
+
+impl TestBot {
+    /// Opens `user`'s Home tab until it shows `needle`: a barrier on the bot's own state (a
+    /// check-in step saved) that Slack cannot see. Each look is a new `app_home_opened`.
+    pub async fn wait_for_home(&self, user: &str, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        for look in 0.. {
+            let mut opened = event("app_home_opened.json", &format!("EvHomeLook{user}{look}"));
+            opened["event"]["user"] = serde_json::json!(user);
+            opened["event"]["tab"] = serde_json::json!("home");
+            let before = self.emulator.answered("views.publish").len();
+            post_event(self.addr, &opened).await;
+            let published = self
+                .emulator
+                .wait_for("views.publish", before + 1, PATIENCE)
+                .await;
+            let home = published
+                .last()
+                .map(|call| call.params["view"].to_string())
+                .unwrap_or_default();
+            if home.contains(needle) {
+                return home;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Home tab never showed {needle:?}: {home}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        unreachable!("the loop returns or fails")
+    }
+}
