@@ -149,22 +149,28 @@ impl Bot {
         raw: &[u8],
         event_type: &str,
     ) -> Result<Vec<u8>, StoreError> {
-        let journaled = match read_event_callback(raw) {
-            Ok(incoming) => JournaledEvent {
-                event: self.distil_event(&incoming.team, incoming.body)?,
-                team: incoming.team,
+        let journaled = self.distil_body(raw)?.unwrap_or_else(|| JournaledEvent {
+            team: team.clone(),
+            event: Distilled::Unreadable {
+                event_type: event_type.to_string(),
             },
-            Err(_) => JournaledEvent {
-                team: team.clone(),
-                event: Distilled::Unreadable {
-                    event_type: event_type.to_string(),
-                },
-            },
-        };
+        });
         serde_json::to_vec(&journaled).map_err(|source| StoreError::Encode {
             table: "events_journal",
             source,
         })
+    }
+
+    /// Reads an `event_callback` body into the record the journal keeps, or `None` when it
+    /// does not read as one.
+    pub fn distil_body(&self, raw: &[u8]) -> Result<Option<JournaledEvent>, StoreError> {
+        let Ok(incoming) = read_event_callback(raw) else {
+            return Ok(None);
+        };
+        Ok(Some(JournaledEvent {
+            event: self.distil_event(&incoming.team, incoming.body)?,
+            team: incoming.team,
+        }))
     }
 
     fn distil_event(&self, team: &TeamId, body: EventBody) -> Result<Distilled, StoreError> {

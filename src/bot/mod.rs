@@ -86,8 +86,14 @@ impl Bot {
         received_at_unix: i64,
     ) -> Result<&'static str, HandleError> {
         let received_at = DateTime::from_timestamp(received_at_unix, 0).unwrap_or_default();
-        let incoming: JournaledEvent = serde_json::from_slice(journaled)
-            .map_err(|e| HandleError::Malformed(format!("a journaled event does not read: {e}")))?;
+        let incoming = match serde_json::from_slice::<JournaledEvent>(journaled) {
+            Ok(incoming) => incoming,
+            // Journaled by an older build, which kept the body Slack sent: read it as intake
+            // now does.
+            Err(_) => self.distil_body(journaled)?.ok_or_else(|| {
+                HandleError::Malformed("a journaled event does not read".to_string())
+            })?,
+        };
         let team = incoming.team;
         match incoming.event {
             Distilled::Message(record) => {

@@ -175,6 +175,10 @@ fn show(bot: &Bot, asker: &Asker<'_>, channel: &ChannelId) -> Result<String, Han
         .map(|w| format!("`{}`", escape(w)))
         .collect();
     lines.push(format!("• Urgency words: {}", words.join(", ")));
+    lines.push(format!(
+        "• Check-in answers are deleted {} days after their report (admins: `/async norms retention 30d`).",
+        workspace.answer_retention().num_days()
+    ));
     lines.push(
         "Managers and admins change these with `/async norms response-time 24h`, \
          `norms urgent-channel [remove] #channel`, `norms keywords add|remove …`, `norms nudges on|off`, \
