@@ -593,7 +593,7 @@ impl Scanned for Scan<'_> {
 /// word that is not on the workspace's urgency list (or a run of `!`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanFacts {
-    /// Mentioned user ids in order of appearance, repeats included.
+    /// Mentioned user ids in order of first appearance, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
     #[serde(default, skip_serializing_if = "BroadcastSet::is_none")]
@@ -609,7 +609,14 @@ pub struct ScanFacts {
 impl ScanFacts {
     pub fn of(scan: &Scan<'_>) -> Self {
         ScanFacts {
-            mentions: scan.mentions.iter().map(|id| id.to_string()).collect(),
+            mentions: {
+                let mut seen = std::collections::HashSet::new();
+                scan.mentions
+                    .iter()
+                    .filter(|id| seen.insert(**id))
+                    .map(|id| id.to_string())
+                    .collect()
+            },
             broadcasts: scan.broadcasts,
             words: Scan::typed_words(scan),
             emphasis: Scanned::first_emphasis(scan).map(str::to_string),
@@ -803,6 +810,42 @@ mod tests {
             scan.broadcasts().iter().collect::<Vec<_>>(),
             vec![Broadcast::Here]
         );
+    }
+
+    #[test]
+    fn the_facts_kept_of_a_scan_judge_as_the_scan_does_and_hold_no_other_words() {
+        use crate::ids::UserId;
+        use crate::norms::rules::{ChannelContext, classify};
+        let off = [UserId::new("U2")];
+        for text in [
+            "secret plans, please review ASAP <@U2> <@U2> <!here>",
+            "URGENT!!! need this by EOD, <@U3>",
+            "nothing to see here, zq7 <@U9>",
+            "`asap` in code and &lt;!channel&gt; escaped !!!",
+            "",
+        ] {
+            let scan = lexicon().scan(text);
+            let facts = ScanFacts::of(&scan);
+            for context in [
+                ChannelContext::default(),
+                ChannelContext {
+                    is_urgent_channel: false,
+                    off_hours_mentions: &off,
+                },
+            ] {
+                assert_eq!(
+                    classify(&scan, &context),
+                    classify(&facts, &context),
+                    "{text}"
+                );
+            }
+            let kept = serde_json::to_string(&facts).unwrap();
+            for secret in ["secret", "plans", "review", "nothing", "zq7", "code"] {
+                assert!(!kept.contains(secret), "{secret} kept of {text:?}: {kept}");
+            }
+        }
+        let facts = ScanFacts::of(&lexicon().scan("<@U2> and <@U2> and <@U3>"));
+        assert_eq!(facts.mentions, ["U2", "U3"]);
     }
 
     fn assert_scan_is_sound(lexicon: &UrgencyLexicon, text: &str) {
