@@ -118,6 +118,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         bot: bot.clone(),
         journal: journal.clone(),
         queue: queue_rx,
+        set_aside: store.set_aside()?,
         shutdown: shutdown.clone(),
     };
 

@@ -48,6 +48,13 @@ enum Command {
         /// The file written by `export`.
         file: PathBuf,
     },
+    /// List the events set aside after every attempt to handle them failed (an error or a
+    /// panic), one a line, tab-separated: when (UTC), event (team/event_id), type,
+    /// attempts, reason (stop the bot first).
+    SetAside {
+        #[arg(long, env = "ASYNC_NORMS_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
     /// Print the next occurrences of a check-in schedule as RFC 3339 UTC instants, one a line.
     SchedulePreview {
         /// Days: mon-fri, mon,wed,fri, weekdays, daily.
@@ -199,6 +206,23 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot open {}", file.display()))?;
             let count = store.import(BufReader::new(input))?;
             eprintln!("imported {count} records into {}", data_dir.display());
+            Ok(())
+        }
+        Command::SetAside { data_dir } => {
+            let store = Store::open(&data_dir)?;
+            let events = store.set_aside()?.list()?;
+            let mut out = std::io::stdout().lock();
+            for event in &events {
+                let at = chrono::DateTime::from_timestamp(event.at_unix, 0)
+                    .map(format_rfc3339_utc)
+                    .unwrap_or_else(|| event.at_unix.to_string());
+                writeln!(
+                    out,
+                    "{at}\t{}\t{}\t{}\t{}",
+                    event.key, event.event_type, event.attempts, event.reason
+                )?;
+            }
+            eprintln!("{} events set aside", events.len());
             Ok(())
         }
         Command::SchedulePreview {

@@ -15,6 +15,7 @@ pub enum Counter {
     EventsDeferred,
     EventsHandled,
     EventsFailed,
+    EventsSetAside,
     NotesExpired,
     Commands,
     Interactions,
@@ -33,6 +34,7 @@ impl Counter {
             Counter::EventsDeferred => "async_norms_events_deferred_total",
             Counter::EventsHandled => "async_norms_events_handled_total",
             Counter::EventsFailed => "async_norms_events_failed_total",
+            Counter::EventsSetAside => "async_norms_events_set_aside_total",
             Counter::NotesExpired => "async_norms_notes_expired_total",
             Counter::Commands => "async_norms_commands_total",
             Counter::Interactions => "async_norms_interactions_total",
@@ -56,6 +58,9 @@ impl Counter {
             Counter::EventsHandled => "Events handled to the end, by event type.",
             Counter::EventsFailed => {
                 "Events whose handling failed after every retry, by event type."
+            }
+            Counter::EventsSetAside => {
+                "Events given up after every attempt and set aside (see `async-norms set-aside`), by event type."
             }
             Counter::NotesExpired => {
                 "Private notes not sent because they could not reach the sender in time."
