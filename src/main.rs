@@ -131,6 +131,16 @@ struct ServeArgs {
     /// Time zone of members whose Slack profile has none (IANA name).
     #[arg(long, env = "ASYNC_NORMS_DEFAULT_TZ")]
     default_tz: Option<String>,
+    /// Address and port of a second listener for /metrics (and /healthz); when set,
+    /// /metrics is not served on the public listener.
+    #[arg(long, env = "ASYNC_NORMS_ADMIN_LISTEN")]
+    admin_listen: Option<String>,
+    /// Seconds a client has to send a whole request, headers and body (default 10).
+    #[arg(long, env = "ASYNC_NORMS_REQUEST_DEADLINE")]
+    request_deadline: Option<String>,
+    /// Connections served at once (default 1024); more wait until one closes.
+    #[arg(long, env = "ASYNC_NORMS_MAX_CONNECTIONS")]
+    max_connections: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -301,6 +311,9 @@ impl From<ServeArgs> for RawServeSettings {
             listen: args.listen,
             data_dir: args.data_dir,
             default_tz: args.default_tz,
+            admin_listen: args.admin_listen,
+            request_deadline: args.request_deadline,
+            max_connections: args.max_connections,
         }
     }
 }
@@ -324,6 +337,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let bot = app::start(config, Arc::new(SystemClock)).await?;
         // A stable line that scripts (and the tests) read to learn the port.
         println!("async-norms listening on http://{}", bot.local_addr());
+        if let Some(admin) = bot.admin_addr() {
+            println!("async-norms admin (metrics) on http://{admin}");
+        }
         let token = bot.shutdown_token();
         tokio::spawn(async move {
             wait_for_signal().await;

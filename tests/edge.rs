@@ -8,6 +8,34 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use hyper::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Opens a connection that sends the headers of a signed-looking event with a large
+/// `Content-Length`, then only a few bytes of body, and stops.
+async fn stalled_body(addr: std::net::SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000000\r\nX-Slack-Request-Timestamp: {}\r\n\
+         X-Slack-Signature: v0=00\r\n\r\n{{\"type\":",
+        now_unix()
+    );
+    stream.write_all(head.as_bytes()).await.expect("send");
+    stream
+}
+
+/// Reads until the server closes the connection (or `until`); whether it closed.
+async fn closed_by(mut stream: TcpStream, until: Instant) -> bool {
+    let mut buffer = [0u8; 1024];
+    loop {
+        match tokio::time::timeout_at(until.into(), stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
 
 /// A handler that panics (here: the real message path, with the clock at the last minute
 /// chrono can show, where the note's expiry overflows) has its event tried the allowed
@@ -63,4 +91,110 @@ async fn a_panicking_handlers_event_is_set_aside_and_stays_aside_after_a_restart
     assert_eq!(fields[2], "message");
     assert_eq!(fields[3], "5");
     assert!(fields[4].contains("panicked"), "{stdout}");
+}
+
+/// 500 clients that send headers and then stall their bodies hold the listener neither
+/// shut nor open: a signed event posted meanwhile is acknowledged within a second, and every
+/// stalled connection is closed once the request deadline passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_bodies_neither_delay_an_event_nor_stay_open_past_the_deadline() {
+    let emulator = SlackEmulator::start().await;
+    let deadline = Duration::from_secs(2);
+    let bot = TestBot::start_configured(&emulator, |raw| {
+        raw.request_deadline = Some("2".into());
+    })
+    .await;
+    let opened = Instant::now();
+    let mut stalled = Vec::new();
+    for _ in 0..500 {
+        stalled.push(stalled_body(bot.addr).await);
+    }
+
+    let sent = Instant::now();
+    let (status, _) = post_event(bot.addr, &event("app_mention.json", "EvThroughTheCrowd")).await;
+    let waited = sent.elapsed();
+    assert_eq!(status, StatusCode::OK);
+    assert!(waited < Duration::from_secs(1), "acknowledged after {waited:?}");
+
+    // Closed by the deadline (counted from each connection's start) plus a little for the
+    // answers to go out; none is left open.
+    let until = opened + deadline + Duration::from_secs(3);
+    let closings = stalled.into_iter().map(|stream| closed_by(stream, until));
+    let closed = futures_util::future::join_all(closings).await;
+    assert_eq!(closed.iter().filter(|closed| **closed).count(), 500);
+    assert_eq!(
+        bot.metric("async_norms_http_requests_total{route=\"/slack/events\",status=\"408\"}")
+            .await,
+        500.0
+    );
+    bot.stop().await;
+}
+
+/// A request without a fresh `X-Slack-Request-Timestamp` is refused before its body is
+/// read: the answer comes while the body is still being "sent".
+#[tokio::test]
+async fn a_stale_timestamp_is_refused_before_the_body_arrives() {
+    let emulator = SlackEmulator::start().await;
+    let bot = TestBot::start(&emulator).await;
+    for timestamp in [None, Some(now_unix() - 3600)] {
+        let mut stream = TcpStream::connect(bot.addr).await.unwrap();
+        let stamp = timestamp
+            .map(|t| format!("X-Slack-Request-Timestamp: {t}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Length: 1000000\r\n{stamp}\
+             X-Slack-Signature: v0=00\r\n\r\n{{"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 512];
+        let read = tokio::time::timeout(PATIENCE, stream.read(&mut answer))
+            .await
+            .expect("answered without the body")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer[..read]);
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    }
+    bot.stop().await;
+}
+
+/// Under a file-descriptor limit that connections exhaust, the listener pauses instead of
+/// spinning, logs the condition a bounded number of times, and answers `/healthz` again once
+/// the connections are gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_file_descriptors_the_bot_backs_off_and_recovers() {
+    let emulator = SlackEmulator::start().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let (bot, log) = BotProcess::start_in_shell(
+        &emulator,
+        data_dir.path(),
+        "ulimit -n 64; ",
+        None,
+        &[("ASYNC_NORMS_REQUEST_DEADLINE", "60")],
+    );
+    assert_eq!(get(bot.addr, "/healthz").await.0, StatusCode::OK);
+    let mut held = Vec::new();
+    for _ in 0..120 {
+        if let Ok(stream) = TcpStream::connect(bot.addr).await {
+            held.push(stream);
+        }
+    }
+    let line = "cannot accept connections";
+    let deadline = Instant::now() + PATIENCE;
+    while !log.lock().unwrap().contains(line) {
+        assert!(Instant::now() < deadline, "no log line about the failing accepts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Two more seconds out of descriptors: a hot loop would log thousands of lines.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(held);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(2), try_get(bot.addr, "/healthz")).await {
+            Ok(Ok((StatusCode::OK, body))) if body == "ok\n" => break,
+            _ => assert!(Instant::now() < deadline, "/healthz did not come back"),
+        }
+    }
+    let lines = log.lock().unwrap().lines().filter(|l| l.contains(line)).count();
+    assert!(lines <= 2, "{lines} lines about failing accepts");
+    assert!(bot.terminate(), "a clean exit");
 }
