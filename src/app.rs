@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use slack_morphism::prelude::SlackApiBotsInfoRequest;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -19,6 +20,7 @@ use crate::config::{ServeConfig, Transport};
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Metrics;
 use crate::slack::api::{ApiError, SlackApi, build_client};
+use crate::slack::installation::Installations;
 use crate::slack::intake::EventIntake;
 use crate::slack::server::{self, HttpState, ListenerLimits, Routes};
 use crate::slack::socket::SocketMode;
@@ -93,6 +95,23 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         expired @ ApiError::Expired { .. } => anyhow::anyhow!("{expired}"),
     })?;
     info!(team = %me.team_id, bot_user = %me.user_id, "connected to Slack");
+    let app_id = match &me.bot_id {
+        Some(bot_id) => {
+            let request = SlackApiBotsInfoRequest::new().with_bot(bot_id.to_string());
+            match slack.bots_info(request).await {
+                Ok(info) => Some(info.bot.app_id),
+                Err(e) => {
+                    warn!(error = %e, "cannot learn this app's id (bots.info); payloads are checked by team only");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let installations = Arc::new(Installations::single(
+        TeamId::new(me.team_id.0.clone()),
+        app_id,
+    ));
     let bot = Arc::new(Bot {
         store: store.clone(),
         slack,
@@ -106,6 +125,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         directory: Default::default(),
         lexicons: Default::default(),
         checkins: Default::default(),
+        installations: installations.clone(),
     });
 
     let (queue, queue_rx) = event_queue();
@@ -118,7 +138,13 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         );
         queue.look_in_journal();
     }
-    let intake = EventIntake::new(store.clone(), journal.clone(), queue, metrics.clone());
+    let intake = EventIntake::new(
+        store.clone(),
+        journal.clone(),
+        queue,
+        metrics.clone(),
+        installations,
+    );
     let shutdown = CancellationToken::new();
     let worker = Worker {
         bot: bot.clone(),
@@ -133,9 +159,11 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         .with_context(|| format!("cannot listen on {} (ASYNC_NORMS_LISTEN)", config.listen))?;
     let addr = listener.local_addr()?;
     let admin_listener = match config.admin_listen {
-        Some(admin) => Some(server::bind(admin).await.with_context(|| {
-            format!("cannot listen on {admin} (ASYNC_NORMS_ADMIN_LISTEN)")
-        })?),
+        Some(admin) => Some(
+            server::bind(admin)
+                .await
+                .with_context(|| format!("cannot listen on {admin} (ASYNC_NORMS_ADMIN_LISTEN)"))?,
+        ),
         None => None,
     };
     let admin_addr = admin_listener

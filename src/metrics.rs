@@ -17,6 +17,7 @@ pub enum Counter {
     EventsFailed,
     EventsSetAside,
     NotesExpired,
+    ForeignPayloads,
     Commands,
     Interactions,
     SlackApiCalls,
@@ -36,6 +37,7 @@ impl Counter {
             Counter::EventsFailed => "async_norms_events_failed_total",
             Counter::EventsSetAside => "async_norms_events_set_aside_total",
             Counter::NotesExpired => "async_norms_notes_expired_total",
+            Counter::ForeignPayloads => "async_norms_foreign_payloads_total",
             Counter::Commands => "async_norms_commands_total",
             Counter::Interactions => "async_norms_interactions_total",
             Counter::SlackApiCalls => "async_norms_slack_api_calls_total",
@@ -64,6 +66,9 @@ impl Counter {
             }
             Counter::NotesExpired => {
                 "Private notes not sent because they could not reach the sender in time."
+            }
+            Counter::ForeignPayloads => {
+                "Payloads for a team or app not installed here, answered and not processed, by route."
             }
             Counter::Commands => "Slash commands answered, by subcommand.",
             Counter::Interactions => "Interactivity payloads received, by type.",

@@ -62,7 +62,8 @@ async fn a_panicking_handlers_event_is_set_aside_and_stays_aside_after_a_restart
     bot.wait_for_metric("async_norms_events_set_aside_total{type=\"message\"}", 1.0)
         .await;
     assert_eq!(
-        bot.metric("async_norms_events_failed_total{reason=\"panicked\"}").await,
+        bot.metric("async_norms_events_failed_total{reason=\"panicked\"}")
+            .await,
         1.0
     );
     assert_eq!(bot.metric("async_norms_events_pending").await, 0.0);
@@ -72,11 +73,23 @@ async fn a_panicking_handlers_event_is_set_aside_and_stays_aside_after_a_restart
     let bot = TestBot::start_in(&emulator, clock, data_dir).await;
     assert_eq!(bot.metric("async_norms_events_pending").await, 0.0);
     let calls_before = emulator.calls().len();
-    let (status, _) = post_event(bot.addr, &message_event("EvPlain", "U1", "C1", "hello", "1700000001.000100", None)).await;
+    let (status, _) = post_event(
+        bot.addr,
+        &message_event("EvPlain", "U1", "C1", "hello", "1700000001.000100", None),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     bot.wait_for_handled_messages(1.0).await;
-    assert_eq!(bot.metric("async_norms_events_set_aside_total{type=\"message\"}").await, 0.0);
-    assert_eq!(emulator.calls().len(), calls_before, "nothing sent for the set-aside event");
+    assert_eq!(
+        bot.metric("async_norms_events_set_aside_total{type=\"message\"}")
+            .await,
+        0.0
+    );
+    assert_eq!(
+        emulator.calls().len(),
+        calls_before,
+        "nothing sent for the set-aside event"
+    );
     let data_dir = bot.stop().await;
 
     let (code, stdout, stderr) = run_cli(
@@ -114,7 +127,10 @@ async fn stalled_bodies_neither_delay_an_event_nor_stay_open_past_the_deadline()
     let (status, _) = post_event(bot.addr, &event("app_mention.json", "EvThroughTheCrowd")).await;
     let waited = sent.elapsed();
     assert_eq!(status, StatusCode::OK);
-    assert!(waited < Duration::from_secs(1), "acknowledged after {waited:?}");
+    assert!(
+        waited < Duration::from_secs(1),
+        "acknowledged after {waited:?}"
+    );
 
     // Closed by the deadline (counted from each connection's start) plus a little for the
     // answers to go out; none is left open.
@@ -181,7 +197,10 @@ async fn out_of_file_descriptors_the_bot_backs_off_and_recovers() {
     let line = "cannot accept connections";
     let deadline = Instant::now() + PATIENCE;
     while !log.lock().unwrap().contains(line) {
-        assert!(Instant::now() < deadline, "no log line about the failing accepts");
+        assert!(
+            Instant::now() < deadline,
+            "no log line about the failing accepts"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Two more seconds out of descriptors: a hot loop would log thousands of lines.
@@ -194,7 +213,139 @@ async fn out_of_file_descriptors_the_bot_backs_off_and_recovers() {
             _ => assert!(Instant::now() < deadline, "/healthz did not come back"),
         }
     }
-    let lines = log.lock().unwrap().lines().filter(|l| l.contains(line)).count();
+    let lines = log
+        .lock()
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(line))
+        .count();
     assert!(lines <= 2, "{lines} lines about failing accepts");
     assert!(bot.terminate(), "a clean exit");
+}
+
+/// Payloads signed with our secret but naming another team or another app are answered (so
+/// Slack does not retry them), counted, and not processed.
+#[tokio::test]
+async fn payloads_for_another_team_or_app_are_answered_and_ignored() {
+    let emulator = SlackEmulator::start().await;
+    let bot = TestBot::start(&emulator).await;
+    let mut other_team = event("app_mention.json", "EvOtherTeam");
+    other_team["team_id"] = serde_json::json!("T999");
+    let mut other_app = event("app_mention.json", "EvOtherApp");
+    other_app["api_app_id"] = serde_json::json!("A999");
+    for body in [&other_team, &other_app] {
+        let (status, _) = post_event(bot.addr, body).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let form = command_form("help", "U1", "C1", &emulator.response_url()).replace("T111", "T999");
+    let (status, answer) = post_signed(
+        bot.addr,
+        "/slack/commands",
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(answer.contains("not installed"), "{answer}");
+    let mut pressed = fixture_json("block_actions.json");
+    pressed["team"]["id"] = serde_json::json!("T999");
+    assert_eq!(interact(bot.addr, &pressed).await.0, StatusCode::OK);
+
+    assert_eq!(
+        bot.metric("async_norms_foreign_payloads_total{route=\"events\"}")
+            .await,
+        2.0
+    );
+    assert_eq!(
+        bot.metric("async_norms_foreign_payloads_total{route=\"commands\"}")
+            .await,
+        1.0
+    );
+    assert_eq!(
+        bot.metric("async_norms_foreign_payloads_total{route=\"interactivity\"}")
+            .await,
+        1.0
+    );
+    // Our own team's mention is handled; the foreign ones never were.
+    let (status, _) = post_event(bot.addr, &event("app_mention.json", "EvOurs")).await;
+    assert_eq!(status, StatusCode::OK);
+    bot.wait_for_metric(
+        "async_norms_events_handled_total{type=\"app_mention\"}",
+        1.0,
+    )
+    .await;
+    assert_eq!(
+        bot.metric("async_norms_events_received_total{type=\"app_mention\"}")
+            .await,
+        1.0
+    );
+    assert_eq!(bot.metric("async_norms_commands_total").await, 0.0);
+    bot.stop().await;
+}
+
+/// Over Socket Mode, a modal submitted with a bad entry gets its validation errors back in
+/// the envelope's acknowledgement, as over HTTP: the modal stays open and says what to fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_modals_validation_errors_reach_slack_over_socket_mode() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("W111", Some("Europe/Berlin"));
+    let bot = TestBot::start_socket_mode(&emulator).await;
+    let mut submitted = fixture_json("view_submission.json");
+    submitted["user"]["id"] = serde_json::json!("W111");
+    submitted["team"]["id"] = serde_json::json!(emulator::TEAM_ID);
+    submitted["view"]["callback_id"] = serde_json::json!("hours_modal");
+    submitted["view"]["state"] = serde_json::json!({"values": {
+        "day_mon": {"ranges": {"type": "plain_text_input", "value": "9-5"}},
+        "zone": {"zone": {"type": "static_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "Asia/Tokyo"}, "value": "Asia/Tokyo"}}}
+    }});
+    let envelope = serde_json::json!({
+        "envelope_id": "env-modal-1",
+        "type": "interactive",
+        "payload": submitted,
+        "accepts_response_payload": true
+    });
+    let ack = emulator.send_envelope(&envelope, PATIENCE).await;
+    assert_eq!(ack["envelope_id"], "env-modal-1");
+    assert_eq!(ack["payload"]["response_action"], "errors", "{ack}");
+    assert!(
+        ack["payload"]["errors"]["day_mon"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("09:00-17:00"),
+        "{ack}"
+    );
+    bot.stop().await;
+}
+
+/// An interaction whose work waits for Slack is acknowledged inside Slack's 3 seconds, and
+/// the work carries on after the acknowledgement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interaction_is_acknowledged_in_time_and_its_work_continues_after() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("W111", Some("Europe/Berlin"));
+    let bot = TestBot::start(&emulator).await;
+    emulator.hold("views.open");
+    let mut pressed = fixture_json("block_actions.json");
+    pressed["user"]["id"] = serde_json::json!("W111");
+    pressed["team"]["id"] = serde_json::json!(emulator::TEAM_ID);
+    pressed["actions"] = serde_json::json!([{
+        "type": "button", "action_id": "hours_edit", "block_id": "b1",
+        "text": {"type": "plain_text", "text": "Edit hours"}, "value": "hours_edit",
+        "action_ts": "1772532000.000100"
+    }]);
+    let sent = Instant::now();
+    let (status, _) = interact(bot.addr, &pressed).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "acknowledged after {:?}",
+        sent.elapsed()
+    );
+    assert!(emulator.answered("views.open").is_empty(), "still held");
+    emulator.release("views.open");
+    let opened = emulator.wait_for("views.open", 1, PATIENCE).await;
+    assert_eq!(opened[0].params["view"]["callback_id"], "hours_modal");
+    bot.stop().await;
 }

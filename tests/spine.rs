@@ -338,19 +338,27 @@ async fn metrics_move_to_the_admin_listener_when_one_is_set() {
     let mut raw = settings(&emulator, data_dir.path());
     raw.admin_listen = Some("127.0.0.1:0".into());
     let config = async_norms::config::ServeConfig::from_raw(raw).unwrap();
-    let running = async_norms::app::start(config, std::sync::Arc::new(async_norms::clock::SystemClock))
-        .await
-        .unwrap();
+    let running =
+        async_norms::app::start(config, std::sync::Arc::new(async_norms::clock::SystemClock))
+            .await
+            .unwrap();
     let public = running.local_addr();
     let admin = running.admin_addr().expect("an admin listener");
     assert_eq!(get(public, "/metrics").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(get(public, "/healthz").await, (StatusCode::OK, "ok\n".into()));
+    assert_eq!(
+        get(public, "/healthz").await,
+        (StatusCode::OK, "ok\n".into())
+    );
     let (status, text) = get(admin, "/metrics").await;
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains("async_norms_slack_api_calls_total"), "{text}");
     assert_eq!(get(admin, "/healthz").await.0, StatusCode::OK);
     let (status, _) = post_event(admin, &fixture_json("url_verification.json")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "Slack's routes stay on the public listener");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "Slack's routes stay on the public listener"
+    );
     running.shutdown().await.unwrap();
 }
 

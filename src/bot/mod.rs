@@ -73,6 +73,8 @@ pub struct Bot {
     pub lexicons: urgency::LexiconCache,
     /// Tells the check-in runner about created and changed check-ins.
     pub checkins: crate::checkins::runner::CheckinSignal,
+    /// The teams and app this bot serves; payloads for others are answered and ignored.
+    pub installations: Arc<crate::slack::installation::Installations>,
 }
 
 impl Bot {
@@ -594,6 +596,42 @@ impl Bot {
                 None
             }
         }
+    }
+}
+
+/// Answers an interaction (button, modal) on either transport within Slack's 3 seconds:
+/// the handler runs in a task of its own; what it answers in time (a modal's validation
+/// errors, which are checked before any call to Slack) is the answer, and a handler still
+/// waiting for Slack then is acknowledged with nothing and carries on after the
+/// acknowledgement. Interactions for a team or app not installed here are answered and
+/// ignored.
+pub async fn answer_interaction(
+    bot: Arc<Bot>,
+    event: SlackInteractionEvent,
+) -> Option<serde_json::Value> {
+    let payload = serde_json::to_value(&event).unwrap_or_default();
+    let (team, app) = crate::slack::installation::named_scope(&payload);
+    if crate::slack::installation::is_foreign(
+        &bot.installations,
+        &bot.metrics,
+        "interactivity",
+        team,
+        app,
+    ) {
+        return None;
+    }
+    bot.metrics
+        .inc(Counter::Interactions, &[("type", interaction_kind(&event))]);
+    let worker = bot.clone();
+    let mut work = tokio::spawn(async move { worker.handle_interaction(&event).await });
+    match tokio::time::timeout(crate::commands::ANSWER_DEADLINE, &mut work).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(panic)) => {
+            warn!(error = %panic, "an interaction handler failed");
+            None
+        }
+        // Not awaited any longer; the task carries on by itself.
+        Err(_) => None,
     }
 }
 

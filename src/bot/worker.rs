@@ -304,7 +304,12 @@ impl Job {
                 }
                 Attempt::Panicked(panic) => {
                     metrics.inc(Counter::EventsFailed, &[("reason", "panicked")]);
-                    self.give_up(key, &raw, attempt, &format!("the handler panicked: {panic}"));
+                    self.give_up(
+                        key,
+                        &raw,
+                        attempt,
+                        &format!("the handler panicked: {panic}"),
+                    );
                     break;
                 }
                 Attempt::Failed(e) => {

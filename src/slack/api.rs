@@ -522,6 +522,10 @@ impl SlackApi {
         users_info, "users.info", SlackApiUsersInfoRequest, SlackApiUsersInfoResponse, users_info, no_channel
     );
     web_api_method!(
+        /// `bots.info`: the app a bot belongs to.
+        bots_info, "bots.info", SlackApiBotsInfoRequest, SlackApiBotsInfoResponse, bots_info, no_channel
+    );
+    web_api_method!(
         /// `users.list` (one page): every member with profile, zone and admin flags.
         users_list, "users.list", SlackApiUsersListRequest, SlackApiUsersListResponse, users_list, no_channel
     );

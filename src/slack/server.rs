@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 use super::intake::{EventIntake, Intake, IntakeError};
 use super::payloads::{read_command, read_interaction};
 use super::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::bot::{Bot, interaction_kind};
+use crate::bot::{Bot, answer_interaction};
 use crate::commands;
 use crate::config::Secret;
 use crate::metrics::Counter;
@@ -382,7 +382,9 @@ async fn events(state: &HttpState, body: &[u8]) -> Reply {
             StatusCode::OK,
             &serde_json::json!({ "challenge": challenge }),
         ),
-        Ok(Intake::Accepted | Intake::Duplicate | Intake::Ignored(_)) => text(StatusCode::OK, ""),
+        Ok(Intake::Accepted | Intake::Duplicate | Intake::Ignored(_) | Intake::Foreign) => {
+            text(StatusCode::OK, "")
+        }
         Err(IntakeError::Malformed(reason)) => text(StatusCode::BAD_REQUEST, format!("{reason}\n")),
         Err(IntakeError::Store(e)) => {
             // Not acknowledged, so Slack will deliver it again: nothing is lost. A failing
@@ -416,11 +418,7 @@ async fn interactivity(state: &HttpState, body: &[u8]) -> Reply {
         Ok(event) => event,
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
-    state
-        .bot
-        .metrics
-        .inc(Counter::Interactions, &[("type", interaction_kind(&event))]);
-    match state.bot.handle_interaction(&event).await {
+    match answer_interaction(state.bot.clone(), event).await {
         Some(body) => json(StatusCode::OK, &body),
         None => text(StatusCode::OK, ""),
     }

@@ -129,7 +129,11 @@ mod tests {
         };
         aside.put(&event).unwrap();
         assert_eq!(aside.list().unwrap(), vec![event]);
-        assert_eq!(aside.begin_attempt("T1/Ev1").unwrap(), 1, "attempts forgotten");
+        assert_eq!(
+            aside.begin_attempt("T1/Ev1").unwrap(),
+            1,
+            "attempts forgotten"
+        );
         aside.forget_attempts("T1/Ev1").unwrap();
         assert_eq!(aside.len(), 1);
     }
