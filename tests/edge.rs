@@ -349,3 +349,116 @@ async fn an_interaction_is_acknowledged_in_time_and_its_work_continues_after() {
     assert_eq!(opened[0].params["view"]["callback_id"], "hours_modal");
     bot.stop().await;
 }
+
+/// A message mentioning `count` ids that are no one, `<@UF{flood}N…>`.
+fn flood_message(flood: usize, count: usize) -> String {
+    (0..count)
+        .map(|index| format!("<@UF{flood:02}N{index:03}>"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Twenty messages of 400 mentions each cost at most twenty look-ups a message, and neither
+/// hold up a normal member's note about the one colleague they pinged at night nor an
+/// admin's command; ids Slack said are no one are not asked about again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_flood_leaves_a_members_note_and_an_admins_command_on_time() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("UFLOOD", Some("Europe/Berlin"));
+    emulator.add_user("UALICE", Some("America/New_York"));
+    emulator.add_user("UBERLIN", Some("Europe/Berlin"));
+    emulator.add_admin("UADMIN", "Europe/Berlin");
+    // Tuesday 21:14 UTC: night in Berlin, afternoon in New York.
+    let bot = TestBot::start_with_clock(&emulator, clock_at("2026-03-03T21:14:00Z")).await;
+
+    // Ids that are no one are asked about once.
+    for (round, event_id) in ["EvFew1", "EvFew2"].into_iter().enumerate() {
+        let text = flood_message(99, 5);
+        let body = message_event(
+            event_id,
+            "UFLOOD",
+            "CFLOOD",
+            &text,
+            "1772572440.000001",
+            None,
+        );
+        post_event(bot.addr, &body).await;
+        bot.wait_for_handled_messages(round as f64 + 1.0).await;
+    }
+    let unknown = |calls: &[emulator::Call]| {
+        calls
+            .iter()
+            .filter(|c| c.param("user").is_some_and(|u| u.starts_with("UF99")))
+            .count()
+    };
+    assert_eq!(
+        unknown(&emulator.calls_to("users.info")),
+        5,
+        "each asked once"
+    );
+
+    for flood in 0..20 {
+        let body = message_event(
+            &format!("EvFlood{flood}"),
+            "UFLOOD",
+            "CFLOOD",
+            &flood_message(flood, 400),
+            &format!("1772572441.{flood:06}"),
+            None,
+        );
+        let (status, _) = post_event(bot.addr, &body).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let sent = Instant::now();
+    let normal = message_event(
+        "EvNormal",
+        "UALICE",
+        "C1",
+        "<@UBERLIN> could you look at the draft tomorrow?",
+        "1772572442.000001",
+        None,
+    );
+    let (status, _) = post_event(bot.addr, &normal).await;
+    assert_eq!(status, StatusCode::OK);
+    let answer = slash(bot.addr, &emulator, "UADMIN", "C1", "hours").await;
+    assert!(
+        !answer.contains("Working on it"),
+        "answered in time: {answer}"
+    );
+    assert!(answer.contains("Europe/Berlin"), "{answer}");
+
+    let deadline = Instant::now() + PATIENCE;
+    let note = loop {
+        let notes = emulator.calls_to("chat.postEphemeral");
+        if let Some(note) = notes.iter().find(|c| c.param("user") == Some("UALICE")) {
+            break note.clone();
+        }
+        assert!(Instant::now() < deadline, "no note for the normal member");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let waited = sent.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "the note came after {waited:?}"
+    );
+    assert!(
+        note.text_and_blocks().contains("UBERLIN"),
+        "{}",
+        note.text_and_blocks()
+    );
+
+    bot.wait_for_handled_messages(23.0).await;
+    let flood_lookups = emulator
+        .calls_to("users.info")
+        .iter()
+        .filter(|c| {
+            c.param("user")
+                .is_some_and(|u| u.starts_with("UF") && !u.starts_with("UF99"))
+        })
+        .count();
+    assert!(
+        flood_lookups <= 20 * 20,
+        "{flood_lookups} look-ups for the flood"
+    );
+    bot.stop().await;
+}

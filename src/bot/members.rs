@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::bot::Bot;
 use crate::bot::directory::{Profile, effective_hours};
 use crate::bot::note::{Audience, Reached};
 use crate::hours::MemberHours;
 use crate::ids::{ChannelId, TeamId, UserId};
+use crate::slack::api::{ApiError, Share};
 use crate::store::{StoreError, Table};
 
 /// The table of hours members set, keyed by user id. Members who never set hours (nor time
@@ -41,6 +42,16 @@ impl Me {
     }
 }
 
+/// What looking up a mentioned member found.
+#[derive(Debug)]
+pub enum Reach {
+    Found(Reached),
+    /// Slack says the id is not a member (and nobody stored hours under it).
+    NoOne,
+    /// Not looked up, or Slack could not say in time.
+    NotChecked,
+}
+
 impl Bot {
     pub fn hours_table(&self) -> Result<Table<MemberHours>, StoreError> {
         self.store.table(HOURS_TABLE)
@@ -62,8 +73,30 @@ impl Bot {
         user: &UserId,
         now: DateTime<Utc>,
     ) -> Option<Profile> {
-        match self.directory.profile(&self.slack, team, user, now).await {
+        self.profile_with(team, user, now, Share::Waited).await
+    }
+
+    /// [`profile`](Self::profile) spending `share` of the look-up rate: bulk look-ups
+    /// take only what is spare ([`Share::Spare`]) and are skipped, not queued, without.
+    pub async fn profile_with(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+        share: Share,
+    ) -> Option<Profile> {
+        match self
+            .directory
+            .profile(&self.slack, team, user, now, share)
+            .await
+        {
             Ok(profile) => Some(profile),
+            // Skipped for want of spare rate, or an id that is no one: nothing to report.
+            Err(ApiError::Expired { .. }) => None,
+            Err(e) if e.code().is_some_and(|code| code.starts_with("user_not")) => {
+                debug!(team = %team, user = %user, error = %e, "a mentioned id is not a member");
+                None
+            }
             Err(e) => {
                 warn!(team = %team, user = %user, error = %e, "could not read a member's profile");
                 None
@@ -101,6 +134,47 @@ impl Bot {
             return Ok(None);
         }
         Ok(Some(Reached {
+            user: user.clone(),
+            // Only people set hours; without a profile, stored hours say it is a person.
+            is_person: profile.is_none_or(|p| p.is_person()),
+            hours: effective_hours(stored, profile.as_ref(), self.default_tz),
+        }))
+    }
+
+    /// A mentioned member, looked up spending `share` of the rate: found (with the hours in
+    /// effect), no one (Slack says the id is not a member), or not checked (no spare rate,
+    /// or Slack could not say).
+    pub async fn reach_with(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+        share: Share,
+    ) -> Result<Reach, StoreError> {
+        let stored = self.stored_hours(team, user)?;
+        let profile = match self
+            .directory
+            .profile(&self.slack, team, user, now, share)
+            .await
+        {
+            Ok(profile) => Some(profile),
+            Err(e) if e.code().is_some_and(|code| code.starts_with("user_not")) => {
+                if stored.is_none() {
+                    return Ok(Reach::NoOne);
+                }
+                None
+            }
+            Err(e) => {
+                if !matches!(e, ApiError::Expired { .. }) {
+                    warn!(team = %team, user = %user, error = %e, "could not read a member's profile");
+                }
+                if stored.is_none() {
+                    return Ok(Reach::NotChecked);
+                }
+                None
+            }
+        };
+        Ok(Reach::Found(Reached {
             user: user.clone(),
             // Only people set hours; without a profile, stored hours say it is a person.
             is_person: profile.is_none_or(|p| p.is_person()),
@@ -153,8 +227,9 @@ impl Bot {
                 && self.directory.cached_profile(team, user, now).is_none()
             {
                 lookups += 1;
-                // Remembered in the directory when Slack answers.
-                self.profile(team, user, now).await;
+                // Remembered in the directory when Slack answers. A broadcast's audience is
+                // a bulk look-up: only spare rate, so it never holds up other messages.
+                self.profile_with(team, user, now, Share::Spare).await;
             }
         }
         let mut audience = Audience::default();

@@ -16,6 +16,7 @@ use tracing::warn;
 
 use crate::bot::Bot;
 use crate::bot::card::escape;
+use crate::bot::directory::for_someone_who_asked;
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Counter;
 use crate::slack::installation::is_foreign;
@@ -162,7 +163,9 @@ pub async fn answer_within_deadline(
     }
     let worker_bot = bot.clone();
     let worker_event = event.clone();
-    let mut work = tokio::spawn(async move { respond(&worker_bot, &worker_event).await });
+    let mut work = tokio::spawn(for_someone_who_asked(async move {
+        respond(&worker_bot, &worker_event).await
+    }));
     match tokio::time::timeout(ANSWER_DEADLINE, &mut work).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(panic)) => {
