@@ -20,8 +20,10 @@ use crate::store::{StoreError, Table};
 pub const HOURS_TABLE: &str = "hours";
 
 /// Profiles fetched from Slack for one broadcast; members beyond this (and not cached) are
-/// counted as not checked, so one `@channel` cannot spend the rate limit for minutes.
-pub const BROADCAST_LOOKUPS: usize = 100;
+/// counted as not checked, so one `@channel` cannot spend the rate limit for minutes. Below
+/// the burst of `users.info` left after the share kept for commands (80), so one broadcast
+/// in a quiet workspace is looked up at once.
+pub const BROADCAST_LOOKUPS: usize = 60;
 
 /// What the bot knows about the member who is asking (for commands and the Home tab).
 #[derive(Debug, Clone)]
@@ -227,9 +229,8 @@ impl Bot {
                 && self.directory.cached_profile(team, user, now).is_none()
             {
                 lookups += 1;
-                // Remembered in the directory when Slack answers. A broadcast's audience is
-                // a bulk look-up: only spare rate, so it never holds up other messages.
-                self.profile_with(team, user, now, Share::Spare).await;
+                // Remembered in the directory when Slack answers.
+                self.profile(team, user, now).await;
             }
         }
         let mut audience = Audience::default();

@@ -1,7 +1,8 @@
 //! The event worker: takes journaled events and handles them after Slack has had its 200.
 //! A handled event is marked so in the journal; one that failed for a passing reason (Slack
-//! unreachable, store busy) is tried again after a pause; one that can never succeed is
-//! logged loudly and dropped. At shutdown, events being handled are finished; the others
+//! unreachable, store busy) is tried again after a pause, and one whose handler panicked at
+//! once; one that can never succeed, or failed every attempt, is set aside
+//! ([`crate::store::set_aside`]) and never tried again. At shutdown, events being handled are finished; the others
 //! stay journaled and are handled at the next start.
 //!
 //! The intake hands events over through a bounded queue of journal keys. When Slack keeps
