@@ -47,7 +47,7 @@ impl Me {
 /// What looking up a mentioned member found.
 #[derive(Debug)]
 pub enum Reach {
-    Found(Reached),
+    Found(Box<Reached>),
     /// Slack says the id is not a member (and nobody stored hours under it).
     NoOne,
     /// Not looked up, or Slack could not say in time.
@@ -130,17 +130,10 @@ impl Bot {
         user: &UserId,
         now: DateTime<Utc>,
     ) -> Result<Option<Reached>, StoreError> {
-        let stored = self.stored_hours(team, user)?;
-        let profile = self.profile(team, user, now).await;
-        if profile.is_none() && stored.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(Reached {
-            user: user.clone(),
-            // Only people set hours; without a profile, stored hours say it is a person.
-            is_person: profile.is_none_or(|p| p.is_person()),
-            hours: effective_hours(stored, profile.as_ref(), self.default_tz),
-        }))
+        Ok(match self.reach_with(team, user, now, Share::Waited).await? {
+            Reach::Found(reached) => Some(*reached),
+            Reach::NoOne | Reach::NotChecked => None,
+        })
     }
 
     /// A mentioned member, looked up spending `share` of the rate: found (with the hours in
@@ -176,12 +169,12 @@ impl Bot {
                 None
             }
         };
-        Ok(Reach::Found(Reached {
+        Ok(Reach::Found(Box::new(Reached {
             user: user.clone(),
             // Only people set hours; without a profile, stored hours say it is a person.
             is_person: profile.is_none_or(|p| p.is_person()),
             hours: effective_hours(stored, profile.as_ref(), self.default_tz),
-        }))
+        })))
     }
 
     /// The members of a channel, or `None` (logged) when Slack cannot say.

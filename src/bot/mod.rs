@@ -377,7 +377,7 @@ impl Bot {
                 }
             };
             match self.reach_with(team, user, now, share).await? {
-                Reach::Found(reached) => mentioned.push(reached),
+                Reach::Found(reached) => mentioned.push(*reached),
                 Reach::NoOne => {}
                 Reach::NotChecked => not_checked += 1,
             }
