@@ -130,10 +130,12 @@ impl Bot {
         user: &UserId,
         now: DateTime<Utc>,
     ) -> Result<Option<Reached>, StoreError> {
-        Ok(match self.reach_with(team, user, now, Share::Waited).await? {
-            Reach::Found(reached) => Some(*reached),
-            Reach::NoOne | Reach::NotChecked => None,
-        })
+        Ok(
+            match self.reach_with(team, user, now, Share::Waited).await? {
+                Reach::Found(reached) => Some(*reached),
+                Reach::NoOne | Reach::NotChecked => None,
+            },
+        )
     }
 
     /// A mentioned member, looked up spending `share` of the rate: found (with the hours in

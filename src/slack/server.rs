@@ -423,3 +423,30 @@ async fn interactivity(state: &HttpState, body: &[u8]) -> Reply {
         None => text(StatusCode::OK, ""),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lasting_condition_is_logged_once_a_minute_with_the_count_since() {
+        let start = Instant::now();
+        let mut log = LogEvery::default();
+        assert_eq!(log.occurred(start), Some(1), "the first time at once");
+        for second in 1..60 {
+            assert_eq!(log.occurred(start + Duration::from_secs(second)), None);
+        }
+        assert_eq!(log.occurred(start + Duration::from_secs(60)), Some(60));
+    }
+
+    #[test]
+    fn failed_accepts_pause_longer_each_time_up_to_a_second_and_a_success_resets() {
+        let mut backoff = AcceptBackoff::default();
+        let pauses: Vec<u64> = (0..9)
+            .map(|_| backoff.failed().as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.succeeded();
+        assert_eq!(backoff.failed(), ACCEPT_PAUSE_MIN);
+    }
+}
