@@ -48,6 +48,7 @@ fn bench_mention_path(c: &mut Criterion) {
                     bot: &bot,
                     mentions: &mentions,
                     sender_tz: chrono_tz::Europe::Berlin,
+                    mentions_not_checked: 0,
                 };
                 let note = build_note(&facts, black_box(&reached), None, now);
                 note.map(|note| note.blocks().len())

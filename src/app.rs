@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use slack_morphism::prelude::SlackApiBotsInfoRequest;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -19,8 +20,9 @@ use crate::config::{ServeConfig, Transport};
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Metrics;
 use crate::slack::api::{ApiError, SlackApi, build_client};
+use crate::slack::installation::Installations;
 use crate::slack::intake::EventIntake;
-use crate::slack::server::{self, HttpState};
+use crate::slack::server::{self, HttpState, ListenerLimits, Routes};
 use crate::slack::socket::SocketMode;
 use crate::store::Store;
 use crate::store::journal::EventJournal;
@@ -33,6 +35,7 @@ const REMEMBER_EVENTS_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 /// A started bot. Dropping it does not stop it: call [`RunningBot::shutdown`].
 pub struct RunningBot {
     addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
     done: JoinHandle<anyhow::Result<()>>,
     store_closed: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
@@ -42,6 +45,11 @@ impl RunningBot {
     /// The address the HTTP listener is bound to (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the admin listener (`/metrics`), when one is configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
     }
 
     /// A token that stops the bot when cancelled (signal handlers hold one).
@@ -87,6 +95,23 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         expired @ ApiError::Expired { .. } => anyhow::anyhow!("{expired}"),
     })?;
     info!(team = %me.team_id, bot_user = %me.user_id, "connected to Slack");
+    let app_id = match &me.bot_id {
+        Some(bot_id) => {
+            let request = SlackApiBotsInfoRequest::new().with_bot(bot_id.to_string());
+            match slack.bots_info(request).await {
+                Ok(info) => Some(info.bot.app_id),
+                Err(e) => {
+                    warn!(error = %e, "cannot learn this app's id (bots.info); payloads are checked by team only");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let installations = Arc::new(Installations::single(
+        TeamId::new(me.team_id.0.clone()),
+        app_id,
+    ));
     let bot = Arc::new(Bot {
         store: store.clone(),
         slack,
@@ -100,6 +125,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         directory: Default::default(),
         lexicons: Default::default(),
         checkins: Default::default(),
+        installations: installations.clone(),
     });
 
     let (queue, queue_rx) = event_queue();
@@ -118,12 +144,14 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         journal.clone(),
         queue,
         metrics.clone(),
+        installations,
     );
     let shutdown = CancellationToken::new();
     let worker = Worker {
         bot: bot.clone(),
         journal: journal.clone(),
         queue: queue_rx,
+        set_aside: store.set_aside()?,
         shutdown: shutdown.clone(),
     };
 
@@ -131,6 +159,22 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         .await
         .with_context(|| format!("cannot listen on {} (ASYNC_NORMS_LISTEN)", config.listen))?;
     let addr = listener.local_addr()?;
+    let admin_listener = match config.admin_listen {
+        Some(admin) => Some(
+            server::bind(admin)
+                .await
+                .with_context(|| format!("cannot listen on {admin} (ASYNC_NORMS_ADMIN_LISTEN)"))?,
+        ),
+        None => None,
+    };
+    let admin_addr = admin_listener
+        .as_ref()
+        .map(|listener| listener.local_addr())
+        .transpose()?;
+    let limits = ListenerLimits {
+        request_deadline: config.request_deadline,
+        max_connections: config.max_connections,
+    };
     let socket = match &config.transport {
         Transport::SocketMode { app_token, .. } => Some(
             SocketMode::start(client, app_token, bot.clone(), intake.clone())
@@ -150,7 +194,25 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
 
     let token = shutdown.clone();
     let done = tokio::spawn(async move {
-        let http = tokio::spawn(server::serve(listener, state, token.clone()));
+        let public = Routes::Public {
+            metrics: admin_listener.is_none(),
+        };
+        let admin = admin_listener.map(|listener| {
+            tokio::spawn(server::serve(
+                listener,
+                state.clone(),
+                token.clone(),
+                Routes::Admin,
+                limits,
+            ))
+        });
+        let http = tokio::spawn(server::serve(
+            listener,
+            state,
+            token.clone(),
+            public,
+            limits,
+        ));
         let worker = tokio::spawn(worker.run());
         let checkin_runner = tokio::spawn(checkin_runner);
         let digests = tokio::spawn(digests);
@@ -162,6 +224,9 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
             socket.stop().await;
         }
         let _ = http.await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
         let _ = worker.await;
         let _ = pruning.await;
         let _ = checkin_runner.await;
@@ -175,6 +240,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     });
     Ok(RunningBot {
         addr,
+        admin_addr,
         shutdown,
         done,
         store_closed,

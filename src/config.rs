@@ -51,6 +51,12 @@ pub struct ServeConfig {
     pub data_dir: PathBuf,
     /// The zone of members whose Slack profile has none.
     pub default_tz: chrono_tz::Tz,
+    /// Where `/metrics` is served instead of the public listener, when set.
+    pub admin_listen: Option<SocketAddr>,
+    /// How long a client has to send a whole request, headers and body.
+    pub request_deadline: std::time::Duration,
+    /// Connections served at once; more wait in the kernel's queue until one closes.
+    pub max_connections: usize,
 }
 
 /// The settings as given, before validation (from clap, or built by hand in tests).
@@ -63,12 +69,17 @@ pub struct RawServeSettings {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub default_tz: Option<String>,
+    pub admin_listen: Option<String>,
+    pub request_deadline: Option<String>,
+    pub max_connections: Option<String>,
 }
 
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_TZ: &str = "UTC";
+pub const DEFAULT_REQUEST_DEADLINE_SECS: u64 = 10;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// A setting that stops start-up. Each message names the variable and its flag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,6 +110,18 @@ pub enum ConfigError {
         "ASYNC_NORMS_DEFAULT_TZ (--default-tz) `{0}` is not an IANA time zone such as Europe/Berlin or UTC"
     )]
     BadDefaultTz(String),
+    #[error(
+        "ASYNC_NORMS_ADMIN_LISTEN (--admin-listen) `{0}` is not an address and port like 127.0.0.1:9100"
+    )]
+    BadAdminListen(String),
+    #[error(
+        "ASYNC_NORMS_REQUEST_DEADLINE (--request-deadline) `{0}` is not a number of seconds from 1 to 300 (Slack's requests are small; 10 is plenty)"
+    )]
+    BadRequestDeadline(String),
+    #[error(
+        "ASYNC_NORMS_MAX_CONNECTIONS (--max-connections) `{0}` is not a whole number from 1 to 1000000"
+    )]
+    BadMaxConnections(String),
 }
 
 fn present(value: Option<String>) -> Option<String> {
@@ -152,6 +175,26 @@ impl ServeConfig {
         let default_tz = tz_text
             .parse()
             .map_err(|_| ConfigError::BadDefaultTz(tz_text))?;
+        let admin_listen = present(raw.admin_listen)
+            .map(|text| text.parse().map_err(|_| ConfigError::BadAdminListen(text)))
+            .transpose()?;
+        let request_deadline = match present(raw.request_deadline) {
+            None => std::time::Duration::from_secs(DEFAULT_REQUEST_DEADLINE_SECS),
+            Some(text) => text
+                .parse::<f64>()
+                .ok()
+                .filter(|secs| (0.001..=300.0).contains(secs))
+                .map(std::time::Duration::from_secs_f64)
+                .ok_or(ConfigError::BadRequestDeadline(text))?,
+        };
+        let max_connections = match present(raw.max_connections) {
+            None => DEFAULT_MAX_CONNECTIONS,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or(ConfigError::BadMaxConnections(text))?,
+        };
         Ok(Self {
             bot_token: Secret::new(bot_token),
             transport,
@@ -159,6 +202,9 @@ impl ServeConfig {
             listen,
             data_dir,
             default_tz,
+            admin_listen,
+            request_deadline,
+            max_connections,
         })
     }
 
@@ -243,6 +289,27 @@ mod tests {
                     ..valid()
                 },
                 ConfigError::BadListen("localhost".into()),
+            ),
+            (
+                RawServeSettings {
+                    admin_listen: Some("9100".into()),
+                    ..valid()
+                },
+                ConfigError::BadAdminListen("9100".into()),
+            ),
+            (
+                RawServeSettings {
+                    request_deadline: Some("0".into()),
+                    ..valid()
+                },
+                ConfigError::BadRequestDeadline("0".into()),
+            ),
+            (
+                RawServeSettings {
+                    max_connections: Some("many".into()),
+                    ..valid()
+                },
+                ConfigError::BadMaxConnections("many".into()),
             ),
         ];
         for (raw, expected) in cases {

@@ -48,6 +48,13 @@ enum Command {
         /// The file written by `export`.
         file: PathBuf,
     },
+    /// List the events set aside after every attempt to handle them failed (an error or a
+    /// panic), one a line, tab-separated: when (UTC), event (team/event_id), type,
+    /// attempts, reason (stop the bot first).
+    SetAside {
+        #[arg(long, env = "ASYNC_NORMS_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
     /// Print the next occurrences of a check-in schedule as RFC 3339 UTC instants, one a line.
     SchedulePreview {
         /// Days: mon-fri, mon,wed,fri, weekdays, daily.
@@ -124,6 +131,16 @@ struct ServeArgs {
     /// Time zone of members whose Slack profile has none (IANA name).
     #[arg(long, env = "ASYNC_NORMS_DEFAULT_TZ")]
     default_tz: Option<String>,
+    /// Address and port of a second listener for /metrics (and /healthz); when set,
+    /// /metrics is not served on the public listener.
+    #[arg(long, env = "ASYNC_NORMS_ADMIN_LISTEN")]
+    admin_listen: Option<String>,
+    /// Seconds a client has to send a whole request, headers and body (default 10).
+    #[arg(long, env = "ASYNC_NORMS_REQUEST_DEADLINE")]
+    request_deadline: Option<String>,
+    /// Connections served at once (default 1024); more wait until one closes.
+    #[arg(long, env = "ASYNC_NORMS_MAX_CONNECTIONS")]
+    max_connections: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -199,6 +216,23 @@ fn run(command: Command) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot open {}", file.display()))?;
             let count = store.import(BufReader::new(input))?;
             eprintln!("imported {count} records into {}", data_dir.display());
+            Ok(())
+        }
+        Command::SetAside { data_dir } => {
+            let store = Store::open(&data_dir)?;
+            let events = store.set_aside()?.list()?;
+            let mut out = std::io::stdout().lock();
+            for event in &events {
+                let at = chrono::DateTime::from_timestamp(event.at_unix, 0)
+                    .map(format_rfc3339_utc)
+                    .unwrap_or_else(|| event.at_unix.to_string());
+                writeln!(
+                    out,
+                    "{at}\t{}\t{}\t{}\t{}",
+                    event.key, event.event_type, event.attempts, event.reason
+                )?;
+            }
+            eprintln!("{} events set aside", events.len());
             Ok(())
         }
         Command::SchedulePreview {
@@ -277,6 +311,9 @@ impl From<ServeArgs> for RawServeSettings {
             listen: args.listen,
             data_dir: args.data_dir,
             default_tz: args.default_tz,
+            admin_listen: args.admin_listen,
+            request_deadline: args.request_deadline,
+            max_connections: args.max_connections,
         }
     }
 }
@@ -300,6 +337,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let bot = app::start(config, Arc::new(SystemClock)).await?;
         // A stable line that scripts (and the tests) read to learn the port.
         println!("async-norms listening on http://{}", bot.local_addr());
+        if let Some(admin) = bot.admin_addr() {
+            println!("async-norms admin (metrics) on http://{admin}");
+        }
         let token = bot.shutdown_token();
         tokio::spawn(async move {
             wait_for_signal().await;

@@ -15,9 +15,11 @@ pub enum Counter {
     EventsDeferred,
     EventsHandled,
     EventsFailed,
+    EventsSetAside,
     NotesExpired,
     RetentionSweeps,
     AnswersExpired,
+    ForeignPayloads,
     Commands,
     Interactions,
     SlackApiCalls,
@@ -35,9 +37,11 @@ impl Counter {
             Counter::EventsDeferred => "async_norms_events_deferred_total",
             Counter::EventsHandled => "async_norms_events_handled_total",
             Counter::EventsFailed => "async_norms_events_failed_total",
+            Counter::EventsSetAside => "async_norms_events_set_aside_total",
             Counter::NotesExpired => "async_norms_notes_expired_total",
             Counter::RetentionSweeps => "async_norms_retention_sweeps_total",
             Counter::AnswersExpired => "async_norms_answers_expired_total",
+            Counter::ForeignPayloads => "async_norms_foreign_payloads_total",
             Counter::Commands => "async_norms_commands_total",
             Counter::Interactions => "async_norms_interactions_total",
             Counter::SlackApiCalls => "async_norms_slack_api_calls_total",
@@ -61,6 +65,9 @@ impl Counter {
             Counter::EventsFailed => {
                 "Events whose handling failed after every retry, by event type."
             }
+            Counter::EventsSetAside => {
+                "Events given up after every attempt and set aside (see `async-norms set-aside`), by event type."
+            }
             Counter::NotesExpired => {
                 "Private notes not sent because they could not reach the sender in time."
             }
@@ -68,6 +75,9 @@ impl Counter {
                 "Looks for check-in answers past their retention (one an hour by the bot's clock)."
             }
             Counter::AnswersExpired => "Check-in answers deleted at the end of their retention.",
+            Counter::ForeignPayloads => {
+                "Payloads for a team or app not installed here, answered and not processed, by route."
+            }
             Counter::Commands => "Slash commands answered, by subcommand.",
             Counter::Interactions => "Interactivity payloads received, by type.",
             Counter::SlackApiCalls => "Slack Web API calls made, by method.",

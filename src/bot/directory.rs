@@ -17,7 +17,7 @@ use tracing::warn;
 
 use crate::hours::{MemberHours, parse_zone};
 use crate::ids::{ChannelId, TeamId, UserId};
-use crate::slack::api::{ApiError, SlackApi};
+use crate::slack::api::{ApiError, Share, SlackApi};
 
 /// How long a profile read from `users.info` is trusted.
 pub const PROFILE_TTL: TimeDelta = TimeDelta::hours(12);
@@ -28,6 +28,24 @@ pub const CHANNEL_TTL: TimeDelta = TimeDelta::minutes(5);
 const MAX_PROFILES: usize = 250_000;
 /// Channel member lists kept before expired ones are swept.
 const MAX_CHANNELS: usize = 10_000;
+/// How long "no such user" from `users.info` is believed: a message can mention hundreds
+/// of ids that are no one, and asking again for each would spend the rate limit on them.
+pub const MISSING_TTL: TimeDelta = TimeDelta::hours(1);
+/// Slack's answers that mean the id is not a member the bot can see.
+const MISSING_CODES: [&str; 2] = ["user_not_found", "user_not_visible"];
+
+tokio::task_local! {
+    /// Set around the work for someone who asked (a command, an interaction), whose
+    /// look-ups then spend the part of the rate kept for them ([`Share::Asked`]). A task
+    /// local because look-ups happen deep in code that every path shares.
+    static ASKED: ();
+}
+
+/// Runs `work` as work for someone who asked: its profile look-ups go ahead of bulk ones.
+pub async fn for_someone_who_asked<F: std::future::Future>(work: F) -> F::Output {
+    ASKED.scope((), work).await
+}
+
 /// Members read from one channel; a larger channel is described by its first ones.
 pub const MAX_CHANNEL_MEMBERS: usize = 20_000;
 /// Members asked for per `conversations.members` page (Slack allows up to 1,000).
@@ -132,6 +150,7 @@ type ProfileMap = HashMap<(TeamId, UserId), Cached<Profile>>;
 /// A `users.info` call under way, shared by everyone who needs the same profile meanwhile.
 type Lookup = Arc<tokio::sync::OnceCell<Result<Profile, ApiError>>>;
 type ChannelMap = HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>;
+type MissingMap = HashMap<(TeamId, UserId), Cached<String>>;
 
 /// The in-memory directory of one bot process. Locks are held only to read or write a map
 /// entry, never across a call to Slack.
@@ -140,20 +159,36 @@ pub struct Directory {
     profiles: Mutex<ProfileMap>,
     channels: Mutex<ChannelMap>,
     lookups: Mutex<HashMap<(TeamId, UserId), Lookup>>,
+    /// Ids Slack said are no one (with its error code).
+    missing: Mutex<MissingMap>,
 }
 
 impl Directory {
-    /// A member's profile, from memory when fresh, else from `users.info`.
+    /// A member's profile, from memory when fresh, else from `users.info`, spending
+    /// `share` of its rate ([`Share::Asked`] inside [`for_someone_who_asked`]). An id
+    /// Slack recently said is no one is answered from memory too.
     pub async fn profile(
         &self,
         slack: &SlackApi,
         team: &TeamId,
         user: &UserId,
         now: DateTime<Utc>,
+        share: Share,
     ) -> Result<Profile, ApiError> {
         if let Some(profile) = self.cached_profile(team, user, now) {
             return Ok(profile);
         }
+        if let Some(code) = self.known_missing(team, user, now) {
+            return Err(ApiError::Refused {
+                method: "users.info",
+                code,
+            });
+        }
+        let share = if ASKED.try_with(|_| ()).is_ok() {
+            Share::Asked
+        } else {
+            share
+        };
         // One call per profile however many events need it at once (a burst mentioning the
         // same person, or a Slack outage during which every handler waits): the others wait
         // for its answer, failure included, instead of spending the rate limit on copies.
@@ -162,9 +197,19 @@ impl Directory {
         let answer = lookup
             .get_or_init(|| async {
                 let request = SlackApiUsersInfoRequest::new(SlackUserId::new(user.as_str().into()));
-                let profile = Profile::from_slack(&slack.users_info(request).await?.user);
-                self.remember(team, user, profile, now);
-                Ok(profile)
+                match slack.users_info(request, share).await {
+                    Ok(answer) => {
+                        let profile = Profile::from_slack(&answer.user);
+                        self.remember(team, user, profile, now);
+                        Ok(profile)
+                    }
+                    Err(refused) => {
+                        if let Some(code) = refused.code().filter(|c| MISSING_CODES.contains(c)) {
+                            self.remember_missing(team, user, code, now);
+                        }
+                        Err(refused)
+                    }
+                }
             })
             .await
             .clone();
@@ -255,6 +300,38 @@ impl Directory {
             },
         );
         Ok(members)
+    }
+
+    /// Whether a look-up of this member would be answered from memory (a fresh profile,
+    /// or an id Slack recently said is no one).
+    pub fn is_known(&self, team: &TeamId, user: &UserId, now: DateTime<Utc>) -> bool {
+        self.cached_profile(team, user, now).is_some()
+            || self.known_missing(team, user, now).is_some()
+    }
+
+    /// The error code Slack gave for an id that is no one, if it is in memory and fresh.
+    fn known_missing(&self, team: &TeamId, user: &UserId, now: DateTime<Utc>) -> Option<String> {
+        let key = (team.clone(), user.clone());
+        self.lock_missing()
+            .get(&key)
+            .filter(|cached| is_fresh(cached.fetched_at, now, MISSING_TTL))
+            .map(|cached| cached.value.clone())
+    }
+
+    fn remember_missing(&self, team: &TeamId, user: &UserId, code: &str, now: DateTime<Utc>) {
+        let mut missing = self.lock_missing();
+        make_room(&mut missing, MAX_PROFILES, now, MISSING_TTL);
+        missing.insert(
+            (team.clone(), user.clone()),
+            Cached {
+                value: code.to_string(),
+                fetched_at: now,
+            },
+        );
+    }
+
+    fn lock_missing(&self) -> std::sync::MutexGuard<'_, MissingMap> {
+        self.missing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock_profiles(&self) -> std::sync::MutexGuard<'_, ProfileMap> {

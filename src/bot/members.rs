@@ -5,13 +5,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::bot::Bot;
 use crate::bot::directory::{Profile, effective_hours};
 use crate::bot::note::{Audience, Reached};
 use crate::hours::MemberHours;
 use crate::ids::{ChannelId, TeamId, UserId};
+use crate::slack::api::{ApiError, Share};
 use crate::store::{StoreError, Table};
 
 /// The table of hours members set, keyed by user id. Members who never set hours (nor time
@@ -19,8 +20,10 @@ use crate::store::{StoreError, Table};
 pub const HOURS_TABLE: &str = "hours";
 
 /// Profiles fetched from Slack for one broadcast; members beyond this (and not cached) are
-/// counted as not checked, so one `@channel` cannot spend the rate limit for minutes.
-pub const BROADCAST_LOOKUPS: usize = 100;
+/// counted as not checked, so one `@channel` cannot spend the rate limit for minutes. Below
+/// the burst of `users.info` left after the share kept for commands (80), so one broadcast
+/// in a quiet workspace is looked up at once.
+pub const BROADCAST_LOOKUPS: usize = 60;
 
 /// What the bot knows about the member who is asking (for commands and the Home tab).
 #[derive(Debug, Clone)]
@@ -39,6 +42,16 @@ impl Me {
     pub fn record(&self) -> MemberHours {
         self.stored.clone().unwrap_or_else(|| self.hours.clone())
     }
+}
+
+/// What looking up a mentioned member found.
+#[derive(Debug)]
+pub enum Reach {
+    Found(Box<Reached>),
+    /// Slack says the id is not a member (and nobody stored hours under it).
+    NoOne,
+    /// Not looked up, or Slack could not say in time.
+    NotChecked,
 }
 
 impl Bot {
@@ -62,8 +75,30 @@ impl Bot {
         user: &UserId,
         now: DateTime<Utc>,
     ) -> Option<Profile> {
-        match self.directory.profile(&self.slack, team, user, now).await {
+        self.profile_with(team, user, now, Share::Waited).await
+    }
+
+    /// [`profile`](Self::profile) spending `share` of the look-up rate: bulk look-ups
+    /// take only what is spare ([`Share::Spare`]) and are skipped, not queued, without.
+    pub async fn profile_with(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+        share: Share,
+    ) -> Option<Profile> {
+        match self
+            .directory
+            .profile(&self.slack, team, user, now, share)
+            .await
+        {
             Ok(profile) => Some(profile),
+            // Skipped for want of spare rate, or an id that is no one: nothing to report.
+            Err(ApiError::Expired { .. }) => None,
+            Err(e) if e.code().is_some_and(|code| code.starts_with("user_not")) => {
+                debug!(team = %team, user = %user, error = %e, "a mentioned id is not a member");
+                None
+            }
             Err(e) => {
                 warn!(team = %team, user = %user, error = %e, "could not read a member's profile");
                 None
@@ -95,17 +130,53 @@ impl Bot {
         user: &UserId,
         now: DateTime<Utc>,
     ) -> Result<Option<Reached>, StoreError> {
+        Ok(
+            match self.reach_with(team, user, now, Share::Waited).await? {
+                Reach::Found(reached) => Some(*reached),
+                Reach::NoOne | Reach::NotChecked => None,
+            },
+        )
+    }
+
+    /// A mentioned member, looked up spending `share` of the rate: found (with the hours in
+    /// effect), no one (Slack says the id is not a member), or not checked (no spare rate,
+    /// or Slack could not say).
+    pub async fn reach_with(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+        share: Share,
+    ) -> Result<Reach, StoreError> {
         let stored = self.stored_hours(team, user)?;
-        let profile = self.profile(team, user, now).await;
-        if profile.is_none() && stored.is_none() {
-            return Ok(None);
-        }
-        Ok(Some(Reached {
+        let profile = match self
+            .directory
+            .profile(&self.slack, team, user, now, share)
+            .await
+        {
+            Ok(profile) => Some(profile),
+            Err(e) if e.code().is_some_and(|code| code.starts_with("user_not")) => {
+                if stored.is_none() {
+                    return Ok(Reach::NoOne);
+                }
+                None
+            }
+            Err(e) => {
+                if !matches!(e, ApiError::Expired { .. }) {
+                    warn!(team = %team, user = %user, error = %e, "could not read a member's profile");
+                }
+                if stored.is_none() {
+                    return Ok(Reach::NotChecked);
+                }
+                None
+            }
+        };
+        Ok(Reach::Found(Box::new(Reached {
             user: user.clone(),
             // Only people set hours; without a profile, stored hours say it is a person.
             is_person: profile.is_none_or(|p| p.is_person()),
             hours: effective_hours(stored, profile.as_ref(), self.default_tz),
-        }))
+        })))
     }
 
     /// The members of a channel, or `None` (logged) when Slack cannot say.

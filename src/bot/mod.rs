@@ -25,15 +25,24 @@ use crate::clock::Clock;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::{Counter, Metrics};
 use crate::norms::{BroadcastReach, ChannelContext, FindingRecord, NudgeAction, nudge_text};
-use crate::slack::api::{ApiError, SlackApi};
+use crate::slack::api::{ApiError, Share, SlackApi};
 use crate::store::{Store, StoreError};
 use ask::Question;
 use card::{member_card, section_blocks};
 use directory::Directory;
 use distil::{Distilled, JournaledEvent, MessageRecord};
+use members::Reach;
 use messages::BotIdentity;
 use note::{Audience, Mentions, MessageFacts, Reached, build_note};
 
+/// Mentioned members looked up in Slack for one message (those known already cost
+/// nothing); the rest are counted as not checked, so a message with hundreds of mentions
+/// costs no more than one with twenty.
+pub const MENTION_LOOKUPS: usize = 20;
+/// Of those, the first waits for its turn at Slack's rate limit; the others use only spare
+/// rate and are not checked without it. Every message thus queues at most one look-up
+/// ahead of the next message, however many people it mentions.
+pub const MENTION_LOOKUPS_WAITED: usize = 1;
 /// Members listed on a "who is around?" card; the rest are counted.
 const MAX_AROUND: usize = 20;
 /// How long after a message reached the bot a note about it is still worth sending.
@@ -75,6 +84,8 @@ pub struct Bot {
     pub lexicons: urgency::LexiconCache,
     /// Tells the check-in runner about created and changed check-ins.
     pub checkins: crate::checkins::runner::CheckinSignal,
+    /// The teams and app this bot serves; payloads for others are answered and ignored.
+    pub installations: Arc<crate::slack::installation::Installations>,
 }
 
 impl Bot {
@@ -229,7 +240,9 @@ impl Bot {
         let mut note = note::Note::default();
         let mut broadcast: Option<BroadcastReach> = None;
         if !reached.is_empty() {
-            let facts = self.message_facts(team, message, &mentions, now).await?;
+            let facts = self
+                .message_facts(team, message, &mentions, &reached, now)
+                .await?;
             if let Some(built) =
                 build_note(&facts, &reached.mentioned, reached.audience.as_ref(), now)
             {
@@ -323,12 +336,32 @@ impl Bot {
     ) -> Result<MentionLookups, HandleError> {
         let me = &self.identity.user_id;
         let mut mentioned: Vec<Reached> = Vec::new();
+        let mut looked_up = 0;
+        let mut not_checked = 0;
         for user in &mentions.users {
             if *user == message.user || user == me {
                 continue;
             }
-            if let Some(reached) = self.reach(team, user, now).await? {
-                mentioned.push(reached);
+            // Members known already cost nothing; the others cost a `users.info` call each.
+            let share = if self.stored_hours(team, user)?.is_some()
+                || self.directory.is_known(team, user, now)
+            {
+                Share::Waited
+            } else if looked_up >= MENTION_LOOKUPS {
+                not_checked += 1;
+                continue;
+            } else {
+                looked_up += 1;
+                if looked_up <= MENTION_LOOKUPS_WAITED {
+                    Share::Waited
+                } else {
+                    Share::Spare
+                }
+            };
+            match self.reach_with(team, user, now, share).await? {
+                Reach::Found(reached) => mentioned.push(*reached),
+                Reach::NoOne => {}
+                Reach::NotChecked => not_checked += 1,
             }
         }
         let audience: Option<Audience> = match mentions.broadcast {
@@ -346,6 +379,7 @@ impl Bot {
         Ok(MentionLookups {
             mentioned,
             audience,
+            not_checked,
         })
     }
 
@@ -355,6 +389,7 @@ impl Bot {
         team: &TeamId,
         message: &'a MessageRecord,
         mentions: &'a Mentions,
+        reached: &MentionLookups,
         now: DateTime<Utc>,
     ) -> Result<MessageFacts<'a>, HandleError> {
         let sender_tz = self.me(team, &message.user, now).await?.hours.tz;
@@ -363,6 +398,7 @@ impl Bot {
             bot: &self.identity.user_id,
             mentions,
             sender_tz,
+            mentions_not_checked: reached.not_checked,
         })
     }
 
@@ -562,11 +598,52 @@ impl Bot {
     }
 }
 
+/// Answers an interaction (button, modal) on either transport within Slack's 3 seconds:
+/// the handler runs in a task of its own; what it answers in time (a modal's validation
+/// errors, which are checked before any call to Slack) is the answer, and a handler still
+/// waiting for Slack then is acknowledged with nothing and carries on after the
+/// acknowledgement. Interactions for a team or app not installed here are answered and
+/// ignored.
+pub async fn answer_interaction(
+    bot: Arc<Bot>,
+    event: SlackInteractionEvent,
+) -> Option<serde_json::Value> {
+    let payload = serde_json::to_value(&event).unwrap_or_default();
+    let (team, app) = crate::slack::installation::named_scope(&payload);
+    if crate::slack::installation::is_foreign(
+        &bot.installations,
+        &bot.metrics,
+        "interactivity",
+        team,
+        app,
+    ) {
+        return None;
+    }
+    bot.metrics
+        .inc(Counter::Interactions, &[("type", interaction_kind(&event))]);
+    let worker = bot.clone();
+    let mut work = tokio::spawn(directory::for_someone_who_asked(async move {
+        worker.handle_interaction(&event).await
+    }));
+    match tokio::time::timeout(crate::commands::ANSWER_DEADLINE, &mut work).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(panic)) => {
+            warn!(error = %panic, "an interaction handler failed");
+            None
+        }
+        // Not awaited any longer; the task carries on by itself.
+        Err(_) => None,
+    }
+}
+
 /// The members a message reaches, looked up once.
 #[derive(Debug, Default)]
 struct MentionLookups {
     mentioned: Vec<Reached>,
     audience: Option<Audience>,
+    /// Mentioned members not looked up (see [`MENTION_LOOKUPS`]) or that Slack could not
+    /// tell about in time.
+    not_checked: usize,
 }
 
 impl MentionLookups {

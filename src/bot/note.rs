@@ -101,6 +101,9 @@ pub struct MessageFacts<'a> {
     pub mentions: &'a Mentions,
     /// The sender's zone, for the times shown in their clock.
     pub sender_tz: Tz,
+    /// Mentioned members the bot did not look up (past its limit per message, or Slack
+    /// could not say in time): counted in the note, never guessed.
+    pub mentions_not_checked: usize,
 }
 
 /// A member the message reaches, with their effective hours.
@@ -245,6 +248,12 @@ fn mention_section(
             rest.join(", ")
         ));
     }
+    if facts.mentions_not_checked > 0 {
+        lines.push(format!(
+            "({} more people you mentioned could not be checked.)",
+            facts.mentions_not_checked
+        ));
+    }
     Some(NoteSection { lines })
 }
 
@@ -341,6 +350,7 @@ mod tests {
             bot,
             mentions,
             sender_tz: chrono_tz::America::New_York,
+            mentions_not_checked: 0,
         }
     }
 

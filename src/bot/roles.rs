@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bot::{Bot, HandleError};
 use crate::ids::{TeamId, UserId};
+use crate::slack::api::Share;
 use crate::store::{StoreError, Table};
 
 /// The table of manager grants, keyed by the manager's user id.
@@ -38,7 +39,7 @@ pub async fn can_manage(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool,
 pub async fn is_admin(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool, HandleError> {
     let profile = bot
         .directory
-        .profile(&bot.slack, team, user, bot.clock.now())
+        .profile(&bot.slack, team, user, bot.clock.now(), Share::Waited)
         .await?;
     Ok(profile.is_admin || profile.is_owner)
 }

@@ -1,7 +1,8 @@
 //! The event worker: takes journaled events and handles them after Slack has had its 200.
 //! A handled event is marked so in the journal; one that failed for a passing reason (Slack
-//! unreachable, store busy) is tried again after a pause; one that can never succeed is
-//! logged loudly and dropped. At shutdown, events being handled are finished; the others
+//! unreachable, store busy) is tried again after a pause, and one whose handler panicked at
+//! once; one that can never succeed, or failed every attempt, is set aside
+//! ([`crate::store::set_aside`]) and never tried again. At shutdown, events being handled are finished; the others
 //! stay journaled and are handled at the next start.
 //!
 //! The intake hands events over through a bounded queue of journal keys. When Slack keeps
@@ -20,9 +21,10 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::Bot;
+use super::{Bot, HandleError};
 use crate::metrics::Counter;
 use crate::store::journal::{EventJournal, JournalKey};
+use crate::store::set_aside::{SetAside, SetAsideEvent};
 
 /// Events handled at the same time. Most of a handler's time is spent waiting for Slack
 /// (paced to its rate tiers), so this is set high enough that plain messages are not held
@@ -110,6 +112,7 @@ pub struct Worker {
     pub bot: Arc<Bot>,
     pub journal: EventJournal,
     pub queue: QueueReceiver,
+    pub set_aside: SetAside,
     pub shutdown: CancellationToken,
 }
 
@@ -173,6 +176,7 @@ impl Worker {
             let job = Job {
                 bot: self.bot.clone(),
                 journal: self.journal.clone(),
+                set_aside: self.set_aside.clone(),
                 shutdown: self.shutdown.clone(),
             };
             running.spawn(async move {
@@ -234,7 +238,17 @@ impl Worker {
 struct Job {
     bot: Arc<Bot>,
     journal: EventJournal,
+    set_aside: SetAside,
     shutdown: CancellationToken,
+}
+
+/// How one attempt at an event ended.
+enum Attempt {
+    Handled(&'static str),
+    Failed(HandleError),
+    /// The handler panicked: a bug, met by this event. Counted as a failed attempt and
+    /// tried again at once (a panic may come from a passing state), up to the limit.
+    Panicked(String),
 }
 
 impl Job {
@@ -248,13 +262,31 @@ impl Job {
             }
         };
         let metrics = self.bot.metrics.clone();
-        for attempt in 1..=MAX_ATTEMPTS {
-            match self.bot.handle_event(&raw, received_at).await {
-                Ok(kind) => {
+        let raw = Arc::new(raw);
+        loop {
+            // Counted before the attempt runs, so one that takes the process down counts too.
+            let attempt = match self.set_aside.begin_attempt(key) {
+                Ok(attempt) => attempt,
+                Err(e) => {
+                    error!(event = %key, error = %e, "cannot count an attempt at an event; it stays for the next start");
+                    return;
+                }
+            };
+            self.bot.store.flush_soon();
+            if attempt > MAX_ATTEMPTS {
+                let reason = "earlier attempts did not finish (the process stopped during them)";
+                self.give_up(key, &raw, attempt - 1, reason);
+                break;
+            }
+            match self.attempt(&raw, received_at).await {
+                Attempt::Handled(kind) => {
                     metrics.inc(Counter::EventsHandled, &[("type", kind)]);
+                    if let Err(e) = self.set_aside.forget_attempts(key) {
+                        warn!(event = %key, error = %e, "could not forget the attempts at a handled event");
+                    }
                     break;
                 }
-                Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
+                Attempt::Failed(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     let pause = Duration::from_secs(5 * u64::from(attempt));
                     warn!(event = %key, attempt, error = %e, retry_in_s = pause.as_secs(), "event failed; will try again");
                     tokio::select! {
@@ -263,18 +295,67 @@ impl Job {
                         _ = tokio::time::sleep(pause) => {}
                     }
                 }
-                Err(e) if e.is_retryable() => {
-                    metrics.inc(Counter::EventsFailed, &[("reason", "gave_up")]);
-                    error!(event = %key, attempts = attempt, error = %e, "event given up after every retry");
+                Attempt::Panicked(panic) if attempt < MAX_ATTEMPTS => {
+                    warn!(event = %key, attempt, panic = %panic, "event handler panicked; will try again");
                 }
-                Err(e) => {
+                Attempt::Failed(e) if e.is_retryable() => {
+                    metrics.inc(Counter::EventsFailed, &[("reason", "gave_up")]);
+                    self.give_up(key, &raw, attempt, &e.to_string());
+                    break;
+                }
+                Attempt::Panicked(panic) => {
+                    metrics.inc(Counter::EventsFailed, &[("reason", "panicked")]);
+                    self.give_up(
+                        key,
+                        &raw,
+                        attempt,
+                        &format!("the handler panicked: {panic}"),
+                    );
+                    break;
+                }
+                Attempt::Failed(e) => {
                     metrics.inc(Counter::EventsFailed, &[("reason", "permanent")]);
-                    error!(event = %key, error = %e, "event cannot be handled; dropped");
+                    self.give_up(key, &raw, attempt, &e.to_string());
                     break;
                 }
             }
         }
         self.complete(key);
+    }
+
+    /// Runs the handler once, in a task of its own so that a panic ends the attempt, not
+    /// the worker. Dropping this future (shutdown) stops the handler too.
+    async fn attempt(&self, raw: &Arc<Vec<u8>>, received_at: i64) -> Attempt {
+        let bot = self.bot.clone();
+        let raw = raw.clone();
+        let mut task = AbortOnDrop(tokio::spawn(async move {
+            bot.handle_event(&raw, received_at).await
+        }));
+        match (&mut task.0).await {
+            Ok(Ok(kind)) => Attempt::Handled(kind),
+            Ok(Err(e)) => Attempt::Failed(e),
+            Err(joined) => Attempt::Panicked(panic_message(joined)),
+        }
+    }
+
+    /// Sets an event aside: one log line with its id and type, a count, a record for the
+    /// `set-aside` command. The caller then takes it out of the journal.
+    fn give_up(&self, key: &str, raw: &[u8], attempts: u32, reason: &str) {
+        let event_type = event_type(raw);
+        error!(event = %key, event_type, attempts, reason, "event set aside; it will not be tried again");
+        self.bot
+            .metrics
+            .inc(Counter::EventsSetAside, &[("type", &event_type)]);
+        let record = SetAsideEvent {
+            key: key.to_string(),
+            event_type,
+            attempts,
+            reason: reason.chars().take(500).collect(),
+            at_unix: self.bot.clock.now().timestamp(),
+        };
+        if let Err(e) = self.set_aside.put(&record) {
+            error!(event = %key, error = %e, "could not record an event set aside");
+        }
     }
 
     fn complete(&self, key: &str) {
@@ -287,5 +368,45 @@ impl Job {
                 error!(event = %key, error = %e, "could not mark an event handled; it may be handled again after a restart");
             }
         }
+    }
+}
+
+/// The `type` of the event inside a journaled `event_callback`, for logs and metrics.
+fn event_type(raw: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Callback {
+        event: Option<Inner>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    serde_json::from_slice::<Callback>(raw)
+        .ok()
+        .and_then(|callback| callback.event?.kind)
+        .filter(|kind| kind.len() <= 64)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// What a panicking handler said, if it said it in words.
+fn panic_message(joined: tokio::task::JoinError) -> String {
+    if joined.is_cancelled() {
+        return "cancelled".into();
+    }
+    let payload = joined.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| text.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// A handler's task, stopped when the attempt waiting for it is dropped (at shutdown).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -280,8 +280,10 @@ impl CheckinTables {
 
     /// A fresh check-in id: 1, 2, 3… per workspace, never reused.
     pub fn next_id(&self, team: &TeamId) -> Result<CheckinId, StoreError> {
-        let next = self.sequence.get(team, "last")?.unwrap_or(0) + 1;
-        self.sequence.put(team, "last", &next)?;
+        // One compare-and-swap: two check-ins created at the same moment get two ids.
+        let next = self
+            .sequence
+            .upsert(team, "last", |last| last.unwrap_or(0) + 1)?;
         Ok(CheckinId::new(next.to_string()))
     }
 

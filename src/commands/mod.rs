@@ -17,13 +17,15 @@ use tracing::warn;
 
 use crate::bot::Bot;
 use crate::bot::card::escape;
+use crate::bot::directory::for_someone_who_asked;
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Counter;
+use crate::slack::installation::is_foreign;
 use hours::Asker;
 use parse::{Command, ParseError, Topic, usage};
 
 /// Slack waits three seconds for the answer; leave room for the network.
-const ANSWER_DEADLINE: Duration = Duration::from_millis(2500);
+pub(crate) const ANSWER_DEADLINE: Duration = Duration::from_millis(2500);
 
 /// The help text: every form `/async` understands.
 pub fn help_text() -> String {
@@ -157,9 +159,20 @@ pub async fn answer_within_deadline(
     bot: Arc<Bot>,
     event: SlackCommandEvent,
 ) -> SlackCommandEventResponse {
+    if is_foreign(
+        &bot.installations,
+        &bot.metrics,
+        "commands",
+        Some(event.team_id.0.as_str()),
+        None,
+    ) {
+        return ephemeral("This app is not installed in this workspace.");
+    }
     let worker_bot = bot.clone();
     let worker_event = event.clone();
-    let mut work = tokio::spawn(async move { respond(&worker_bot, &worker_event).await });
+    let mut work = tokio::spawn(for_someone_who_asked(async move {
+        respond(&worker_bot, &worker_event).await
+    }));
     match tokio::time::timeout(ANSWER_DEADLINE, &mut work).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(panic)) => {

@@ -172,8 +172,36 @@ const WORKSPACE_POST: Pace = Pace {
     per_minute: 600.0,
 };
 
+/// `users.info` is Tier 4; a fifth of it is kept for members who asked something (a
+/// command, a button), so their look-ups never queue behind those of busy channels.
+const USERS_INFO_ASKED: Pace = Pace {
+    burst: 20.0,
+    per_minute: 20.0,
+};
+const USERS_INFO_REST: Pace = Pace {
+    burst: 80.0,
+    per_minute: 80.0,
+};
+/// A [`Share::Spare`] call leaves at least this part of its bucket's burst untouched, for
+/// calls that wait their turn.
+const SPARE_KEEPS: f64 = 0.5;
+
+/// Which part of a method's rate a call spends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// The method's budget, waiting for a turn when it is spent.
+    Waited,
+    /// `users.info` for someone who asked (a command, an interaction): its own reserved
+    /// budget, with a lane of its own.
+    Asked,
+    /// Only what is spare at once (never the last half of the burst), without waiting:
+    /// for bulk look-ups that may be skipped ([`ApiError::Expired`] when there is none).
+    Spare,
+}
+
 fn method_pace(method: &str) -> Pace {
     match method {
+        "users.info" => USERS_INFO_REST,
         "chat.postMessage" => WORKSPACE_POST,
         "users.list" | "conversations.list" => TIER_2,
         "conversations.info"
@@ -255,6 +283,25 @@ impl Bucket {
     }
 }
 
+impl Bucket {
+    /// Takes a token only if one is there now and [`SPARE_KEEPS`] of the burst stays.
+    fn reserve_spare(&mut self, now: Instant) -> bool {
+        if self.paused_until.is_some_and(|until| until > now) {
+            return false;
+        }
+        let elapsed = now
+            .saturating_duration_since(self.refilled_at)
+            .as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.pace.per_minute / 60.0).min(self.pace.burst);
+        self.refilled_at = now;
+        if self.tokens - 1.0 < self.pace.burst * SPARE_KEEPS {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+}
+
 /// The Web API, paced and retried. Cheap to share behind an `Arc`.
 pub struct SlackApi {
     client: Arc<SlackHttpClient>,
@@ -297,7 +344,27 @@ impl SlackApi {
 
     /// Waits for a token of every bucket named; gives up, reserving nothing, when the wait
     /// would end after `deadline`.
-    async fn pace(&self, buckets: &[(String, Pace)], deadline: Option<Instant>) -> Result<(), ()> {
+    async fn pace(
+        &self,
+        buckets: &[(String, Pace)],
+        deadline: Option<Instant>,
+        share: Share,
+    ) -> Result<(), ()> {
+        if share == Share::Spare {
+            let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let [(key, pace)] = buckets else {
+                return Err(());
+            };
+            let bucket = all
+                .entry(key.clone())
+                .or_insert_with(|| Bucket::new(*pace, now));
+            return if bucket.reserve_spare(now) {
+                Ok(())
+            } else {
+                Err(())
+            };
+        }
         let wait = {
             let mut all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
@@ -395,20 +462,55 @@ impl SlackApi {
         F: Fn(Arc<SlackHttpClient>, SlackApiToken) -> Fut,
         Fut: Future<Output = Result<T, SlackClientError>>,
     {
-        let lane_key = format!("{method}#{}", channel.unwrap_or(""));
+        self.call_shared(method, channel, deadline, Share::Waited, op)
+            .await
+    }
+
+    /// [`call_before`](Self::call_before), spending `share` of the method's rate.
+    async fn call_shared<T, F, Fut>(
+        &self,
+        method: &'static str,
+        channel: Option<&str>,
+        deadline: Option<Instant>,
+        share: Share,
+        op: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn(Arc<SlackHttpClient>, SlackApiToken) -> Fut,
+        Fut: Future<Output = Result<T, SlackClientError>>,
+    {
+        let (lane_key, method_bucket, method_pace) = match share {
+            Share::Waited => (
+                format!("{method}#{}", channel.unwrap_or("")),
+                method.to_string(),
+                method_pace(method),
+            ),
+            Share::Asked => (
+                format!("{method}#!asked"),
+                format!("{method}!asked"),
+                USERS_INFO_ASKED,
+            ),
+            // A lane of its own: a spare call is never held up behind waiting ones.
+            Share::Spare => (
+                format!("{method}#!spare"),
+                method.to_string(),
+                method_pace(method),
+            ),
+        };
         let lane = self.lane(&lane_key);
         // Holding the lane for the whole call, retries included, keeps one channel's
         // messages in the order they were sent.
         let _in_order = lane.lock().await;
-        let method_pace = method_pace(method);
-        let mut buckets = vec![(method.to_string(), method_pace)];
+        let mut buckets = vec![(method_bucket, method_pace)];
         if method == "chat.postMessage" && channel.is_some() {
             buckets.push((lane_key.clone(), PER_CHANNEL_POST));
         }
         let mut attempts = 0;
         let mut backoff = self.retry.first_backoff;
         loop {
-            if too_late(Duration::ZERO, deadline) || self.pace(&buckets, deadline).await.is_err() {
+            if too_late(Duration::ZERO, deadline)
+                || self.pace(&buckets, deadline, share).await.is_err()
+            {
                 return Err(ApiError::Expired { method });
             }
             attempts += 1;
@@ -431,6 +533,9 @@ impl SlackApi {
                         "Slack rate limit; waiting as asked"
                     );
                     self.pause(method, method_pace, wait);
+                    if buckets[0].0 != method {
+                        self.pause(&buckets[0].0, buckets[0].1, wait);
+                    }
                     // A 429 is not a failure of ours: it does not use up attempts.
                     attempts -= 1;
                 }
@@ -518,8 +623,8 @@ impl SlackApi {
         chat_update, |r: &SlackApiChatUpdateRequest| Some(r.channel.to_string())
     );
     web_api_method!(
-        /// `users.info`: profile, time zone, admin flags.
-        users_info, "users.info", SlackApiUsersInfoRequest, SlackApiUsersInfoResponse, users_info, no_channel
+        /// `bots.info`: the app a bot belongs to.
+        bots_info, "bots.info", SlackApiBotsInfoRequest, SlackApiBotsInfoResponse, bots_info, no_channel
     );
     web_api_method!(
         /// `users.list` (one page): every member with profile, zone and admin flags.
@@ -588,6 +693,19 @@ impl SlackApi {
                 }
             },
         )
+        .await
+    }
+
+    /// `users.info`: profile, time zone, admin flags; spending `share` of its rate.
+    pub async fn users_info(
+        &self,
+        request: SlackApiUsersInfoRequest,
+        share: Share,
+    ) -> Result<SlackApiUsersInfoResponse, ApiError> {
+        self.call_shared("users.info", None, None, share, |client, token| {
+            let request = request.clone();
+            async move { client.open_session(&token).users_info(&request).await }
+        })
         .await
     }
 

@@ -4,6 +4,7 @@
 //! the answer never waits for the work. A redelivery of an event
 //! already journaled is answered 200 and dropped here.
 
+use super::installation::{Installations, is_foreign};
 use super::payloads::read_envelope;
 use crate::bot::Bot;
 use crate::bot::worker::{EventQueue, Handover};
@@ -23,6 +24,8 @@ pub enum Intake {
     Duplicate,
     /// Valid, but nothing for us (`app_rate_limited`, an unknown envelope type).
     Ignored(String),
+    /// For a team or app not installed here: answered, counted, not kept.
+    Foreign,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,7 @@ pub struct EventIntake {
     journal: EventJournal,
     queue: EventQueue,
     metrics: std::sync::Arc<Metrics>,
+    installations: std::sync::Arc<Installations>,
 }
 
 impl EventIntake {
@@ -52,6 +56,7 @@ impl EventIntake {
         journal: EventJournal,
         queue: EventQueue,
         metrics: std::sync::Arc<Metrics>,
+        installations: std::sync::Arc<Installations>,
     ) -> Self {
         Self {
             bot,
@@ -59,7 +64,13 @@ impl EventIntake {
             journal,
             queue,
             metrics,
+            installations,
         }
+    }
+
+    /// Whether an event names a team or app not installed here (counted when it does).
+    pub fn is_foreign(&self, team: Option<&str>, app_id: Option<&str>) -> bool {
+        is_foreign(&self.installations, &self.metrics, "events", team, app_id)
     }
 
     /// Takes an Events API request body (already verified).
@@ -69,6 +80,11 @@ impl EventIntake {
             "url_verification" => envelope.challenge.map(Intake::Challenge).ok_or_else(|| {
                 IntakeError::Malformed("url_verification without a challenge".into())
             }),
+            "event_callback"
+                if self.is_foreign(envelope.team_id.as_deref(), envelope.api_app_id.as_deref()) =>
+            {
+                Ok(Intake::Foreign)
+            }
             "event_callback" => {
                 let team = envelope.scope().map(str::to_string).ok_or_else(|| {
                     IntakeError::Malformed("event_callback without team_id or enterprise_id".into())

@@ -2,6 +2,7 @@
 //! intake, and the one door for outgoing Web API calls.
 
 pub mod api;
+pub mod installation;
 pub mod intake;
 pub mod payloads;
 pub mod server;

@@ -35,6 +35,7 @@ pub struct Envelope {
     /// Org-wide installs send some events (`tokens_revoked`, `team_access_granted`) for
     /// the whole organisation, with no team.
     pub enterprise_id: Option<String>,
+    pub api_app_id: Option<String>,
     pub event_id: Option<String>,
     pub event: Option<EventHead>,
 }

@@ -3,26 +3,28 @@
 //! a 4xx with a sentence, never a 500.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::intake::{EventIntake, Intake, IntakeError};
 use super::payloads::{read_command, read_interaction};
 use super::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::bot::{Bot, interaction_kind};
+use crate::bot::{Bot, answer_interaction};
 use crate::commands;
 use crate::config::Secret;
 use crate::metrics::Counter;
@@ -52,6 +54,14 @@ fn reply(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>)
     response
 }
 
+/// The answer, and the connection closed after it: its unread body makes it unusable.
+fn closing(mut response: Reply) -> Reply {
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 fn text(status: StatusCode, body: impl Into<String>) -> Reply {
     reply(status, "text/plain; charset=utf-8", body.into())
 }
@@ -71,34 +81,148 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
+/// Which routes a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routes {
+    /// Slack's routes and `/healthz`; `/metrics` too unless an admin listener has it.
+    Public { metrics: bool },
+    /// `/healthz` and `/metrics` only (`ASYNC_NORMS_ADMIN_LISTEN`).
+    Admin,
+}
+
+/// How hard a listener holds on to its clients.
+#[derive(Debug, Clone, Copy)]
+pub struct ListenerLimits {
+    /// Time a client has to send a whole request, headers and body, counted from when the
+    /// connection is ready for it (accepted, or the previous answer sent).
+    pub request_deadline: Duration,
+    /// Connections served at once. Beyond this the listener stops accepting, and new
+    /// connections wait in the kernel's queue (back-pressure) instead of being refused.
+    pub max_connections: usize,
+}
+
+/// First pause after a failed `accept` (out of file descriptors, most often): long enough
+/// that the loop does not spin, short enough that a freed descriptor is soon used.
+const ACCEPT_PAUSE_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_PAUSE_MAX: Duration = Duration::from_secs(1);
+/// A condition that lasts (failing accepts, the connection cap reached) is logged at most
+/// once in this long, with the count since the last line.
+const LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// Logs a lasting condition at most once per [`LOG_EVERY`].
+#[derive(Debug, Default)]
+struct LogEvery {
+    last: Option<Instant>,
+    unlogged: u64,
+}
+
+impl LogEvery {
+    /// Counts one occurrence; `Some(count since the last line)` when it is time to log.
+    fn occurred(&mut self, now: Instant) -> Option<u64> {
+        self.unlogged += 1;
+        if self
+            .last
+            .is_some_and(|last| now.saturating_duration_since(last) < LOG_EVERY)
+        {
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.unlogged))
+    }
+}
+
+/// The pause after each failed accept: doubling from [`ACCEPT_PAUSE_MIN`] up to
+/// [`ACCEPT_PAUSE_MAX`], back to nothing after a success.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    pause: Duration,
+}
+
+impl AcceptBackoff {
+    fn failed(&mut self) -> Duration {
+        self.pause = (self.pause * 2).clamp(ACCEPT_PAUSE_MIN, ACCEPT_PAUSE_MAX);
+        self.pause
+    }
+
+    fn succeeded(&mut self) {
+        self.pause = Duration::ZERO;
+    }
+}
+
 /// Serves until `shutdown` is cancelled, then waits (a while) for open requests.
-pub async fn serve(listener: TcpListener, state: Arc<HttpState>, shutdown: CancellationToken) {
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<HttpState>,
+    shutdown: CancellationToken,
+    routes: Routes,
+    limits: ListenerLimits,
+) {
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let mut backoff = AcceptBackoff::default();
+    let mut accept_failures = LogEvery::default();
+    let mut at_capacity = LogEvery::default();
     loop {
+        if connections.available_permits() == 0
+            && let Some(times) = at_capacity.occurred(Instant::now())
+        {
+            warn!(
+                max_connections = limits.max_connections,
+                times, "connection limit reached; new connections wait until one closes"
+            );
+        }
+        let permit = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
         let (stream, _peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    backoff.succeeded();
+                    accepted
+                }
                 Err(e) => {
-                    warn!(error = %e, "accept failed");
-                    continue;
+                    // Out of file descriptors (or memory) is not fixed by trying again at
+                    // once: pause, and say so a bounded number of times.
+                    let pause = backoff.failed();
+                    if let Some(times) = accept_failures.occurred(Instant::now()) {
+                        warn!(error = %e, times, pause_ms = pause.as_millis() as u64, "cannot accept connections; pausing");
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(pause) => continue,
+                    }
                 }
             },
         };
+        // The whole request must be in by this instant; moved on after each answer.
+        let ready_since = Arc::new(Mutex::new(Instant::now()));
         let state = state.clone();
         let service = service_fn(move |request| {
             let state = state.clone();
-            async move { Ok::<_, std::convert::Infallible>(route(&state, request).await) }
+            let ready_since = ready_since.clone();
+            async move {
+                let since = *ready_since.lock().unwrap_or_else(|p| p.into_inner());
+                let deadline = since + limits.request_deadline;
+                let response = route(&state, routes, request, deadline).await;
+                *ready_since.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+                Ok::<_, std::convert::Infallible>(response)
+            }
         });
         let connection = http1::Builder::new()
             .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(10))
+            .header_read_timeout(limits.request_deadline)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 debug!(error = %e, "connection ended with an error");
             }
+            drop(permit);
         });
     }
     drop(listener);
@@ -111,14 +235,25 @@ pub async fn serve(listener: TcpListener, state: Arc<HttpState>, shutdown: Cance
     info!("HTTP listener stopped");
 }
 
-async fn route(state: &HttpState, request: Request<Incoming>) -> Reply {
+async fn route(
+    state: &HttpState,
+    routes: Routes,
+    request: Request<Incoming>,
+    deadline: Instant,
+) -> Reply {
     let path = request.uri().path().to_string();
     let method = request.method().clone();
+    let serves_metrics = matches!(routes, Routes::Admin | Routes::Public { metrics: true });
+    let serves_slack = matches!(routes, Routes::Public { .. });
     let response = match (method, path.as_str()) {
         (Method::GET, "/healthz") => health(state),
-        (Method::GET, "/metrics") => metrics(state),
+        (Method::GET, "/metrics") if serves_metrics => metrics(state),
+        (_, "/metrics") if !serves_metrics => text(StatusCode::NOT_FOUND, "not found\n"),
+        (_, "/slack/events" | "/slack/commands" | "/slack/interactivity") if !serves_slack => {
+            text(StatusCode::NOT_FOUND, "not found\n")
+        }
         (Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
-            slack_route(state, request, &path).await
+            slack_route(state, request, &path, deadline).await
         }
         (
             _,
@@ -142,12 +277,13 @@ async fn route(state: &HttpState, request: Request<Incoming>) -> Reply {
     response
 }
 
-/// `ok` while the bot can do its job; a 503 with the reason while its store cannot make
-/// events durable, so an orchestrator restarts it.
+/// `ok` while the bot can do its job; `unavailable` (503) while its store cannot make
+/// events durable, so an orchestrator restarts it. The reason (the data folder, the OS
+/// error) is in the log, said once by the store, and not told to whoever asks.
 fn health(state: &HttpState) -> Reply {
     match state.bot.store.health() {
         Ok(()) => text(StatusCode::OK, "ok\n"),
-        Err(failing) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{failing}\n")),
+        Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "unavailable\n"),
     }
 }
 
@@ -171,17 +307,13 @@ fn metrics(state: &HttpState) -> Reply {
     )
 }
 
-async fn slack_route(state: &HttpState, request: Request<Incoming>, path: &str) -> Reply {
+async fn slack_route(
+    state: &HttpState,
+    request: Request<Incoming>,
+    path: &str,
+    deadline: Instant,
+) -> Reply {
     let (parts, body) = request.into_parts();
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return text(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is too large or was cut off\n",
-            );
-        }
-    };
     let Some(secret) = &state.signing_secret else {
         state.bot.metrics.inc(Counter::SignatureRejections, &[]);
         return text(
@@ -190,6 +322,33 @@ async fn slack_route(state: &HttpState, request: Request<Incoming>, path: &str) 
         );
     };
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    // Refused before the body is read: a request without a fresh timestamp is not
+    // Slack's, and must not hold a connection open while it trickles in a body.
+    if let Err(e) = signature::check_headers_at(
+        header(TIMESTAMP_HEADER),
+        header(SIGNATURE_HEADER),
+        chrono::Utc::now().timestamp(),
+    ) {
+        state.bot.metrics.inc(Counter::SignatureRejections, &[]);
+        debug!(route = path, reason = %e, "request refused before its body: bad signature headers");
+        return closing(text(StatusCode::UNAUTHORIZED, format!("{e}\n")));
+    }
+    let read = Limited::new(body, MAX_BODY_BYTES).collect();
+    let body = match tokio::time::timeout_at(deadline, read).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(_)) => {
+            return closing(text(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is too large or was cut off\n",
+            ));
+        }
+        Err(_) => {
+            return closing(text(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request was not sent in time\n",
+            ));
+        }
+    };
     if let Err(e) = signature::verify(
         secret,
         header(TIMESTAMP_HEADER),
@@ -223,7 +382,9 @@ async fn events(state: &HttpState, body: &[u8]) -> Reply {
             StatusCode::OK,
             &serde_json::json!({ "challenge": challenge }),
         ),
-        Ok(Intake::Accepted | Intake::Duplicate | Intake::Ignored(_)) => text(StatusCode::OK, ""),
+        Ok(Intake::Accepted | Intake::Duplicate | Intake::Ignored(_) | Intake::Foreign) => {
+            text(StatusCode::OK, "")
+        }
         Err(IntakeError::Malformed(reason)) => text(StatusCode::BAD_REQUEST, format!("{reason}\n")),
         Err(IntakeError::Store(e)) => {
             // Not acknowledged, so Slack will deliver it again: nothing is lost. A failing
@@ -257,12 +418,35 @@ async fn interactivity(state: &HttpState, body: &[u8]) -> Reply {
         Ok(event) => event,
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
-    state
-        .bot
-        .metrics
-        .inc(Counter::Interactions, &[("type", interaction_kind(&event))]);
-    match state.bot.handle_interaction(&event).await {
+    match answer_interaction(state.bot.clone(), event).await {
         Some(body) => json(StatusCode::OK, &body),
         None => text(StatusCode::OK, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lasting_condition_is_logged_once_a_minute_with_the_count_since() {
+        let start = Instant::now();
+        let mut log = LogEvery::default();
+        assert_eq!(log.occurred(start), Some(1), "the first time at once");
+        for second in 1..60 {
+            assert_eq!(log.occurred(start + Duration::from_secs(second)), None);
+        }
+        assert_eq!(log.occurred(start + Duration::from_secs(60)), Some(60));
+    }
+
+    #[test]
+    fn failed_accepts_pause_longer_each_time_up_to_a_second_and_a_success_resets() {
+        let mut backoff = AcceptBackoff::default();
+        let pauses: Vec<u64> = (0..9)
+            .map(|_| backoff.failed().as_millis() as u64)
+            .collect();
+        assert_eq!(pauses, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.succeeded();
+        assert_eq!(backoff.failed(), ACCEPT_PAUSE_MIN);
     }
 }

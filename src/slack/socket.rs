@@ -10,11 +10,10 @@ use tracing::warn;
 
 use super::api::{HttpsOrHttp, SlackHttpClient};
 use super::intake::{EventIntake, IntakeError};
-use crate::bot::{Bot, interaction_kind};
+use crate::bot::{Bot, answer_interaction};
 use crate::commands;
 use crate::config::Secret;
 use crate::ids::TeamId;
-use crate::metrics::Counter;
 
 type Connector = SlackClientHyperConnector<HttpsOrHttp>;
 
@@ -38,6 +37,12 @@ async fn on_push(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
     let state = state_of(&states).await.ok_or("socket state missing")?;
+    if state
+        .intake
+        .is_foreign(Some(&event.team_id.0), Some(&event.api_app_id.0))
+    {
+        return Ok(());
+    }
     let raw = serde_json::to_vec(&event)?;
     let event_type = serde_json::to_value(&event.event)
         .ok()
@@ -66,18 +71,24 @@ async fn on_command(
     Ok(commands::answer_within_deadline(state.bot.clone(), event).await)
 }
 
+/// Answered like the HTTP route; a modal's answer (its validation errors) goes back in
+/// the acknowledgement's payload, which slack-morphism sends when Slack accepts one.
 async fn on_interaction(
     event: SlackInteractionEvent,
     _client: Arc<SlackHttpClient>,
     states: SlackClientEventsUserState,
-) -> UserCallbackResult<()> {
+) -> UserCallbackResult<SlackInteractionResponse> {
     let state = state_of(&states).await.ok_or("socket state missing")?;
-    state
-        .bot
-        .metrics
-        .inc(Counter::Interactions, &[("type", interaction_kind(&event))]);
-    state.bot.handle_interaction(&event).await;
-    Ok(())
+    let Some(answer) = answer_interaction(state.bot.clone(), event).await else {
+        return Ok(SlackInteractionResponse::Empty);
+    };
+    match serde_json::from_value::<SlackViewSubmissionResponse>(answer) {
+        Ok(response) => Ok(response.into()),
+        Err(e) => {
+            warn!(error = %e, "an interaction answer is not a view submission response; acknowledged without it");
+            Ok(SlackInteractionResponse::Empty)
+        }
+    }
 }
 
 /// A failed callback is acknowledged (Slack would only send the same thing again), except

@@ -78,6 +78,8 @@ struct State {
 pub const TEAM_ID: &str = "T111";
 pub const BOT_USER_ID: &str = "UBOT";
 pub const BOT_ID: &str = "BBOT";
+/// The app the bot belongs to (`bots.info`), as in the fixtures' `api_app_id`.
+pub const APP_ID: &str = "A111";
 
 #[derive(Clone)]
 pub struct SlackEmulator {
@@ -587,6 +589,10 @@ impl SlackEmulator {
             "auth.test" => json!({
                 "ok": true, "url": "https://emulated.slack.com/", "team": "Emulated", "user": "async-norms",
                 "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID
+            }),
+            "bots.info" => json!({
+                "ok": true,
+                "bot": {"id": BOT_ID, "name": "async-norms", "app_id": APP_ID, "user_id": BOT_USER_ID, "deleted": false}
             }),
             "users.info" => {
                 let id = param("user");

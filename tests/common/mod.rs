@@ -126,6 +126,14 @@ pub async fn get(addr: SocketAddr, path: &str) -> (StatusCode, String) {
     send(request).await
 }
 
+/// [`get`] that says why it got no answer instead of panicking.
+pub async fn try_get(addr: SocketAddr, path: &str) -> Result<(StatusCode, String), String> {
+    let request = hyper::Request::get(format!("http://{addr}{path}"))
+        .body(Full::new(Bytes::new()))
+        .expect("request");
+    try_send(request).await
+}
+
 async fn send(request: hyper::Request<Full<Bytes>>) -> (StatusCode, String) {
     try_send(request).await.expect("the bot answers")
 }
@@ -196,6 +204,7 @@ pub fn settings(emulator: &SlackEmulator, data_dir: &Path) -> RawServeSettings {
         listen: Some("127.0.0.1:0".into()),
         data_dir: Some(data_dir.to_path_buf()),
         default_tz: None,
+        ..RawServeSettings::default()
     }
 }
 
@@ -216,6 +225,26 @@ impl TestBot {
         let mut raw = settings(emulator, data_dir.path());
         raw.app_token = Some("xapp-1-A111-1-test".into());
         raw.signing_secret = None;
+        let config = ServeConfig::from_raw(raw).expect("config");
+        let running = app::start(config, Arc::new(SystemClock))
+            .await
+            .expect("the bot starts");
+        Self {
+            addr: running.local_addr(),
+            emulator: emulator.clone(),
+            data_dir,
+            running: Some(running),
+        }
+    }
+
+    /// Starts with the usual test settings changed by `configure`.
+    pub async fn start_configured(
+        emulator: &SlackEmulator,
+        configure: impl FnOnce(&mut RawServeSettings),
+    ) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut raw = settings(emulator, data_dir.path());
+        configure(&mut raw);
         let config = ServeConfig::from_raw(raw).expect("config");
         let running = app::start(config, Arc::new(SystemClock))
             .await
@@ -534,7 +563,22 @@ impl BotProcess {
             Some(bytes) => format!("ulimit -f {}; trap '' XFSZ; ", bytes.div_ceil(512)),
             None => String::new(),
         };
+        Self::start_in_shell(emulator, data_dir, &limit, app_token, &[])
+    }
+
+    /// Starts the binary through `sh -c "<shell_prefix> exec async-norms serve"` with
+    /// `RUST_LOG=warn` and these extra variables; its standard error is collected into the
+    /// returned buffer as it is written.
+    pub fn start_in_shell(
+        emulator: &SlackEmulator,
+        data_dir: &Path,
+        shell_prefix: &str,
+        app_token: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> (Self, Arc<std::sync::Mutex<String>>) {
+        let limit = shell_prefix;
         let mut command = Command::new("sh");
+        command.envs(env.iter().copied());
         match app_token {
             Some(token) => command.env("SLACK_APP_TOKEN", token),
             None => command.env_remove("SLACK_APP_TOKEN"),
