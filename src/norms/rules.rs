@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, UserId};
+use crate::norms::judge::{Demand, Judgment, judge};
+use crate::norms::markup;
 use crate::norms::words::Scan;
 
 /// Which rule flagged a message. The snake_case names are stored with every finding and
@@ -83,19 +85,21 @@ pub struct ChannelContext<'a> {
     pub off_hours_mentions: &'a [UserId],
 }
 
-type Rule = fn(&Scan<'_>, &ChannelContext<'_>) -> Option<Finding>;
+type Rule = fn(&Scan<'_>, &Judgment, &ChannelContext<'_>) -> Option<Finding>;
 
 const RULES: [Rule; 4] = [urgency_words, broadcast, urgent_ping_off_hours, emphasis];
 
 /// Runs every rule over a scanned message, in [`RuleId::ALL`] order. In a channel designated
-/// urgent the answer is always empty. Allocates only when a rule fires.
+/// urgent the answer is always empty. The urgency words and `!!!` count only where
+/// [`judge`] reads them as a demand on others. Allocates only when a rule fires.
 pub fn classify(scan: &Scan<'_>, context: &ChannelContext<'_>) -> Vec<Finding> {
     if context.is_urgent_channel {
         return Vec::new();
     }
+    let judgment = judge(scan);
     RULES
         .iter()
-        .filter_map(|rule| rule(scan, context))
+        .filter_map(|rule| rule(scan, &judgment, context))
         .collect()
 }
 
@@ -104,26 +108,37 @@ const NOT_URGENT_CHANNEL: &str = "this channel is not designated for urgent requ
 // Findings are built with `write!` into one `String` each: a message that sets off rules
 // should cost little more than one that does not. Writing to a `String` cannot fail.
 
-fn urgency_words(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Finding> {
-    if scan.word_hits().is_empty() {
-        return None;
-    }
-    let typed = scan.typed_words();
-    let verb = if typed.len() == 1 { "asks" } else { "ask" };
+/// The phrase of a demand as the sender typed it (unescaped).
+fn typed(scan: &Scan<'_>, demand: &Demand) -> String {
+    markup::unescape(demand.typed(scan.text())).into_owned()
+}
+
+fn urgency_words(
+    scan: &Scan<'_>,
+    judgment: &Judgment,
+    _context: &ChannelContext<'_>,
+) -> Option<Finding> {
+    let demand = judgment.words?;
+    let phrase = typed(scan, &demand);
     let mut reason = String::with_capacity(96);
-    write_list(&mut reason, typed.iter().map(|w| Quoted(w)), "and");
     let _ = write!(
         reason,
-        " {verb} for an urgent reply, and {NOT_URGENT_CHANNEL}."
+        "{} {}, and {NOT_URGENT_CHANNEL}.",
+        Quoted(&phrase),
+        demand.pressure.explain()
     );
     Some(Finding {
         rule: RuleId::UrgencyWords,
         reason,
-        matched: typed.into_iter().next(),
+        matched: Some(phrase),
     })
 }
 
-fn broadcast(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Finding> {
+fn broadcast(
+    scan: &Scan<'_>,
+    _judgment: &Judgment,
+    _context: &ChannelContext<'_>,
+) -> Option<Finding> {
     let broadcasts = scan.broadcasts();
     let widest = broadcasts.iter().last()?;
     let verb = if broadcasts.iter().count() == 1 {
@@ -148,7 +163,11 @@ fn broadcast(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Finding> 
     })
 }
 
-fn urgent_ping_off_hours(scan: &Scan<'_>, context: &ChannelContext<'_>) -> Option<Finding> {
+fn urgent_ping_off_hours(
+    scan: &Scan<'_>,
+    judgment: &Judgment,
+    context: &ChannelContext<'_>,
+) -> Option<Finding> {
     let off = context.off_hours_mentions;
     let people = off
         .iter()
@@ -158,13 +177,15 @@ fn urgent_ping_off_hours(scan: &Scan<'_>, context: &ChannelContext<'_>) -> Optio
     if people == 0 {
         return None;
     }
-    let signal = match (scan.word_hits().first(), scan.emphasis_hits().first()) {
-        (Some(_), _) => scan.first_typed_word(),
-        (None, Some(span)) => Some(span.of(scan.text()).to_string()),
-        (None, None) => None,
-    }?;
+    let demand = judgment.words.or(judgment.emphasis)?;
+    let signal = typed(scan, &demand);
     let mut reason = String::with_capacity(96);
-    let _ = write!(reason, "{} comes with a mention of ", Quoted(&signal));
+    let _ = write!(
+        reason,
+        "{} {} and comes with a mention of ",
+        Quoted(&signal),
+        demand.pressure.explain()
+    );
     let _ = match people {
         1 => write!(reason, "someone who is"),
         n => write!(reason, "{n} people who are"),
@@ -177,13 +198,19 @@ fn urgent_ping_off_hours(scan: &Scan<'_>, context: &ChannelContext<'_>) -> Optio
     })
 }
 
-fn emphasis(scan: &Scan<'_>, _context: &ChannelContext<'_>) -> Option<Finding> {
-    let typed = scan.emphasis_hits().first()?.of(scan.text());
+fn emphasis(
+    scan: &Scan<'_>,
+    judgment: &Judgment,
+    _context: &ChannelContext<'_>,
+) -> Option<Finding> {
+    let demand = judgment.emphasis?;
+    let typed = demand.typed(scan.text());
     let mut reason = String::with_capacity(80);
     let _ = write!(
         reason,
-        "{} adds urgency, and {NOT_URGENT_CHANNEL}.",
-        Quoted(typed)
+        "{} {}, and {NOT_URGENT_CHANNEL}.",
+        Quoted(typed),
+        demand.pressure.explain()
     );
     Some(Finding {
         rule: RuleId::Emphasis,
@@ -357,7 +384,7 @@ mod tests {
         ("URGENT: prod is down", false, &[W]),
         ("this is urgent", false, &[W]),
         ("Need it right now", false, &[W]),
-        ("Right Now", false, &[W]),
+        ("Right Now", false, &[]),
         ("Please respond immediately", false, &[W]),
         ("We have an emergency in the warehouse", false, &[W]),
         ("send it by EOD", false, &[W]),
@@ -365,7 +392,7 @@ mod tests {
         ("urgent: sign the form", false, &[W]),
         ("ASAP!", false, &[W]),
         ("asap.", false, &[W]),
-        ("\"asap\"", false, &[W]),
+        ("\"asap\"", false, &[]),
         ("uRgEnT", false, &[W]),
         ("*urgent* please", false, &[W]),
         ("_asap_ please", false, &[W]),
@@ -377,8 +404,8 @@ mod tests {
         ("&lt;urgent&gt; in the subject", false, &[W]),
         ("tea &amp;asap", false, &[W]),
         ("a &gt; in the middle is no quote, urgent", false, &[W]),
-        // Decided: a capitalised proper noun is still flagged (case never matters).
-        ("the ASAP project wiki", false, &[W]),
+        // A name or a description is no demand, whatever its case.
+        ("the ASAP project wiki", false, &[]),
         // Emoji around words.
         ("🚨urgent🚨", false, &[W]),
         ("urgent :fire:", false, &[W]),
@@ -399,7 +426,8 @@ mod tests {
         // Mentions of someone outside their hours.
         ("<@U1> asap please", true, &[W, P]),
         ("<@U1|ann> can you check tomorrow?", true, &[]),
-        ("<@U1> !!!", true, &[P, E]),
+        ("<@U1> review this now!!!", true, &[P, E]),
+        ("<@U1> !!!", true, &[]),
         ("<!here> <@U1> emergency", true, &[W, B, P]),
         ("<@U1> urgent", false, &[W]),
         // Other languages.
@@ -439,7 +467,7 @@ mod tests {
         ("see <https://example.com/asap|link>", false, &[]),
         ("see <https://example.com/urgent>", false, &[]),
         ("<http://asap.example.com|asap.example.com>", false, &[]),
-        ("see <https://example.com/x|the urgent doc>", false, &[W]),
+        ("see <https://example.com/x|the urgent doc>", false, &[]),
         ("&gt; urgent, they said\nI'll look tomorrow", false, &[]),
         ("> asap from the customer\nnoted", false, &[]),
         (
@@ -465,22 +493,30 @@ mod tests {
             false,
             &[W],
         ),
-        // Decided: "right now" describing the present is still flagged; a workspace where
-        // that is common removes the phrase (`/async norms keywords remove "right now"`).
-        ("right now I am reviewing it", false, &[W]),
+        // "right now" describing the present, the writer's own promise or situation.
+        ("right now I am reviewing it", false, &[]),
+        ("I'll fix it asap", false, &[]),
+        ("ich mache das sofort", false, &[]),
+        ("lo hago cuanto antes", false, &[]),
+        ("sorry, had a work emergency", false, &[]),
     ];
 
     #[test]
     fn the_message_table_sets_off_exactly_the_expected_rules() {
         let off = [UserId::from("U1")];
         assert!(TABLE.len() >= 60);
+        let mut wrong = Vec::new();
         for (text, off_hours, expected) in TABLE {
             let context = ChannelContext {
                 is_urgent_channel: false,
                 off_hours_mentions: if *off_hours { &off } else { &[] },
             };
-            assert_eq!(&rules_for(text, &context), expected, "{text:?}");
+            let got = rules_for(text, &context);
+            if &got != expected {
+                wrong.push(format!("{text:?}: got {got:?}, expected {expected:?}"));
+            }
         }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     #[test]
@@ -516,20 +552,24 @@ mod tests {
             is_urgent_channel: false,
             off_hours_mentions: &off,
         };
-        let scan = lexicon.scan("<!here> <@U1> <@U2> ASAP, urgent, asap!!!");
+        let scan = lexicon.scan("<!here> <@U1> <@U2> please merge ASAP, it's urgent!!!");
         let findings = classify(&scan, &context);
         let by_rule = |rule| findings.iter().find(|f| f.rule == rule).unwrap();
         assert_eq!(by_rule(W).matched.as_deref(), Some("ASAP"));
         assert_eq!(
             by_rule(W).reason,
-            "“ASAP” and “urgent” ask for an urgent reply, and this channel is not designated for urgent requests."
+            "“ASAP” asks others to hurry, and this channel is not designated for urgent requests."
         );
         assert_eq!(by_rule(B).matched.as_deref(), Some("@here"));
         assert_eq!(
             by_rule(P).reason,
-            "“ASAP” comes with a mention of 2 people who are outside their working hours now."
+            "“ASAP” asks others to hurry and comes with a mention of 2 people who are outside their working hours now."
         );
         assert_eq!(by_rule(E).matched.as_deref(), Some("!!!"));
+        assert_eq!(
+            by_rule(E).reason,
+            "“!!!” presses a request on others, and this channel is not designated for urgent requests."
+        );
         for finding in &findings {
             assert!(finding.reason.ends_with('.'), "{}", finding.reason);
         }

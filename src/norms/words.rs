@@ -16,19 +16,32 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, FindIter, Input, Match, MatchKi
 
 use crate::norms::markup::{self, Broadcast, Span, Token};
 
-/// English urgency words, chosen for precision: each one, outside an urgent channel, almost
-/// always asks someone to drop what they are doing. "critical" and "blocker" are left out
-/// because they mostly describe things ("critical path", "blocker bug"), and "urgently"
-/// because it mostly reports ("urgently needed feature closed").
+/// English urgency cues. A cue is not a finding: [`crate::norms::judge`] reads each in its
+/// sentence and counts it only when it puts urgency on others ("please review asap", not
+/// "I'll fix it asap"). So the list can hold words that are usually innocent ("today",
+/// "soon") and become a demand in a request ("we need this merged today"). "critical" and
+/// "blocker" are left out because they mostly describe things ("critical path", "blocker
+/// bug"), and "urgently" because it mostly reports ("urgently needed feature closed").
 pub const ENGLISH: &[&str] = &[
     "urgent",
     "asap",
     "a.s.a.p",
     "as soon as possible",
+    "right away",
     "emergency",
     "right now",
     "immediately",
     "eod",
+    "by end of day",
+    "by the end of the day",
+    "by tomorrow",
+    "before tomorrow",
+    "by tmr",
+    "before tmr",
+    "by tonight",
+    "today",
+    "tonight",
+    "soon",
     "time-sensitive",
     "time sensitive",
     "drop everything",

@@ -1,0 +1,1018 @@
+//! The urgency judgment: whether a message that holds an urgency word or `!!!` actually puts
+//! urgency on other people. A cue word alone says little: in real conversations "right now"
+//! mostly describes the present, "ASAP" is as often the writer's own promise ("I'll fix it
+//! asap") as a demand, "emergency" is often the writer's own situation, and "!!!" mostly
+//! thanks someone. So each cue is read in its sentence, and counts only when
+//!
+//! - it is not quoted, negated ("not urgent", "no need to hurry"), questioned ("is this
+//!   urgent?") or technical (`urgent_flag`, `non-urgent`); code, block quotes and links never
+//!   reach this far (see [`crate::norms::markup`]);
+//! - the clause it sits in is not the writer's own commitment or situation ("I'll look at it
+//!   asap", "will review soon", "sorry, had an emergency", "ich mache das sofort");
+//! - and something in the sentence asks others: a request ("please", "can you", "could
+//!   someone"), an imperative ("review this asap"), a need or shared obligation ("we need
+//!   this asap", "needs to be fixed today", "we should merge it asap", "let's"), or, for the
+//!   strongest words, a declaration ("URGENT: prod is down", "this is urgent") or the word
+//!   standing alone ("asap?").
+//!
+//! Words a workspace adds (`/async norms keywords add`) are judged the same way, as strong
+//! urgency words. German and Spanish cues and markers sit in the same tables as English.
+//! The judgment is a pure function of the scanned text; the live bot and the audit both
+//! call it through [`crate::norms::classify`], and `async-norms eval-urgency` measures it on
+//! labelled messages.
+
+use std::fmt;
+
+use crate::norms::markup::Span;
+use crate::norms::words::Scan;
+
+/// What a cue word asks of others, when it is a demand; names the reason in a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pressure {
+    /// "asap", "as soon as possible", "immediately", "sofort", "cuanto antes".
+    Hurry,
+    /// "urgent", "emergency", "time-sensitive", "dringend", a workspace's own word.
+    Urgent,
+    /// "EOD", "by tomorrow", "today", "tonight".
+    Deadline,
+    /// "right now", "soon".
+    Now,
+    /// `!!!` on a demand.
+    Emphasis,
+}
+
+impl Pressure {
+    /// The reason as a person reads it, after the quoted phrase.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Pressure::Hurry => "asks others to hurry",
+            Pressure::Urgent => "tells others to treat this as urgent",
+            Pressure::Deadline => "sets others a short deadline",
+            Pressure::Now => "asks others to act at once",
+            Pressure::Emphasis => "presses a request on others",
+        }
+    }
+}
+
+/// How strongly a cue word speaks on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Strength {
+    /// Counts when declared ("this is urgent"), as a heading ("URGENT:") or alone ("asap!").
+    Strong,
+    /// Counts only inside a request, an imperative or a need.
+    Weak,
+}
+
+/// A cue that, read in its sentence, puts urgency on others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Demand {
+    /// The cue word's place in the message text.
+    pub phrase: Span,
+    pub pressure: Pressure,
+}
+
+impl Demand {
+    /// The phrase as typed.
+    pub fn typed<'a>(&self, text: &'a str) -> &'a str {
+        self.phrase.of(text)
+    }
+}
+
+/// What the judgment found in one message: the first urgency word that is a demand, and the
+/// first `!!!` that presses one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Judgment {
+    pub words: Option<Demand>,
+    pub emphasis: Option<Demand>,
+}
+
+impl Judgment {
+    /// Whether the message puts urgency on others at all.
+    pub fn is_demand(&self) -> bool {
+        self.words.is_some() || self.emphasis.is_some()
+    }
+}
+
+/// Judges every cue the scan found. Costs nothing for a message without cues.
+pub fn judge(scan: &Scan<'_>) -> Judgment {
+    if scan.word_hits().is_empty() && scan.emphasis_hits().is_empty() {
+        return Judgment::default();
+    }
+    let text = scan.text();
+    let tokens = tokenize(text);
+    let mut judgment = Judgment::default();
+    for hit in scan.word_hits() {
+        let word = hit.of(text);
+        let (pressure, strength) = cue_kind(word);
+        if is_demand(text, &tokens, *hit, strength, pressure) {
+            judgment.words = Some(Demand {
+                phrase: *hit,
+                pressure,
+            });
+            break;
+        }
+    }
+    for hit in scan.emphasis_hits() {
+        if emphasis_presses(text, &tokens, *hit, scan.word_hits(), judgment.words) {
+            judgment.emphasis = Some(Demand {
+                phrase: *hit,
+                pressure: Pressure::Emphasis,
+            });
+            break;
+        }
+    }
+    judgment
+}
+
+/// The cue's pressure and strength, by the shipped word it is; a word a workspace added is
+/// read as a strong urgency word.
+fn cue_kind(typed: &str) -> (Pressure, Strength) {
+    let word = typed.to_lowercase();
+    let word = word.split_whitespace().collect::<Vec<_>>().join(" ");
+    let word = word.as_str();
+    use Pressure::*;
+    use Strength::*;
+    match word {
+        "asap" | "a.s.a.p" | "as soon as possible" | "right away" | "so schnell wie möglich"
+        | "cuanto antes" | "lo antes posible" => (Hurry, Strong),
+        "immediately" | "sofort" | "umgehend" | "inmediatamente" | "de inmediato" => {
+            (Hurry, Weak)
+        }
+        "drop everything" => (Urgent, Strong),
+        "eod" | "eow" | "cob" | "by end of day" | "by the end of the day" | "by end of the day"
+        | "by tomorrow" | "before tomorrow" | "by tmr" | "before tmr" | "by tonight"
+        | "today" | "tonight" | "heute" | "hoy" => (Deadline, Weak),
+        "right now" | "soon" | "jetzt" | "ahora" | "ahora mismo" => (Now, Weak),
+        _ => (Urgent, Strong),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A word: letters, digits and inner apostrophes or dots.
+    Word,
+    /// `<@U…>` or `<!here>`: someone addressed.
+    Mention,
+    /// Code, a link, a channel or an emoji: content that is not a word.
+    Other,
+    /// `,` `:` `(` `)` ` - `: a clause may go on across it.
+    Comma,
+    /// `.` `!` `;` or a line break: the end of a sentence.
+    End,
+    /// `?`: the end of a question.
+    Question,
+    /// An opening quotation mark; the matching close is [`Kind::QuoteClose`].
+    QuoteOpen,
+    QuoteClose,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    kind: Kind,
+    start: usize,
+    end: usize,
+}
+
+/// Splits a message into words and punctuation that matters for reading a sentence. Code
+/// spans and `<…>` markup become single tokens; nothing is allocated but the list.
+fn tokenize(text: &str) -> Vec<Token> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::with_capacity(text.len() / 4);
+    let mut straight_quote_open = false;
+    let mut i = 0;
+    let push = |tokens: &mut Vec<Token>, kind, start, end| tokens.push(Token { kind, start, end });
+    while i < bytes.len() {
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let len = c.len_utf8();
+        if c.is_alphanumeric() {
+            let start = i;
+            i += len;
+            while i < bytes.len() {
+                let next = text[i..].chars().next().unwrap_or(' ');
+                let joins = matches!(next, '\'' | '’' | '.' | '-')
+                    && text[i + next.len_utf8()..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphanumeric);
+                if next.is_alphanumeric() || joins {
+                    i += next.len_utf8();
+                } else {
+                    break;
+                }
+            }
+            push(&mut tokens, Kind::Word, start, i);
+            continue;
+        }
+        match c {
+            '<' => {
+                let end = text[i..].find('>').map_or(bytes.len(), |e| i + e + 1);
+                let kind = match bytes.get(i + 1) {
+                    Some(b'@') | Some(b'!') => Kind::Mention,
+                    _ => Kind::Other,
+                };
+                push(&mut tokens, kind, i, end);
+                i = end;
+                continue;
+            }
+            '`' => {
+                let fence = text[i..].starts_with("```");
+                let skip = if fence { 3 } else { 1 };
+                let close = if fence { "```" } else { "`" };
+                let end = text[i + skip..]
+                    .find(close)
+                    .map_or(bytes.len(), |e| i + skip + e + skip);
+                push(&mut tokens, Kind::Other, i, end);
+                i = end;
+                continue;
+            }
+            ':' if bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic()) => {
+                // An emoji code such as `:fire:` is one token of content.
+                let end = text[i + 1..]
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || matches!(ch, '_' | '+' | '-')))
+                    .map_or(bytes.len(), |e| i + 1 + e);
+                if bytes.get(end) == Some(&b':') {
+                    push(&mut tokens, Kind::Other, i, end + 1);
+                    i = end + 1;
+                    continue;
+                }
+                push(&mut tokens, Kind::Comma, i, i + 1);
+            }
+            '&' => {
+                // Slack's escapes: `&gt;` and `&lt;` read as punctuation, `&amp;` as "and".
+                let entity = ["&gt;", "&lt;", "&amp;"]
+                    .into_iter()
+                    .find(|e| text[i..].starts_with(e));
+                if let Some(entity) = entity {
+                    push(&mut tokens, Kind::Comma, i, i + entity.len());
+                    i += entity.len();
+                    continue;
+                }
+            }
+            '.' => {
+                let ends = text[i + 1..].chars().next().is_none_or(char::is_whitespace);
+                if ends {
+                    push(&mut tokens, Kind::End, i, i + 1);
+                }
+            }
+            '!' | ';' | '\n' => push(&mut tokens, Kind::End, i, i + len),
+            '?' => push(&mut tokens, Kind::Question, i, i + 1),
+            ',' | ':' | '(' | ')' | '[' | ']' | '–' | '—' => {
+                push(&mut tokens, Kind::Comma, i, i + len)
+            }
+            '-' if text[i + 1..].starts_with(|ch: char| ch.is_whitespace() || ch == '-') => {
+                push(&mut tokens, Kind::Comma, i, i + 1)
+            }
+            '“' | '‘' | '«' | '„' => push(&mut tokens, Kind::QuoteOpen, i, i + len),
+            '”' | '’' | '»' => push(&mut tokens, Kind::QuoteClose, i, i + len),
+            '"' => {
+                let kind = if straight_quote_open {
+                    Kind::QuoteClose
+                } else {
+                    Kind::QuoteOpen
+                };
+                straight_quote_open = !straight_quote_open;
+                push(&mut tokens, kind, i, i + 1);
+            }
+            c if !c.is_whitespace() && !c.is_ascii() => {
+                // An emoji or other symbol: content, not punctuation.
+                push(&mut tokens, Kind::Other, i, i + len)
+            }
+            _ => {}
+        }
+        i += len;
+    }
+    tokens
+}
+
+/// One token's text compared with a lower-case word; ASCII case and the typographic
+/// apostrophe do not matter.
+fn is(text: &str, token: &Token, word: &str) -> bool {
+    if token.kind != Kind::Word {
+        return false;
+    }
+    let typed = &text[token.start..token.end];
+    if typed.len() == word.len() {
+        return typed.eq_ignore_ascii_case(word);
+    }
+    // "I’ll" is one byte longer than "i'll" for each typographic apostrophe.
+    typed.contains('’') && typed.replace('’', "'").eq_ignore_ascii_case(word)
+}
+
+fn is_any(text: &str, token: &Token, words: &[&str]) -> bool {
+    words.iter().any(|w| is(text, token, w))
+}
+
+/// Words that close a clause so that what follows does not ask for what came before: a
+/// purpose, a reason, a contrast or a condition of its own.
+const CLAUSE_BREAKS: &[&str] = &[
+    "so", "because", "since", "but", "though", "although", "while", "whereas", "until", "once",
+    "when", "which", "that's", "weil", "aber", "pero", "porque",
+];
+/// Words that join clauses that still share their request: "please review and merge asap".
+const CLAUSE_JOINS: &[&str] = &["and", "then", "und", "y"];
+
+const NEGATIONS: &[&str] = &[
+    "not", "no", "never", "nothing", "without", "nobody", "none", "don't", "dont", "doesn't",
+    "doesnt", "isn't", "isnt", "aren't", "wasn't", "won't", "wont", "can't", "cant", "cannot",
+    "didn't", "didnt", "shouldn't", "needn't", "haven't", "hasn't", "nicht", "kein", "keine",
+    "nie", "nunca", "tampoco", "sin",
+];
+
+/// Requests aimed at others wherever they stand in the clause.
+const PLEASE: &[&str] = &[
+    "please", "pls", "plz", "plse", "pl0x", "kindly", "bitte", "porfa", "porfavor", "favor",
+];
+
+/// Verbs that open an imperative ("review this asap", "register asap").
+const IMPERATIVES: &[&str] = &[
+    "review", "merge", "fix", "check", "look", "send", "register", "respond", "reply", "call",
+    "come", "join", "update", "approve", "help", "sign", "submit", "answer", "get", "make",
+    "add", "push", "deploy", "restart", "ping", "tell", "give", "share", "provide", "finish",
+    "complete", "read", "fill", "rebase", "test", "confirm", "escalate", "pay", "book",
+    "contact", "revert", "rollback", "release", "publish", "install", "upgrade", "remove",
+    "stop", "start", "handle", "sort", "prioritize", "prioritise", "act", "move", "email",
+    "text", "dm", "drop", "grab", "bring", "hurry", "prüf", "prüfe", "prüfen",
+    "schau", "schick", "mach", "ruf", "antworte", "hilf", "komm", "melde", "hazlo", "haz",
+    "responde", "respóndeme", "revisa", "envía", "envia", "manda", "arregla", "mira", "llama",
+    "ven", "ayuda", "ayúdame", "contesta",
+];
+
+/// Words before an imperative that do not make it any less one.
+const OPENERS: &[&str] = &[
+    "hey", "hi", "hello", "ok", "okay", "guys", "all", "folks", "team", "everyone", "everybody",
+    "y'all", "also", "just", "quick", "now", "then", "and", "so", "pls", "please", "kindly",
+    "bitte", "hola", "hallo", "oh", "btw", "fyi", "again", "really", "urgently",
+];
+
+/// Who a modal request can be aimed at: "can you", "could someone", "can we".
+const ADDRESSEES: &[&str] = &[
+    "you", "u", "ya", "someone", "somebody", "anyone", "anybody", "y'all", "everyone",
+    "everybody", "we", "one", "folks", "guys", "all",
+];
+const MODALS: &[&str] = &["can", "could", "would", "will", "may", "might", "kannst", "könnt", "könntest", "können", "puedes", "podrías", "pueden"];
+
+/// After "I …": the writer's own commitment, ability or situation.
+const OWN_AFTER_I: &[&str] = &[
+    "will", "shall", "am", "was", "can", "could", "plan", "hope", "try", "tried", "might",
+    "may", "promise", "intend", "have", "had", "just", "should", "must", "got", "gotta",
+    "also", "still", "to", "already", "would", "want", "need", "wanna",
+];
+/// Words that by themselves make a clause the writer's own.
+const OWN: &[&str] = &[
+    "i'll", "ill", "i'm", "i've", "ive", "i'd", "id", "we'll", "we're", "we've",
+    "hope", "hopefully", "hoping", "trying", "sorry", "my", "ich", "yo", "hago", "haré",
+    "voy", "mache", "erledige", "kümmere", "reviso", "miro", "arreglo", "me", "mich",
+];
+/// After "im" (a fast "I'm"): the writer's state.
+const IM_STATES: &[&str] = &[
+    "on", "out", "off", "back", "away", "busy", "sick", "late", "here", "done", "gonna", "going",
+    "not", "in", "at", "about", "just", "still", "afraid", "sorry",
+];
+/// After "we": a shared plan or state, not a demand.
+const OWN_AFTER_WE: &[&str] = &["will", "are", "were", "plan", "hope", "try", "can", "could", "just", "already", "might", "may", "would", "had"];
+/// After "I need", "I would like to", "I want": an outcome asked of others.
+const WANTED: &[&str] = &[
+    "you", "u", "someone", "somebody", "anyone", "anybody", "everyone", "it", "this", "that",
+    "these", "those", "them", "help", "your", "a", "an", "the", "some", "an", "eyes",
+];
+/// After "… to": verbs of having something done by others ("I'd like to have it merged").
+const WANTED_DONE: &[&str] = &["have", "get", "see", "ask", "request"];
+/// Nouns that "urgent" can describe as a request for attention.
+const REQUEST_NOUNS: &[&str] = &[
+    "request", "help", "issue", "fix", "review", "question", "matter", "attention", "problem",
+    "support", "action", "ask", "bug", "task", "need", "favor", "favour", "item", "call",
+    "meeting", "feedback", "approval", "hilfe", "anfrage", "ayuda",
+];
+/// Technical nouns that an urgency word names a feature of ("the urgent flag").
+const TECHNICAL_NOUNS: &[&str] = &[
+    "flag", "field", "bit", "param", "parameter", "label", "queue", "mode", "option", "column",
+    "property", "attribute", "value", "tag", "level", "priority", "setting", "header", "type",
+    "status", "state", "pointer", "channel",
+];
+const COPULAS: &[&str] = &["is", "are", "it's", "its", "that's", "this's", "ist", "es", "está", "sind", "be", "seems", "sounds", "looks", "becomes", "became", "was"];
+const DEGREE: &[&str] = &["very", "really", "super", "quite", "pretty", "rather", "extremely", "kinda", "somewhat", "sehr", "muy", "so", "a", "bit", "little", "an"];
+/// Thanks and praise: `!!!` after them is joy, not pressure.
+const GRATITUDE: &[&str] = &[
+    "thanks", "thank", "thx", "ty", "tysm", "great", "awesome", "congrats", "congratulations",
+    "cool", "nice", "works", "worked", "love", "yay", "wow", "happy", "welcome", "amazing",
+    "perfect", "excellent", "danke", "gracias", "gotcha", "haha", "lol", "hooray", "woohoo",
+];
+
+/// Where the sentence and the clause around token `at` begin and end (token indices,
+/// end exclusive), and whether the sentence is a question.
+struct Frame {
+    sentence: (usize, usize),
+    question: bool,
+    /// The clause the cue sits in: between commas, clause breaks and sentence ends.
+    clause: (usize, usize),
+    /// The clauses that share a request with the cue's: across commas and joins, not across
+    /// clause breaks.
+    group: (usize, usize),
+}
+
+/// `at..after` are the cue's own tokens, which may hold words such as "so" ("so schnell wie
+/// möglich") that elsewhere would end a clause.
+fn frame(text: &str, tokens: &[Token], at: usize, after: usize) -> Frame {
+    let ends = |t: &Token| matches!(t.kind, Kind::End | Kind::Question);
+    let sentence_start = tokens[..at].iter().rposition(ends).map_or(0, |i| i + 1);
+    let sentence_end = tokens[after..]
+        .iter()
+        .position(ends)
+        .map_or(tokens.len(), |i| after + i);
+    // A run of `?` and `!` ends a question if a `?` is in it.
+    let question = tokens[sentence_end..]
+        .iter()
+        .take_while(|t| ends(t))
+        .any(|t| t.kind == Kind::Question);
+    let breaks = |t: &Token| t.kind == Kind::Comma || is_any(text, t, CLAUSE_BREAKS) || is_any(text, t, CLAUSE_JOINS);
+    let clause_start = tokens[sentence_start..at]
+        .iter()
+        .rposition(breaks)
+        .map_or(sentence_start, |i| sentence_start + i + 1);
+    let clause_end = tokens[after..sentence_end]
+        .iter()
+        .position(breaks)
+        .map_or(sentence_end, |i| after + i);
+    let hard = |t: &Token| is_any(text, t, CLAUSE_BREAKS);
+    let group_start = tokens[sentence_start..at]
+        .iter()
+        .rposition(hard)
+        .map_or(sentence_start, |i| sentence_start + i + 1);
+    let group_end = tokens[after..sentence_end]
+        .iter()
+        .position(hard)
+        .map_or(sentence_end, |i| after + i);
+    Frame {
+        sentence: (sentence_start, sentence_end),
+        question,
+        clause: (clause_start, clause_end),
+        group: (group_start, group_end),
+    }
+}
+
+/// The index of the first token overlapping `span`.
+fn token_at(tokens: &[Token], span: Span) -> Option<usize> {
+    tokens
+        .iter()
+        .position(|t| t.end > span.start && t.start < span.end)
+}
+
+fn is_demand(
+    text: &str,
+    tokens: &[Token],
+    hit: Span,
+    strength: Strength,
+    pressure: Pressure,
+) -> bool {
+    // A cue inside a link's label is part of the link, not of the sentence.
+    let Some(first) = token_at(tokens, hit).filter(|&i| tokens[i].kind == Kind::Word) else {
+        return false;
+    };
+    let last = tokens[first..]
+        .iter()
+        .position(|t| t.start >= hit.end)
+        .map_or(tokens.len(), |i| first + i);
+    if is_technical(text, tokens, hit, last) || is_quoted(tokens, first) {
+        return false;
+    }
+    // "earlier today", "later today", "since this morning": a time, not a deadline.
+    if first > 0 && is_any(text, &tokens[first - 1], TIME_DESCRIPTIONS) {
+        return false;
+    }
+    let frame = frame(text, tokens, first, last);
+    let (clause_start, clause_end) = frame.clause;
+    let (sentence_start, sentence_end) = frame.sentence;
+    if tokens[clause_start..first]
+        .iter()
+        .any(|t| is_any(text, t, NEGATIONS))
+        || tokens[last..clause_end]
+            .first()
+            .is_some_and(|t| is_any(text, t, &["not", "no"]))
+    {
+        return false;
+    }
+    let clause = &tokens[clause_start..clause_end];
+    let in_clause = ask(text, clause, clause_start == sentence_start);
+    let needed = match strength {
+        Strength::Strong => Ask::Soft,
+        Strength::Weak => Ask::Firm,
+    };
+    let alone = strength == Strength::Strong
+        && stands_alone(text, clause, first - clause_start, last - clause_start);
+    // "asap?" asks for speed; "urgent?" asks whether it is urgent.
+    if alone && pressure == Pressure::Hurry {
+        return true;
+    }
+    if frame.question
+        && in_clause < needed
+        && ask(text, &tokens[sentence_start..sentence_end], true) < needed
+    {
+        return false;
+    }
+    if in_clause >= needed {
+        return true;
+    }
+    if is_own(text, clause) || foretells(text, clause) {
+        return false;
+    }
+    let (group_start, group_end) = frame.group;
+    if ask(
+        text,
+        &tokens[group_start..group_end],
+        group_start == sentence_start,
+    ) >= needed
+    {
+        return true;
+    }
+    alone || (strength == Strength::Strong && is_declared(text, tokens, sentence_start, first, last))
+}
+
+/// Words before a time cue that make it a time rather than a deadline.
+const TIME_DESCRIPTIONS: &[&str] = &[
+    "earlier", "later", "since", "until", "till", "from", "all", "of", "for", "as", "like",
+];
+
+/// Whether the clause says what will happen ("the fix will land asap", "P/Z will be broken
+/// soon"): a forecast, not a demand.
+fn foretells(text: &str, clause: &[Token]) -> bool {
+    clause.iter().any(|t| {
+        is_any(
+            text,
+            t,
+            &["will", "won't", "wont", "going", "gonna", "shall", "'ll", "wird", "werden"],
+        )
+    })
+}
+
+/// The cue is glued to code-like text (`urgent_flag`, `non-urgent`, `asap.rs`) or names a
+/// technical thing ("the urgent flag").
+fn is_technical(text: &str, tokens: &[Token], hit: Span, last: usize) -> bool {
+    let before = text[..hit.start].chars().next_back();
+    let after = text[hit.end..].chars().next();
+    if before.is_some_and(|c| matches!(c, '/' | '=' | '#' | '$' | '-' | '.' | '@'))
+        || after.is_some_and(|c| matches!(c, '/' | '=' | '('))
+    {
+        return true;
+    }
+    // `_` joins `snake_case` words; around a whole word it is Slack's italics (`_asap_`).
+    let before_underscore = text[..hit.start]
+        .strip_suffix('_')
+        .and_then(|rest| rest.chars().next_back());
+    let after_underscore = text[hit.end..]
+        .strip_prefix('_')
+        .and_then(|rest| rest.chars().next());
+    if before_underscore.is_some_and(char::is_alphanumeric)
+        || after_underscore.is_some_and(char::is_alphanumeric)
+    {
+        return true;
+    }
+    if matches!(after, Some('.' | '-'))
+        && text[hit.end + 1..].starts_with(|c: char| c.is_alphanumeric())
+    {
+        return true;
+    }
+    tokens
+        .get(last)
+        .is_some_and(|t| is_any(text, t, TECHNICAL_NOUNS))
+}
+
+/// Whether token `at` lies inside quotation marks.
+fn is_quoted(tokens: &[Token], at: usize) -> bool {
+    let mut depth = 0i32;
+    for token in &tokens[..at] {
+        match token.kind {
+            Kind::QuoteOpen => depth += 1,
+            Kind::QuoteClose => depth = (depth - 1).max(0),
+            _ => {}
+        }
+    }
+    // Only a quote that closes again counts: a lone `’` is an apostrophe.
+    depth > 0
+        && tokens[at..]
+            .iter()
+            .any(|t| matches!(t.kind, Kind::QuoteClose))
+}
+
+/// How firmly a stretch of text asks others for something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Ask {
+    None,
+    /// A proposal that includes the writer: "let's", "let us". Enough for a strong cue.
+    Soft,
+    /// A plea, a modal request, an imperative, a need or an obligation.
+    Firm,
+}
+
+/// Whether the tokens ask others for something. `sentence_start`: the tokens open a
+/// sentence, so a leading "need" has the writer as its unsaid subject ("need help asap").
+fn asks_others(text: &str, tokens: &[Token]) -> bool {
+    ask(text, tokens, false) == Ask::Firm
+}
+
+fn ask(text: &str, tokens: &[Token], sentence_start: bool) -> Ask {
+    let mut soft = false;
+    let firm = firm_ask(text, tokens, sentence_start, &mut soft);
+    match (firm, soft) {
+        (true, _) => Ask::Firm,
+        (false, true) => Ask::Soft,
+        (false, false) => Ask::None,
+    }
+}
+
+/// A plea, a modal request, an imperative at the clause's start, a need, a shared
+/// obligation or "let me know"; sets `soft` on the way for a proposal.
+fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool) -> bool {
+    let word = |i: usize| tokens.get(i).filter(|t| t.kind == Kind::Word);
+    let is_at = |i: usize, w: &str| word(i).is_some_and(|t| is(text, t, w));
+    let any_at = |i: usize, ws: &[&str]| word(i).is_some_and(|t| is_any(text, t, ws));
+    let mut opening = true;
+    for (i, token) in tokens.iter().enumerate() {
+        if token.kind != Kind::Word {
+            // A mention or a leading emoji leaves an imperative still at the start.
+            opening &= matches!(token.kind, Kind::Mention | Kind::Other | Kind::Comma);
+            continue;
+        }
+        if opening && any_at(i, IMPERATIVES) {
+            return true;
+        }
+        opening &= any_at(i, OPENERS);
+        if any_at(i, PLEASE) || (is_at(i, "por") && is_at(i + 1, "favor")) {
+            return true;
+        }
+        if any_at(i, MODALS) && any_at(i + 1, ADDRESSEES) {
+            return true;
+        }
+        if any_at(i, &["lmk", "required", "must"]) {
+            return true;
+        }
+        if is_at(i, "let") && is_at(i + 1, "me") && is_at(i + 2, "know") {
+            return true;
+        }
+        if is(text, token, "let's") || (is_at(i, "let") && is_at(i + 1, "us")) || (i == 0 && is_at(i, "lets")) {
+            *soft = true;
+        }
+        if any_at(i, &["ask", "asked", "remind"]) && any_at(i + 1, ADDRESSEES) {
+            return true;
+        }
+        if is_at(i, "if") && any_at(i + 1, &["possible", "you", "we", "someone", "anyone", "somebody"])
+            && (is_at(i + 1, "possible") || any_at(i + 2, &["can", "could"]))
+        {
+            return true;
+        }
+        // "we need to", "we should merge", "you have to", "we gotta".
+        if any_at(i, &["we", "you", "u", "wir", "ihr", "du"]) {
+            let mut j = i + 1;
+            while any_at(j, &["really", "just", "also", "still", "all", "definitely", "probably", "do", "actually"]) {
+                j += 1;
+            }
+            // "we need this" asks the channel; "do you need it?" asks nothing.
+            let needs_what: &[&str] = if is(text, token, "we") || is(text, token, "wir") {
+                &["to", "this", "it", "that", "a", "an", "your", "help"]
+            } else {
+                &["to"]
+            };
+            let obliged = any_at(j, &["must", "gotta", "müssen", "musst", "müsst", "sollten", "solltest"])
+                || (is_at(j, "have") && is_at(j + 1, "to"))
+                || (is_at(j, "need") && any_at(j + 1, needs_what));
+            if obliged {
+                return true;
+            }
+            if is_at(j, "should") && !any_at(j + 1, &["have", "be", "probably", "not", "also", "already"]) {
+                return true;
+            }
+            if any_at(j, &["got", "'ve"]) && is_at(j + 1, "to") {
+                return true;
+            }
+        }
+        // "I need it", "I'd like to have it in", "I want someone to look".
+        if any_at(i, &["i", "i'd", "id"]) || (i == 0 && sentence_start && any_at(i, &["need", "needs", "want"])) {
+            let mut j = if any_at(i, &["need", "needs", "want"]) { i } else { i + 1 };
+            while any_at(j, &["really", "just", "also", "still", "do", "would", "urgently", "badly"]) {
+                j += 1;
+            }
+            if is_at(j, "like") || any_at(j, &["need", "want", "wanted", "needed", "necesito", "brauche"]) {
+                let k = j + 1;
+                if any_at(k, WANTED) || any_at(j, &["necesito", "brauche"]) {
+                    return true;
+                }
+                if is_at(k, "to") && any_at(k + 1, WANTED_DONE) {
+                    return true;
+                }
+            }
+        }
+        // "needs to be fixed", "review needed asap", "need help".
+        if any_at(i, &["needs", "needed", "required", "necesita", "necesitamos"])
+            && !(i > 0 && any_at(i - 1, &["no", "not", "if", "you", "when"]))
+            && !(any_at(i + 1, &["to"]) && !(is_at(i + 2, "be") && word(i + 3).is_some()))
+        {
+            return true;
+        }
+        if is_at(i, "need") && any_at(i + 1, &["help", "this", "that", "an", "a", "someone", "somebody", "eyes", "your", "you"])
+            && (if i == 0 { sentence_start } else { !any_at(i - 1, &["you", "u", "if", "no", "don't", "dont", "not", "and"]) })
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether the clause is the writer's own: a first-person commitment, ability or situation,
+/// or a subjectless "will …" ("will look at it asap").
+fn is_own(text: &str, clause: &[Token]) -> bool {
+    let words: Vec<&Token> = clause.iter().filter(|t| t.kind == Kind::Word).collect();
+    let at = |i: usize, ws: &[&str]| words.get(i).is_some_and(|t| is_any(text, t, ws));
+    for i in 0..words.len() {
+        if at(i, OWN) {
+            return true;
+        }
+        if at(i, &["i"]) && (at(i + 1, OWN_AFTER_I) || words.get(i + 1).is_none()) {
+            return true;
+        }
+        if at(i, &["we"]) && at(i + 1, OWN_AFTER_WE) {
+            return true;
+        }
+        // "im" is "I'm" typed fast, but German "im Lager" is "in the".
+        if at(i, &["im"])
+            && words.get(i + 1).is_some_and(|t| {
+                let next = &text[t.start..t.end];
+                next.ends_with("ing") || is_any(text, t, IM_STATES)
+            })
+        {
+            return true;
+        }
+        if at(i, &["let"]) && at(i + 1, &["me"]) && !at(i + 2, &["know"]) {
+            return true;
+        }
+    }
+    // A clause that opens with "will" or "going to" has the writer as its subject.
+    let opener = words
+        .iter()
+        .position(|t| !is_any(text, t, OPENERS) && !is_any(text, t, &["thx", "thanks", "ok", "sure", "yes", "yeah", "yep", "np"]));
+    opener.is_some_and(|i| at(i, &["will", "going", "gonna", "shall", "should", "would", "could", "might", "hope", "plan", "working", "looking", "on"]))
+}
+
+/// Whether the clause holds nothing but the cue, mentions, pleas and greetings ("asap!",
+/// "<@U1> urgent", "URGENT").
+fn stands_alone(text: &str, clause: &[Token], first: usize, last: usize) -> bool {
+    clause.iter().enumerate().all(|(i, t)| {
+        (first..last).contains(&i)
+            || t.kind != Kind::Word
+            || is_any(text, t, OPENERS)
+            || is_any(text, t, PLEASE)
+    })
+}
+
+/// Whether a strong cue is declared: a heading ("URGENT: prod is down", "(urgent) review"),
+/// a predicate ("this is urgent"), a request noun ("urgent help needed") or "we have an
+/// emergency".
+fn is_declared(text: &str, tokens: &[Token], sentence_start: usize, first: usize, last: usize) -> bool {
+    let words_before = tokens[sentence_start..first]
+        .iter()
+        .filter(|t| t.kind == Kind::Word && !is_any(text, t, OPENERS))
+        .count();
+    if words_before == 0 {
+        return true;
+    }
+    let mut j = first;
+    while j > sentence_start && is_any(text, &tokens[j - 1], DEGREE) {
+        j -= 1;
+    }
+    if j > sentence_start && is_any(text, &tokens[j - 1], COPULAS) {
+        return true;
+    }
+    if j > sentence_start + 1
+        && is_any(text, &tokens[j - 1], &["have", "has", "got", "there's"])
+    {
+        return true;
+    }
+    tokens
+        .get(last)
+        .is_some_and(|t| is_any(text, t, REQUEST_NOUNS))
+}
+
+/// Whether a `!!!` presses a demand: the sentence it closes asks others for something, or
+/// holds a cue word that was judged a demand, and it is not thanks or praise.
+fn emphasis_presses(
+    text: &str,
+    tokens: &[Token],
+    hit: Span,
+    word_hits: &[Span],
+    word_demand: Option<Demand>,
+) -> bool {
+    let Some(at) = tokens.iter().position(|t| t.start >= hit.start) else {
+        return false;
+    };
+    let start = tokens[..at]
+        .iter()
+        .rposition(|t| matches!(t.kind, Kind::End | Kind::Question))
+        .map_or(0, |i| i + 1);
+    let sentence = &tokens[start..at];
+    if sentence.iter().any(|t| is_any(text, t, GRATITUDE)) {
+        return false;
+    }
+    let (from, to) = (
+        sentence.first().map_or(hit.start, |t| t.start),
+        hit.start,
+    );
+    if let Some(demand) = word_demand
+        && demand.phrase.start >= from
+        && demand.phrase.end <= to
+    {
+        return true;
+    }
+    // A cue the judgment turned down does not become a demand by shouting it.
+    if word_hits.iter().any(|h| h.start >= from && h.end <= to) {
+        return false;
+    }
+    asks_others(text, sentence) && !is_own(text, sentence)
+}
+
+impl fmt::Display for Pressure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.explain())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::LazyLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::norms::words::{self, UrgencyLexicon};
+
+    static LEXICON: LazyLock<UrgencyLexicon> = LazyLock::new(|| {
+        let added = words::GERMAN
+            .iter()
+            .chain(words::SPANISH)
+            .copied()
+            .chain(["blocker"]);
+        UrgencyLexicon::customised(added, [] as [&str; 0]).unwrap()
+    });
+
+    /// The phrase and reason the judgment gives, or `None`.
+    fn verdict(text: &str) -> Option<String> {
+        let judgment = judge(&LEXICON.scan(text));
+        let demand = judgment.words.or(judgment.emphasis)?;
+        Some(format!("{}: {}", demand.typed(text), demand.pressure))
+    }
+
+    /// Sentences that put urgency on others, by the pattern that makes them a demand, with
+    /// the phrase and reason the finding names.
+    const DEMANDS: &[(&str, &str)] = &[
+        // A plea or a modal request.
+        ("please review ASAP", "ASAP: asks others to hurry"),
+        ("pls fix asap", "asap: asks others to hurry"),
+        ("Can you please respond immediately?", "immediately: asks others to hurry"),
+        ("Could someone restart the runner right away?", "right away: asks others to hurry"),
+        ("can you merge as soon as possible? CI hangs", "as soon as possible: asks others to hurry"),
+        ("<@U1> can you look at this today?", "today: sets others a short deadline"),
+        ("Need this by end of day please", "by end of day: sets others a short deadline"),
+        ("should be soon please ?", "soon: asks others to act at once"),
+        // An imperative, after greetings and mentions.
+        ("register ASAP, few places left", "ASAP: asks others to hurry"),
+        ("hey team, drop everything and look at the outage", "drop everything: tells others to treat this as urgent"),
+        ("<@U1> send me the numbers by EOD", "EOD: sets others a short deadline"),
+        ("let me know by EOD", "EOD: sets others a short deadline"),
+        // A need or an obligation.
+        ("need help asap", "asap: asks others to hurry"),
+        ("I need someone to look at this right now", "right now: asks others to act at once"),
+        ("we need this merged today", "today: sets others a short deadline"),
+        ("it needs to be fixed today", "today: sets others a short deadline"),
+        ("review needed asap", "asap: asks others to hurry"),
+        ("I'd like to have it merged asap so I can publish", "asap: asks others to hurry"),
+        ("<@U1> <@U2> we should ship the hotfix asap", "asap: asks others to hurry"),
+        ("The release is blocked, we must fix this immediately", "immediately: asks others to hurry"),
+        ("if we can get it in by EOD that would be great", "EOD: sets others a short deadline"),
+        ("To get the release out asap: we have to merge both", "asap: asks others to hurry"),
+        // A strong word declared, as a heading, or alone.
+        ("URGENT: prod is down, can someone look", "URGENT: tells others to treat this as urgent"),
+        ("Urgent: the customer is waiting", "Urgent: tells others to treat this as urgent"),
+        ("This is urgent!", "urgent: tells others to treat this as urgent"),
+        ("this is time sensitive, any help appreciated", "time sensitive: tells others to treat this as urgent"),
+        ("Anyone around? urgent help needed", "urgent: tells others to treat this as urgent"),
+        ("we have an emergency, db is down", "emergency: tells others to treat this as urgent"),
+        ("<@U1> asap please", "asap: asks others to hurry"),
+        ("asap?", "asap: asks others to hurry"),
+        ("let's get this in asap", "asap: asks others to hurry"),
+        // Emphasis on a demand.
+        ("help!!!", "!!!: presses a request on others"),
+        ("PLEASE fix the build!!!", "!!!: presses a request on others"),
+        // A workspace's own word is a strong word.
+        ("this is a blocker, please look", "blocker: tells others to treat this as urgent"),
+        // German and Spanish.
+        ("Das ist dringend", "dringend: tells others to treat this as urgent"),
+        ("Bitte sofort prüfen", "sofort: asks others to hurry"),
+        ("So schnell wie möglich bitte", "So schnell wie möglich: asks others to hurry"),
+        ("Es urgente, por favor", "urgente: tells others to treat this as urgent"),
+        ("Respóndeme cuanto antes", "cuanto antes: asks others to hurry"),
+    ];
+
+    /// Sentences with a cue that put no urgency on anyone, by the reason they do not.
+    const NOT_DEMANDS: &[&str] = &[
+        // A description of a state or a time.
+        "the project is young, that's just the state it is in right now",
+        "right now the build uses X",
+        "today I pushed the fix",
+        "The meeting is today at 3",
+        "I pulled the fix that was pushed earlier today and it works",
+        "it will be ready soon",
+        "the rest of the docs should land asap",
+        // The writer's own commitment or situation.
+        "I'll fix it as soon as possible",
+        "thanks, will look at your comments asap",
+        "I'll get to it right away",
+        "im working on it right now",
+        "hopefully we can merge it soon",
+        "sorry, had a work emergency",
+        "Hold on, kid emergency",
+        "I had an emergency, back now",
+        "something urgent came up, I have to leave",
+        "I need to leave soon",
+        "We are trying to publish the images as soon as possible",
+        "ich mache das sofort",
+        "lo hago cuanto antes",
+        // Technical use.
+        "it crashes immediately after git pull",
+        "the node can immediately discard invalid ones",
+        "Set the urgent flag in the API",
+        "rename urgent_flag to priority",
+        "non-urgent: update docs when you can",
+        // Talk about urgency: negated or questioned.
+        "I don't think it's urgent, let's work on it over this week",
+        "urgent from who?",
+        "is this urgent?",
+        "not urgent",
+        "this is not urgent for me",
+        "Is the deadline today?",
+        "Do you need it today?",
+        "what counts as urgent here?",
+        // Quoted, in code or in a link.
+        "He said “drop everything” but it was a joke",
+        "Set the `urgent` flag in the API",
+        "see <https://x.example/asap|docs>",
+        "&gt; URGENT: old banner",
+        // Gratitude and joy with `!!!`.
+        "thanks!!!",
+        "it works!! thanks!!!",
+        "we released v2 today!!!",
+        "<@U1> thank you so much !!!",
+        // A request with no speed in it.
+        "can someone review this?",
+        "please help review my patch",
+        "yes, let’s check today.",
+        // A purpose, not a demand: the speed belongs to what follows "so".
+        "make sure we coordinate so we can restore the URLs as quickly as possible",
+    ];
+
+    #[test]
+    fn demands_on_others_are_found_with_their_phrase_and_reason() {
+        let wrong: Vec<String> = DEMANDS
+            .iter()
+            .filter_map(|(text, expected)| {
+                let got = verdict(text);
+                (got.as_deref() != Some(*expected)).then(|| format!("{text:?}: {got:?}"))
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn cues_that_ask_nothing_of_others_are_not_demands() {
+        let wrong: Vec<String> = NOT_DEMANDS
+            .iter()
+            .filter_map(|text| verdict(text).map(|got| format!("{text:?}: {got}")))
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn a_message_without_cues_is_not_read_further() {
+        let scan = LEXICON.scan("please review my patch, thanks");
+        assert_eq!(judge(&scan), Judgment::default());
+        assert!(!judge(&scan).is_demand());
+    }
+
+    #[test]
+    fn the_first_demanding_cue_is_the_one_named() {
+        let text = "I'll be around today. Please merge it asap!!!";
+        let judgment = judge(&LEXICON.scan(text));
+        assert_eq!(judgment.words.unwrap().typed(text), "asap");
+        assert_eq!(judgment.emphasis.unwrap().typed(text), "!!!");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { rng_seed: proptest::test_runner::RngSeed::Fixed(16), ..ProptestConfig::default() })]
+        #[test]
+        fn judging_any_text_never_panics(
+            text in "([a-zA-Z’'\"“”<>@!?.,:;()_`\\- \n]|asap|urgent|right now|so schnell wie möglich|please|I'll|&gt;|&amp;){0,40}"
+        ) {
+            let judgment = judge(&LEXICON.scan(&text));
+            if let Some(demand) = judgment.words.or(judgment.emphasis) {
+                prop_assert!(text.is_char_boundary(demand.phrase.start));
+                prop_assert!(text.is_char_boundary(demand.phrase.end));
+            }
+        }
+    }
+}
