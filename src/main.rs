@@ -274,8 +274,8 @@ fn eval_urgency(file: &std::path::Path, languages: &[String]) -> anyhow::Result<
         added.extend(words.iter());
     }
     let lexicon = UrgencyLexicon::customised(added, [] as [&str; 0])?;
-    let input = std::fs::File::open(file)
-        .with_context(|| format!("cannot open {}", file.display()))?;
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let evaluation = eval::evaluate(&lexicon, BufReader::new(input))
         .with_context(|| format!("{} is not a labelled file", file.display()))?;
     print!("{evaluation}");

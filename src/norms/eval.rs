@@ -14,9 +14,13 @@ use crate::norms::words::UrgencyLexicon;
 /// Why a labelled file could not be read; each says where and what to change.
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("line {line}: {reason}; each line must be a JSON object with \"text\" and \"label\" (\"demand\" or \"not\")")]
+    #[error(
+        "line {line}: {reason}; each line must be a JSON object with \"text\" and \"label\" (\"demand\" or \"not\")"
+    )]
     BadLine { line: usize, reason: String },
-    #[error("line {line}: label {label:?} is neither \"demand\" nor \"not\" (\"unsure\" lines are skipped)")]
+    #[error(
+        "line {line}: label {label:?} is neither \"demand\" nor \"not\" (\"unsure\" lines are skipped)"
+    )]
     BadLabel { line: usize, label: String },
     #[error("the file could not be read: {0}")]
     Read(#[from] std::io::Error),
@@ -104,11 +108,10 @@ pub fn evaluate(lexicon: &UrgencyLexicon, input: impl BufRead) -> Result<Evaluat
         if line.trim().is_empty() {
             continue;
         }
-        let labelled: Labelled =
-            serde_json::from_str(&line).map_err(|e| EvalError::BadLine {
-                line: number,
-                reason: e.to_string(),
-            })?;
+        let labelled: Labelled = serde_json::from_str(&line).map_err(|e| EvalError::BadLine {
+            line: number,
+            reason: e.to_string(),
+        })?;
         let demand = match labelled.label.as_str() {
             "demand" => true,
             "not" => false,
@@ -163,10 +166,8 @@ impl fmt::Display for Evaluation {
     /// The report `eval-urgency` prints: the figures, then each misjudged message on one
     /// line (line breaks shown as `⏎`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let labelled = self.true_positives
-            + self.false_positives
-            + self.false_negatives
-            + self.true_negatives;
+        let labelled =
+            self.true_positives + self.false_positives + self.false_negatives + self.true_negatives;
         let demands = self.true_positives + self.false_negatives;
         writeln!(
             f,
@@ -192,8 +193,11 @@ impl fmt::Display for Evaluation {
             (false, "flagged but labelled not"),
             (true, "labelled demand but not flagged"),
         ] {
-            let cases: Vec<&Misjudged> =
-                self.misjudged.iter().filter(|m| m.missed == missed).collect();
+            let cases: Vec<&Misjudged> = self
+                .misjudged
+                .iter()
+                .filter(|m| m.missed == missed)
+                .collect();
             if cases.is_empty() {
                 continue;
             }

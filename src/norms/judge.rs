@@ -133,15 +133,30 @@ fn cue_kind(typed: &str) -> (Pressure, Strength) {
     use Pressure::*;
     use Strength::*;
     match word {
-        "asap" | "a.s.a.p" | "as soon as possible" | "right away" | "so schnell wie möglich"
-        | "cuanto antes" | "lo antes posible" => (Hurry, Strong),
-        "immediately" | "sofort" | "umgehend" | "inmediatamente" | "de inmediato" => {
-            (Hurry, Weak)
-        }
+        "asap"
+        | "a.s.a.p"
+        | "as soon as possible"
+        | "right away"
+        | "so schnell wie möglich"
+        | "cuanto antes"
+        | "lo antes posible" => (Hurry, Strong),
+        "immediately" | "sofort" | "umgehend" | "inmediatamente" | "de inmediato" => (Hurry, Weak),
         "drop everything" => (Urgent, Strong),
-        "eod" | "eow" | "cob" | "by end of day" | "by the end of the day" | "by end of the day"
-        | "by tomorrow" | "before tomorrow" | "by tmr" | "before tmr" | "by tonight"
-        | "today" | "tonight" | "heute" | "hoy" => (Deadline, Weak),
+        "eod"
+        | "eow"
+        | "cob"
+        | "by end of day"
+        | "by the end of the day"
+        | "by end of the day"
+        | "by tomorrow"
+        | "before tomorrow"
+        | "by tmr"
+        | "before tmr"
+        | "by tonight"
+        | "today"
+        | "tonight"
+        | "heute"
+        | "hoy" => (Deadline, Weak),
         "right now" | "soon" | "jetzt" | "ahora" | "ahora mismo" => (Now, Weak),
         _ => (Urgent, Strong),
     }
@@ -312,10 +327,39 @@ const CLAUSE_BREAKS: &[&str] = &[
 const CLAUSE_JOINS: &[&str] = &["and", "then", "und", "y"];
 
 const NEGATIONS: &[&str] = &[
-    "not", "no", "never", "nothing", "without", "nobody", "none", "don't", "dont", "doesn't",
-    "doesnt", "isn't", "isnt", "aren't", "wasn't", "won't", "wont", "can't", "cant", "cannot",
-    "didn't", "didnt", "shouldn't", "needn't", "haven't", "hasn't", "nicht", "kein", "keine",
-    "nie", "nunca", "tampoco", "sin",
+    "not",
+    "no",
+    "never",
+    "nothing",
+    "without",
+    "nobody",
+    "none",
+    "don't",
+    "dont",
+    "doesn't",
+    "doesnt",
+    "isn't",
+    "isnt",
+    "aren't",
+    "wasn't",
+    "won't",
+    "wont",
+    "can't",
+    "cant",
+    "cannot",
+    "didn't",
+    "didnt",
+    "shouldn't",
+    "needn't",
+    "haven't",
+    "hasn't",
+    "nicht",
+    "kein",
+    "keine",
+    "nie",
+    "nunca",
+    "tampoco",
+    "sin",
 ];
 
 /// Requests aimed at others wherever they stand in the clause.
@@ -325,43 +369,202 @@ const PLEASE: &[&str] = &[
 
 /// Verbs that open an imperative ("review this asap", "register asap").
 const IMPERATIVES: &[&str] = &[
-    "review", "merge", "fix", "check", "look", "send", "register", "respond", "reply", "call",
-    "come", "join", "update", "approve", "help", "sign", "submit", "answer", "get", "make",
-    "add", "push", "deploy", "restart", "ping", "tell", "give", "share", "provide", "finish",
-    "complete", "read", "fill", "rebase", "test", "confirm", "escalate", "pay", "book",
-    "contact", "revert", "rollback", "release", "publish", "install", "upgrade", "remove",
-    "stop", "start", "handle", "sort", "prioritize", "prioritise", "act", "move", "email",
-    "text", "dm", "drop", "grab", "bring", "hurry", "prüf", "prüfe", "prüfen",
-    "schau", "schick", "mach", "ruf", "antworte", "hilf", "komm", "melde", "hazlo", "haz",
-    "responde", "respóndeme", "revisa", "envía", "envia", "manda", "arregla", "mira", "llama",
-    "ven", "ayuda", "ayúdame", "contesta",
+    "review",
+    "merge",
+    "fix",
+    "check",
+    "look",
+    "send",
+    "register",
+    "respond",
+    "reply",
+    "call",
+    "come",
+    "join",
+    "update",
+    "approve",
+    "help",
+    "sign",
+    "submit",
+    "answer",
+    "get",
+    "make",
+    "add",
+    "push",
+    "deploy",
+    "restart",
+    "ping",
+    "tell",
+    "give",
+    "share",
+    "provide",
+    "finish",
+    "complete",
+    "read",
+    "fill",
+    "rebase",
+    "test",
+    "confirm",
+    "escalate",
+    "pay",
+    "book",
+    "contact",
+    "revert",
+    "rollback",
+    "release",
+    "publish",
+    "install",
+    "upgrade",
+    "remove",
+    "stop",
+    "start",
+    "handle",
+    "sort",
+    "prioritize",
+    "prioritise",
+    "act",
+    "move",
+    "email",
+    "text",
+    "dm",
+    "drop",
+    "grab",
+    "bring",
+    "hurry",
+    "prüf",
+    "prüfe",
+    "prüfen",
+    "schau",
+    "schick",
+    "mach",
+    "ruf",
+    "antworte",
+    "hilf",
+    "komm",
+    "melde",
+    "hazlo",
+    "haz",
+    "responde",
+    "respóndeme",
+    "revisa",
+    "envía",
+    "envia",
+    "manda",
+    "arregla",
+    "mira",
+    "llama",
+    "ven",
+    "ayuda",
+    "ayúdame",
+    "contesta",
 ];
 
 /// Words before an imperative that do not make it any less one.
 const OPENERS: &[&str] = &[
-    "hey", "hi", "hello", "ok", "okay", "guys", "all", "folks", "team", "everyone", "everybody",
-    "y'all", "also", "just", "quick", "now", "then", "and", "so", "pls", "please", "kindly",
-    "bitte", "hola", "hallo", "oh", "btw", "fyi", "again", "really", "urgently",
+    "hey",
+    "hi",
+    "hello",
+    "ok",
+    "okay",
+    "guys",
+    "all",
+    "folks",
+    "team",
+    "everyone",
+    "everybody",
+    "y'all",
+    "also",
+    "just",
+    "quick",
+    "now",
+    "then",
+    "and",
+    "so",
+    "pls",
+    "please",
+    "kindly",
+    "bitte",
+    "hola",
+    "hallo",
+    "oh",
+    "btw",
+    "fyi",
+    "again",
+    "really",
+    "urgently",
 ];
 
 /// Who a modal request can be aimed at: "can you", "could someone", "can we".
 const ADDRESSEES: &[&str] = &[
-    "you", "u", "ya", "someone", "somebody", "anyone", "anybody", "y'all", "everyone",
-    "everybody", "we", "one", "folks", "guys", "all",
+    "you",
+    "u",
+    "ya",
+    "someone",
+    "somebody",
+    "anyone",
+    "anybody",
+    "y'all",
+    "everyone",
+    "everybody",
+    "we",
+    "one",
+    "folks",
+    "guys",
+    "all",
 ];
-const MODALS: &[&str] = &["can", "could", "would", "will", "may", "might", "kannst", "könnt", "könntest", "können", "puedes", "podrías", "pueden"];
+const MODALS: &[&str] = &[
+    "can",
+    "could",
+    "would",
+    "will",
+    "may",
+    "might",
+    "kannst",
+    "könnt",
+    "könntest",
+    "können",
+    "puedes",
+    "podrías",
+    "pueden",
+];
 
 /// After "I …": the writer's own commitment, ability or situation.
 const OWN_AFTER_I: &[&str] = &[
-    "will", "shall", "am", "was", "can", "could", "plan", "hope", "try", "tried", "might",
-    "may", "promise", "intend", "have", "had", "just", "should", "must", "got", "gotta",
-    "also", "still", "to", "already", "would", "want", "need", "wanna",
+    "will", "shall", "am", "was", "can", "could", "plan", "hope", "try", "tried", "might", "may",
+    "promise", "intend", "have", "had", "just", "should", "must", "got", "gotta", "also", "still",
+    "to", "already", "would", "want", "need", "wanna",
 ];
 /// Words that by themselves make a clause the writer's own.
 const OWN: &[&str] = &[
-    "i'll", "ill", "i'm", "i've", "ive", "i'd", "id", "we'll", "we're", "we've",
-    "hope", "hopefully", "hoping", "trying", "sorry", "my", "ich", "yo", "hago", "haré",
-    "voy", "mache", "erledige", "kümmere", "reviso", "miro", "arreglo", "me", "mich",
+    "i'll",
+    "ill",
+    "i'm",
+    "i've",
+    "ive",
+    "i'd",
+    "id",
+    "we'll",
+    "we're",
+    "we've",
+    "hope",
+    "hopefully",
+    "hoping",
+    "trying",
+    "sorry",
+    "my",
+    "ich",
+    "yo",
+    "hago",
+    "haré",
+    "voy",
+    "mache",
+    "erledige",
+    "kümmere",
+    "reviso",
+    "miro",
+    "arreglo",
+    "me",
+    "mich",
 ];
 /// After "im" (a fast "I'm"): the writer's state.
 const IM_STATES: &[&str] = &[
@@ -369,7 +572,10 @@ const IM_STATES: &[&str] = &[
     "not", "in", "at", "about", "just", "still", "afraid", "sorry",
 ];
 /// After "we": a shared plan or state, not a demand.
-const OWN_AFTER_WE: &[&str] = &["will", "are", "were", "plan", "hope", "try", "can", "could", "just", "already", "might", "may", "would", "had"];
+const OWN_AFTER_WE: &[&str] = &[
+    "will", "are", "were", "plan", "hope", "try", "can", "could", "just", "already", "might",
+    "may", "would", "had",
+];
 /// After "I need", "I would like to", "I want": an outcome asked of others.
 const WANTED: &[&str] = &[
     "you", "u", "someone", "somebody", "anyone", "anybody", "everyone", "it", "this", "that",
@@ -379,23 +585,110 @@ const WANTED: &[&str] = &[
 const WANTED_DONE: &[&str] = &["have", "get", "see", "ask", "request"];
 /// Nouns that "urgent" can describe as a request for attention.
 const REQUEST_NOUNS: &[&str] = &[
-    "request", "help", "issue", "fix", "review", "question", "matter", "attention", "problem",
-    "support", "action", "ask", "bug", "task", "need", "favor", "favour", "item", "call",
-    "meeting", "feedback", "approval", "hilfe", "anfrage", "ayuda",
+    "request",
+    "help",
+    "issue",
+    "fix",
+    "review",
+    "question",
+    "matter",
+    "attention",
+    "problem",
+    "support",
+    "action",
+    "ask",
+    "bug",
+    "task",
+    "need",
+    "favor",
+    "favour",
+    "item",
+    "call",
+    "meeting",
+    "feedback",
+    "approval",
+    "hilfe",
+    "anfrage",
+    "ayuda",
 ];
 /// Technical nouns that an urgency word names a feature of ("the urgent flag").
 const TECHNICAL_NOUNS: &[&str] = &[
-    "flag", "field", "bit", "param", "parameter", "label", "queue", "mode", "option", "column",
-    "property", "attribute", "value", "tag", "level", "priority", "setting", "header", "type",
-    "status", "state", "pointer", "channel",
+    "flag",
+    "field",
+    "bit",
+    "param",
+    "parameter",
+    "label",
+    "queue",
+    "mode",
+    "option",
+    "column",
+    "property",
+    "attribute",
+    "value",
+    "tag",
+    "level",
+    "priority",
+    "setting",
+    "header",
+    "type",
+    "status",
+    "state",
+    "pointer",
+    "channel",
 ];
-const COPULAS: &[&str] = &["is", "are", "it's", "its", "that's", "this's", "ist", "es", "está", "sind", "be", "seems", "sounds", "looks", "becomes", "became", "was"];
-const DEGREE: &[&str] = &["very", "really", "super", "quite", "pretty", "rather", "extremely", "kinda", "somewhat", "sehr", "muy", "so", "a", "bit", "little", "an"];
+const COPULAS: &[&str] = &[
+    "is", "are", "it's", "its", "that's", "this's", "ist", "es", "está", "sind", "be", "seems",
+    "sounds", "looks", "becomes", "became", "was",
+];
+const DEGREE: &[&str] = &[
+    "very",
+    "really",
+    "super",
+    "quite",
+    "pretty",
+    "rather",
+    "extremely",
+    "kinda",
+    "somewhat",
+    "sehr",
+    "muy",
+    "so",
+    "a",
+    "bit",
+    "little",
+    "an",
+];
 /// Thanks and praise: `!!!` after them is joy, not pressure.
 const GRATITUDE: &[&str] = &[
-    "thanks", "thank", "thx", "ty", "tysm", "great", "awesome", "congrats", "congratulations",
-    "cool", "nice", "works", "worked", "love", "yay", "wow", "happy", "welcome", "amazing",
-    "perfect", "excellent", "danke", "gracias", "gotcha", "haha", "lol", "hooray", "woohoo",
+    "thanks",
+    "thank",
+    "thx",
+    "ty",
+    "tysm",
+    "great",
+    "awesome",
+    "congrats",
+    "congratulations",
+    "cool",
+    "nice",
+    "works",
+    "worked",
+    "love",
+    "yay",
+    "wow",
+    "happy",
+    "welcome",
+    "amazing",
+    "perfect",
+    "excellent",
+    "danke",
+    "gracias",
+    "gotcha",
+    "haha",
+    "lol",
+    "hooray",
+    "woohoo",
 ];
 
 /// Where the sentence and the clause around token `at` begin and end (token indices,
@@ -424,7 +717,9 @@ fn frame(text: &str, tokens: &[Token], at: usize, after: usize) -> Frame {
         .iter()
         .take_while(|t| ends(t))
         .any(|t| t.kind == Kind::Question);
-    let breaks = |t: &Token| t.kind == Kind::Comma || is_any(text, t, CLAUSE_BREAKS) || is_any(text, t, CLAUSE_JOINS);
+    let breaks = |t: &Token| {
+        t.kind == Kind::Comma || is_any(text, t, CLAUSE_BREAKS) || is_any(text, t, CLAUSE_JOINS)
+    };
     let clause_start = tokens[sentence_start..at]
         .iter()
         .rposition(breaks)
@@ -524,7 +819,8 @@ fn is_demand(
     {
         return true;
     }
-    alone || (strength == Strength::Strong && is_declared(text, tokens, sentence_start, first, last))
+    alone
+        || (strength == Strength::Strong && is_declared(text, tokens, sentence_start, first, last))
 }
 
 /// Words before a time cue that make it a time rather than a deadline.
@@ -539,7 +835,9 @@ fn foretells(text: &str, clause: &[Token]) -> bool {
         is_any(
             text,
             t,
-            &["will", "won't", "wont", "going", "gonna", "shall", "'ll", "wird", "werden"],
+            &[
+                "will", "won't", "wont", "going", "gonna", "shall", "'ll", "wird", "werden",
+            ],
         )
     })
 }
@@ -648,13 +946,20 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
         if is_at(i, "let") && is_at(i + 1, "me") && is_at(i + 2, "know") {
             return true;
         }
-        if is(text, token, "let's") || (is_at(i, "let") && is_at(i + 1, "us")) || (i == 0 && is_at(i, "lets")) {
+        if is(text, token, "let's")
+            || (is_at(i, "let") && is_at(i + 1, "us"))
+            || (i == 0 && is_at(i, "lets"))
+        {
             *soft = true;
         }
         if any_at(i, &["ask", "asked", "remind"]) && any_at(i + 1, ADDRESSEES) {
             return true;
         }
-        if is_at(i, "if") && any_at(i + 1, &["possible", "you", "we", "someone", "anyone", "somebody"])
+        if is_at(i, "if")
+            && any_at(
+                i + 1,
+                &["possible", "you", "we", "someone", "anyone", "somebody"],
+            )
             && (is_at(i + 1, "possible") || any_at(i + 2, &["can", "could"]))
         {
             return true;
@@ -662,7 +967,20 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
         // "we need to", "we should merge", "you have to", "we gotta".
         if any_at(i, &["we", "you", "u", "wir", "ihr", "du"]) {
             let mut j = i + 1;
-            while any_at(j, &["really", "just", "also", "still", "all", "definitely", "probably", "do", "actually"]) {
+            while any_at(
+                j,
+                &[
+                    "really",
+                    "just",
+                    "also",
+                    "still",
+                    "all",
+                    "definitely",
+                    "probably",
+                    "do",
+                    "actually",
+                ],
+            ) {
                 j += 1;
             }
             // "we need this" asks the channel; "do you need it?" asks nothing.
@@ -671,13 +989,19 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
             } else {
                 &["to"]
             };
-            let obliged = any_at(j, &["must", "gotta", "müssen", "musst", "müsst", "sollten", "solltest"])
-                || (is_at(j, "have") && is_at(j + 1, "to"))
+            let obliged = any_at(
+                j,
+                &[
+                    "must", "gotta", "müssen", "musst", "müsst", "sollten", "solltest",
+                ],
+            ) || (is_at(j, "have") && is_at(j + 1, "to"))
                 || (is_at(j, "need") && any_at(j + 1, needs_what));
             if obliged {
                 return true;
             }
-            if is_at(j, "should") && !any_at(j + 1, &["have", "be", "probably", "not", "also", "already"]) {
+            if is_at(j, "should")
+                && !any_at(j + 1, &["have", "be", "probably", "not", "also", "already"])
+            {
                 return true;
             }
             if any_at(j, &["got", "'ve"]) && is_at(j + 1, "to") {
@@ -685,12 +1009,28 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
             }
         }
         // "I need it", "I'd like to have it in", "I want someone to look".
-        if any_at(i, &["i", "i'd", "id"]) || (i == 0 && sentence_start && any_at(i, &["need", "needs", "want"])) {
-            let mut j = if any_at(i, &["need", "needs", "want"]) { i } else { i + 1 };
-            while any_at(j, &["really", "just", "also", "still", "do", "would", "urgently", "badly"]) {
+        if any_at(i, &["i", "i'd", "id"])
+            || (i == 0 && sentence_start && any_at(i, &["need", "needs", "want"]))
+        {
+            let mut j = if any_at(i, &["need", "needs", "want"]) {
+                i
+            } else {
+                i + 1
+            };
+            while any_at(
+                j,
+                &[
+                    "really", "just", "also", "still", "do", "would", "urgently", "badly",
+                ],
+            ) {
                 j += 1;
             }
-            if is_at(j, "like") || any_at(j, &["need", "want", "wanted", "needed", "necesito", "brauche"]) {
+            if is_at(j, "like")
+                || any_at(
+                    j,
+                    &["need", "want", "wanted", "needed", "necesito", "brauche"],
+                )
+            {
                 let k = j + 1;
                 if any_at(k, WANTED) || any_at(j, &["necesito", "brauche"]) {
                     return true;
@@ -701,14 +1041,29 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
             }
         }
         // "needs to be fixed", "review needed asap", "need help".
-        if any_at(i, &["needs", "needed", "required", "necesita", "necesitamos"])
-            && !(i > 0 && any_at(i - 1, &["no", "not", "if", "you", "when"]))
+        if any_at(
+            i,
+            &["needs", "needed", "required", "necesita", "necesitamos"],
+        ) && !(i > 0 && any_at(i - 1, &["no", "not", "if", "you", "when"]))
             && !(any_at(i + 1, &["to"]) && !(is_at(i + 2, "be") && word(i + 3).is_some()))
         {
             return true;
         }
-        if is_at(i, "need") && any_at(i + 1, &["help", "this", "that", "an", "a", "someone", "somebody", "eyes", "your", "you"])
-            && (if i == 0 { sentence_start } else { !any_at(i - 1, &["you", "u", "if", "no", "don't", "dont", "not", "and"]) })
+        if is_at(i, "need")
+            && any_at(
+                i + 1,
+                &[
+                    "help", "this", "that", "an", "a", "someone", "somebody", "eyes", "your", "you",
+                ],
+            )
+            && (if i == 0 {
+                sentence_start
+            } else {
+                !any_at(
+                    i - 1,
+                    &["you", "u", "if", "no", "don't", "dont", "not", "and"],
+                )
+            })
         {
             return true;
         }
@@ -745,10 +1100,23 @@ fn is_own(text: &str, clause: &[Token]) -> bool {
         }
     }
     // A clause that opens with "will" or "going to" has the writer as its subject.
-    let opener = words
-        .iter()
-        .position(|t| !is_any(text, t, OPENERS) && !is_any(text, t, &["thx", "thanks", "ok", "sure", "yes", "yeah", "yep", "np"]));
-    opener.is_some_and(|i| at(i, &["will", "going", "gonna", "shall", "should", "would", "could", "might", "hope", "plan", "working", "looking", "on"]))
+    let opener = words.iter().position(|t| {
+        !is_any(text, t, OPENERS)
+            && !is_any(
+                text,
+                t,
+                &["thx", "thanks", "ok", "sure", "yes", "yeah", "yep", "np"],
+            )
+    });
+    opener.is_some_and(|i| {
+        at(
+            i,
+            &[
+                "will", "going", "gonna", "shall", "should", "would", "could", "might", "hope",
+                "plan", "working", "looking", "on",
+            ],
+        )
+    })
 }
 
 /// Whether the clause holds nothing but the cue, mentions, pleas and greetings ("asap!",
@@ -765,7 +1133,13 @@ fn stands_alone(text: &str, clause: &[Token], first: usize, last: usize) -> bool
 /// Whether a strong cue is declared: a heading ("URGENT: prod is down", "(urgent) review"),
 /// a predicate ("this is urgent"), a request noun ("urgent help needed") or "we have an
 /// emergency".
-fn is_declared(text: &str, tokens: &[Token], sentence_start: usize, first: usize, last: usize) -> bool {
+fn is_declared(
+    text: &str,
+    tokens: &[Token],
+    sentence_start: usize,
+    first: usize,
+    last: usize,
+) -> bool {
     let words_before = tokens[sentence_start..first]
         .iter()
         .filter(|t| t.kind == Kind::Word && !is_any(text, t, OPENERS))
@@ -780,9 +1154,7 @@ fn is_declared(text: &str, tokens: &[Token], sentence_start: usize, first: usize
     if j > sentence_start && is_any(text, &tokens[j - 1], COPULAS) {
         return true;
     }
-    if j > sentence_start + 1
-        && is_any(text, &tokens[j - 1], &["have", "has", "got", "there's"])
-    {
+    if j > sentence_start + 1 && is_any(text, &tokens[j - 1], &["have", "has", "got", "there's"]) {
         return true;
     }
     tokens
@@ -810,10 +1182,7 @@ fn emphasis_presses(
     if sentence.iter().any(|t| is_any(text, t, GRATITUDE)) {
         return false;
     }
-    let (from, to) = (
-        sentence.first().map_or(hit.start, |t| t.start),
-        hit.start,
-    );
+    let (from, to) = (sentence.first().map_or(hit.start, |t| t.start), hit.start);
     if let Some(demand) = word_demand
         && demand.phrase.start >= from
         && demand.phrase.end <= to
@@ -864,49 +1233,136 @@ mod tests {
         // A plea or a modal request.
         ("please review ASAP", "ASAP: asks others to hurry"),
         ("pls fix asap", "asap: asks others to hurry"),
-        ("Can you please respond immediately?", "immediately: asks others to hurry"),
-        ("Could someone restart the runner right away?", "right away: asks others to hurry"),
-        ("can you merge as soon as possible? CI hangs", "as soon as possible: asks others to hurry"),
-        ("<@U1> can you look at this today?", "today: sets others a short deadline"),
-        ("Need this by end of day please", "by end of day: sets others a short deadline"),
-        ("should be soon please ?", "soon: asks others to act at once"),
+        (
+            "Can you please respond immediately?",
+            "immediately: asks others to hurry",
+        ),
+        (
+            "Could someone restart the runner right away?",
+            "right away: asks others to hurry",
+        ),
+        (
+            "can you merge as soon as possible? CI hangs",
+            "as soon as possible: asks others to hurry",
+        ),
+        (
+            "<@U1> can you look at this today?",
+            "today: sets others a short deadline",
+        ),
+        (
+            "Need this by end of day please",
+            "by end of day: sets others a short deadline",
+        ),
+        (
+            "should be soon please ?",
+            "soon: asks others to act at once",
+        ),
         // An imperative, after greetings and mentions.
-        ("register ASAP, few places left", "ASAP: asks others to hurry"),
-        ("hey team, drop everything and look at the outage", "drop everything: tells others to treat this as urgent"),
-        ("<@U1> send me the numbers by EOD", "EOD: sets others a short deadline"),
+        (
+            "register ASAP, few places left",
+            "ASAP: asks others to hurry",
+        ),
+        (
+            "hey team, drop everything and look at the outage",
+            "drop everything: tells others to treat this as urgent",
+        ),
+        (
+            "<@U1> send me the numbers by EOD",
+            "EOD: sets others a short deadline",
+        ),
         ("let me know by EOD", "EOD: sets others a short deadline"),
         // A need or an obligation.
         ("need help asap", "asap: asks others to hurry"),
-        ("I need someone to look at this right now", "right now: asks others to act at once"),
-        ("we need this merged today", "today: sets others a short deadline"),
-        ("it needs to be fixed today", "today: sets others a short deadline"),
+        (
+            "I need someone to look at this right now",
+            "right now: asks others to act at once",
+        ),
+        (
+            "we need this merged today",
+            "today: sets others a short deadline",
+        ),
+        (
+            "it needs to be fixed today",
+            "today: sets others a short deadline",
+        ),
         ("review needed asap", "asap: asks others to hurry"),
-        ("I'd like to have it merged asap so I can publish", "asap: asks others to hurry"),
-        ("<@U1> <@U2> we should ship the hotfix asap", "asap: asks others to hurry"),
-        ("The release is blocked, we must fix this immediately", "immediately: asks others to hurry"),
-        ("if we can get it in by EOD that would be great", "EOD: sets others a short deadline"),
-        ("To get the release out asap: we have to merge both", "asap: asks others to hurry"),
+        (
+            "I'd like to have it merged asap so I can publish",
+            "asap: asks others to hurry",
+        ),
+        (
+            "<@U1> <@U2> we should ship the hotfix asap",
+            "asap: asks others to hurry",
+        ),
+        (
+            "The release is blocked, we must fix this immediately",
+            "immediately: asks others to hurry",
+        ),
+        (
+            "if we can get it in by EOD that would be great",
+            "EOD: sets others a short deadline",
+        ),
+        (
+            "To get the release out asap: we have to merge both",
+            "asap: asks others to hurry",
+        ),
         // A strong word declared, as a heading, or alone.
-        ("URGENT: prod is down, can someone look", "URGENT: tells others to treat this as urgent"),
-        ("Urgent: the customer is waiting", "Urgent: tells others to treat this as urgent"),
-        ("This is urgent!", "urgent: tells others to treat this as urgent"),
-        ("this is time sensitive, any help appreciated", "time sensitive: tells others to treat this as urgent"),
-        ("Anyone around? urgent help needed", "urgent: tells others to treat this as urgent"),
-        ("we have an emergency, db is down", "emergency: tells others to treat this as urgent"),
+        (
+            "URGENT: prod is down, can someone look",
+            "URGENT: tells others to treat this as urgent",
+        ),
+        (
+            "Urgent: the customer is waiting",
+            "Urgent: tells others to treat this as urgent",
+        ),
+        (
+            "This is urgent!",
+            "urgent: tells others to treat this as urgent",
+        ),
+        (
+            "this is time sensitive, any help appreciated",
+            "time sensitive: tells others to treat this as urgent",
+        ),
+        (
+            "Anyone around? urgent help needed",
+            "urgent: tells others to treat this as urgent",
+        ),
+        (
+            "we have an emergency, db is down",
+            "emergency: tells others to treat this as urgent",
+        ),
         ("<@U1> asap please", "asap: asks others to hurry"),
         ("asap?", "asap: asks others to hurry"),
         ("let's get this in asap", "asap: asks others to hurry"),
         // Emphasis on a demand.
         ("help!!!", "!!!: presses a request on others"),
-        ("PLEASE fix the build!!!", "!!!: presses a request on others"),
+        (
+            "PLEASE fix the build!!!",
+            "!!!: presses a request on others",
+        ),
         // A workspace's own word is a strong word.
-        ("this is a blocker, please look", "blocker: tells others to treat this as urgent"),
+        (
+            "this is a blocker, please look",
+            "blocker: tells others to treat this as urgent",
+        ),
         // German and Spanish.
-        ("Das ist dringend", "dringend: tells others to treat this as urgent"),
+        (
+            "Das ist dringend",
+            "dringend: tells others to treat this as urgent",
+        ),
         ("Bitte sofort prüfen", "sofort: asks others to hurry"),
-        ("So schnell wie möglich bitte", "So schnell wie möglich: asks others to hurry"),
-        ("Es urgente, por favor", "urgente: tells others to treat this as urgent"),
-        ("Respóndeme cuanto antes", "cuanto antes: asks others to hurry"),
+        (
+            "So schnell wie möglich bitte",
+            "So schnell wie möglich: asks others to hurry",
+        ),
+        (
+            "Es urgente, por favor",
+            "urgente: tells others to treat this as urgent",
+        ),
+        (
+            "Respóndeme cuanto antes",
+            "cuanto antes: asks others to hurry",
+        ),
     ];
 
     /// Sentences with a cue that put no urgency on anyone, by the reason they do not.

@@ -11,6 +11,7 @@
 
 pub mod digest;
 pub mod eval;
+pub mod feedback;
 pub mod judge;
 pub mod markup;
 pub mod rules;
