@@ -21,10 +21,12 @@
 //! call it through [`crate::norms::classify`], and `async-norms eval-urgency` measures it on
 //! labelled messages.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::LazyLock;
 
 use crate::norms::markup::Span;
-use crate::norms::words::Scan;
+use crate::norms::words::{Scan, normalise};
 
 /// What a cue word asks of others, when it is a demand; names the reason in a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,8 +129,7 @@ pub fn judge(scan: &Scan<'_>) -> Judgment {
 /// The cue's pressure and strength, by the shipped word it is; a word a workspace added is
 /// read as a strong urgency word.
 fn cue_kind(typed: &str) -> (Pressure, Strength) {
-    let word = typed.to_lowercase();
-    let word = word.split_whitespace().collect::<Vec<_>>().join(" ");
+    let word = normalise(typed);
     let word = word.as_str();
     use Pressure::*;
     use Strength::*;
@@ -186,6 +187,80 @@ struct Token {
     kind: Kind,
     start: usize,
     end: usize,
+    /// The [`WordClass`]es a word belongs to, one bit each, looked up once.
+    classes: u32,
+}
+
+/// A list of words that play one part in a sentence ("please", "kindly", "bitte": pleas).
+/// Each word of a message is looked up once in all of them together ([`classes_of`]), so
+/// reading a sentence tests bits rather than comparing strings.
+struct WordClass {
+    bit: u32,
+    words: &'static [&'static str],
+}
+
+/// Every class, for building the lookup table.
+static CLASSES: [&WordClass; 21] = [
+    &ADDRESSEES,
+    &CLAUSE_BREAKS,
+    &CLAUSE_JOINS,
+    &COPULAS,
+    &DEGREE,
+    &GRATITUDE,
+    &IMPERATIVES,
+    &IM_STATES,
+    &MODALS,
+    &NEGATIONS,
+    &OPENERS,
+    &OWN,
+    &OWN_AFTER_I,
+    &OWN_AFTER_WE,
+    &PLEASE,
+    &POINTERS,
+    &REQUEST_NOUNS,
+    &TECHNICAL_NOUNS,
+    &TIME_DESCRIPTIONS,
+    &WANTED,
+    &WANTED_DONE,
+];
+
+/// Lower-case word → the bits of the classes it is in.
+static CLASS_TABLE: LazyLock<HashMap<&'static str, u32>> = LazyLock::new(|| {
+    let mut table: HashMap<&'static str, u32> = HashMap::new();
+    for class in CLASSES {
+        for word in class.words {
+            *table.entry(word).or_default() |= class.bit;
+        }
+    }
+    table
+});
+
+/// The longest word in any class, in bytes; longer words are in none.
+const LONGEST_CLASS_WORD: usize = 16;
+
+/// The classes of one typed word: ASCII case and the typographic apostrophe do not matter.
+fn classes_of(typed: &str) -> u32 {
+    if typed.len() > LONGEST_CLASS_WORD + 4 {
+        return 0;
+    }
+    let table = &*CLASS_TABLE;
+    if typed.is_ascii() {
+        let mut buffer = [0u8; LONGEST_CLASS_WORD + 4];
+        let lowered = &mut buffer[..typed.len()];
+        lowered.copy_from_slice(typed.as_bytes());
+        lowered.make_ascii_lowercase();
+        return std::str::from_utf8(lowered)
+            .ok()
+            .and_then(|word| table.get(word))
+            .copied()
+            .unwrap_or(0);
+    }
+    let lowered = typed.replace('’', "'").to_lowercase();
+    table.get(lowered.as_str()).copied().unwrap_or(0)
+}
+
+fn in_class(token: &Token, class: &WordClass) -> bool {
+    token.classes & class.bit != 0
 }
 
 /// Splits a message into words and punctuation that matters for reading a sentence. Code
@@ -195,7 +270,14 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(text.len() / 4);
     let mut straight_quote_open = false;
     let mut i = 0;
-    let push = |tokens: &mut Vec<Token>, kind, start, end| tokens.push(Token { kind, start, end });
+    let push = |tokens: &mut Vec<Token>, kind, start, end| {
+        tokens.push(Token {
+            kind,
+            start,
+            end,
+            classes: 0,
+        })
+    };
     while i < bytes.len() {
         let c = text[i..].chars().next().unwrap_or(' ');
         let len = c.len_utf8();
@@ -215,7 +297,12 @@ fn tokenize(text: &str) -> Vec<Token> {
                     break;
                 }
             }
-            push(&mut tokens, Kind::Word, start, i);
+            tokens.push(Token {
+                kind: Kind::Word,
+                start,
+                end: i,
+                classes: classes_of(&text[start..i]),
+            });
             continue;
         }
         match c {
@@ -319,377 +406,183 @@ fn is_any(text: &str, token: &Token, words: &[&str]) -> bool {
 
 /// Words that close a clause so that what follows does not ask for what came before: a
 /// purpose, a reason, a contrast or a condition of its own.
-const CLAUSE_BREAKS: &[&str] = &[
-    "so", "because", "since", "but", "though", "although", "while", "whereas", "until", "once",
-    "when", "which", "that's", "weil", "aber", "pero", "porque",
-];
+static CLAUSE_BREAKS: WordClass = WordClass {
+    bit: 1 << 1,
+    words: &[
+        "so", "because", "since", "but", "though", "although", "while", "whereas", "until", "once",
+        "when", "which", "that's", "weil", "aber", "pero", "porque",
+    ],
+};
 /// Words that join clauses that still share their request: "please review and merge asap".
-const CLAUSE_JOINS: &[&str] = &["and", "then", "und", "y"];
+static CLAUSE_JOINS: WordClass = WordClass {
+    bit: 1 << 2,
+    words: &["and", "then", "und", "y"],
+};
 
-const NEGATIONS: &[&str] = &[
-    "not",
-    "no",
-    "never",
-    "nothing",
-    "without",
-    "nobody",
-    "none",
-    "don't",
-    "dont",
-    "doesn't",
-    "doesnt",
-    "isn't",
-    "isnt",
-    "aren't",
-    "wasn't",
-    "won't",
-    "wont",
-    "can't",
-    "cant",
-    "cannot",
-    "didn't",
-    "didnt",
-    "shouldn't",
-    "needn't",
-    "haven't",
-    "hasn't",
-    "nicht",
-    "kein",
-    "keine",
-    "nie",
-    "nunca",
-    "tampoco",
-    "sin",
-];
+#[rustfmt::skip]
+static NEGATIONS: WordClass = WordClass {
+    bit: 1 << 9,
+    words: &[
+    "not", "no", "never", "nothing", "without", "nobody", "none", "don't", "dont", "doesn't",
+    "doesnt", "isn't", "isnt", "aren't", "wasn't", "won't", "wont", "can't", "cant", "cannot",
+    "didn't", "didnt", "shouldn't", "needn't", "haven't", "hasn't", "nicht", "kein", "keine",
+    "nie", "nunca", "tampoco", "sin",
+],
+};
 
 /// Requests aimed at others wherever they stand in the clause.
-const PLEASE: &[&str] = &[
-    "please", "pls", "plz", "plse", "pl0x", "kindly", "bitte", "porfa", "porfavor", "favor",
-];
+static PLEASE: WordClass = WordClass {
+    bit: 1 << 14,
+    words: &[
+        "please", "pls", "plz", "plse", "pl0x", "kindly", "bitte", "porfa", "porfavor", "favor",
+    ],
+};
+
+/// After "please": pointing the reader at something rather than asking for it.
+static POINTERS: WordClass = WordClass {
+    bit: 1 << 15,
+    words: &["note", "see", "find", "be", "refer", "ignore"],
+};
 
 /// Verbs that open an imperative ("review this asap", "register asap").
-const IMPERATIVES: &[&str] = &[
-    "review",
-    "merge",
-    "fix",
-    "check",
-    "look",
-    "send",
-    "register",
-    "respond",
-    "reply",
-    "call",
-    "come",
-    "join",
-    "update",
-    "approve",
-    "help",
-    "sign",
-    "submit",
-    "answer",
-    "get",
-    "make",
-    "add",
-    "push",
-    "deploy",
-    "restart",
-    "ping",
-    "tell",
-    "give",
-    "share",
-    "provide",
-    "finish",
-    "complete",
-    "read",
-    "fill",
-    "rebase",
-    "test",
-    "confirm",
-    "escalate",
-    "pay",
-    "book",
-    "contact",
-    "revert",
-    "rollback",
-    "release",
-    "publish",
-    "install",
-    "upgrade",
-    "remove",
-    "stop",
-    "start",
-    "handle",
-    "sort",
-    "prioritize",
-    "prioritise",
-    "act",
-    "move",
-    "email",
-    "text",
-    "dm",
-    "drop",
-    "grab",
-    "bring",
-    "hurry",
-    "prüf",
-    "prüfe",
-    "prüfen",
-    "schau",
-    "schick",
-    "mach",
-    "ruf",
-    "antworte",
-    "hilf",
-    "komm",
-    "melde",
-    "hazlo",
-    "haz",
-    "responde",
-    "respóndeme",
-    "revisa",
-    "envía",
-    "envia",
-    "manda",
-    "arregla",
-    "mira",
-    "llama",
-    "ven",
-    "ayuda",
-    "ayúdame",
-    "contesta",
-];
+#[rustfmt::skip]
+static IMPERATIVES: WordClass = WordClass {
+    bit: 1 << 6,
+    words: &[
+    "review", "merge", "fix", "check", "look", "send", "register", "respond", "reply", "call",
+    "come", "join", "update", "approve", "help", "sign", "submit", "answer", "get", "make", "add",
+    "push", "deploy", "restart", "ping", "tell", "give", "share", "provide", "finish", "complete",
+    "read", "fill", "rebase", "test", "confirm", "escalate", "pay", "book", "contact", "revert",
+    "rollback", "release", "publish", "install", "upgrade", "remove", "stop", "start", "handle",
+    "sort", "prioritize", "prioritise", "act", "move", "email", "text", "dm", "drop", "grab",
+    "bring", "hurry", "prüf", "prüfe", "prüfen", "schau", "schick", "mach", "ruf", "antworte",
+    "hilf", "komm", "melde", "hazlo", "haz", "responde", "respóndeme", "revisa", "envía", "envia",
+    "manda", "arregla", "mira", "llama", "ven", "ayuda", "ayúdame", "contesta",
+],
+};
 
 /// Words before an imperative that do not make it any less one.
-const OPENERS: &[&str] = &[
-    "hey",
-    "hi",
-    "hello",
-    "ok",
-    "okay",
-    "guys",
-    "all",
-    "folks",
-    "team",
-    "everyone",
-    "everybody",
-    "y'all",
-    "also",
-    "just",
-    "quick",
-    "now",
-    "then",
-    "and",
-    "so",
-    "pls",
-    "please",
-    "kindly",
-    "bitte",
-    "hola",
-    "hallo",
-    "oh",
-    "btw",
-    "fyi",
-    "again",
-    "really",
-    "urgently",
-];
+#[rustfmt::skip]
+static OPENERS: WordClass = WordClass {
+    bit: 1 << 10,
+    words: &[
+    "hey", "hi", "hello", "ok", "okay", "guys", "all", "folks", "team", "everyone", "everybody",
+    "y'all", "also", "just", "quick", "now", "then", "and", "so", "pls", "please", "kindly",
+    "bitte", "hola", "hallo", "oh", "btw", "fyi", "again", "really", "urgently",
+],
+};
 
 /// Who a modal request can be aimed at: "can you", "could someone", "can we".
-const ADDRESSEES: &[&str] = &[
-    "you",
-    "u",
-    "ya",
-    "someone",
-    "somebody",
-    "anyone",
-    "anybody",
-    "y'all",
-    "everyone",
-    "everybody",
-    "we",
-    "one",
-    "folks",
-    "guys",
-    "all",
-];
-const MODALS: &[&str] = &[
-    "can",
-    "could",
-    "would",
-    "will",
-    "may",
-    "might",
-    "kannst",
-    "könnt",
-    "könntest",
-    "können",
-    "puedes",
-    "podrías",
-    "pueden",
-];
+#[rustfmt::skip]
+static ADDRESSEES: WordClass = WordClass {
+    bit: 1 << 0,
+    words: &[
+    "you", "u", "ya", "someone", "somebody", "anyone", "anybody", "y'all", "everyone", "everybody",
+    "we", "one", "folks", "guys", "all",
+],
+};
+#[rustfmt::skip]
+static MODALS: WordClass = WordClass {
+    bit: 1 << 8,
+    words: &[
+    "can", "could", "would", "will", "may", "might", "kannst", "könnt", "könntest", "können",
+    "puedes", "podrías", "pueden",
+],
+};
 
 /// After "I …": the writer's own commitment, ability or situation.
-const OWN_AFTER_I: &[&str] = &[
-    "will", "shall", "am", "was", "can", "could", "plan", "hope", "try", "tried", "might", "may",
-    "promise", "intend", "have", "had", "just", "should", "must", "got", "gotta", "also", "still",
-    "to", "already", "would", "want", "need", "wanna",
-];
+static OWN_AFTER_I: WordClass = WordClass {
+    bit: 1 << 12,
+    words: &[
+        "will", "shall", "am", "was", "can", "could", "plan", "hope", "try", "tried", "might",
+        "may", "promise", "intend", "have", "had", "just", "should", "must", "got", "gotta",
+        "also", "still", "to", "already", "would", "want", "need", "wanna",
+    ],
+};
 /// Words that by themselves make a clause the writer's own.
-const OWN: &[&str] = &[
-    "i'll",
-    "ill",
-    "i'm",
-    "i've",
-    "ive",
-    "i'd",
-    "id",
-    "we'll",
-    "we're",
-    "we've",
-    "hope",
-    "hopefully",
-    "hoping",
-    "trying",
-    "sorry",
-    "my",
-    "ich",
-    "yo",
-    "hago",
-    "haré",
-    "voy",
-    "mache",
-    "erledige",
-    "kümmere",
-    "reviso",
-    "miro",
-    "arreglo",
-    "me",
-    "mich",
-];
+#[rustfmt::skip]
+static OWN: WordClass = WordClass {
+    bit: 1 << 11,
+    words: &[
+    "i'll", "ill", "i'm", "i've", "ive", "i'd", "id", "we'll", "we're", "we've", "hope",
+    "hopefully", "hoping", "trying", "sorry", "my", "ich", "yo", "hago", "haré", "voy", "mache",
+    "erledige", "kümmere", "reviso", "miro", "arreglo", "me", "mich",
+],
+};
 /// After "im" (a fast "I'm"): the writer's state.
-const IM_STATES: &[&str] = &[
-    "on", "out", "off", "back", "away", "busy", "sick", "late", "here", "done", "gonna", "going",
-    "not", "in", "at", "about", "just", "still", "afraid", "sorry",
-];
+static IM_STATES: WordClass = WordClass {
+    bit: 1 << 7,
+    words: &[
+        "on", "out", "off", "back", "away", "busy", "sick", "late", "here", "done", "gonna",
+        "going", "not", "in", "at", "about", "just", "still", "afraid", "sorry",
+    ],
+};
 /// After "we": a shared plan or state, not a demand.
-const OWN_AFTER_WE: &[&str] = &[
-    "will", "are", "were", "plan", "hope", "try", "can", "could", "just", "already", "might",
-    "may", "would", "had",
-];
+static OWN_AFTER_WE: WordClass = WordClass {
+    bit: 1 << 13,
+    words: &[
+        "will", "are", "were", "plan", "hope", "try", "can", "could", "just", "already", "might",
+        "may", "would", "had",
+    ],
+};
 /// After "I need", "I would like to", "I want": an outcome asked of others.
-const WANTED: &[&str] = &[
-    "you", "u", "someone", "somebody", "anyone", "anybody", "everyone", "it", "this", "that",
-    "these", "those", "them", "help", "your", "a", "an", "the", "some", "an", "eyes",
-];
+static WANTED: WordClass = WordClass {
+    bit: 1 << 19,
+    words: &[
+        "you", "u", "someone", "somebody", "anyone", "anybody", "everyone", "it", "this", "that",
+        "these", "those", "them", "help", "your", "a", "an", "the", "some", "an", "eyes",
+    ],
+};
 /// After "… to": verbs of having something done by others ("I'd like to have it merged").
-const WANTED_DONE: &[&str] = &["have", "get", "see", "ask", "request"];
+static WANTED_DONE: WordClass = WordClass {
+    bit: 1 << 20,
+    words: &["have", "get", "see", "ask", "request"],
+};
 /// Nouns that "urgent" can describe as a request for attention.
-const REQUEST_NOUNS: &[&str] = &[
-    "request",
-    "help",
-    "issue",
-    "fix",
-    "review",
-    "question",
-    "matter",
-    "attention",
-    "problem",
-    "support",
-    "action",
-    "ask",
-    "bug",
-    "task",
-    "need",
-    "favor",
-    "favour",
-    "item",
-    "call",
-    "meeting",
-    "feedback",
-    "approval",
-    "hilfe",
-    "anfrage",
-    "ayuda",
-];
+#[rustfmt::skip]
+static REQUEST_NOUNS: WordClass = WordClass {
+    bit: 1 << 16,
+    words: &[
+    "request", "help", "issue", "fix", "review", "question", "matter", "attention", "problem",
+    "support", "action", "ask", "bug", "task", "need", "favor", "favour", "item", "call",
+    "meeting", "feedback", "approval", "hilfe", "anfrage", "ayuda",
+],
+};
 /// Technical nouns that an urgency word names a feature of ("the urgent flag").
-const TECHNICAL_NOUNS: &[&str] = &[
-    "flag",
-    "field",
-    "bit",
-    "param",
-    "parameter",
-    "label",
-    "queue",
-    "mode",
-    "option",
-    "column",
-    "property",
-    "attribute",
-    "value",
-    "tag",
-    "level",
-    "priority",
-    "setting",
-    "header",
-    "type",
-    "status",
-    "state",
-    "pointer",
-    "channel",
-];
-const COPULAS: &[&str] = &[
-    "is", "are", "it's", "its", "that's", "this's", "ist", "es", "está", "sind", "be", "seems",
-    "sounds", "looks", "becomes", "became", "was",
-];
-const DEGREE: &[&str] = &[
-    "very",
-    "really",
-    "super",
-    "quite",
-    "pretty",
-    "rather",
-    "extremely",
-    "kinda",
-    "somewhat",
-    "sehr",
-    "muy",
-    "so",
-    "a",
-    "bit",
-    "little",
-    "an",
-];
+#[rustfmt::skip]
+static TECHNICAL_NOUNS: WordClass = WordClass {
+    bit: 1 << 17,
+    words: &[
+    "flag", "field", "bit", "param", "parameter", "label", "queue", "mode", "option", "column",
+    "property", "attribute", "value", "tag", "level", "priority", "setting", "header", "type",
+    "status", "state", "pointer", "channel",
+],
+};
+static COPULAS: WordClass = WordClass {
+    bit: 1 << 3,
+    words: &[
+        "is", "are", "it's", "its", "that's", "this's", "ist", "es", "está", "sind", "be", "seems",
+        "sounds", "looks", "becomes", "became", "was",
+    ],
+};
+#[rustfmt::skip]
+static DEGREE: WordClass = WordClass {
+    bit: 1 << 4,
+    words: &[
+    "very", "really", "super", "quite", "pretty", "rather", "extremely", "kinda", "somewhat",
+    "sehr", "muy", "so", "a", "bit", "little", "an",
+],
+};
 /// Thanks and praise: `!!!` after them is joy, not pressure.
-const GRATITUDE: &[&str] = &[
-    "thanks",
-    "thank",
-    "thx",
-    "ty",
-    "tysm",
-    "great",
-    "awesome",
-    "congrats",
-    "congratulations",
-    "cool",
-    "nice",
-    "works",
-    "worked",
-    "love",
-    "yay",
-    "wow",
-    "happy",
-    "welcome",
-    "amazing",
-    "perfect",
-    "excellent",
-    "danke",
-    "gracias",
-    "gotcha",
-    "haha",
-    "lol",
-    "hooray",
-    "woohoo",
-];
+#[rustfmt::skip]
+static GRATITUDE: WordClass = WordClass {
+    bit: 1 << 5,
+    words: &[
+    "thanks", "thank", "thx", "ty", "tysm", "great", "awesome", "congrats", "congratulations",
+    "cool", "nice", "works", "worked", "love", "yay", "wow", "happy", "welcome", "amazing",
+    "perfect", "excellent", "danke", "gracias", "gotcha", "haha", "lol", "hooray", "woohoo",
+],
+};
 
 /// Where the sentence and the clause around token `at` begin and end (token indices,
 /// end exclusive), and whether the sentence is a question.
@@ -705,7 +598,7 @@ struct Frame {
 
 /// `at..after` are the cue's own tokens, which may hold words such as "so" ("so schnell wie
 /// möglich") that elsewhere would end a clause.
-fn frame(text: &str, tokens: &[Token], at: usize, after: usize) -> Frame {
+fn frame(tokens: &[Token], at: usize, after: usize) -> Frame {
     let ends = |t: &Token| matches!(t.kind, Kind::End | Kind::Question);
     let sentence_start = tokens[..at].iter().rposition(ends).map_or(0, |i| i + 1);
     let sentence_end = tokens[after..]
@@ -718,7 +611,7 @@ fn frame(text: &str, tokens: &[Token], at: usize, after: usize) -> Frame {
         .take_while(|t| ends(t))
         .any(|t| t.kind == Kind::Question);
     let breaks = |t: &Token| {
-        t.kind == Kind::Comma || is_any(text, t, CLAUSE_BREAKS) || is_any(text, t, CLAUSE_JOINS)
+        t.kind == Kind::Comma || in_class(t, &CLAUSE_BREAKS) || in_class(t, &CLAUSE_JOINS)
     };
     let clause_start = tokens[sentence_start..at]
         .iter()
@@ -728,7 +621,7 @@ fn frame(text: &str, tokens: &[Token], at: usize, after: usize) -> Frame {
         .iter()
         .position(breaks)
         .map_or(sentence_end, |i| after + i);
-    let hard = |t: &Token| is_any(text, t, CLAUSE_BREAKS);
+    let hard = |t: &Token| in_class(t, &CLAUSE_BREAKS);
     let group_start = tokens[sentence_start..at]
         .iter()
         .rposition(hard)
@@ -771,15 +664,31 @@ fn is_demand(
         return false;
     }
     // "earlier today", "later today", "since this morning": a time, not a deadline.
-    if first > 0 && is_any(text, &tokens[first - 1], TIME_DESCRIPTIONS) {
+    if first > 0 && in_class(&tokens[first - 1], &TIME_DESCRIPTIONS) {
         return false;
     }
-    let frame = frame(text, tokens, first, last);
+    // "today at 5pm", "today's call": when something happens, not by when to act.
+    if pressure == Pressure::Deadline
+        && (tokens[first].end > hit.end
+            || tokens
+                .get(last)
+                .is_some_and(|t| is_any(text, t, &["at", "from", "in", "during", "for"])))
+    {
+        return false;
+    }
+    let frame = frame(tokens, first, last);
     let (clause_start, clause_end) = frame.clause;
     let (sentence_start, sentence_end) = frame.sentence;
-    if tokens[clause_start..first]
+    let negated = tokens[clause_start..first]
         .iter()
-        .any(|t| is_any(text, t, NEGATIONS))
+        .enumerate()
+        .any(|(i, t)| {
+            in_class(t, &NEGATIONS)
+                && !tokens
+                    .get(clause_start + i + 1)
+                    .is_some_and(|next| is_any(text, next, &["forget", "miss", "wait"]))
+        });
+    if negated
         || tokens[last..clause_end]
             .first()
             .is_some_and(|t| is_any(text, t, &["not", "no"]))
@@ -793,7 +702,7 @@ fn is_demand(
         Strength::Weak => Ask::Firm,
     };
     let alone = strength == Strength::Strong
-        && stands_alone(text, clause, first - clause_start, last - clause_start);
+        && stands_alone(clause, first - clause_start, last - clause_start);
     // "asap?" asks for speed; "urgent?" asks whether it is urgent.
     if alone && pressure == Pressure::Hurry {
         return true;
@@ -824,9 +733,12 @@ fn is_demand(
 }
 
 /// Words before a time cue that make it a time rather than a deadline.
-const TIME_DESCRIPTIONS: &[&str] = &[
-    "earlier", "later", "since", "until", "till", "from", "all", "of", "for", "as", "like",
-];
+static TIME_DESCRIPTIONS: WordClass = WordClass {
+    bit: 1 << 18,
+    words: &[
+        "earlier", "later", "since", "until", "till", "from", "all", "of", "for", "as", "like",
+    ],
+};
 
 /// Whether the clause says what will happen ("the fix will land asap", "P/Z will be broken
 /// soon"): a forecast, not a demand.
@@ -871,7 +783,7 @@ fn is_technical(text: &str, tokens: &[Token], hit: Span, last: usize) -> bool {
     }
     tokens
         .get(last)
-        .is_some_and(|t| is_any(text, t, TECHNICAL_NOUNS))
+        .is_some_and(|t| in_class(t, &TECHNICAL_NOUNS))
 }
 
 /// Whether token `at` lies inside quotation marks.
@@ -923,6 +835,7 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
     let word = |i: usize| tokens.get(i).filter(|t| t.kind == Kind::Word);
     let is_at = |i: usize, w: &str| word(i).is_some_and(|t| is(text, t, w));
     let any_at = |i: usize, ws: &[&str]| word(i).is_some_and(|t| is_any(text, t, ws));
+    let class_at = |i: usize, class: &WordClass| word(i).is_some_and(|t| in_class(t, class));
     let mut opening = true;
     for (i, token) in tokens.iter().enumerate() {
         if token.kind != Kind::Word {
@@ -930,14 +843,21 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
             opening &= matches!(token.kind, Kind::Mention | Kind::Other | Kind::Comma);
             continue;
         }
-        if opening && any_at(i, IMPERATIVES) {
+        if opening && class_at(i, &IMPERATIVES) {
             return true;
         }
-        opening &= any_at(i, OPENERS);
-        if any_at(i, PLEASE) || (is_at(i, "por") && is_at(i + 1, "favor")) {
+        opening &= class_at(i, &OPENERS);
+        // "please note", "please see": pointing at something, not asking for it.
+        if (class_at(i, &PLEASE) && !class_at(i + 1, &POINTERS))
+            || (is_at(i, "por") && is_at(i + 1, "favor"))
+        {
             return true;
         }
-        if any_at(i, MODALS) && any_at(i + 1, ADDRESSEES) {
+        // "don't forget to register today" asks, though it holds a negation.
+        if any_at(i, &["don't", "dont"]) && any_at(i + 1, &["forget", "miss", "wait"]) {
+            return true;
+        }
+        if class_at(i, &MODALS) && class_at(i + 1, &ADDRESSEES) {
             return true;
         }
         if any_at(i, &["lmk", "required", "must"]) {
@@ -952,7 +872,7 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
         {
             *soft = true;
         }
-        if any_at(i, &["ask", "asked", "remind"]) && any_at(i + 1, ADDRESSEES) {
+        if any_at(i, &["ask", "asked", "remind"]) && class_at(i + 1, &ADDRESSEES) {
             return true;
         }
         if is_at(i, "if")
@@ -1032,10 +952,10 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
                 )
             {
                 let k = j + 1;
-                if any_at(k, WANTED) || any_at(j, &["necesito", "brauche"]) {
+                if class_at(k, &WANTED) || any_at(j, &["necesito", "brauche"]) {
                     return true;
                 }
-                if is_at(k, "to") && any_at(k + 1, WANTED_DONE) {
+                if is_at(k, "to") && class_at(k + 1, &WANTED_DONE) {
                     return true;
                 }
             }
@@ -1076,21 +996,22 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
 fn is_own(text: &str, clause: &[Token]) -> bool {
     let words: Vec<&Token> = clause.iter().filter(|t| t.kind == Kind::Word).collect();
     let at = |i: usize, ws: &[&str]| words.get(i).is_some_and(|t| is_any(text, t, ws));
+    let class_at = |i: usize, class: &WordClass| words.get(i).is_some_and(|t| in_class(t, class));
     for i in 0..words.len() {
-        if at(i, OWN) {
+        if class_at(i, &OWN) {
             return true;
         }
-        if at(i, &["i"]) && (at(i + 1, OWN_AFTER_I) || words.get(i + 1).is_none()) {
+        if at(i, &["i"]) && (class_at(i + 1, &OWN_AFTER_I) || words.get(i + 1).is_none()) {
             return true;
         }
-        if at(i, &["we"]) && at(i + 1, OWN_AFTER_WE) {
+        if at(i, &["we"]) && class_at(i + 1, &OWN_AFTER_WE) {
             return true;
         }
         // "im" is "I'm" typed fast, but German "im Lager" is "in the".
         if at(i, &["im"])
             && words.get(i + 1).is_some_and(|t| {
                 let next = &text[t.start..t.end];
-                next.ends_with("ing") || is_any(text, t, IM_STATES)
+                next.ends_with("ing") || in_class(t, &IM_STATES)
             })
         {
             return true;
@@ -1101,7 +1022,7 @@ fn is_own(text: &str, clause: &[Token]) -> bool {
     }
     // A clause that opens with "will" or "going to" has the writer as its subject.
     let opener = words.iter().position(|t| {
-        !is_any(text, t, OPENERS)
+        !in_class(t, &OPENERS)
             && !is_any(
                 text,
                 t,
@@ -1121,12 +1042,12 @@ fn is_own(text: &str, clause: &[Token]) -> bool {
 
 /// Whether the clause holds nothing but the cue, mentions, pleas and greetings ("asap!",
 /// "<@U1> urgent", "URGENT").
-fn stands_alone(text: &str, clause: &[Token], first: usize, last: usize) -> bool {
+fn stands_alone(clause: &[Token], first: usize, last: usize) -> bool {
     clause.iter().enumerate().all(|(i, t)| {
         (first..last).contains(&i)
             || t.kind != Kind::Word
-            || is_any(text, t, OPENERS)
-            || is_any(text, t, PLEASE)
+            || in_class(t, &OPENERS)
+            || in_class(t, &PLEASE)
     })
 }
 
@@ -1142,16 +1063,16 @@ fn is_declared(
 ) -> bool {
     let words_before = tokens[sentence_start..first]
         .iter()
-        .filter(|t| t.kind == Kind::Word && !is_any(text, t, OPENERS))
+        .filter(|t| t.kind == Kind::Word && !in_class(t, &OPENERS))
         .count();
     if words_before == 0 {
         return true;
     }
     let mut j = first;
-    while j > sentence_start && is_any(text, &tokens[j - 1], DEGREE) {
+    while j > sentence_start && in_class(&tokens[j - 1], &DEGREE) {
         j -= 1;
     }
-    if j > sentence_start && is_any(text, &tokens[j - 1], COPULAS) {
+    if j > sentence_start && in_class(&tokens[j - 1], &COPULAS) {
         return true;
     }
     if j > sentence_start + 1 && is_any(text, &tokens[j - 1], &["have", "has", "got", "there's"]) {
@@ -1159,7 +1080,7 @@ fn is_declared(
     }
     tokens
         .get(last)
-        .is_some_and(|t| is_any(text, t, REQUEST_NOUNS))
+        .is_some_and(|t| in_class(t, &REQUEST_NOUNS))
 }
 
 /// Whether a `!!!` presses a demand: the sentence it closes asks others for something, or
@@ -1179,7 +1100,7 @@ fn emphasis_presses(
         .rposition(|t| matches!(t.kind, Kind::End | Kind::Question))
         .map_or(0, |i| i + 1);
     let sentence = &tokens[start..at];
-    if sentence.iter().any(|t| is_any(text, t, GRATITUDE)) {
+    if sentence.iter().any(|t| in_class(t, &GRATITUDE)) {
         return false;
     }
     let (from, to) = (sentence.first().map_or(hit.start, |t| t.start), hit.start);
@@ -1271,6 +1192,10 @@ mod tests {
             "EOD: sets others a short deadline",
         ),
         ("let me know by EOD", "EOD: sets others a short deadline"),
+        (
+            "don't forget to register today",
+            "today: sets others a short deadline",
+        ),
         // A need or an obligation.
         ("need help asap", "asap: asks others to hurry"),
         (
@@ -1373,6 +1298,9 @@ mod tests {
         "today I pushed the fix",
         "The meeting is today at 3",
         "I pulled the fix that was pushed earlier today and it works",
+        "Please note: the meeting is today",
+        "Please join us today at 5pm for the community call",
+        "today’s call is cancelled, please read the notes",
         "it will be ready soon",
         "the rest of the docs should land asap",
         // The writer's own commitment or situation.
@@ -1444,6 +1372,19 @@ mod tests {
     }
 
     #[test]
+    fn class_words_are_lower_case_and_short_enough_to_be_looked_up() {
+        for class in CLASSES {
+            for word in class.words {
+                assert_eq!(*word, word.to_lowercase(), "{word}");
+                assert!(word.len() <= LONGEST_CLASS_WORD, "{word}");
+                assert_ne!(classes_of(&word.to_uppercase()) & class.bit, 0, "{word}");
+            }
+        }
+        assert_eq!(classes_of("I’LL") & OWN.bit, OWN.bit);
+        assert_eq!(classes_of("Respóndeme") & IMPERATIVES.bit, IMPERATIVES.bit);
+    }
+
+    #[test]
     fn a_message_without_cues_is_not_read_further() {
         let scan = LEXICON.scan("please review my patch, thanks");
         assert_eq!(judge(&scan), Judgment::default());
@@ -1459,7 +1400,10 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { rng_seed: proptest::test_runner::RngSeed::Fixed(16), ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(16),
+            ..ProptestConfig::default()
+        })]
         #[test]
         fn judging_any_text_never_panics(
             text in "([a-zA-Z’'\"“”<>@!?.,:;()_`\\- \n]|asap|urgent|right now|so schnell wie möglich|please|I'll|&gt;|&amp;){0,40}"
