@@ -905,7 +905,7 @@ fn firm_ask(text: &str, tokens: &[Token], sentence_start: bool, soft: &mut bool)
             }
             // "we need this" asks the channel; "do you need it?" asks nothing.
             let needs_what: &[&str] = if is(text, token, "we") || is(text, token, "wir") {
-                &["to", "this", "it", "that", "a", "an", "your", "help"]
+                &["to", "this", "it", "that", "a", "an", "the", "your", "help"]
             } else {
                 &["to"]
             };
@@ -1400,10 +1400,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig {
-            rng_seed: proptest::test_runner::RngSeed::Fixed(16),
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(crate::property_test_config())]
         #[test]
         fn judging_any_text_never_panics(
             text in "([a-zA-Z’'\"“”<>@!?.,:;()_`\\- \n]|asap|urgent|right now|so schnell wie möglich|please|I'll|&gt;|&amp;){0,40}"
