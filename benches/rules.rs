@@ -1,5 +1,7 @@
-//! Throughput of the urgency rules on messages of realistic lengths, with and without hits.
-//! The target is over a million messages per second per core for scan plus classify.
+//! Throughput of the urgency rules on messages of realistic lengths, with and without cues.
+//! The targets, per core, for scan plus classify (the judgment included): over a million
+//! messages per second without a cue, over 200,000 with one (a demand, or a cue that is
+//! not one and must be read in its sentence to tell).
 
 use std::hint::black_box;
 
@@ -33,8 +35,16 @@ fn messages() -> Vec<(String, String)> {
         cases.push((format!("{name}/hit"), with_hit));
     }
     // The 40-character messages above are cut from longer units; make them real 40-byte texts.
-    cases[0].1 = "Thanks, the notes are in the doc today.".to_string();
+    cases[0].1 = "Thanks, the notes are in the doc, Ann.".to_string();
     cases[1].1 = "Can you look at the build ASAP? Thanks!".to_string();
+    // A cue that is no demand: the writer's own promise, then a description.
+    cases.push((
+        "typical_200/cue_not_demand".to_string(),
+        sized(
+            "I'll fix the importer asap; right now it crashes immediately after the upgrade. ",
+            200,
+        ),
+    ));
     cases
 }
 

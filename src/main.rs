@@ -12,6 +12,7 @@ use tracing_subscriber::EnvFilter;
 use async_norms::checkins::schedule::{Schedule, ScheduleZone, format_rfc3339_utc, preview};
 use async_norms::clock::SystemClock;
 use async_norms::config::{DEFAULT_DATA_DIR, RawServeSettings, ServeConfig};
+use async_norms::norms::{UrgencyLexicon, eval, words};
 use async_norms::store::Store;
 use async_norms::{app, manifest};
 
@@ -75,6 +76,16 @@ enum Command {
     },
     /// Check the settings, the token, its scopes and the data folder; one line per check.
     Doctor(ServeArgs),
+    /// Measure the urgency judgment on labelled messages (JSON lines with "text" and
+    /// "label", "demand" or "not"): prints precision, recall and every misjudged message.
+    EvalUrgency {
+        /// The labelled file, e.g. ../shared/corpora/urgency-dev.jsonl
+        file: PathBuf,
+        /// Add the shipped word lists of these languages to English (de, es), as a
+        /// workspace does with `/async norms keywords add`.
+        #[arg(long, value_delimiter = ',')]
+        lang: Vec<String>,
+    },
     /// Print the Slack app manifest with request URLs for your host.
     Manifest {
         /// The public base URL of the bot, e.g. https://bot.example.com
@@ -242,6 +253,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             from,
             count,
         } => schedule_preview(&days, &at, &tz, from.as_deref(), count),
+        Command::EvalUrgency { file, lang } => eval_urgency(&file, &lang),
         Command::Manifest { url, socket_mode } => {
             let delivery = match socket_mode {
                 true => manifest::Delivery::SocketMode,
@@ -284,6 +296,23 @@ fn schedule_preview(
     for instant in preview(&schedule, zone, from, count) {
         writeln!(out, "{}", format_rfc3339_utc(instant))?;
     }
+    Ok(())
+}
+
+fn eval_urgency(file: &std::path::Path, languages: &[String]) -> anyhow::Result<()> {
+    let mut added: Vec<&str> = Vec::new();
+    for code in languages {
+        let Some((_, words)) = words::LANGUAGES.iter().find(|(c, _)| c == code) else {
+            anyhow::bail!("--lang `{code}` is not a shipped list; use en, de or es");
+        };
+        added.extend(words.iter());
+    }
+    let lexicon = UrgencyLexicon::customised(added, [] as [&str; 0])?;
+    let input =
+        std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let evaluation = eval::evaluate(&lexicon, BufReader::new(input))
+        .with_context(|| format!("{} is not a labelled file", file.display()))?;
+    print!("{evaluation}");
     Ok(())
 }
 

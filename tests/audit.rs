@@ -78,7 +78,11 @@ fn small_export(root: &Path) {
             join,
             bot,
             // 15:00 UTC: Tokyo midnight; the only other mention is Berlin, working.
-            message("UT", MON_10 + 5 * 3600, "fixed!!! <@UB> <@UB> <@UT>")
+            message(
+                "UT",
+                MON_10 + 5 * 3600,
+                "please check the fix!!! <@UB> <@UB> <@UT>"
+            )
         ]),
     );
     // Tuesday 23:00 UTC: Tokyo 08:00 Wednesday and New York 18:00, both off.

@@ -353,3 +353,68 @@ fn schedule_preview_follows_the_zone_across_daylight_saving() {
         assert!(stderr.contains(says), "names `{says}`: {stderr}");
     }
 }
+
+#[test]
+fn eval_urgency_prints_precision_recall_and_the_misjudged_messages() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/urgency-labelled.jsonl"
+    );
+    let (code, stdout, stderr) = run_cli(&["eval-urgency", file], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("messages: 8 (4 labelled demand, 4 not, 1 unsure left out)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("flagged: 3 (true 3, false 0); missed: 1\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("precision: 1.000\nrecall: 0.750\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("labelled demand but not flagged (1):\n  e8: it's kind of pressing"),
+        "{stdout}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"text\": \"asap\", \"label\": \"not\"}\n{\"text\": 3}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run_cli(&["eval-urgency", bad.to_str().unwrap()], &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("line 2: "), "{stderr}");
+    let (code, _, stderr) = run_cli(&["eval-urgency", "/no/such/file.jsonl"], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot open /no/such/file.jsonl"),
+        "{stderr}"
+    );
+}
+
+/// The development set of real labelled messages sits beside the checkout, not in it.
+#[test]
+fn the_urgency_judgment_meets_its_bar_on_the_development_set() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpora/urgency-dev.jsonl");
+    if !path.is_file() {
+        eprintln!("skipped: {} is not there", path.display());
+        return;
+    }
+    let (code, stdout, stderr) = run_cli(&["eval-urgency", path.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let figure = |name: &str| -> f64 {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+    };
+    assert!(figure("precision:") >= 0.90, "{stdout}");
+    assert!(figure("recall:") >= 0.75, "{stdout}");
+}

@@ -570,3 +570,104 @@ fn the_shipped_words_flag_none_of_the_real_payload_messages() {
     );
     assert!(flagged.is_empty(), "{flagged:?}");
 }
+
+/// Presses "Not a demand" on a nudge as `user` and returns the thank-you the bot sends to
+/// the press's `response_url` (the `count`-th such answer).
+async fn press_not_a_demand(
+    bot: &TestBot,
+    emulator: &SlackEmulator,
+    note: &emulator::Call,
+    count: usize,
+) -> String {
+    let button = note.params["blocks"]
+        .as_array()
+        .expect("the note's blocks")
+        .iter()
+        .filter(|block| block["type"] == "actions")
+        .flat_map(|block| block["elements"].as_array().cloned().unwrap_or_default())
+        .find(|element| element["action_id"] == "urgency_not_a_demand")
+        .expect("a “Not a demand” button");
+    assert_eq!(button["text"]["text"], "Not a demand");
+    let mut pressed = fixture_json("block_actions.json");
+    pressed["user"]["id"] = json!("U1");
+    pressed["team"]["id"] = json!(emulator::TEAM_ID);
+    pressed["response_url"] = json!(emulator.response_url());
+    pressed["actions"] = json!([{
+        "type": "button", "action_id": "urgency_not_a_demand", "block_id": "b1",
+        "text": {"type": "plain_text", "text": "Not a demand"}, "value": button["value"],
+        "action_ts": "1772572500.000100"
+    }]);
+    let (status, _) = interact(bot.addr, &pressed).await;
+    assert_eq!(status, hyper::StatusCode::OK);
+    let answers = emulator.wait_for("response_url", count, PATIENCE).await;
+    answers[count - 1]
+        .param("text")
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_phrase_marked_not_a_demand_three_times_stops_nudging_until_an_admin_adds_it_again() {
+    let emulator = workspace().await;
+    let clock = clock_at(TUESDAY_EVENING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    let demand = "please review the release notes asap";
+    let send = |n: u32| {
+        // Past the sender's cooldown each time.
+        clock.set(clock.now() + TimeDelta::minutes(31));
+        message_event(
+            &format!("EvF{n}"),
+            "U1",
+            "C1",
+            demand,
+            &format!("17725725{n:02}.000100"),
+            None,
+        )
+    };
+    for n in 1..=3 {
+        post_event(bot.addr, &send(n)).await;
+        let notes = emulator
+            .wait_for("chat.postEphemeral", n as usize, PATIENCE)
+            .await;
+        let note = &notes[n as usize - 1];
+        let text = note.text_and_blocks();
+        assert!(text.contains("Heads-up: “asap”"), "{text}");
+        assert!(text.contains("“asap” asks others to hurry"), "{text}");
+        assert!(text.contains("urgency_words:asap"), "{text}");
+        assert!(
+            !text.contains("release notes\""),
+            "the button holds no text: {text}"
+        );
+        let thanks = press_not_a_demand(&bot, &emulator, note, n as usize).await;
+        if n < 3 {
+            assert!(thanks.starts_with("Thanks, noted: “asap”"), "{thanks}");
+        } else {
+            assert!(thanks.contains("no longer nudges anyone"), "{thanks}");
+            assert!(
+                thanks.contains("`/async norms keywords add asap`"),
+                "{thanks}"
+            );
+        }
+    }
+
+    // Muted: the same demand, handled, gets no nudge.
+    post_event(bot.addr, &send(4)).await;
+    bot.wait_for_handled_messages(4.0).await;
+    assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 3);
+
+    let stats = slash(bot.addr, &emulator, "U2", "C1", "stats").await;
+    assert!(
+        stats.contains("• “asap”: 3 of 3 nudges (urgency words 3); no longer nudges here"),
+        "{stats}"
+    );
+    assert!(!stats.contains("U1"), "never per person: {stats}");
+
+    let answer = slash(bot.addr, &emulator, "UA", "C1", "norms keywords add asap").await;
+    assert_eq!(
+        answer,
+        "Saved: `asap` nudges again; its “Not a demand” marks are forgotten."
+    );
+    post_event(bot.addr, &send(5)).await;
+    emulator.wait_for("chat.postEphemeral", 4, PATIENCE).await;
+    bot.stop().await;
+}

@@ -33,8 +33,8 @@ pub struct JournaledEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Distilled {
-    /// A person's message, new or edited.
-    Message(MessageRecord),
+    /// A person's message, new or edited (boxed: it is far larger than the other kinds).
+    Message(Box<MessageRecord>),
     /// `@async-norms …`, with the question already read.
     AppMention {
         channel: ChannelId,
@@ -181,16 +181,16 @@ impl Bot {
             EventBody::Message(event) => {
                 return Ok(match classify(&event, &self.identity) {
                     MessageKind::New(message) => {
-                        Distilled::Message(self.distil_message(team, message, None)?)
+                        Distilled::Message(Box::new(self.distil_message(team, message, None)?))
                     }
                     MessageKind::Edited {
                         message,
                         previous_text,
-                    } => Distilled::Message(self.distil_message(
+                    } => Distilled::Message(Box::new(self.distil_message(
                         team,
                         message,
                         Some(&previous_text),
-                    )?),
+                    )?)),
                     MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {
                         ignored("message")
                     }
@@ -295,14 +295,14 @@ mod tests {
             before: None,
             answer: None,
         };
-        let json = serde_json::to_string(&Distilled::Message(record.clone())).unwrap();
+        let json = serde_json::to_string(&Distilled::Message(Box::new(record.clone()))).unwrap();
         assert_eq!(
             json,
             r#"{"kind":"message","channel":"C1","user":"U1","ts":"1.1","scan":{}}"#
         );
         assert_eq!(
             serde_json::from_str::<Distilled>(&json).unwrap(),
-            Distilled::Message(record)
+            Distilled::Message(Box::new(record))
         );
     }
 }

@@ -24,7 +24,9 @@ use tracing::{debug, info, warn};
 use crate::clock::Clock;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::{Counter, Metrics};
-use crate::norms::{BroadcastReach, ChannelContext, FindingRecord, NudgeAction, nudge_text};
+use crate::norms::{
+    BroadcastReach, ChannelContext, FindingRecord, NudgeAction, feedback, nudge_text,
+};
 use crate::slack::api::{ApiError, Share, SlackApi};
 use crate::store::{Store, StoreError};
 use ask::Question;
@@ -237,6 +239,10 @@ impl Bot {
             );
             findings.retain(|finding| !had.iter().any(|old| old.rule == finding.rule));
         }
+        if !findings.is_empty() {
+            // Phrases the workspace marked "Not a demand" often enough say nothing here.
+            feedback::without_muted(&mut findings, &self.phrase_feedback(team)?);
+        }
         let mut note = note::Note::default();
         let mut broadcast: Option<BroadcastReach> = None;
         if !reached.is_empty() {
@@ -309,6 +315,7 @@ impl Bot {
         // find its own cooldown or leave a second record.
         if nudge {
             self.start_nudge_cooldown(team, &message.channel, &message.user, now)?;
+            self.count_nudge(team, &findings)?;
         }
         if !findings.is_empty() {
             self.record_finding(
@@ -541,6 +548,10 @@ impl Bot {
                 self.on_answer_action(actions).await;
                 None
             }
+            SlackInteractionEvent::BlockActions(actions) if is_not_a_demand(actions) => {
+                self.on_not_a_demand(actions).await;
+                None
+            }
             SlackInteractionEvent::ViewSubmission(submission)
                 if crate::checkins::answers::is_answer_submission(submission) =>
             {
@@ -633,6 +644,60 @@ pub async fn answer_interaction(
         }
         // Not awaited any longer; the task carries on by itself.
         Err(_) => None,
+    }
+}
+
+/// Whether a block action is a nudge's "Not a demand" button.
+fn is_not_a_demand(actions: &SlackInteractionBlockActionsEvent) -> bool {
+    actions
+        .actions
+        .iter()
+        .flatten()
+        .any(|action| action.action_id.0 == feedback::NOT_A_DEMAND_ACTION)
+}
+
+impl Bot {
+    /// A nudge's "Not a demand" button: records which phrase and rule misfired (nothing
+    /// about the message or who pressed) and replaces the note with a thank-you that says
+    /// whether the phrase now stays quiet in the workspace.
+    async fn on_not_a_demand(&self, actions: &SlackInteractionBlockActionsEvent) {
+        let team = TeamId::new(actions.team.id.0.clone());
+        let pressed = actions
+            .actions
+            .iter()
+            .flatten()
+            .find(|action| action.action_id.0 == feedback::NOT_A_DEMAND_ACTION)
+            .and_then(|action| action.value.as_deref())
+            .and_then(feedback::parse_button_value);
+        let Some((rule, phrase)) = pressed else {
+            warn!(team = %team, "a \"Not a demand\" button without a phrase the bot wrote");
+            return;
+        };
+        let muted = match self.mark_not_a_demand(&team, rule, &phrase).await {
+            Ok(muted) => muted,
+            Err(e) => {
+                warn!(team = %team, error = %e, "could not record a \"Not a demand\" press");
+                return;
+            }
+        };
+        let Some(response_url) = &actions.response_url else {
+            return;
+        };
+        let text = if muted {
+            format!(
+                "Thanks, noted. “{phrase}” has been marked “Not a demand” often enough that it no longer nudges anyone in this workspace; a manager or admin turns it back on with `/async norms keywords add {phrase}`."
+            )
+        } else {
+            format!(
+                "Thanks, noted: “{phrase}” was not a demand here. Only the phrase is counted, never the message or who pressed."
+            )
+        };
+        let reply =
+            SlackApiPostWebhookMessageRequest::new(SlackMessageContent::new().with_text(text))
+                .with_replace_original(true);
+        if let Err(e) = self.slack.respond(response_url, reply).await {
+            warn!(team = %team, error = %e, "could not answer a \"Not a demand\" press");
+        }
     }
 }
 

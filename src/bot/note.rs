@@ -124,9 +124,19 @@ pub struct Audience {
 }
 
 /// One part of a note, in Slack mrkdwn; each line becomes its own paragraph.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NoteSection {
     pub lines: Vec<String>,
+    /// A button under the lines: its label, `action_id` and value.
+    pub button: Option<NoteButton>,
+}
+
+/// A button in a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteButton {
+    pub label: String,
+    pub action_id: String,
+    pub value: String,
 }
 
 /// The one ephemeral note about one message. Sections are shown in order, separated by a
@@ -163,6 +173,17 @@ impl Note {
                 blocks.push(SlackDividerBlock::new().into());
             }
             blocks.extend(section_blocks(&section.lines));
+            if let Some(button) = &section.button {
+                blocks.push(
+                    SlackActionsBlock::new(vec![
+                        SlackBlockButtonElement::new(pt!(button.label.clone()))
+                            .with_action_id(button.action_id.clone().into())
+                            .with_value(button.value.clone())
+                            .into(),
+                    ])
+                    .into(),
+                );
+            }
         }
         blocks.push(
             SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
@@ -254,7 +275,10 @@ fn mention_section(
             facts.mentions_not_checked
         ));
     }
-    Some(NoteSection { lines })
+    Some(NoteSection {
+        lines,
+        button: None,
+    })
 }
 
 /// How many people a broadcast reaches (those the bot could check) and how many of them are
@@ -319,7 +343,10 @@ fn broadcast_section(
             audience.not_checked
         ));
     }
-    Some(NoteSection { lines: vec![line] })
+    Some(NoteSection {
+        lines: vec![line],
+        button: None,
+    })
 }
 
 #[cfg(test)]
@@ -580,6 +607,7 @@ mod tests {
         .expect("a note");
         note.push(NoteSection {
             lines: vec!["Is it urgent? Real emergencies go to #incidents.".into()],
+            button: None,
         });
         let blocks = serde_json::to_value(note.blocks()).unwrap();
         let kinds: Vec<&str> = blocks

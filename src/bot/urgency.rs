@@ -7,19 +7,21 @@
 //! nor any text. The sender appears only in a cooldown entry, which is deleted once the
 //! cooldown is over (when read, and in a sweep whenever a new one starts).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use tracing::warn;
 
 use crate::bot::Bot;
-use crate::bot::note::{NoteSection, Reached};
+use crate::bot::note::{NoteButton, NoteSection, Reached};
 use crate::hours::availability;
 use crate::ids::{ChannelId, TeamId, UserId};
+use crate::norms::feedback::{self, PhraseFeedback};
 use crate::norms::settings::NUDGE_COOLDOWN;
 use crate::norms::{
-    ChannelNorms, Finding, FindingRecord, NudgeContext, UrgencyLexicon, WorkspaceNorms, nudge_text,
+    ChannelNorms, Finding, FindingRecord, NudgeContext, RuleId, UrgencyLexicon, WorkspaceNorms,
+    nudge_text,
 };
 use crate::store::{StoreError, Table};
 
@@ -27,6 +29,9 @@ use crate::store::{StoreError, Table};
 pub const NORMS_TABLE: &str = "norms";
 /// One record per flagged message, keyed by instant.
 pub const FINDINGS_TABLE: &str = "findings";
+/// Per phrase, how many nudges it gave and how many were marked "Not a demand"; keyed by
+/// the phrase as the word list spells it. No text, channel or person.
+pub const FEEDBACK_TABLE: &str = "phrase_feedback";
 /// Until when a sender is not nudged again in a channel, keyed `<channel>/<user>`.
 pub const COOLDOWNS_TABLE: &str = "nudge_cooldowns";
 
@@ -185,6 +190,80 @@ impl Bot {
         Ok(())
     }
 
+    /// Every phrase's nudges and "Not a demand" marks in a workspace.
+    pub fn phrase_feedback(
+        &self,
+        team: &TeamId,
+    ) -> Result<BTreeMap<String, PhraseFeedback>, StoreError> {
+        Ok(self
+            .norms_table::<PhraseFeedback>(FEEDBACK_TABLE)?
+            .scan(team, "")?
+            .into_iter()
+            .collect())
+    }
+
+    /// Changes one phrase's feedback record atomically (a missing one starts empty), so two
+    /// presses at once both count. Returns the record written.
+    fn update_feedback(
+        &self,
+        team: &TeamId,
+        phrase: &str,
+        change: impl Fn(&mut PhraseFeedback),
+    ) -> Result<PhraseFeedback, StoreError> {
+        let table = self.norms_table::<PhraseFeedback>(FEEDBACK_TABLE)?;
+        table.insert_if_absent(team, phrase, &PhraseFeedback::default())?;
+        let written = table.update(team, phrase, |mut record| {
+            change(&mut record);
+            record
+        })?;
+        Ok(written.unwrap_or_default())
+    }
+
+    /// Counts a nudge about the phrase its button names.
+    pub fn count_nudge(&self, team: &TeamId, findings: &[Finding]) -> Result<(), StoreError> {
+        if let Some((_, phrase)) = feedback::button_finding(findings) {
+            self.update_feedback(team, &phrase, |f| f.nudged = f.nudged.saturating_add(1))?;
+        }
+        Ok(())
+    }
+
+    /// Records one press of "Not a demand" and waits until it is on disk. Returns whether
+    /// the phrase is now muted in the workspace.
+    pub async fn mark_not_a_demand(
+        &self,
+        team: &TeamId,
+        rule: RuleId,
+        phrase: &str,
+    ) -> Result<bool, StoreError> {
+        let record = self.update_feedback(team, phrase, |f| {
+            let count = f.marked_wrong.entry(rule).or_default();
+            *count = count.saturating_add(1);
+        })?;
+        self.store.flush().await?;
+        Ok(record.is_muted())
+    }
+
+    /// Forgets the marks of these phrases, so a muted one nudges again
+    /// (`/async norms keywords add`). Returns the phrases that were muted.
+    pub fn restore_phrases(
+        &self,
+        team: &TeamId,
+        phrases: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let table = self.norms_table::<PhraseFeedback>(FEEDBACK_TABLE)?;
+        let mut restored = Vec::new();
+        for phrase in phrases {
+            let phrase = crate::norms::words::normalise(phrase);
+            if let Some(record) = table.get(team, &phrase)? {
+                if record.is_muted() {
+                    restored.push(phrase.clone());
+                }
+                table.remove(team, &phrase)?;
+            }
+        }
+        Ok(restored)
+    }
+
     /// Every finding record of a workspace, oldest first.
     pub fn finding_records(&self, team: &TeamId) -> Result<Vec<FindingRecord>, StoreError> {
         Ok(self
@@ -214,12 +293,18 @@ pub fn off_hours_mentions(
 }
 
 /// The urgency section of the note: what was found, the channel's norm and the escalation
-/// path, then one line per rule that fired.
+/// path, then one line per rule that fired, and the "Not a demand" button for the phrase the
+/// note is about.
 pub fn urgency_section(findings: &[Finding], norms: &NudgeContext) -> Option<NoteSection> {
     let summary = nudge_text(findings, norms)?;
     let mut lines = vec![format!(":hourglass_flowing_sand: {summary}")];
     for finding in findings {
         lines.push(format!("• _{}_: {}", finding.rule.label(), finding.reason));
     }
-    Some(NoteSection { lines })
+    let button = feedback::button_finding(findings).map(|(rule, phrase)| NoteButton {
+        label: "Not a demand".to_string(),
+        action_id: feedback::NOT_A_DEMAND_ACTION.to_string(),
+        value: feedback::button_value(rule, &phrase),
+    });
+    Some(NoteSection { lines, button })
 }

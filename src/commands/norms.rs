@@ -8,6 +8,7 @@ use crate::bot::{Bot, HandleError};
 use crate::commands::hours::Asker;
 use crate::commands::parse::{ChannelRef, Command, StatsPeriod};
 use crate::ids::ChannelId;
+use crate::norms::feedback;
 use crate::norms::rules::format_reply_time;
 use crate::norms::settings::{ChannelNorms, NudgeAction, WorkspaceNorms};
 use crate::norms::stats::{report_text, summarise};
@@ -229,7 +230,25 @@ async fn keywords(
     } else {
         workspace.remove_words(words)
     };
+    // Adding a phrase again forgets its "Not a demand" marks: a muted phrase nudges again.
+    let restored = if add {
+        bot.restore_phrases(asker.team, words)?
+    } else {
+        Vec::new()
+    };
+    let restored_text = restored
+        .iter()
+        .map(|w| format!("`{}`", escape(w)))
+        .collect::<Vec<_>>()
+        .join(", ");
     if changed.is_empty() {
+        if !restored.is_empty() {
+            // Flushes the forgotten marks to disk before the answer.
+            bot.save_workspace_norms(asker.team, &workspace).await?;
+            return Ok(format!(
+                "Saved: {restored_text} nudges again; its “Not a demand” marks are forgotten."
+            ));
+        }
         return Ok(if add {
             "Those words are already in the list; nothing changed.".to_string()
         } else {
@@ -241,11 +260,17 @@ async fn keywords(
     }
     bot.save_workspace_norms(asker.team, &workspace).await?;
     let listed: Vec<String> = changed.iter().map(|w| format!("`{}`", escape(w))).collect();
-    Ok(format!(
+    let mut text = format!(
         "Saved: {} {} the workspace's urgency words.",
         listed.join(", "),
         if add { "added to" } else { "removed from" }
-    ))
+    );
+    if !restored.is_empty() {
+        text.push_str(&format!(
+            " {restored_text} nudges again; its “Not a demand” marks are forgotten."
+        ));
+    }
+    Ok(text)
 }
 
 /// `/async stats [#channel] [7d|30d]`: figures per channel, never per person.
@@ -261,7 +286,14 @@ pub fn stats(
     };
     let records = bot.finding_records(asker.team)?;
     let report = summarise(&records, only.as_ref(), bot.clock.now(), period.days());
-    Ok(report_text(&report))
+    let mut text = report_text(&report);
+    // Marks are counted per phrase for the whole workspace, not per channel or period.
+    let marks = feedback::report_text(&bot.phrase_feedback(asker.team)?);
+    if !marks.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&marks);
+    }
+    Ok(text)
 }
 
 fn resolve_channel(target: &ChannelRef) -> Result<ChannelId, String> {

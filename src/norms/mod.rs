@@ -6,15 +6,20 @@
 //!
 //! The flow for one message: [`UrgencyLexicon::scan`] reads it once ([`markup`] separates the
 //! sender's prose from code, quotes, URLs and mentions), the caller looks up the mentioned
-//! users' hours, [`classify`] runs the rules, and [`nudge_text`] words the note.
+//! users' hours, [`classify`] runs the rules (urgency words and `!!!` count only where
+//! [`judge`] reads them as a demand on others), and [`nudge_text`] words the note.
 
 pub mod digest;
+pub mod eval;
+pub mod feedback;
+pub mod judge;
 pub mod markup;
 pub mod rules;
 pub mod settings;
 pub mod stats;
 pub mod words;
 
+pub use judge::{Demand, Judgment, Pressure, judge};
 pub use markup::{Broadcast, Span};
 pub use rules::{ChannelContext, Finding, NudgeContext, RuleId, classify, nudge_text};
 pub use settings::{ChannelNorms, NudgeAction, WorkspaceNorms};

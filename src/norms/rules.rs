@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ChannelId, UserId};
-use crate::norms::words::Scanned;
+use crate::norms::judge::Judged;
+use crate::norms::words::{BroadcastSet, Scanned};
 
 /// Which rule flagged a message. The snake_case names are stored with every finding and
 /// shown in reports, so they never change.
@@ -83,18 +84,24 @@ pub struct ChannelContext<'a> {
     pub off_hours_mentions: &'a [UserId],
 }
 
+type Rule = fn(BroadcastSet, &Judged, &ChannelContext<'_>) -> Option<Finding>;
+
+const RULES: [Rule; 4] = [urgency_words, broadcast, urgent_ping_off_hours, emphasis];
+
 /// Runs every rule over a scanned message, in [`RuleId::ALL`] order. In a channel designated
-/// urgent the answer is always empty. Allocates only when a rule fires. Reads a live
-/// [`Scan`](crate::norms::Scan) or the [`ScanFacts`](crate::norms::words::ScanFacts) kept of one.
+/// urgent the answer is always empty. The urgency words and `!!!` count only where
+/// [`judge`](crate::norms::judge) reads them as a demand on others. Allocates only when a
+/// rule fires. Reads a live [`Scan`](crate::norms::Scan) or the
+/// [`ScanFacts`](crate::norms::words::ScanFacts) kept of one, judged at intake.
 pub fn classify<S: Scanned + ?Sized>(scan: &S, context: &ChannelContext<'_>) -> Vec<Finding> {
     if context.is_urgent_channel {
         return Vec::new();
     }
-    let rules: [fn(&S, &ChannelContext<'_>) -> Option<Finding>; 4] =
-        [urgency_words, broadcast, urgent_ping_off_hours, emphasis];
-    rules
+    let judged = scan.judged();
+    let broadcasts = scan.broadcasts();
+    RULES
         .iter()
-        .filter_map(|rule| rule(scan, context))
+        .filter_map(|rule| rule(broadcasts, &judged, context))
         .collect()
 }
 
@@ -103,27 +110,31 @@ const NOT_URGENT_CHANNEL: &str = "this channel is not designated for urgent requ
 // Findings are built with `write!` into one `String` each: a message that sets off rules
 // should cost little more than one that does not. Writing to a `String` cannot fail.
 
-fn urgency_words<S: Scanned + ?Sized>(scan: &S, _context: &ChannelContext<'_>) -> Option<Finding> {
-    if !scan.has_words() {
-        return None;
-    }
-    let typed = scan.typed_words();
-    let verb = if typed.len() == 1 { "asks" } else { "ask" };
+fn urgency_words(
+    _broadcasts: BroadcastSet,
+    judged: &Judged,
+    _context: &ChannelContext<'_>,
+) -> Option<Finding> {
+    let demand = judged.words.as_ref()?;
     let mut reason = String::with_capacity(96);
-    write_list(&mut reason, typed.iter().map(|w| Quoted(w)), "and");
     let _ = write!(
         reason,
-        " {verb} for an urgent reply, and {NOT_URGENT_CHANNEL}."
+        "{} {}, and {NOT_URGENT_CHANNEL}.",
+        Quoted(&demand.typed),
+        demand.pressure.explain()
     );
     Some(Finding {
         rule: RuleId::UrgencyWords,
         reason,
-        matched: typed.into_iter().next(),
+        matched: Some(demand.typed.clone()),
     })
 }
 
-fn broadcast<S: Scanned + ?Sized>(scan: &S, _context: &ChannelContext<'_>) -> Option<Finding> {
-    let broadcasts = scan.broadcasts();
+fn broadcast(
+    broadcasts: BroadcastSet,
+    _judged: &Judged,
+    _context: &ChannelContext<'_>,
+) -> Option<Finding> {
     let widest = broadcasts.iter().last()?;
     let verb = if broadcasts.iter().count() == 1 {
         "notifies"
@@ -147,8 +158,9 @@ fn broadcast<S: Scanned + ?Sized>(scan: &S, _context: &ChannelContext<'_>) -> Op
     })
 }
 
-fn urgent_ping_off_hours<S: Scanned + ?Sized>(
-    scan: &S,
+fn urgent_ping_off_hours(
+    _broadcasts: BroadcastSet,
+    judged: &Judged,
     context: &ChannelContext<'_>,
 ) -> Option<Finding> {
     let off = context.off_hours_mentions;
@@ -160,13 +172,14 @@ fn urgent_ping_off_hours<S: Scanned + ?Sized>(
     if people == 0 {
         return None;
     }
-    let signal = match (scan.has_words(), scan.first_emphasis()) {
-        (true, _) => scan.first_typed_word(),
-        (false, Some(typed)) => Some(typed.to_string()),
-        (false, None) => None,
-    }?;
+    let demand = judged.words.as_ref().or(judged.emphasis.as_ref())?;
     let mut reason = String::with_capacity(96);
-    let _ = write!(reason, "{} comes with a mention of ", Quoted(&signal));
+    let _ = write!(
+        reason,
+        "{} {} and comes with a mention of ",
+        Quoted(&demand.typed),
+        demand.pressure.explain()
+    );
     let _ = match people {
         1 => write!(reason, "someone who is"),
         n => write!(reason, "{n} people who are"),
@@ -175,22 +188,27 @@ fn urgent_ping_off_hours<S: Scanned + ?Sized>(
     Some(Finding {
         rule: RuleId::UrgentPingOffHours,
         reason,
-        matched: Some(signal),
+        matched: Some(demand.typed.clone()),
     })
 }
 
-fn emphasis<S: Scanned + ?Sized>(scan: &S, _context: &ChannelContext<'_>) -> Option<Finding> {
-    let typed = scan.first_emphasis()?;
+fn emphasis(
+    _broadcasts: BroadcastSet,
+    judged: &Judged,
+    _context: &ChannelContext<'_>,
+) -> Option<Finding> {
+    let demand = judged.emphasis.as_ref()?;
     let mut reason = String::with_capacity(80);
     let _ = write!(
         reason,
-        "{} adds urgency, and {NOT_URGENT_CHANNEL}.",
-        Quoted(typed)
+        "{} {}, and {NOT_URGENT_CHANNEL}.",
+        Quoted(&demand.typed),
+        demand.pressure.explain()
     );
     Some(Finding {
         rule: RuleId::Emphasis,
         reason,
-        matched: Some(typed.to_string()),
+        matched: Some(demand.typed.clone()),
     })
 }
 
@@ -359,7 +377,7 @@ mod tests {
         ("URGENT: prod is down", false, &[W]),
         ("this is urgent", false, &[W]),
         ("Need it right now", false, &[W]),
-        ("Right Now", false, &[W]),
+        ("Right Now", false, &[]),
         ("Please respond immediately", false, &[W]),
         ("We have an emergency in the warehouse", false, &[W]),
         ("send it by EOD", false, &[W]),
@@ -367,7 +385,7 @@ mod tests {
         ("urgent: sign the form", false, &[W]),
         ("ASAP!", false, &[W]),
         ("asap.", false, &[W]),
-        ("\"asap\"", false, &[W]),
+        ("\"asap\"", false, &[]),
         ("uRgEnT", false, &[W]),
         ("*urgent* please", false, &[W]),
         ("_asap_ please", false, &[W]),
@@ -379,8 +397,8 @@ mod tests {
         ("&lt;urgent&gt; in the subject", false, &[W]),
         ("tea &amp;asap", false, &[W]),
         ("a &gt; in the middle is no quote, urgent", false, &[W]),
-        // Decided: a capitalised proper noun is still flagged (case never matters).
-        ("the ASAP project wiki", false, &[W]),
+        // A name or a description is no demand, whatever its case.
+        ("the ASAP project wiki", false, &[]),
         // Emoji around words.
         ("🚨urgent🚨", false, &[W]),
         ("urgent :fire:", false, &[W]),
@@ -401,7 +419,8 @@ mod tests {
         // Mentions of someone outside their hours.
         ("<@U1> asap please", true, &[W, P]),
         ("<@U1|ann> can you check tomorrow?", true, &[]),
-        ("<@U1> !!!", true, &[P, E]),
+        ("<@U1> review this now!!!", true, &[P, E]),
+        ("<@U1> !!!", true, &[]),
         ("<!here> <@U1> emergency", true, &[W, B, P]),
         ("<@U1> urgent", false, &[W]),
         // Other languages.
@@ -441,7 +460,7 @@ mod tests {
         ("see <https://example.com/asap|link>", false, &[]),
         ("see <https://example.com/urgent>", false, &[]),
         ("<http://asap.example.com|asap.example.com>", false, &[]),
-        ("see <https://example.com/x|the urgent doc>", false, &[W]),
+        ("see <https://example.com/x|the urgent doc>", false, &[]),
         ("&gt; urgent, they said\nI'll look tomorrow", false, &[]),
         ("> asap from the customer\nnoted", false, &[]),
         (
@@ -467,22 +486,30 @@ mod tests {
             false,
             &[W],
         ),
-        // Decided: "right now" describing the present is still flagged; a workspace where
-        // that is common removes the phrase (`/async norms keywords remove "right now"`).
-        ("right now I am reviewing it", false, &[W]),
+        // "right now" describing the present, the writer's own promise or situation.
+        ("right now I am reviewing it", false, &[]),
+        ("I'll fix it asap", false, &[]),
+        ("ich mache das sofort", false, &[]),
+        ("lo hago cuanto antes", false, &[]),
+        ("sorry, had a work emergency", false, &[]),
     ];
 
     #[test]
     fn the_message_table_sets_off_exactly_the_expected_rules() {
         let off = [UserId::from("U1")];
         assert!(TABLE.len() >= 60);
+        let mut wrong = Vec::new();
         for (text, off_hours, expected) in TABLE {
             let context = ChannelContext {
                 is_urgent_channel: false,
                 off_hours_mentions: if *off_hours { &off } else { &[] },
             };
-            assert_eq!(&rules_for(text, &context), expected, "{text:?}");
+            let got = rules_for(text, &context);
+            if &got != expected {
+                wrong.push(format!("{text:?}: got {got:?}, expected {expected:?}"));
+            }
         }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     #[test]
@@ -518,20 +545,24 @@ mod tests {
             is_urgent_channel: false,
             off_hours_mentions: &off,
         };
-        let scan = lexicon.scan("<!here> <@U1> <@U2> ASAP, urgent, asap!!!");
+        let scan = lexicon.scan("<!here> <@U1> <@U2> please merge ASAP, it's urgent!!!");
         let findings = classify(&scan, &context);
         let by_rule = |rule| findings.iter().find(|f| f.rule == rule).unwrap();
         assert_eq!(by_rule(W).matched.as_deref(), Some("ASAP"));
         assert_eq!(
             by_rule(W).reason,
-            "“ASAP” and “urgent” ask for an urgent reply, and this channel is not designated for urgent requests."
+            "“ASAP” asks others to hurry, and this channel is not designated for urgent requests."
         );
         assert_eq!(by_rule(B).matched.as_deref(), Some("@here"));
         assert_eq!(
             by_rule(P).reason,
-            "“ASAP” comes with a mention of 2 people who are outside their working hours now."
+            "“ASAP” asks others to hurry and comes with a mention of 2 people who are outside their working hours now."
         );
         assert_eq!(by_rule(E).matched.as_deref(), Some("!!!"));
+        assert_eq!(
+            by_rule(E).reason,
+            "“!!!” presses a request on others, and this channel is not designated for urgent requests."
+        );
         for finding in &findings {
             assert!(finding.reason.ends_with('.'), "{}", finding.reason);
         }

@@ -17,19 +17,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::norms::markup::{self, Broadcast, Span, Token};
 
-/// English urgency words, chosen for precision: each one, outside an urgent channel, almost
-/// always asks someone to drop what they are doing. "critical" and "blocker" are left out
-/// because they mostly describe things ("critical path", "blocker bug"), and "urgently"
-/// because it mostly reports ("urgently needed feature closed").
+/// English urgency cues. A cue is not a finding: [`crate::norms::judge`] reads each in its
+/// sentence and counts it only when it puts urgency on others ("please review asap", not
+/// "I'll fix it asap"). So the list can hold words that are usually innocent ("today",
+/// "soon") and become a demand in a request ("we need this merged today"). "critical" and
+/// "blocker" are left out because they mostly describe things ("critical path", "blocker
+/// bug"), and "urgently" because it mostly reports ("urgently needed feature closed").
 pub const ENGLISH: &[&str] = &[
     "urgent",
     "asap",
     "a.s.a.p",
     "as soon as possible",
+    "right away",
     "emergency",
     "right now",
     "immediately",
     "eod",
+    "by end of day",
+    "by the end of the day",
+    "by tomorrow",
+    "before tomorrow",
+    "by tmr",
+    "before tmr",
+    "by tonight",
+    "today",
+    "tonight",
+    "soon",
     "time-sensitive",
     "time sensitive",
     "drop everything",
@@ -555,32 +568,14 @@ impl<'a> Scan<'a> {
 /// What the rules read of a scanned message. [`Scan`] borrows the text it read; [`ScanFacts`]
 /// keeps only what the rules need of it, so a message can be judged after its text is gone.
 pub trait Scanned {
-    /// Whether any urgency word was found.
-    fn has_words(&self) -> bool;
-    /// The distinct hit words as the sender typed them, in order of first appearance.
-    fn typed_words(&self) -> Vec<String>;
-    /// The first hit word as the sender typed it.
-    fn first_typed_word(&self) -> Option<String>;
-    /// The first run of emphasis (`!!!`) as typed.
-    fn first_emphasis(&self) -> Option<&str>;
+    /// The urgency words and `!!!` that [`judge`](crate::norms::judge) reads as demands.
+    fn judged(&self) -> crate::norms::judge::Judged;
     fn broadcasts(&self) -> BroadcastSet;
 }
 
 impl Scanned for Scan<'_> {
-    fn has_words(&self) -> bool {
-        !self.words.is_empty()
-    }
-
-    fn typed_words(&self) -> Vec<String> {
-        Scan::typed_words(self)
-    }
-
-    fn first_typed_word(&self) -> Option<String> {
-        Scan::first_typed_word(self)
-    }
-
-    fn first_emphasis(&self) -> Option<&str> {
-        self.emphasis.first().map(|span| span.of(self.text))
+    fn judged(&self) -> crate::norms::judge::Judged {
+        crate::norms::judge::Judged::of(self)
     }
 
     fn broadcasts(&self) -> BroadcastSet {
@@ -588,9 +583,10 @@ impl Scanned for Scan<'_> {
     }
 }
 
-/// The findings of one scan without the text: mentioned ids, broadcasts, the urgency words
-/// and emphasis as typed. This is all of a message the bot writes to disk, so it holds no
-/// word that is not on the workspace's urgency list (or a run of `!`).
+/// The findings of one scan without the text: mentioned ids, broadcasts, and the demands the
+/// judgment found, each as its phrase as typed and its pressure. This is all of a message the
+/// bot writes to disk, so it holds no word that is not on the workspace's urgency list (or a
+/// run of `!`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScanFacts {
     /// Mentioned user ids in order of first appearance, each once.
@@ -598,12 +594,9 @@ pub struct ScanFacts {
     pub mentions: Vec<String>,
     #[serde(default, skip_serializing_if = "BroadcastSet::is_none")]
     pub broadcasts: BroadcastSet,
-    /// The distinct urgency words as typed, in order of first appearance.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub words: Vec<String>,
-    /// The first run of emphasis as typed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emphasis: Option<String>,
+    /// The demands found, judged at intake while the text was there.
+    #[serde(default, skip_serializing_if = "crate::norms::judge::Judged::is_empty")]
+    pub judged: crate::norms::judge::Judged,
 }
 
 impl ScanFacts {
@@ -618,32 +611,19 @@ impl ScanFacts {
                     .collect()
             },
             broadcasts: scan.broadcasts,
-            words: Scan::typed_words(scan),
-            emphasis: Scanned::first_emphasis(scan).map(str::to_string),
+            judged: Scanned::judged(scan),
         }
     }
 
-    /// Whether any rule could fire on it: an urgency word, emphasis or a broadcast.
+    /// Whether any rule could fire on it: a demand or a broadcast.
     pub fn may_be_urgent(&self) -> bool {
-        !self.words.is_empty() || self.emphasis.is_some() || !self.broadcasts.is_empty()
+        self.judged.words.is_some() || self.judged.emphasis.is_some() || !self.broadcasts.is_empty()
     }
 }
 
 impl Scanned for ScanFacts {
-    fn has_words(&self) -> bool {
-        !self.words.is_empty()
-    }
-
-    fn typed_words(&self) -> Vec<String> {
-        self.words.clone()
-    }
-
-    fn first_typed_word(&self) -> Option<String> {
-        self.words.first().cloned()
-    }
-
-    fn first_emphasis(&self) -> Option<&str> {
-        self.emphasis.as_deref()
+    fn judged(&self) -> crate::norms::judge::Judged {
+        self.judged.clone()
     }
 
     fn broadcasts(&self) -> BroadcastSet {

@@ -10,6 +10,7 @@
 //! files for a while. The caller flushes before answering Slack. Ids stay for a day so
 //! retries are still recognised.
 
+use crate::store::flush::Flusher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -40,6 +41,9 @@ pub struct EventJournal {
     tree: sled::Tree,
     pending_count: Arc<AtomicUsize>,
     health: Arc<DiskHealth>,
+    /// The tree keeps the database (and its folder's lock) open: holding the flusher's handle
+    /// too makes [`Store::closed`] wait for this journal's last clone.
+    _open: Flusher,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +98,7 @@ impl Store {
             tree,
             pending_count: Arc::new(AtomicUsize::new(pending)),
             health: self.health.clone(),
+            _open: self.flusher.clone(),
         })
     }
 

@@ -141,6 +141,7 @@ impl Store {
         Ok(Table {
             name,
             tree: self.db.open_tree(name)?,
+            _open: self.flusher.clone(),
             _value: PhantomData,
         })
     }
@@ -316,6 +317,10 @@ fn check_export_header(value: &serde_json::Value) -> Result<(), String> {
 pub struct Table<V> {
     name: &'static str,
     tree: sled::Tree,
+    /// The tree keeps the database (and its folder's lock) open: holding the flusher's
+    /// handle too makes [`Store::closed`] wait for the last table, whatever order a struct
+    /// holding a table and a store drops them in.
+    _open: Flusher,
     _value: PhantomData<fn() -> V>,
 }
 
@@ -324,6 +329,7 @@ impl<V> Clone for Table<V> {
         Self {
             name: self.name,
             tree: self.tree.clone(),
+            _open: self._open.clone(),
             _value: PhantomData,
         }
     }

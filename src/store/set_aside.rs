@@ -8,6 +8,7 @@
 //! key, the event type, the attempts and why, never the event itself (the bot keeps no
 //! message text).
 
+use crate::store::flush::Flusher;
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
@@ -34,6 +35,9 @@ pub struct SetAsideEvent {
 pub struct SetAside {
     attempts: sled::Tree,
     set_aside: sled::Tree,
+    /// The trees keep the database (and its folder's lock) open: holding the flusher's handle
+    /// too makes [`Store::closed`] wait for the last clone of this.
+    _open: Flusher,
 }
 
 impl Store {
@@ -41,6 +45,7 @@ impl Store {
         Ok(SetAside {
             attempts: self.db.open_tree(ATTEMPTS_TREE)?,
             set_aside: self.db.open_tree(SET_ASIDE_TREE)?,
+            _open: self.flusher.clone(),
         })
     }
 }
