@@ -8,7 +8,6 @@ mod common;
 
 use std::path::Path;
 
-use async_norms::store::Store;
 use chrono::{DateTime, TimeDelta, Utc};
 use common::*;
 use hyper::StatusCode;
@@ -66,12 +65,12 @@ fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
 }
 
 /// Every stored record, as `async-norms export` writes them (one JSON object a line).
+/// Every record of a stopped bot's data folder, through `async-norms export`: a process of
+/// its own, so the folder is free again when it returns.
 fn exported(dir: &Path) -> Vec<Value> {
-    let store = Store::open(dir).expect("the store opens after the bot stopped");
-    let mut out = Vec::new();
-    store.export(&mut out).expect("export");
-    String::from_utf8(out)
-        .unwrap()
+    let (code, stdout, stderr) = run_cli(&["export", "--data-dir", dir.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
         .lines()
         .skip(1)
         .map(|line| serde_json::from_str(line).unwrap())
@@ -172,68 +171,113 @@ async fn no_message_text_is_left_in_any_file_of_the_data_folder() {
 async fn uninstalling_or_revoking_the_token_deletes_that_workspace_and_no_other() {
     let emulator = team_in_london().await;
     let clock = clock_at(MONDAY_EARLY);
+    // The installed workspace (the token's, T111) has hours, a role and a check-in. The same
+    // data folder also holds two other workspaces' records (say, from an earlier
+    // installation): payloads for workspaces not installed here are ignored, so they are
+    // written with `import`, as a copy of T111's under their own team ids.
     let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
-    // Three workspaces, each with hours, a role and a check-in.
-    for team in ["T111", "T222", "T333"] {
-        for text in [
-            "hours set mon-fri 08:00-16:00 Europe/London",
-            "role manager <@U1|u1>",
-            CREATE_FIXED,
-        ] {
-            let form = command_form(text, "UMGR", "C1", &emulator.response_url())
-                .replace("team_id=T111", &format!("team_id={team}"));
-            let (status, body) = post_signed(
-                bot.addr,
-                "/slack/commands",
-                "application/x-www-form-urlencoded",
-                form.as_bytes(),
-                &[],
-            )
-            .await;
-            assert_eq!(status, StatusCode::OK, "{body}");
-        }
-    }
-    let mut uninstalled = event("app_mention.json", "EvGone");
-    uninstalled["team_id"] = json!("T222");
-    uninstalled["event"] = json!({"type": "app_uninstalled"});
-    let mut revoked = event("app_mention.json", "EvRevoked");
-    revoked["team_id"] = json!("T333");
-    revoked["event"] =
-        json!({"type": "tokens_revoked", "tokens": {"oauth": ["UMGR"], "bot": ["UBOT"]}});
-    for body in [&uninstalled, &revoked] {
-        let (status, answer) = post_event(bot.addr, body).await;
-        assert_eq!(status, StatusCode::OK, "{answer}");
-    }
-    bot.wait_for_metric(
-        "async_norms_events_handled_total{type=\"app_uninstalled\"}",
-        1.0,
-    )
-    .await;
-    bot.wait_for_metric(
-        "async_norms_events_handled_total{type=\"tokens_revoked\"}",
-        1.0,
-    )
-    .await;
-
-    // Only the remaining workspace's check-in prompts.
-    clock.set(at(MONDAY_PROMPT));
-    emulator.wait_for("chat.postMessage", 1, PATIENCE).await;
-    clock.set(at(MONDAY_CLOSE));
-    emulator.wait_for("chat.postMessage", 2, PATIENCE).await;
-    let data = bot.stop().await;
-    let posts = emulator.answered("chat.postMessage");
-    assert_eq!(posts.len(), 2, "one prompt and one report: {posts:?}");
-
-    let records = exported(data.path());
-    assert_eq!(keys_of_team(&records, "T222"), Vec::<String>::new());
-    assert_eq!(keys_of_team(&records, "T333"), Vec::<String>::new());
-    let kept = keys_of_team(&records, "T111");
-    for table in ["hours", "roles", "checkins", "checkin_occurrences"] {
+    set_up_the_installed_workspace(&bot).await;
+    let mut data = bot.stop().await;
+    let others = import_copies_for(data.path(), &["T222", "T333"]);
+    for table in ["hours", "roles", "checkins", "checkin_sequence"] {
         assert!(
-            kept.iter().any(|k| k.starts_with(&format!("\"{table}\":"))),
-            "T111 keeps its {table}: {kept:?}"
+            others["T222"]
+                .iter()
+                .any(|k| k.starts_with(&format!("\"{table}\":"))),
+            "T111 had its {table}: {others:?}"
         );
     }
+
+    for (event_id, gone) in [
+        ("EvGone", json!({"type": "app_uninstalled"})),
+        (
+            "EvRevoked",
+            json!({"type": "tokens_revoked", "tokens": {"oauth": ["UMGR"], "bot": ["UBOT"]}}),
+        ),
+    ] {
+        let bot = TestBot::start_in(&emulator, clock.clone(), data).await;
+        if event_id == "EvRevoked" {
+            set_up_the_installed_workspace(&bot).await;
+        }
+        let mut body = event("app_mention.json", event_id);
+        body["event"] = gone.clone();
+        let (status, answer) = post_event(bot.addr, &body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let kind = gone["type"].as_str().unwrap();
+        bot.wait_for_metric(
+            &format!("async_norms_events_handled_total{{type=\"{kind}\"}}"),
+            1.0,
+        )
+        .await;
+        let kept = bot.stop().await;
+        let records = exported(kept.path());
+        assert_eq!(
+            keys_of_team(&records, "T111"),
+            Vec::<String>::new(),
+            "{kind}"
+        );
+        for team in ["T222", "T333"] {
+            assert_eq!(
+                keys_of_team(&records, team),
+                others[team],
+                "{kind}: {team} kept"
+            );
+        }
+        data = kept;
+    }
+}
+
+/// Hours, a manager role and a check-in in the installed workspace, through `/async`.
+async fn set_up_the_installed_workspace(bot: &TestBot) {
+    for text in [
+        "hours set mon-fri 08:00-16:00 Europe/London",
+        "role manager <@U1|u1>",
+        CREATE_FIXED,
+    ] {
+        let answer = slash(bot.addr, &bot.emulator, "UMGR", "C1", text).await;
+        assert!(!answer.is_empty(), "{text}");
+        if text == CREATE_FIXED {
+            assert!(answer.contains("created"), "{answer}");
+        }
+    }
+}
+
+/// Imports a copy of T111's records under each of `teams` into the stopped bot's folder,
+/// and returns each team's keys as the export lists them.
+fn import_copies_for(
+    dir: &Path,
+    teams: &[&'static str],
+) -> std::collections::HashMap<&'static str, Vec<String>> {
+    let records = exported(dir);
+    let mut file = String::from("{\"format\":\"async-norms-export\",\"schema_version\":1}\n");
+    for team in teams {
+        for record in records
+            .iter()
+            .filter(|r| r["key"].as_str().is_some_and(|k| k.starts_with("T111/")))
+        {
+            let mut copy = record.clone();
+            copy["key"] = json!(record["key"].as_str().unwrap().replacen("T111", team, 1));
+            file.push_str(&copy.to_string());
+            file.push('\n');
+        }
+    }
+    let import = dir.with_extension("import.jsonl");
+    std::fs::write(&import, file).unwrap();
+    let (code, _, stderr) = run_cli(
+        &[
+            "import",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            import.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let records = exported(dir);
+    teams
+        .iter()
+        .map(|team| (*team, keys_of_team(&records, team)))
+        .collect()
 }
 
 /// Creates the check-in, lets it prompt, and returns the prompt's thread ts.

@@ -59,6 +59,21 @@ pub enum Distilled {
     Unreadable { event_type: String },
 }
 
+impl Distilled {
+    /// The Events API type it was read from, for logs and metrics.
+    pub fn event_type(&self) -> &str {
+        match self {
+            Distilled::Message(_) => "message",
+            Distilled::AppMention { .. } => "app_mention",
+            Distilled::HomeOpened { .. } => "app_home_opened",
+            Distilled::UserChange { .. } => "user_change",
+            Distilled::AppUninstalled => "app_uninstalled",
+            Distilled::TokensRevoked => "tokens_revoked",
+            Distilled::Ignored { event_type } | Distilled::Unreadable { event_type } => event_type,
+        }
+    }
+}
+
 /// A person's message without its text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRecord {

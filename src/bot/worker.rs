@@ -371,8 +371,12 @@ impl Job {
     }
 }
 
-/// The `type` of the event inside a journaled `event_callback`, for logs and metrics.
+/// The `type` of a journaled event, for logs and metrics: read from the distilled record,
+/// or from the `event_callback` body an older build journaled.
 fn event_type(raw: &[u8]) -> String {
+    if let Ok(journaled) = serde_json::from_slice::<crate::bot::distil::JournaledEvent>(raw) {
+        return journaled.event.event_type().to_string();
+    }
     #[derive(serde::Deserialize)]
     struct Callback {
         event: Option<Inner>,
