@@ -7,31 +7,11 @@ mod common;
 use async_norms::checkins::record::{POSTS_TABLE, PostMark};
 use async_norms::ids::TeamId;
 use async_norms::store::Store;
-use chrono::{DateTime, Utc};
 use common::*;
 use hyper::StatusCode;
 use serde_json::{Value, json};
 
-/// Monday 2 March 2026, 08:00 UTC (08:00 in London, on GMT).
-const MONDAY_EARLY: &str = "2026-03-02T08:00:00Z";
-const MONDAY_PROMPT: &str = "2026-03-02T09:30:00Z";
 const MONDAY_REMIND: &str = "2026-03-02T13:30:00Z";
-const MONDAY_CLOSE: &str = "2026-03-02T17:30:00Z";
-const CREATE_FIXED: &str = "checkin create <#C1|team> at 09:30 on mon-fri in Europe/London";
-
-fn at(instant: &str) -> DateTime<Utc> {
-    instant.parse().unwrap()
-}
-
-/// A manager (a Slack admin) and two members in London, all in channel C1 with the bot.
-async fn team_in_london() -> SlackEmulator {
-    let emulator = SlackEmulator::start().await;
-    emulator.add_admin("UMGR", "Europe/London");
-    emulator.add_user("U1", Some("Europe/London"));
-    emulator.add_user("U2", Some("Europe/London"));
-    emulator.add_channel("C1", &["UMGR", "U1", "U2", emulator::BOT_USER_ID]);
-    emulator
-}
 
 /// Messages the bot posted at the top of `channel` (not in a thread).
 fn top_level_posts(emulator: &SlackEmulator, channel: &str) -> Vec<emulator::Call> {

@@ -420,6 +420,28 @@ fn read_listening_line(stdout: std::process::ChildStdout) -> SocketAddr {
         .expect("the bot prints its address")
 }
 
+/// Monday 2 March 2026, 08:00 UTC (08:00 in London, on GMT): the check-in tests' morning.
+pub const MONDAY_EARLY: &str = "2026-03-02T08:00:00Z";
+pub const MONDAY_PROMPT: &str = "2026-03-02T09:30:00Z";
+pub const MONDAY_CLOSE: &str = "2026-03-02T17:30:00Z";
+/// A check-in in C1 at 09:30 London time on weekdays.
+pub const CREATE_FIXED: &str = "checkin create <#C1|team> at 09:30 on mon-fri in Europe/London";
+
+/// An RFC 3339 instant.
+pub fn at(instant: &str) -> chrono::DateTime<chrono::Utc> {
+    instant.parse().unwrap()
+}
+
+/// A manager (a Slack admin) and two members in London, all in channel C1 with the bot.
+pub async fn team_in_london() -> SlackEmulator {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_admin("UMGR", "Europe/London");
+    emulator.add_user("U1", Some("Europe/London"));
+    emulator.add_user("U2", Some("Europe/London"));
+    emulator.add_channel("C1", &["UMGR", "U1", "U2", emulator::BOT_USER_ID]);
+    emulator
+}
+
 /// A clock standing at an RFC 3339 instant.
 pub fn clock_at(instant: &str) -> Arc<async_norms::clock::FixedClock> {
     Arc::new(async_norms::clock::FixedClock::new(
