@@ -9,7 +9,7 @@ use async_norms::ids::TeamId;
 use async_norms::store::Store;
 use common::*;
 use hyper::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const MONDAY_REMIND: &str = "2026-03-02T13:30:00Z";
 
@@ -53,28 +53,6 @@ async fn prompt_ts(emulator: &SlackEmulator) -> String {
         .and_then(|m| m["ts"].as_str())
         .expect("the prompt is in the channel history")
         .to_string()
-}
-
-/// The channel's history as the emulator keeps it (oldest first).
-async fn history_of(emulator: &SlackEmulator, channel: &str) -> Vec<Value> {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Full<bytes::Bytes>>();
-    let request = hyper::Request::post(format!(
-        "{}/conversations.history?channel={channel}",
-        emulator.api_url()
-    ))
-    .header("authorization", format!("Bearer {BOT_TOKEN}"))
-    .body(http_body_util::Full::new(bytes::Bytes::new()))
-    .unwrap();
-    let response = client.request(request).await.expect("the emulator answers");
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    let answer: Value = serde_json::from_slice(&body).unwrap();
-    let mut messages = answer["messages"].as_array().cloned().unwrap_or_default();
-    messages.reverse();
-    messages
 }
 
 #[tokio::test]

@@ -276,25 +276,8 @@ async fn prompted_checkin(bot: &TestBot, clock: &async_norms::clock::FixedClock)
 
 /// The ts the emulator gave the first message of channel C1.
 async fn emulator_ts_of_first_post(emulator: &SlackEmulator) -> String {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Full<bytes::Bytes>>();
-    let request = hyper::Request::post(format!(
-        "{}/conversations.history?channel=C1",
-        emulator.api_url()
-    ))
-    .header("authorization", format!("Bearer {BOT_TOKEN}"))
-    .body(http_body_util::Full::new(bytes::Bytes::new()))
-    .unwrap();
-    let response = client.request(request).await.expect("the emulator answers");
-    let body = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    let answer: Value = serde_json::from_slice(&body).unwrap();
-    answer["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .and_then(|m| m["ts"].as_str())
+    history_of(emulator, "C1").await[0]["ts"]
+        .as_str()
         .expect("the prompt is in the history")
         .to_string()
 }

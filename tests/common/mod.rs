@@ -420,6 +420,28 @@ fn read_listening_line(stdout: std::process::ChildStdout) -> SocketAddr {
         .expect("the bot prints its address")
 }
 
+/// The channel's history as the emulator keeps it (oldest first).
+pub async fn history_of(emulator: &SlackEmulator, channel: &str) -> Vec<Value> {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Full<bytes::Bytes>>();
+    let request = hyper::Request::post(format!(
+        "{}/conversations.history?channel={channel}",
+        emulator.api_url()
+    ))
+    .header("authorization", format!("Bearer {BOT_TOKEN}"))
+    .body(http_body_util::Full::new(bytes::Bytes::new()))
+    .unwrap();
+    let response = client.request(request).await.expect("the emulator answers");
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let answer: Value = serde_json::from_slice(&body).unwrap();
+    let mut messages = answer["messages"].as_array().cloned().unwrap_or_default();
+    messages.reverse();
+    messages
+}
+
 /// Monday 2 March 2026, 08:00 UTC (08:00 in London, on GMT): the check-in tests' morning.
 pub const MONDAY_EARLY: &str = "2026-03-02T08:00:00Z";
 pub const MONDAY_PROMPT: &str = "2026-03-02T09:30:00Z";
