@@ -221,20 +221,11 @@ impl TestBot {
     /// WebSocket side.
     pub async fn start_socket_mode(emulator: &SlackEmulator) -> Self {
         emulator.enable_socket_mode().await;
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut raw = settings(emulator, data_dir.path());
-        raw.app_token = Some("xapp-1-A111-1-test".into());
-        raw.signing_secret = None;
-        let config = ServeConfig::from_raw(raw).expect("config");
-        let running = app::start(config, Arc::new(SystemClock))
-            .await
-            .expect("the bot starts");
-        Self {
-            addr: running.local_addr(),
-            emulator: emulator.clone(),
-            data_dir,
-            running: Some(running),
-        }
+        Self::start_configured(emulator, |raw| {
+            raw.app_token = Some("xapp-1-A111-1-test".into());
+            raw.signing_secret = None;
+        })
+        .await
     }
 
     /// Starts with the usual test settings changed by `configure`.
