@@ -41,7 +41,8 @@ pub struct DiskHealth {
     refused: OnceLock<String>,
     /// When the flush under way started; `None` between flushes.
     flushing_since: Mutex<Option<Instant>>,
-    /// Whether the flush under way was reported as stalled (logged once per stall).
+    /// Whether a caller gave up waiting for the flush under way (logged once per stall);
+    /// cleared when the disk confirms a flush.
     stall_reported: AtomicBool,
 }
 
@@ -67,8 +68,14 @@ impl DiskHealth {
             .flushing_since
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        match since.map(|since| since.elapsed()) {
+        let waited = since.map(|since| since.elapsed());
+        match waited {
             Some(waited) if waited >= FLUSH_PATIENCE => Err(self.stalled(waited)),
+            // A caller already gave up on this flush: stalled until the disk confirms one,
+            // whatever the clock of this thread says about when the flush began.
+            _ if self.stall_reported.load(Ordering::SeqCst) => {
+                Err(self.stalled(waited.unwrap_or(FLUSH_PATIENCE).max(FLUSH_PATIENCE)))
+            }
             _ => Ok(()),
         }
     }
