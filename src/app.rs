@@ -126,6 +126,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         lexicons: Default::default(),
         checkins: Default::default(),
         installations: installations.clone(),
+        outbox: store.outbox()?,
     });
 
     let (queue, queue_rx) = event_queue();
@@ -186,6 +187,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     let checkin_runner = crate::checkins::runner::run(bot.clone(), shutdown.clone());
     let digests = crate::bot::digest::run(bot.clone(), TeamId::new(me.team_id.0), shutdown.clone());
     let retention = crate::bot::privacy::run_retention(bot.clone(), shutdown.clone());
+    let sender = crate::bot::sender::run(bot.clone(), shutdown.clone());
     let state = Arc::new(HttpState {
         bot,
         intake,
@@ -214,6 +216,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
             limits,
         ));
         let worker = tokio::spawn(worker.run());
+        let sender = tokio::spawn(sender);
         let checkin_runner = tokio::spawn(checkin_runner);
         let digests = tokio::spawn(digests);
         let retention = tokio::spawn(retention);
@@ -228,6 +231,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
             let _ = admin.await;
         }
         let _ = worker.await;
+        let _ = sender.await;
         let _ = pruning.await;
         let _ = checkin_runner.await;
         let _ = digests.await;

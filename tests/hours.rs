@@ -156,11 +156,92 @@ async fn a_note_that_could_only_arrive_minutes_late_is_not_sent() {
     clock.set("2026-03-03T10:10:00Z".parse().unwrap());
     emulator.release("users.info");
     bot.wait_for_handled_messages(1.0).await;
+    bot.wait_for_metric("async_norms_notes_expired_total", 1.0)
+        .await;
     assert!(emulator.calls_to("chat.postEphemeral").is_empty());
-    assert_eq!(bot.metric("async_norms_notes_expired_total").await, 1.0);
     // A message handled in time still gets its note.
     post_event(bot.addr, &ping("EvOnTime", "U3", "1772532600.000100")).await;
     emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    bot.stop().await;
+}
+
+/// The value of one line of `/metrics` once it is `value`, failing the test after
+/// [`PATIENCE`].
+async fn wait_for_metric_to_be(bot: &TestBot, name: &str, value: f64) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while bot.metric(name).await != value {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{name} never became {value}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notes_wait_for_slack_in_the_outbox_while_events_are_handled_and_merge_per_sender() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/Berlin"));
+    emulator.add_user("U2", Some("Asia/Tokyo"));
+    emulator.add_user("U3", Some("Asia/Tokyo"));
+    emulator.add_user("U4", Some("Europe/Berlin"));
+    let clock = clock_at(TUESDAY_MORNING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    let ping = |id: &str, who: &str, channel: &str, ts: &str| {
+        message_event(id, "U1", channel, &format!("<@{who}> quick one"), ts, None)
+    };
+    // Slack takes no note for now: the first one hangs.
+    emulator.hold("chat.postEphemeral");
+    post_event(bot.addr, &ping("EvFirst", "U2", "C1", "1772532000.000100")).await;
+    emulator
+        .wait_for_attempts("chat.postEphemeral", 1, PATIENCE)
+        .await;
+    // Two more notes for the same sender and channel, and plain messages: every event is
+    // handled while the first note still waits for Slack.
+    post_event(bot.addr, &ping("EvSecond", "U3", "C1", "1772532001.000100")).await;
+    post_event(bot.addr, &ping("EvThird", "U2", "C1", "1772532002.000100")).await;
+    for index in 0..20 {
+        let plain = message_event(
+            &format!("EvPlain{index}"),
+            "U4",
+            "C2",
+            "lunch at noon",
+            &format!("1772532003.{index:06}"),
+            None,
+        );
+        post_event(bot.addr, &plain).await;
+    }
+    bot.wait_for_handled_messages(23.0).await;
+    assert_eq!(bot.metric("async_norms_notes_waiting").await, 3.0);
+    assert!(emulator.answered("chat.postEphemeral").is_empty());
+    // Slack is back: the first note, then the two that waited as one.
+    emulator.release("chat.postEphemeral");
+    let notes = emulator.wait_for("chat.postEphemeral", 2, PATIENCE).await;
+    wait_for_metric_to_be(&bot, "async_norms_notes_waiting", 0.0).await;
+    assert_eq!(emulator.answered("chat.postEphemeral").len(), 2);
+    let first = notes[0].text_and_blocks();
+    assert!(first.contains("<@U2>") && !first.contains("<@U3>"), "{first}");
+    let merged = notes[1].text_and_blocks();
+    assert!(merged.contains("<@U3>") && merged.contains("<@U2>"), "{merged}");
+    assert_eq!(notes[1].param("user"), Some("U1"));
+    assert_eq!(notes[1].param("channel"), Some("C1"));
+    // A note that waits past its two minutes is dropped and counted, not sent late.
+    emulator.hold("chat.postEphemeral");
+    post_event(bot.addr, &ping("EvHeld", "U2", "C3", "1772532010.000100")).await;
+    // The first held attempt, its retry, the merged note, and this one.
+    emulator
+        .wait_for_attempts("chat.postEphemeral", 4, PATIENCE)
+        .await;
+    post_event(bot.addr, &ping("EvTooLate", "U3", "C4", "1772532011.000100")).await;
+    bot.wait_for_handled_messages(25.0).await;
+    clock.set("2026-03-03T10:05:00Z".parse().unwrap());
+    emulator.release("chat.postEphemeral");
+    bot.wait_for_metric("async_norms_notes_expired_total", 1.0)
+        .await;
+    wait_for_metric_to_be(&bot, "async_norms_notes_waiting", 0.0).await;
+    let sent = emulator.answered("chat.postEphemeral");
+    assert_eq!(sent.len(), 3, "the note already on its way, not the late one");
+    assert_eq!(sent[2].param("channel"), Some("C3"));
     bot.stop().await;
 }
 

@@ -12,6 +12,7 @@ pub mod messages;
 pub mod note;
 pub mod privacy;
 pub mod roles;
+pub mod sender;
 pub mod urgency;
 pub mod worker;
 
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use slack_morphism::prelude::*;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use crate::clock::Clock;
 use crate::ids::{ChannelId, TeamId, UserId};
@@ -36,6 +37,7 @@ use distil::{Distilled, JournaledEvent, MessageRecord};
 use members::Reach;
 use messages::BotIdentity;
 use note::{Audience, Mentions, MessageFacts, Reached, build_note};
+use sender::{CallOutbox, OutgoingCall};
 
 /// Mentioned members looked up in Slack for one message (those known already cost
 /// nothing); the rest are counted as not checked, so a message with hundreds of mentions
@@ -88,13 +90,16 @@ pub struct Bot {
     pub checkins: crate::checkins::runner::CheckinSignal,
     /// The teams and app this bot serves; payloads for others are answered and ignored.
     pub installations: Arc<crate::slack::installation::Installations>,
+    /// Calls to Slack decided by handlers, made by the sender ([`sender::run`]).
+    pub outbox: CallOutbox,
 }
 
 impl Bot {
-    /// Handles one journaled event ([`Distilled`], as JSON), received at `received_at_unix`
-    /// (seconds).
+    /// Handles one journaled event ([`Distilled`], as JSON) kept under `event_key`, received
+    /// at `received_at_unix` (seconds).
     pub async fn handle_event(
         &self,
+        event_key: &str,
         journaled: &[u8],
         received_at_unix: i64,
     ) -> Result<&'static str, HandleError> {
@@ -119,7 +124,8 @@ impl Bot {
                     None => false,
                 };
                 if !answered {
-                    self.on_message(&team, &record, received_at).await?;
+                    self.on_message(&team, event_key, &record, received_at)
+                        .await?;
                 }
                 Ok("message")
             }
@@ -170,35 +176,13 @@ impl Bot {
     /// the urgency the edit added count). The text is read once; mentioned members who are
     /// not working and any urgency finding go to the sender in one private note (or, for the
     /// urgency, in the way the channel chose), and each finding is recorded.
-    /// Sends a private note about a message, unless it could no longer arrive within
-    /// [`NOTE_LIFETIME`] of the message reaching the bot (Slack paces notes at about 100 a
-    /// minute; after an outage or a flood of nudges, a late note is only noise). Deciding
-    /// at once keeps the handlers free: at most two minutes of notes wait for their turn.
-    /// A note not sent for that reason is counted, not retried.
-    async fn send_note(
-        &self,
-        request: SlackApiChatPostEphemeralRequest,
-        received_at: DateTime<Utc>,
-    ) -> Result<(), HandleError> {
-        let left = (received_at + NOTE_LIFETIME - self.clock.now())
-            .to_std()
-            .unwrap_or_default();
-        let deadline = tokio::time::Instant::now() + left;
-        let channel = request.channel.to_string();
-        match self.slack.post_ephemeral_before(request, deadline).await {
-            Ok(_) => Ok(()),
-            Err(ApiError::Expired { .. }) => {
-                info!(%channel, "note not sent: too late to be useful");
-                self.metrics.inc(Counter::NotesExpired, &[]);
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
+    /// Slack calls are left in the outbox ([`sender`]), never waited for here: a note that
+    /// could no longer arrive within [`NOTE_LIFETIME`] of the message is dropped there and
+    /// counted.
     async fn on_message(
         &self,
         team: &TeamId,
+        event_key: &str,
         message: &MessageRecord,
         received_at: DateTime<Utc>,
     ) -> Result<(), HandleError> {
@@ -278,41 +262,40 @@ impl Bot {
                     }
                 }
                 NudgeAction::Reaction { emoji } => {
-                    let request = SlackApiReactionsAddRequest::new(
-                        SlackChannelId::new(message.channel.as_str().into()),
-                        SlackReactionName::new(emoji.clone()),
-                        SlackTs::new(message.ts.clone()),
-                    );
-                    self.slack.reactions_add(request).await?;
+                    let reaction = OutgoingCall::Reaction {
+                        channel: message.channel.clone(),
+                        ts: message.ts.clone(),
+                        emoji: emoji.clone(),
+                    };
+                    self.leave_call(team, event_key, received_at, &reaction)?;
                 }
                 NudgeAction::ThreadReply => {
                     if let Some(text) = nudge_text(&findings, &norms) {
                         let thread = message.thread_ts.as_ref().unwrap_or(&message.ts);
-                        let request = SlackApiChatPostMessageRequest::new(
-                            SlackChannelId::new(message.channel.as_str().into()),
-                            SlackMessageContent::new().with_text(text),
-                        )
-                        .with_thread_ts(SlackTs::new(thread.clone()));
-                        self.slack.post_message(request).await?;
+                        let reply = OutgoingCall::ThreadReply {
+                            channel: message.channel.clone(),
+                            thread_ts: thread.clone(),
+                            text,
+                        };
+                        self.leave_call(team, event_key, received_at, &reply)?;
                     }
                 }
             }
         }
         if !note.is_empty() {
-            let mut request = SlackApiChatPostEphemeralRequest::new(
-                SlackChannelId::new(message.channel.as_str().into()),
-                SlackUserId::new(message.user.as_str().into()),
-                SlackMessageContent::new()
-                    .with_text(note.text())
-                    .with_blocks(note.blocks()),
-            );
-            if let Some(thread) = &message.thread_ts {
-                request = request.with_thread_ts(SlackTs::new(thread.clone()));
-            }
-            self.send_note(request, received_at).await?;
+            let note = OutgoingCall::Note {
+                channel: message.channel.clone(),
+                user: message.user.clone(),
+                thread_ts: message.thread_ts.clone(),
+                sections: note.sections,
+            };
+            self.leave_call(team, event_key, received_at, &note)?;
         }
-        // Written after the sends: a send that fails is retried with the event, and must not
-        // find its own cooldown or leave a second record.
+        // Written after the calls are left in the outbox: an event whose handling fails
+        // before is handled again, and must not find its own cooldown or leave a second
+        // record. The outbox entry is written first and the event is marked handled last,
+        // each by its own key (sled 0.34's transactions across trees hung under its global
+        // lock): a crash between them makes the next start write the same entry again.
         if nudge {
             self.start_nudge_cooldown(team, &message.channel, &message.user, now)?;
             self.count_nudge(team, &findings)?;

@@ -123,8 +123,9 @@ pub struct Audience {
     pub not_checked: usize,
 }
 
-/// One part of a note, in Slack mrkdwn; each line becomes its own paragraph.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One part of a note, in Slack mrkdwn; each line becomes its own paragraph. Kept in the
+/// outbox until the note is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NoteSection {
     pub lines: Vec<String>,
     /// A button under the lines: its label, `action_id` and value.
@@ -132,7 +133,7 @@ pub struct NoteSection {
 }
 
 /// A button in a note.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NoteButton {
     pub label: String,
     pub action_id: String,

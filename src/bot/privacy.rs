@@ -56,6 +56,7 @@ impl Bot {
         let removed = self.store.delete_team(team)?;
         self.lexicons.forget(team);
         self.directory.forget_team(team);
+        self.outbox.recount();
         self.store.flush_soon();
         info!(team = %team, records = removed, "{why}: every record of the workspace was deleted");
         Ok(())

@@ -278,7 +278,7 @@ impl Job {
                 self.give_up(key, &raw, attempt - 1, reason);
                 break;
             }
-            match self.attempt(&raw, received_at).await {
+            match self.attempt(key, &raw, received_at).await {
                 Attempt::Handled(kind) => {
                     metrics.inc(Counter::EventsHandled, &[("type", kind)]);
                     if let Err(e) = self.set_aside.forget_attempts(key) {
@@ -325,11 +325,12 @@ impl Job {
 
     /// Runs the handler once, in a task of its own so that a panic ends the attempt, not
     /// the worker. Dropping this future (shutdown) stops the handler too.
-    async fn attempt(&self, raw: &Arc<Vec<u8>>, received_at: i64) -> Attempt {
+    async fn attempt(&self, key: &str, raw: &Arc<Vec<u8>>, received_at: i64) -> Attempt {
         let bot = self.bot.clone();
         let raw = raw.clone();
+        let key = key.to_string();
         let mut task = AbortOnDrop(tokio::spawn(async move {
-            bot.handle_event(&raw, received_at).await
+            bot.handle_event(&key, &raw, received_at).await
         }));
         match (&mut task.0).await {
             Ok(Ok(kind)) => Attempt::Handled(kind),

@@ -299,6 +299,11 @@ fn metrics(state: &HttpState) -> Reply {
             "Events waiting for the worker in memory (bounded; the rest wait on disk).",
             state.intake.queued_len() as f64,
         ),
+        (
+            "async_norms_notes_waiting",
+            "Calls to Slack (notes, reactions, thread replies) waiting in the outbox for their turn.",
+            state.bot.outbox.len() as f64,
+        ),
     ]);
     reply(
         StatusCode::OK,

@@ -7,6 +7,7 @@
 
 mod flush;
 pub mod journal;
+pub mod outbox;
 pub mod set_aside;
 
 use std::io::{BufRead, Write};

@@ -1,0 +1,407 @@
+//! The sender: makes the calls to Slack that handlers left in the outbox
+//! ([`crate::store::outbox`]), at Slack's pace per workspace and method, so that handling
+//! an event never waits for a Web API slot.
+//!
+//! One task watches the outbox and runs one lane per workspace and method that holds
+//! calls; a lane makes its calls one at a time, oldest first, each waiting for its turn at
+//! the method's rate. Before each call, what can no longer arrive in time (a note about a
+//! message more than [`super::NOTE_LIFETIME`] old) is dropped and counted, never sent late.
+//! Private notes to one sender in one conversation that wait close together go out as one
+//! note ([`merge_notes`]). A call Slack refuses is logged and dropped; one Slack could not
+//! take (an outage) is tried again until its deadline.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use slack_morphism::prelude::*;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::Bot;
+use super::note::{Note, NoteSection};
+use crate::ids::{ChannelId, TeamId, UserId};
+use crate::metrics::Counter;
+use crate::slack::api::ApiError;
+use crate::store::StoreError;
+use crate::store::outbox::{Lane, Outbox, Waiting};
+
+/// Notes waiting at most this long apart (by their deadlines, so by when their messages
+/// came) are merged into one.
+pub const MERGE_WINDOW_MS: i64 = 10_000;
+/// Notes merged into one at most; Slack allows 50 blocks a message and a note's sections
+/// take a few each.
+pub const MAX_MERGED: usize = 5;
+/// Calls looked at after a lane's oldest to find notes to merge with it.
+const MERGE_LOOK_AHEAD: usize = 64;
+/// The pause before trying a call again that Slack could not take.
+const RETRY_PAUSE: Duration = Duration::from_secs(5);
+
+/// A call to Slack decided by a handler, waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum OutgoingCall {
+    /// A private note (`chat.postEphemeral`) to `user` in `channel`.
+    Note {
+        channel: ChannelId,
+        user: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        thread_ts: Option<String>,
+        sections: Vec<NoteSection>,
+    },
+    /// A reaction (`reactions.add`) on a message.
+    Reaction {
+        channel: ChannelId,
+        ts: String,
+        emoji: String,
+    },
+    /// A reply in a thread (`chat.postMessage`).
+    ThreadReply {
+        channel: ChannelId,
+        thread_ts: String,
+        text: String,
+    },
+}
+
+impl OutgoingCall {
+    /// The Web API method that makes the call: the outbox's lanes are per method.
+    pub fn method(&self) -> &'static str {
+        match self {
+            OutgoingCall::Note { .. } => "chat.postEphemeral",
+            OutgoingCall::Reaction { .. } => "reactions.add",
+            OutgoingCall::ThreadReply { .. } => "chat.postMessage",
+        }
+    }
+}
+
+/// The calls this build keeps in the outbox.
+pub type CallOutbox = Outbox<OutgoingCall>;
+
+impl Bot {
+    /// Leaves `call` for the sender, to be made before `received_at` + [`super::NOTE_LIFETIME`].
+    /// `event` is the journal key of the event that decided it, so handling the event again
+    /// writes the same call, not a second one.
+    pub(crate) fn leave_call(
+        &self,
+        team: &TeamId,
+        event: &str,
+        received_at: DateTime<Utc>,
+        call: &OutgoingCall,
+    ) -> Result<(), StoreError> {
+        let deadline = received_at + super::NOTE_LIFETIME;
+        self.outbox.put(
+            &Lane::new(team, call.method()),
+            deadline.timestamp_millis(),
+            event,
+            call,
+        )
+    }
+}
+
+/// The first of `waiting` (a lane's oldest calls) and the notes after it for the same
+/// sender, conversation and thread, up to [`MAX_MERGED`]: the calls one Web API call makes.
+/// Anything but a note goes alone.
+pub fn merge_notes(waiting: &[Waiting<OutgoingCall>]) -> Vec<&Waiting<OutgoingCall>> {
+    let Some(first) = waiting.first() else {
+        return Vec::new();
+    };
+    let OutgoingCall::Note {
+        channel,
+        user,
+        thread_ts,
+        ..
+    } = &first.call
+    else {
+        return vec![first];
+    };
+    let same_reader = |call: &OutgoingCall| {
+        matches!(call, OutgoingCall::Note { channel: c, user: u, thread_ts: t, .. }
+            if c == channel && u == user && t == thread_ts)
+    };
+    waiting
+        .iter()
+        .filter(|w| same_reader(&w.call))
+        .take(MAX_MERGED)
+        .collect()
+}
+
+/// One note of the sections of several, each section once, in order.
+pub fn merged_note(notes: &[&Waiting<OutgoingCall>]) -> Note {
+    let mut note = Note::default();
+    for waiting in notes {
+        if let OutgoingCall::Note { sections, .. } = &waiting.call {
+            for section in sections {
+                if !note.sections.contains(section) {
+                    note.push(section.clone());
+                }
+            }
+        }
+    }
+    note
+}
+
+/// Watches the outbox and runs a lane for each workspace and method with calls waiting,
+/// until shutdown. Calls still waiting then stay in the outbox for the next start.
+pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
+    let outbox = bot.outbox.clone();
+    let mut running: HashSet<Lane> = HashSet::new();
+    let mut lanes: JoinSet<Lane> = JoinSet::new();
+    loop {
+        match outbox.lanes() {
+            Ok(found) => {
+                for lane in found {
+                    if running.insert(lane.clone()) {
+                        let bot = bot.clone();
+                        let shutdown = shutdown.clone();
+                        lanes.spawn(async move {
+                            run_lane(&bot, &lane, &shutdown).await;
+                            lane
+                        });
+                    }
+                }
+            }
+            Err(e) => warn!(error = %e, "cannot read the outbox; calls waiting there stay"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = outbox.put_since() => {}
+            Some(done) = lanes.join_next(), if !lanes.is_empty() => {
+                if let Ok(lane) = done {
+                    running.remove(&lane);
+                }
+            }
+        }
+    }
+    // A call cut off here may have reached Slack; it is made again at the next start if
+    // still in time, as after a crash.
+    lanes.abort_all();
+    while lanes.join_next().await.is_some() {}
+}
+
+/// Makes one lane's calls, oldest first, until none is left or shutdown.
+async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
+    let outbox = &bot.outbox;
+    loop {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let now = bot.clock.now();
+        match outbox.expire(lane, now.timestamp_millis()) {
+            Ok(0) => {}
+            Ok(expired) => count_expired(bot, lane, expired),
+            Err(e) => {
+                warn!(team = %lane.team, method = lane.method, error = %e, "cannot read the outbox");
+                return;
+            }
+        }
+        let waiting = match outbox.oldest(lane, MERGE_WINDOW_MS, MERGE_LOOK_AHEAD) {
+            Ok(waiting) if waiting.is_empty() => return,
+            Ok(waiting) => waiting,
+            Err(e) => {
+                warn!(team = %lane.team, method = lane.method, error = %e, "cannot read the outbox");
+                return;
+            }
+        };
+        let batch = merge_notes(&waiting);
+        let deadline_ms = batch.iter().map(|w| w.deadline_ms).min().unwrap_or(0);
+        let left = Duration::from_millis(
+            u64::try_from(deadline_ms - now.timestamp_millis()).unwrap_or(0),
+        );
+        let deadline = tokio::time::Instant::now() + left;
+        let sent = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            sent = make(bot, &batch, deadline) => sent,
+        };
+        let done = match sent {
+            Ok(()) => {
+                debug!(team = %lane.team, method = lane.method, merged = batch.len(), "call made");
+                true
+            }
+            Err(ApiError::Expired { .. }) => {
+                info!(team = %lane.team, method = lane.method, "not sent: too late to be useful");
+                count_expired(bot, lane, batch.len());
+                true
+            }
+            Err(refused @ ApiError::Refused { .. }) => {
+                // Logged with the method and code by the Web API door; nothing to try again.
+                debug!(team = %lane.team, error = %refused, "call dropped");
+                true
+            }
+            Err(unavailable @ ApiError::Unavailable { .. }) => {
+                warn!(team = %lane.team, method = lane.method, error = %unavailable, "Slack did not take a call; trying again until its deadline");
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(RETRY_PAUSE.min(left)) => {}
+                }
+                false
+            }
+        };
+        if done {
+            for waiting in &batch {
+                if let Err(e) = outbox.remove(&waiting.key) {
+                    warn!(team = %lane.team, error = %e, "cannot take a made call out of the outbox; it may be made again");
+                }
+            }
+            bot.store.flush_soon();
+        }
+    }
+}
+
+fn count_expired(bot: &Bot, lane: &Lane, expired: usize) {
+    info!(team = %lane.team, method = lane.method, expired, "calls dropped: too late to be useful");
+    for _ in 0..expired {
+        bot.metrics.inc(Counter::NotesExpired, &[]);
+    }
+}
+
+/// Makes the call of `batch` (several notes merged into one, or one other call), giving up
+/// with [`ApiError::Expired`] when it cannot start before `deadline`.
+async fn make(
+    bot: &Bot,
+    batch: &[&Waiting<OutgoingCall>],
+    deadline: tokio::time::Instant,
+) -> Result<(), ApiError> {
+    let Some(first) = batch.first() else {
+        return Ok(());
+    };
+    match &first.call {
+        OutgoingCall::Note {
+            channel,
+            user,
+            thread_ts,
+            ..
+        } => {
+            let note = merged_note(batch);
+            let mut request = SlackApiChatPostEphemeralRequest::new(
+                SlackChannelId::new(channel.as_str().into()),
+                SlackUserId::new(user.as_str().into()),
+                SlackMessageContent::new()
+                    .with_text(note.text())
+                    .with_blocks(note.blocks()),
+            );
+            if let Some(thread) = thread_ts {
+                request = request.with_thread_ts(SlackTs::new(thread.clone()));
+            }
+            bot.slack.post_ephemeral_before(request, deadline).await?;
+        }
+        OutgoingCall::Reaction { channel, ts, emoji } => {
+            let request = SlackApiReactionsAddRequest::new(
+                SlackChannelId::new(channel.as_str().into()),
+                SlackReactionName::new(emoji.clone()),
+                SlackTs::new(ts.clone()),
+            );
+            let made = bot
+                .slack
+                .call_before(
+                    "reactions.add",
+                    Some(channel.as_str()),
+                    Some(deadline),
+                    |client, token| {
+                        let request = request.clone();
+                        async move { client.open_session(&token).reactions_add(&request).await }
+                    },
+                )
+                .await;
+            match made {
+                // Someone (or an earlier attempt) put the same reaction there: done.
+                Err(e) if e.code() == Some("already_reacted") => {}
+                other => {
+                    other?;
+                }
+            }
+        }
+        OutgoingCall::ThreadReply {
+            channel,
+            thread_ts,
+            text,
+        } => {
+            let request = SlackApiChatPostMessageRequest::new(
+                SlackChannelId::new(channel.as_str().into()),
+                SlackMessageContent::new().with_text(text.clone()),
+            )
+            .with_thread_ts(SlackTs::new(thread_ts.clone()));
+            bot.slack
+                .call_before(
+                    "chat.postMessage",
+                    Some(channel.as_str()),
+                    Some(deadline),
+                    |client, token| {
+                        let request = request.clone();
+                        async move { client.open_session(&token).chat_post_message(&request).await }
+                    },
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(channel: &str, user: &str, line: &str, deadline_ms: i64) -> Waiting<OutgoingCall> {
+        Waiting {
+            key: format!("{deadline_ms}/{line}").into_bytes(),
+            deadline_ms,
+            call: OutgoingCall::Note {
+                channel: ChannelId::new(channel),
+                user: UserId::new(user),
+                thread_ts: None,
+                sections: vec![NoteSection {
+                    lines: vec![line.to_string()],
+                    button: None,
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn notes_to_one_sender_in_one_conversation_merge_and_others_wait() {
+        let waiting = vec![
+            note("C1", "U1", "first", 1_000),
+            note("C1", "U2", "someone else", 1_100),
+            note("C2", "U1", "another channel", 1_200),
+            note("C1", "U1", "second", 1_300),
+            note("C1", "U1", "first", 1_400),
+        ];
+        let batch = merge_notes(&waiting);
+        assert_eq!(batch.len(), 3);
+        let merged = merged_note(&batch);
+        assert_eq!(merged.text(), "first\n\nsecond", "a section said twice is said once");
+    }
+
+    #[test]
+    fn at_most_a_few_notes_merge_into_one() {
+        let waiting: Vec<_> = (0..20)
+            .map(|index| note("C1", "U1", &format!("line {index}"), index))
+            .collect();
+        assert_eq!(merge_notes(&waiting).len(), MAX_MERGED);
+    }
+
+    #[test]
+    fn a_reaction_goes_alone() {
+        let waiting = vec![Waiting {
+            key: b"k".to_vec(),
+            deadline_ms: 1,
+            call: OutgoingCall::Reaction {
+                channel: ChannelId::new("C1"),
+                ts: "1.2".into(),
+                emoji: "eyes".into(),
+            },
+        }];
+        assert_eq!(merge_notes(&waiting).len(), 1);
+        assert_eq!(waiting[0].call.method(), "reactions.add");
+    }
+
+    #[test]
+    fn calls_are_kept_as_json_a_reader_can_follow() {
+        let call = note("C1", "U1", "hi", 5).call;
+        let json = serde_json::to_string(&call).unwrap();
+        assert!(json.starts_with(r#"{"call":"note","channel":"C1","user":"U1""#), "{json}");
+        assert_eq!(serde_json::from_str::<OutgoingCall>(&json).unwrap(), call);
+    }
+}
