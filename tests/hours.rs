@@ -220,9 +220,15 @@ async fn notes_wait_for_slack_in_the_outbox_while_events_are_handled_and_merge_p
     wait_for_metric_to_be(&bot, "async_norms_notes_waiting", 0.0).await;
     assert_eq!(emulator.answered("chat.postEphemeral").len(), 2);
     let first = notes[0].text_and_blocks();
-    assert!(first.contains("<@U2>") && !first.contains("<@U3>"), "{first}");
+    assert!(
+        first.contains("<@U2>") && !first.contains("<@U3>"),
+        "{first}"
+    );
     let merged = notes[1].text_and_blocks();
-    assert!(merged.contains("<@U3>") && merged.contains("<@U2>"), "{merged}");
+    assert!(
+        merged.contains("<@U3>") && merged.contains("<@U2>"),
+        "{merged}"
+    );
     assert_eq!(notes[1].param("user"), Some("U1"));
     assert_eq!(notes[1].param("channel"), Some("C1"));
     // A note that waits past its two minutes is dropped and counted, not sent late.
@@ -232,7 +238,11 @@ async fn notes_wait_for_slack_in_the_outbox_while_events_are_handled_and_merge_p
     emulator
         .wait_for_attempts("chat.postEphemeral", 4, PATIENCE)
         .await;
-    post_event(bot.addr, &ping("EvTooLate", "U3", "C4", "1772532011.000100")).await;
+    post_event(
+        bot.addr,
+        &ping("EvTooLate", "U3", "C4", "1772532011.000100"),
+    )
+    .await;
     bot.wait_for_handled_messages(25.0).await;
     clock.set("2026-03-03T10:05:00Z".parse().unwrap());
     emulator.release("chat.postEphemeral");
@@ -240,7 +250,11 @@ async fn notes_wait_for_slack_in_the_outbox_while_events_are_handled_and_merge_p
         .await;
     wait_for_metric_to_be(&bot, "async_norms_notes_waiting", 0.0).await;
     let sent = emulator.answered("chat.postEphemeral");
-    assert_eq!(sent.len(), 3, "the note already on its way, not the late one");
+    assert_eq!(
+        sent.len(),
+        3,
+        "the note already on its way, not the late one"
+    );
     assert_eq!(sent[2].param("channel"), Some("C3"));
     bot.stop().await;
 }

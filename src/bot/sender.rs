@@ -207,9 +207,8 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
         };
         let batch = merge_notes(&waiting);
         let deadline_ms = batch.iter().map(|w| w.deadline_ms).min().unwrap_or(0);
-        let left = Duration::from_millis(
-            u64::try_from(deadline_ms - now.timestamp_millis()).unwrap_or(0),
-        );
+        let left =
+            Duration::from_millis(u64::try_from(deadline_ms - now.timestamp_millis()).unwrap_or(0));
         let deadline = tokio::time::Instant::now() + left;
         let sent = tokio::select! {
             _ = shutdown.cancelled() => return,
@@ -330,7 +329,12 @@ async fn make(
                     Some(deadline),
                     |client, token| {
                         let request = request.clone();
-                        async move { client.open_session(&token).chat_post_message(&request).await }
+                        async move {
+                            client
+                                .open_session(&token)
+                                .chat_post_message(&request)
+                                .await
+                        }
                     },
                 )
                 .await?;
@@ -371,7 +375,11 @@ mod tests {
         let batch = merge_notes(&waiting);
         assert_eq!(batch.len(), 3);
         let merged = merged_note(&batch);
-        assert_eq!(merged.text(), "first\n\nsecond", "a section said twice is said once");
+        assert_eq!(
+            merged.text(),
+            "first\n\nsecond",
+            "a section said twice is said once"
+        );
     }
 
     #[test]
@@ -401,7 +409,10 @@ mod tests {
     fn calls_are_kept_as_json_a_reader_can_follow() {
         let call = note("C1", "U1", "hi", 5).call;
         let json = serde_json::to_string(&call).unwrap();
-        assert!(json.starts_with(r#"{"call":"note","channel":"C1","user":"U1""#), "{json}");
+        assert!(
+            json.starts_with(r#"{"call":"note","channel":"C1","user":"U1""#),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<OutgoingCall>(&json).unwrap(), call);
     }
 }

@@ -129,7 +129,13 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
     pub fn lanes(&self) -> Result<Vec<Lane>, StoreError> {
         let mut lanes = Vec::new();
         let mut from: Vec<u8> = Vec::new();
-        while let Some((key, _)) = self.table.tree.range(from.as_slice()..).next().transpose()? {
+        while let Some((key, _)) = self
+            .table
+            .tree
+            .range(from.as_slice()..)
+            .next()
+            .transpose()?
+        {
             let text = String::from_utf8_lossy(&key);
             let mut parts = text.splitn(3, '/');
             let (Some(team), Some(method), Some(_)) = (parts.next(), parts.next(), parts.next())
@@ -202,8 +208,7 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
     /// Recounts the calls after records were removed behind the outbox's back (a
     /// workspace's records deleted at uninstall).
     pub fn recount(&self) {
-        self.waiting
-            .store(self.table.tree.len(), Ordering::Relaxed);
+        self.waiting.store(self.table.tree.len(), Ordering::Relaxed);
     }
 }
 
