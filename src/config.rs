@@ -106,10 +106,8 @@ pub enum ConfigError {
     BadListen(String),
     #[error("ASYNC_NORMS_DATA_DIR (--data-dir) is empty: give a folder for the store, e.g. ./data")]
     EmptyDataDir,
-    #[error(
-        "ASYNC_NORMS_DEFAULT_TZ (--default-tz) `{0}` is not an IANA time zone such as Europe/Berlin or UTC"
-    )]
-    BadDefaultTz(String),
+    #[error("ASYNC_NORMS_DEFAULT_TZ (--default-tz): {0}")]
+    BadDefaultTz(crate::hours::ZoneError),
     #[error(
         "ASYNC_NORMS_ADMIN_LISTEN (--admin-listen) `{0}` is not an address and port like 127.0.0.1:9100"
     )]
@@ -172,9 +170,7 @@ impl ServeConfig {
             return Err(ConfigError::EmptyDataDir);
         }
         let tz_text = present(raw.default_tz).unwrap_or_else(|| DEFAULT_TZ.to_string());
-        let default_tz = tz_text
-            .parse()
-            .map_err(|_| ConfigError::BadDefaultTz(tz_text))?;
+        let default_tz = crate::hours::parse_zone(&tz_text).map_err(ConfigError::BadDefaultTz)?;
         let admin_listen = present(raw.admin_listen)
             .map(|text| text.parse().map_err(|_| ConfigError::BadAdminListen(text)))
             .transpose()?;

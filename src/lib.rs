@@ -11,6 +11,8 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod doctor;
+#[cfg(test)]
+mod entry_paths;
 pub mod hours;
 pub mod ids;
 pub mod manifest;
@@ -18,6 +20,7 @@ pub mod metrics;
 pub mod norms;
 pub mod slack;
 pub mod store;
+mod typed;
 pub mod views;
 
 /// The configuration of the library's property tests: one fixed seed, so a commit's

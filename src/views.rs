@@ -254,11 +254,12 @@ pub fn read_hours_modal(
         .unwrap_or_default();
     let zone = match parse_zone(&zone_name) {
         Ok(zone) => Some(zone),
-        Err(_) => {
-            errors.insert(
-                ZONE_BLOCK.to_string(),
-                "Pick your time zone from the list.".to_string(),
-            );
+        Err(e) => {
+            let message = match zone_name.trim() {
+                "" => "Pick your time zone from the list.".to_string(),
+                _ => e.to_string(),
+            };
+            errors.insert(ZONE_BLOCK.to_string(), message);
             None
         }
     };

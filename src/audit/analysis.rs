@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::audit::export::{ConversationKind, ExportUser, RawMessage, SkippedFile, Workspace};
 use crate::audit::settings::AuditSettings;
-use crate::hours::{MemberHours, Window, format_relative, parse_zone, windows_between};
+use crate::hours::{MemberHours, Window, format_relative, windows_between, zone_by_name};
 use crate::ids::UserId;
 use crate::norms::{Broadcast, ChannelContext, RuleId, classify};
 
@@ -380,7 +380,7 @@ impl<'s> Analysis<'s> {
     fn add_listed_member(&mut self, user: &ExportUser) {
         let settings = self.settings;
         let index = self.members.len() as u32;
-        let profile_zone = user.tz.as_deref().and_then(|tz| parse_zone(tz).ok());
+        let profile_zone = user.tz.as_deref().and_then(zone_by_name);
         let given = settings
             .hours
             .get(&user.id)

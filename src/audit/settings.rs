@@ -96,7 +96,7 @@ impl AuditSettings {
 
     /// Sets the report's zone from an IANA name.
     pub fn with_zone(mut self, name: &str) -> Result<Self, SettingsError> {
-        self.zone = parse_zone(name).map_err(SettingsError::Zone)?;
+        self.zone = parse_zone(name).map_err(|e| SettingsError::Zone(e.into()))?;
         Ok(self)
     }
 

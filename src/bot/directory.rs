@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 use tracing::warn;
 
-use crate::hours::{MemberHours, parse_zone};
+use crate::hours::{MemberHours, zone_by_name};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::{ApiError, Share, SlackApi};
 
@@ -70,9 +70,9 @@ impl Profile {
             .tz
             .as_deref()
             .filter(|name| !name.trim().is_empty())
-            .and_then(|name| match parse_zone(name) {
-                Ok(tz) => Some(tz),
-                Err(_) => {
+            .and_then(|name| match zone_by_name(name) {
+                Some(tz) => Some(tz),
+                None => {
                     warn!(user = %user.id, zone = name, "profile zone is not an IANA zone this build knows; using the default");
                     None
                 }

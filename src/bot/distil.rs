@@ -16,7 +16,7 @@ use crate::bot::Bot;
 use crate::bot::ask::{Question, read_question};
 use crate::bot::directory::Profile;
 use crate::bot::messages::{HumanMessage, MessageKind, classify};
-use crate::hours::parse_zone;
+use crate::hours::zone_by_name;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::norms::ScanFacts;
 use crate::slack::payloads::{EventBody, read_event_callback};
@@ -135,7 +135,7 @@ impl From<Profile> for ProfileFacts {
 impl From<&ProfileFacts> for Profile {
     fn from(facts: &ProfileFacts) -> Self {
         Profile {
-            tz: facts.tz.as_deref().and_then(|name| parse_zone(name).ok()),
+            tz: facts.tz.as_deref().and_then(zone_by_name),
             is_admin: facts.is_admin,
             is_owner: facts.is_owner,
             is_bot: facts.is_bot,

@@ -15,18 +15,17 @@ use chrono::{
 };
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use serde_with::{DeserializeFromStr, SerializeDisplay};
+use serde_with::SerializeDisplay;
 
 use crate::hours::days::{DaysError, Weekdays};
+use crate::hours::zone::{ZoneError, parse_zone};
 use crate::ids::UserId;
 
 /// Why a schedule could not be built from what a person typed; the message names the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
-    #[error(
-        "`{0}` is not an IANA time zone; use a name like Europe/London or America/New_York, or `local` for each participant's own time"
-    )]
-    UnknownZone(String),
+    #[error("{0} For each participant's own time, write `local`.")]
+    Zone(#[from] ZoneError),
     #[error("`{0}` is not a time of day; write it as HH:MM on a 24-hour clock, e.g. 09:30")]
     BadTime(String),
     #[error(transparent)]
@@ -34,7 +33,7 @@ pub enum ScheduleError {
 }
 
 /// The zone a schedule's wall-clock time is read in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, SerializeDisplay, DeserializeFromStr)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, SerializeDisplay)]
 pub enum ScheduleZone {
     /// One IANA zone for everyone: the check-in runs at the same instant for all participants.
     Fixed(Tz),
@@ -54,9 +53,23 @@ impl FromStr for ScheduleZone {
         if text.eq_ignore_ascii_case(LOCAL_ZONE_WORD) {
             return Ok(ScheduleZone::Local);
         }
-        text.parse::<Tz>()
+        Ok(ScheduleZone::Fixed(parse_zone(text)?))
+    }
+}
+
+/// Read back from the store by the zone database's own name, so a schedule stored with any
+/// zone the database knows is kept (typed zones go through [`FromStr`], which is stricter).
+impl<'de> Deserialize<'de> for ScheduleZone {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name.eq_ignore_ascii_case(LOCAL_ZONE_WORD) {
+            return Ok(ScheduleZone::Local);
+        }
+        crate::hours::zone::zone_by_name(&name)
             .map(ScheduleZone::Fixed)
-            .map_err(|_| ScheduleError::UnknownZone(text.to_string()))
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("`{name}` is not a zone this build knows"))
+            })
     }
 }
 
@@ -410,7 +423,7 @@ mod tests {
                 "Europe/Londn",
                 "Europe/London",
             ),
-            (("mon-fri", "09:30", "+01:00"), "+01:00", "IANA"),
+            (("mon-fri", "09:30", "+01:00"), "+01:00", "city zone"),
             (("mon-fry", "09:30", "UTC"), "fry", "mon-fri"),
         ];
         for ((days, at, zone), named, fix) in cases {

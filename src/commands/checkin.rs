@@ -357,7 +357,7 @@ pub fn is_new_checkin_submission(submission: &SlackInteractionViewSubmissionEven
 }
 
 /// What the "new check-in" form says, or an error per field.
-fn read_new_checkin(
+pub(crate) fn read_new_checkin(
     state: Option<&SlackViewState>,
 ) -> Result<(ChannelId, Schedule, Vec<String>), HashMap<String, String>> {
     let value = |block: &str| {

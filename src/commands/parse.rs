@@ -12,11 +12,14 @@ use std::fmt;
 use std::ops::Range;
 
 use chrono::{NaiveDate, NaiveTime, TimeDelta, Timelike, Weekday};
-use chrono_tz::{TZ_VARIANTS, Tz};
+use chrono_tz::Tz;
 
 use crate::hours::days::{DaysError, Weekdays};
+use crate::hours::zone::{ZoneError, abbreviation_examples};
+pub use crate::hours::zone::{parse_zone, suggest_zones};
 use crate::ids::{ChannelId, UserId};
 use crate::norms::NudgeAction;
+use crate::typed::{edit_distance, shown};
 
 /// Longest command text accepted, in characters (Slack's own limit is about the same).
 pub const MAX_INPUT_CHARS: usize = 4000;
@@ -344,15 +347,6 @@ fn render_plain(raw: &str) -> String {
     }
     out.push_str(rest);
     unescape(&out)
-}
-
-/// At most 40 characters of what a person typed, for quoting it back in an error.
-fn shown(text: &str) -> String {
-    let clean: String = text.trim().replace('`', "'");
-    match clean.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}…", &clean[..cut]),
-        None => clean,
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -702,20 +696,8 @@ pub enum ParseError {
         "The hours name two time zones, {first} and {second}; give one zone for the whole week, e.g. mon-thu 08:00-12:00; fri 08:00-12:00 America/New_York"
     )]
     TwoZones { first: String, second: String },
-    #[error("`{got}` is not a time zone I know.{}", zone_hint(.suggestions))]
-    UnknownZone {
-        got: String,
-        suggestions: Vec<&'static str>,
-    },
-    #[error("`{got}` is an abbreviation, which does not say when daylight saving changes; use a city zone instead, e.g. {}", .examples.join(" or "))]
-    AbbreviatedZone {
-        got: String,
-        examples: &'static [&'static str],
-    },
-    #[error(
-        "`{got}` is a fixed offset, which ignores daylight saving; use a city zone such as Europe/Berlin or America/New_York (or UTC)"
-    )]
-    OffsetZone { got: String },
+    #[error(transparent)]
+    Zone(#[from] ZoneError),
     #[error("`{0}` is not a date; write it as YYYY-MM-DD, e.g. /async away 2026-12-24 2027-01-02")]
     BadDate(String),
     #[error(
@@ -797,14 +779,6 @@ fn did_you_mean(suggestion: &Option<&'static str>) -> String {
     match suggestion {
         Some(command) => format!(" Did you mean `/async {command}`?"),
         None => String::new(),
-    }
-}
-
-fn zone_hint(suggestions: &[&'static str]) -> String {
-    match suggestions {
-        [] => " Use an IANA name such as Europe/Berlin or America/New_York.".to_string(),
-        [one] => format!(" Did you mean {one}?"),
-        [first @ .., last] => format!(" Did you mean {} or {last}?", first.join(", ")),
     }
 }
 
@@ -1348,121 +1322,6 @@ fn label_for_day(label: &str, day: Weekday, days: Weekdays) -> String {
     }
     let range = label.rsplit(' ').next().unwrap_or(label);
     format!("{} {range}", Weekdays::only(day))
-}
-
-// --- time zones ---
-
-/// Abbreviations people type for zones, with the city zones they usually mean.
-fn abbreviation_examples(word: &str) -> Option<&'static [&'static str]> {
-    let examples: &'static [&'static str] = match word.to_ascii_uppercase().as_str() {
-        "EST" | "EDT" | "ET" => &["America/New_York", "America/Toronto"],
-        "CST" | "CDT" | "CT" => &["America/Chicago", "America/Mexico_City", "Asia/Shanghai"],
-        "MST" | "MDT" | "MT" => &["America/Denver", "America/Phoenix"],
-        "PST" | "PDT" | "PT" => &["America/Los_Angeles", "America/Vancouver"],
-        "AKST" | "AKDT" => &["America/Anchorage"],
-        "HST" => &["Pacific/Honolulu"],
-        "GMT" | "BST" => &["Europe/London", "UTC"],
-        "IST" => &["Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"],
-        "CET" | "CEST" | "MET" | "MEST" => &["Europe/Berlin", "Europe/Paris", "Europe/Madrid"],
-        "EET" | "EEST" => &["Europe/Athens", "Europe/Helsinki"],
-        "WET" | "WEST" => &["Europe/Lisbon"],
-        "MSK" => &["Europe/Moscow"],
-        "JST" => &["Asia/Tokyo"],
-        "KST" => &["Asia/Seoul"],
-        "SGT" => &["Asia/Singapore"],
-        "HKT" => &["Asia/Hong_Kong"],
-        "AEST" | "AEDT" => &["Australia/Sydney", "Australia/Melbourne"],
-        "ACST" | "ACDT" => &["Australia/Adelaide"],
-        "AWST" => &["Australia/Perth"],
-        "NZST" | "NZDT" => &["Pacific/Auckland"],
-        "BRT" => &["America/Sao_Paulo"],
-        "ART" => &["America/Argentina/Buenos_Aires"],
-        _ => return None,
-    };
-    Some(examples)
-}
-
-/// `UTC+2`, `GMT-05:00`, `+02:00`: offsets, which people type for zones.
-fn is_offset(word: &str) -> bool {
-    let upper = word.to_ascii_uppercase();
-    let rest = upper
-        .strip_prefix("UTC")
-        .or_else(|| upper.strip_prefix("GMT"))
-        .unwrap_or(&upper);
-    rest.starts_with(['+', '-'])
-        && rest.len() > 1
-        && rest[1..].bytes().all(|b| b.is_ascii_digit() || b == b':')
-}
-
-/// Reads an IANA zone name, case-insensitively. Abbreviations and offsets are refused even
-/// where the zone database has them (`EST`, `CET`), because people who type them mean a
-/// place whose clocks change, and the fixed zone would be an hour off half the year.
-pub fn parse_zone(word: &str) -> Result<Tz, ParseError> {
-    let word = word.trim();
-    if let Some(examples) = abbreviation_examples(word) {
-        return Err(ParseError::AbbreviatedZone {
-            got: shown(word),
-            examples,
-        });
-    }
-    if let Some(tz) = TZ_VARIANTS
-        .iter()
-        .find(|tz| tz.name().eq_ignore_ascii_case(word))
-    {
-        return Ok(*tz);
-    }
-    if is_offset(word) {
-        return Err(ParseError::OffsetZone { got: shown(word) });
-    }
-    Err(ParseError::UnknownZone {
-        got: shown(word),
-        suggestions: suggest_zones(word),
-    })
-}
-
-/// Up to three IANA names closest to `word` by edit distance, comparing case-insensitively
-/// with the whole name and with its last segment (so `berlin` finds Europe/Berlin).
-pub fn suggest_zones(word: &str) -> Vec<&'static str> {
-    let lower = word.to_lowercase();
-    let length = lower.chars().count();
-    if length == 0 || length > 40 {
-        return Vec::new();
-    }
-    let limit = (length / 3).clamp(1, 3);
-    let mut scored: Vec<(usize, bool, usize, &'static str)> = TZ_VARIANTS
-        .iter()
-        .filter_map(|tz| {
-            let name = tz.name();
-            let name_lower = name.to_ascii_lowercase();
-            let segment = name_lower.rsplit('/').next().unwrap_or(&name_lower);
-            let distance = [name_lower.as_str(), segment]
-                .into_iter()
-                .filter(|candidate| candidate.len().abs_diff(length) <= limit)
-                .map(|candidate| edit_distance(&lower, candidate))
-                .min()?;
-            // Prefer region/city names over legacy aliases like `US/Eastern` or `Etc/…`.
-            let legacy = !name.contains('/') || name.starts_with("US/") || name.starts_with("Etc/");
-            (distance <= limit).then_some((distance, legacy, name.len(), name))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(.., name)| name).collect()
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
 }
 
 // --- away ---
@@ -2868,37 +2727,37 @@ mod tests {
             ),
             (
                 "hours set mon-fri 09:00-17:00 Europe/Berln",
-                |e| matches!(e, ParseError::UnknownZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Unknown { .. })),
                 "Did you mean Europe/Berlin?",
             ),
             (
                 "hours set mon-fri 09:00-17:00 berlin",
-                |e| matches!(e, ParseError::UnknownZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Unknown { .. })),
                 "Europe/Berlin",
             ),
             (
                 "hours set mon-fri 09:00-17:00 Atlantis/Nowhere",
-                |e| matches!(e, ParseError::UnknownZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Unknown { .. })),
                 "Europe/Berlin",
             ),
             (
                 "hours set mon-fri 09:00-17:00 EST",
-                |e| matches!(e, ParseError::AbbreviatedZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Abbreviated { .. })),
                 "America/New_York",
             ),
             (
                 "hours set mon-fri 09:00-17:00 pst",
-                |e| matches!(e, ParseError::AbbreviatedZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Abbreviated { .. })),
                 "America/Los_Angeles",
             ),
             (
                 "hours set mon-fri 09:00-17:00 CET",
-                |e| matches!(e, ParseError::AbbreviatedZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Abbreviated { .. })),
                 "Europe/Berlin",
             ),
             (
                 "hours set mon-fri 09:00-17:00 UTC+2",
-                |e| matches!(e, ParseError::OffsetZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Offset { .. })),
                 "Europe/Berlin",
             ),
             (
@@ -3312,12 +3171,12 @@ mod tests {
             ),
             (
                 "checkin create <#C1> at 09:30 on mon-fri in EST",
-                |e| matches!(e, ParseError::AbbreviatedZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Abbreviated { .. })),
                 "America/New_York",
             ),
             (
                 "checkin create <#C1> at 09:30 on mon-fri in Europe/Lundon",
-                |e| matches!(e, ParseError::UnknownZone { .. }),
+                |e| matches!(e, ParseError::Zone(ZoneError::Unknown { .. })),
                 "Europe/London",
             ),
             (
@@ -3479,53 +3338,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn an_unknown_zone_suggests_the_closest_names() {
-        assert_eq!(
-            suggest_zones("Europe/Berln").first(),
-            Some(&"Europe/Berlin")
-        );
-        assert_eq!(suggest_zones("berlin"), vec!["Europe/Berlin"]);
-        assert_eq!(suggest_zones("new_york").first(), Some(&"America/New_York"));
-        assert_eq!(suggest_zones("Tokio").first(), Some(&"Asia/Tokyo"));
-        assert!(suggest_zones("xqzzyqqq").is_empty());
-        assert!(suggest_zones(&"x".repeat(500)).is_empty());
-        assert!(suggest_zones("London").len() <= 3);
-        let err = parse_zone("Europe/Berln").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`Europe/Berln` is not a time zone I know. Did you mean Europe/Berlin?"
-        );
-    }
-
-    #[test]
-    fn zone_names_are_read_case_insensitively_but_abbreviations_are_refused() {
-        assert_eq!(parse_zone("europe/berlin"), Ok(chrono_tz::Europe::Berlin));
-        assert_eq!(
-            parse_zone("America/Port-au-Prince"),
-            Ok("America/Port-au-Prince".parse::<Tz>().unwrap())
-        );
-        assert_eq!(parse_zone("EST5EDT"), Ok(chrono_tz::EST5EDT));
-        assert_eq!(parse_zone("UTC"), Ok(Tz::UTC));
-        for abbreviation in ["EST", "est", "PDT", "CET", "GMT", "IST", "AEST"] {
-            assert!(
-                matches!(
-                    parse_zone(abbreviation),
-                    Err(ParseError::AbbreviatedZone { .. })
-                ),
-                "{abbreviation}"
-            );
-        }
-        assert!(matches!(
-            parse_zone("GMT-05:00"),
-            Err(ParseError::OffsetZone { .. })
-        ));
-        assert!(matches!(
-            parse_zone("+02:00"),
-            Err(ParseError::OffsetZone { .. })
-        ));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::hours::days::DaysError;
+use crate::hours::zone::ZoneError;
 
 /// What was wrong with hours, a zone or an away period; the message names the fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,10 +23,8 @@ pub enum HoursError {
     NoHours,
     #[error(transparent)]
     Days(#[from] DaysError),
-    #[error(
-        "`{0}` is not an IANA time zone; use a name like Europe/Berlin, America/New_York or Asia/Tokyo"
-    )]
-    UnknownZone(String),
+    #[error(transparent)]
+    Zone(#[from] ZoneError),
     #[error("two time zones given (`{0}` and `{1}`); give one, at the end")]
     SeveralZones(String, String),
     #[error(

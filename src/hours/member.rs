@@ -75,13 +75,6 @@ impl FocusBlock {
     }
 }
 
-/// Reads an IANA zone name (`Europe/Berlin`); anything else gets an error naming examples.
-pub fn parse_zone(name: &str) -> Result<Tz, HoursError> {
-    name.trim()
-        .parse::<Tz>()
-        .map_err(|_| HoursError::UnknownZone(name.trim().to_string()))
-}
-
 /// Serde for a zone as its IANA name.
 mod zone_name {
     use chrono_tz::Tz;
@@ -93,7 +86,12 @@ mod zone_name {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
         let name = String::deserialize(deserializer)?;
-        super::parse_zone(&name).map_err(de::Error::custom)
+        // Stored names are the zone database's own, so any it knows is read back as it is.
+        crate::hours::zone::zone_by_name(&name).ok_or_else(|| {
+            de::Error::custom(format!(
+                "`{name}` is not an IANA time zone this build knows"
+            ))
+        })
     }
 }
 

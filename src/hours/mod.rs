@@ -28,12 +28,14 @@ pub mod member;
 pub mod overlap;
 pub mod schedule;
 pub mod windows;
+pub mod zone;
 
 pub use availability::{Availability, availability};
 pub use days::{DaysError, Weekdays};
 pub use error::HoursError;
 pub use format::{format_back, format_relative};
-pub use member::{AwayPeriod, FocusBlock, MemberHours, parse_zone};
+pub use member::{AwayPeriod, FocusBlock, MemberHours};
 pub use overlap::overlap;
 pub use schedule::{TimeRange, WeeklySchedule, parse_hours_setting};
 pub use windows::{Window, current_window_end, local_time, next_window_start, windows_between};
+pub use zone::{ZoneError, parse_zone, zone_by_name};

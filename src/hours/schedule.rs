@@ -11,7 +11,7 @@ use serde_with::{DeserializeFromStr, SerializeDisplay};
 
 use crate::hours::days::Weekdays;
 use crate::hours::error::HoursError;
-use crate::hours::member::parse_zone;
+use crate::hours::zone::parse_zone;
 
 /// A wall-clock range in a member's zone. When `end <= start` it runs overnight into the next
 /// day (`22:00-06:00`, `18:00-24:00`); equal start and end is a full 24 hours.
@@ -372,7 +372,7 @@ mod tests {
             ("", "no working hours given; try mon-fri 09:00-17:00"),
             (
                 "mon-fri 09:00-17:00 Europe/Berln",
-                "`Europe/Berln` is not an IANA time zone; use a name like Europe/Berlin, America/New_York or Asia/Tokyo",
+                "`Europe/Berln` is not an IANA time zone I know. Did you mean Europe/Berlin?",
             ),
             (
                 "mon 09:00-17:00 Europe/Berlin; tue 09:00-12:00 Asia/Tokyo",

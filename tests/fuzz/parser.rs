@@ -9,9 +9,10 @@
 use async_norms::bot::ask::read_question;
 use async_norms::commands::parse::{
     ChannelRef, Command, MAX_AWAY_DAYS, MAX_CHANNELS, MAX_INPUT_CHARS, MAX_KEYWORD_CHARS,
-    MAX_KEYWORDS, MAX_QUESTION_CHARS, MAX_QUESTIONS, MAX_RANGES, MAX_USERS, ParseError, Token,
-    TokenKind, UserRef, parse, parse_zone, suggest_zones, tokenize,
+    MAX_KEYWORDS, MAX_QUESTION_CHARS, MAX_QUESTIONS, MAX_RANGES, MAX_USERS, Token, TokenKind,
+    UserRef, parse, parse_zone, suggest_zones, tokenize,
 };
+use async_norms::hours::ZoneError;
 use async_norms::ids::UserId;
 use async_norms::norms::NudgeAction;
 use chrono::{NaiveTime, TimeDelta, Timelike};
@@ -752,7 +753,7 @@ proptest! {
         match parse_zone(&typed) {
             Ok(read) => prop_assert_eq!(read, tz),
             // Abbreviations that happen to be zone names are refused on purpose.
-            Err(ParseError::AbbreviatedZone { .. }) => {}
+            Err(ZoneError::Abbreviated { .. }) => {}
             Err(other) => return Err(fail(format!("{typed:?}: {other}"))),
         }
         crate::keep_failing_bytes("zone-failure.txt", typed.as_bytes(), || check_zone_word(&typed))?;
