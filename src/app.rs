@@ -185,6 +185,11 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         Transport::Http { .. } => None,
     };
     let checkin_runner = crate::checkins::runner::run(bot.clone(), shutdown.clone());
+    let directory = keep_directory(
+        bot.clone(),
+        TeamId::new(me.team_id.0.clone()),
+        shutdown.clone(),
+    );
     let digests = crate::bot::digest::run(bot.clone(), TeamId::new(me.team_id.0), shutdown.clone());
     let retention = crate::bot::privacy::run_retention(bot.clone(), shutdown.clone());
     let sender = crate::bot::sender::run(bot.clone(), shutdown.clone());
@@ -220,6 +225,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let checkin_runner = tokio::spawn(checkin_runner);
         let digests = tokio::spawn(digests);
         let retention = tokio::spawn(retention);
+        let directory = tokio::spawn(directory);
         let pruning = tokio::spawn(forget_old_events(journal, clock, token.clone()));
         token.cancelled().await;
         info!("shutting down");
@@ -236,6 +242,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let _ = checkin_runner.await;
         let _ = digests.await;
         let _ = retention.await;
+        let _ = directory.await;
         store
             .flush_now()
             .context("the store could not be flushed at shutdown")?;
@@ -268,6 +275,32 @@ async fn forget_old_events(
             Ok(0) => {}
             Ok(pruned) => info!(pruned, "forgot old event ids"),
             Err(e) => warn!(error = %e, "could not prune old event ids"),
+        }
+    }
+}
+
+/// Reads the workspace's members from `users.list` at start and every
+/// [`DIRECTORY_REFRESH`](crate::bot::directory::DIRECTORY_REFRESH) (a minute after a failure),
+/// so mentions are looked up in memory rather than one `users.info` call each.
+async fn keep_directory(bot: Arc<Bot>, team: TeamId, shutdown: CancellationToken) {
+    loop {
+        let next = match bot
+            .directory
+            .load_members(&bot.slack, &team, bot.clock.now())
+            .await
+        {
+            Ok(members) => {
+                info!(team = %team, members, "member directory read");
+                crate::bot::directory::DIRECTORY_REFRESH
+            }
+            Err(e) => {
+                warn!(team = %team, error = %e, "cannot read the member directory; members are looked up one by one meanwhile");
+                Duration::from_secs(60)
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(next) => {}
         }
     }
 }

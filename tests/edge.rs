@@ -72,6 +72,8 @@ async fn a_panicking_handlers_event_is_set_aside_and_stays_aside_after_a_restart
     // A restart does not try it again.
     let bot = TestBot::start_in(&emulator, clock, data_dir).await;
     assert_eq!(bot.metric("async_norms_events_pending").await, 0.0);
+    // The member directory, read at each start.
+    emulator.wait_for("users.list", 2, PATIENCE).await;
     let calls_before = emulator.calls().len();
     let (status, _) = post_event(
         bot.addr,

@@ -111,8 +111,10 @@ async fn a_ping_inside_working_hours_gets_no_note() {
 async fn a_member_without_stored_hours_is_read_in_their_profile_zone() {
     let emulator = SlackEmulator::start().await;
     emulator.add_user("U1", Some("Europe/Berlin"));
-    emulator.add_user("U2", Some("Asia/Tokyo"));
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    // Joined after the bot read the directory (and no team_join came): looked up.
+    emulator.wait_for("users.list", 1, PATIENCE).await;
+    emulator.add_user("U2", Some("Asia/Tokyo"));
     post_event(
         bot.addr,
         &message_event(
@@ -142,10 +144,12 @@ async fn a_member_without_stored_hours_is_read_in_their_profile_zone() {
 async fn a_note_that_could_only_arrive_minutes_late_is_not_sent() {
     let emulator = SlackEmulator::start().await;
     emulator.add_user("U1", Some("Europe/Berlin"));
-    emulator.add_user("U2", Some("Asia/Tokyo"));
-    emulator.add_user("U3", Some("Asia/Tokyo"));
     let clock = clock_at(TUESDAY_MORNING);
     let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    // Not in the directory the bot read at start: looked up one by one.
+    emulator.wait_for("users.list", 1, PATIENCE).await;
+    emulator.add_user("U2", Some("Asia/Tokyo"));
+    emulator.add_user("U3", Some("Asia/Tokyo"));
     // Slack is slow to say who U2 is; meanwhile ten minutes pass.
     emulator.hold("users.info");
     let ping = |id: &str, who: &str, ts: &str| {
@@ -256,6 +260,68 @@ async fn notes_wait_for_slack_in_the_outbox_while_events_are_handled_and_merge_p
         "the note already on its way, not the late one"
     );
     assert_eq!(sent[2].param("channel"), Some("C3"));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_are_looked_up_in_the_directory_read_from_users_list_and_team_join() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/Berlin"));
+    // More members than one page of users.list holds.
+    for index in 0..250 {
+        emulator.add_user(&format!("UM{index:03}"), Some("Asia/Tokyo"));
+    }
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    emulator.wait_for("users.list", 2, PATIENCE).await;
+    bot.wait_for_metric("async_norms_directory_members", 251.0)
+        .await;
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvDir",
+            "U1",
+            "C1",
+            "<@UM249> quick one",
+            "1772532000.000100",
+            None,
+        ),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    assert!(notes[0].text_and_blocks().contains("<@UM249>"));
+    // Someone who joins later comes with team_join, in Slack's shape.
+    let joined = json!({
+        "token": "XXYYZZ", "team_id": common::emulator::TEAM_ID, "api_app_id": common::emulator::APP_ID, "type": "event_callback",
+        "event_id": "EvJoin", "event_time": 1772532001,
+        "event": {"type": "team_join", "event_ts": "1772532001.000100", "user": {
+            "id": "UNEW", "team_id": common::emulator::TEAM_ID, "name": "unew", "deleted": false, "real_name": "New",
+            "tz": "Asia/Tokyo", "tz_label": "Japan Standard Time", "tz_offset": 32400,
+            "is_admin": false, "is_owner": false, "is_primary_owner": false, "is_bot": false,
+            "is_restricted": false, "is_ultra_restricted": false, "is_app_user": false,
+            "profile": {"real_name": "New", "display_name": "unew", "status_text": "", "status_emoji": ""}
+        }}
+    });
+    post_event(bot.addr, &joined).await;
+    bot.wait_for_metric("async_norms_directory_members", 252.0)
+        .await;
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvNew",
+            "U1",
+            "C1",
+            "<@UNEW> welcome",
+            "1772532002.000100",
+            None,
+        ),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 2, PATIENCE).await;
+    assert!(notes[1].text_and_blocks().contains("<@UNEW>"));
+    assert!(
+        emulator.calls_to("users.info").is_empty(),
+        "every member came from the directory"
+    );
     bot.stop().await;
 }
 
@@ -371,13 +437,15 @@ async fn a_broadcast_to_a_large_channel_looks_up_a_bounded_number_of_members() {
     let members: Vec<String> = (0..BROADCAST_LOOKUPS + EXTRA)
         .map(|index| format!("UB{index:04}"))
         .collect();
-    for member in &members {
-        emulator.add_user(member, Some("Asia/Tokyo"));
-    }
     let mut in_channel: Vec<&str> = members.iter().map(String::as_str).collect();
     in_channel.extend(["U1", "UBOT"]);
     emulator.add_channel("C1", &in_channel);
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    // Members the directory read at start does not hold are looked up one by one.
+    emulator.wait_for("users.list", 1, PATIENCE).await;
+    for member in &members {
+        emulator.add_user(member, Some("Asia/Tokyo"));
+    }
     let here =
         |id: &str, ts: &str| message_event(id, "U1", "C1", "<!here> deploy at noon", ts, None);
 

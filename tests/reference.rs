@@ -223,6 +223,7 @@ fn the_manifest_declares_what_the_bot_needs() {
         "app_mention",
         "app_home_opened",
         "user_change",
+        "team_join",
         "app_uninstalled",
     ] {
         assert!(events.contains(&needed), "{needed}");

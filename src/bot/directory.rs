@@ -48,6 +48,11 @@ pub async fn for_someone_who_asked<F: std::future::Future>(work: F) -> F::Output
 
 /// Members read from one channel; a larger channel is described by its first ones.
 pub const MAX_CHANNEL_MEMBERS: usize = 20_000;
+/// How often every member is read again from `users.list`: well within [`PROFILE_TTL`], so
+/// a member of the workspace is always known.
+pub const DIRECTORY_REFRESH: std::time::Duration = std::time::Duration::from_secs(6 * 60 * 60);
+/// Members asked for per `users.list` page (Slack advises no more than 200).
+const USERS_PAGE_SIZE: u16 = 200;
 /// Members asked for per `conversations.members` page (Slack allows up to 1,000).
 const PAGE_SIZE: u16 = 1000;
 
@@ -300,6 +305,42 @@ impl Directory {
             },
         );
         Ok(members)
+    }
+
+    /// Reads every member of `team` from `users.list`, page by page at its tier's pace,
+    /// into memory; returns how many. Members who join or change later come with the
+    /// `team_join` and `user_change` events, so mentions are looked up here, not one
+    /// `users.info` call per member.
+    pub async fn load_members(
+        &self,
+        slack: &SlackApi,
+        team: &TeamId,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ApiError> {
+        let mut read = 0;
+        let mut cursor: Option<SlackCursorId> = None;
+        loop {
+            let mut request = SlackApiUsersListRequest::new().with_limit(USERS_PAGE_SIZE);
+            request.cursor = cursor.take();
+            let page = slack.users_list(request).await?;
+            for member in &page.members {
+                let user = UserId::new(member.id.0.clone());
+                self.remember(team, &user, Profile::from_slack(member), now);
+            }
+            read += page.members.len();
+            cursor = page
+                .response_metadata
+                .and_then(|meta| meta.next_cursor)
+                .filter(|next| !next.0.is_empty());
+            if cursor.is_none() || read >= MAX_PROFILES {
+                return Ok(read);
+            }
+        }
+    }
+
+    /// Profiles in memory, of every workspace.
+    pub fn members_known(&self) -> usize {
+        self.lock_profiles().len()
     }
 
     /// Whether a look-up of this member would be answered from memory (a fresh profile,

@@ -242,6 +242,11 @@ impl Bot {
                 user: UserId::new(event.user.id.0.clone()),
                 profile: Profile::from_slack(&event.user).into(),
             },
+            // A new member is a profile to keep, as a changed one is.
+            SlackEventCallbackBody::TeamJoin(event) => Distilled::UserChange {
+                user: UserId::new(event.user.id.0.clone()),
+                profile: Profile::from_slack(&event.user).into(),
+            },
             SlackEventCallbackBody::AppUninstalled(_) => Distilled::AppUninstalled,
             SlackEventCallbackBody::Unknown(value)
                 if value.get("type").and_then(|t| t.as_str()) == Some("tokens_revoked") =>

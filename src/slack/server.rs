@@ -304,6 +304,11 @@ fn metrics(state: &HttpState) -> Reply {
             "Calls to Slack (notes, reactions, thread replies) waiting in the outbox for their turn.",
             state.bot.outbox.len() as f64,
         ),
+        (
+            "async_norms_directory_members",
+            "Member profiles known in memory (from users.list, team_join and user_change).",
+            state.bot.directory.members_known() as f64,
+        ),
     ]);
     reply(
         StatusCode::OK,

@@ -604,8 +604,17 @@ impl SlackEmulator {
             "users.list" => {
                 let mut users: Vec<User> = self.state().users.values().cloned().collect();
                 users.sort_by(|a, b| a.id.cmp(&b.id));
-                let members: Vec<Value> = users.iter().map(user_json).collect();
-                json!({"ok": true, "members": members, "response_metadata": {"next_cursor": ""}})
+                // Paged as Slack pages: `limit` members from the `cursor` on (here an index).
+                let limit = param("limit").parse().unwrap_or(users.len()).max(1);
+                let from: usize = param("cursor").parse().unwrap_or(0);
+                let members: Vec<Value> =
+                    users.iter().skip(from).take(limit).map(user_json).collect();
+                let next = if from + limit < users.len() {
+                    (from + limit).to_string()
+                } else {
+                    String::new()
+                };
+                json!({"ok": true, "members": members, "response_metadata": {"next_cursor": next}})
             }
             "conversations.info" => {
                 let id = param("channel");
