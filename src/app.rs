@@ -123,6 +123,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         },
         default_tz: config.default_tz,
         directory: Default::default(),
+        groups: Default::default(),
         lexicons: Default::default(),
         checkins: Default::default(),
         installations: installations.clone(),

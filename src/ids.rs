@@ -54,3 +54,7 @@ slack_id!(
     /// A channel, private channel or DM (`C…`, `G…`, `D…`).
     ChannelId
 );
+slack_id!(
+    /// A user group (`S…`), mentioned as `<!subteam^S…>`.
+    GroupId
+);

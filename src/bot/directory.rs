@@ -126,7 +126,7 @@ pub fn zone_of(profile: Option<&Profile>, default_tz: Tz) -> Tz {
 /// clock once and may then wait minutes for its turn at Slack's rate limits, while others
 /// fetch and remember: a value from a little after its `now` is fresh (fetching it again
 /// would spend the limit on a copy), one from further ahead than `ttl` is not.
-fn is_fresh(fetched_at: DateTime<Utc>, now: DateTime<Utc>, ttl: TimeDelta) -> bool {
+pub(crate) fn is_fresh(fetched_at: DateTime<Utc>, now: DateTime<Utc>, ttl: TimeDelta) -> bool {
     (now - fetched_at).abs() < ttl
 }
 

@@ -47,6 +47,8 @@ pub enum Distilled {
     HomeOpened { user: UserId },
     /// A member's profile changed: the parts the bot uses.
     UserChange { user: UserId, profile: ProfileFacts },
+    /// A user group was created or changed (`subteam_*`).
+    GroupChanged(crate::bot::groups::GroupChange),
     /// The app was removed from the workspace.
     AppUninstalled,
     /// The bot's token was revoked.
@@ -67,6 +69,7 @@ impl Distilled {
             Distilled::AppMention { .. } => "app_mention",
             Distilled::HomeOpened { .. } => "app_home_opened",
             Distilled::UserChange { .. } => "user_change",
+            Distilled::GroupChanged(_) => "subteam",
             Distilled::AppUninstalled => "app_uninstalled",
             Distilled::TokensRevoked => "tokens_revoked",
             Distilled::Ignored { event_type } | Distilled::Unreadable { event_type } => event_type,
@@ -257,7 +260,12 @@ impl Bot {
                     ignored("tokens_revoked")
                 }
             }
-            SlackEventCallbackBody::Unknown(_) => ignored("unknown"),
+            SlackEventCallbackBody::Unknown(value) => {
+                match crate::bot::groups::GroupChange::from_event(&value) {
+                    Some(change) => Distilled::GroupChanged(change),
+                    None => ignored("unknown"),
+                }
+            }
             _ => ignored("other"),
         })
     }

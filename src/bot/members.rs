@@ -211,19 +211,36 @@ impl Bot {
         let Some(members) = self.channel_members(team, channel, now).await else {
             return Ok(None);
         };
+        let mut lookups_left = BROADCAST_LOOKUPS;
+        Ok(Some(
+            self.audience_of(team, &members, skip, &mut lookups_left, now)
+                .await?,
+        ))
+    }
+
+    /// `members` (less `skip`) with their hours. Members with stored hours or a cached
+    /// profile cost nothing; at most `lookups_left` others are looked up (and taken from it),
+    /// the rest counted as not checked.
+    pub(crate) async fn audience_of(
+        &self,
+        team: &TeamId,
+        members: &[UserId],
+        skip: &[&UserId],
+        lookups_left: &mut usize,
+        now: DateTime<Utc>,
+    ) -> Result<Audience, StoreError> {
         let table = self.hours_table()?;
         let reached = || members.iter().filter(|user| !skip.contains(user));
         // First the lookups, which may wait for Slack; the audience (every member with their
         // hours) is built after them, so a waiting handler holds only the member list.
-        let mut lookups = 0;
         for user in reached() {
-            if lookups == BROADCAST_LOOKUPS {
+            if *lookups_left == 0 {
                 break;
             }
             if table.get(team, user.as_str())?.is_none()
                 && self.directory.cached_profile(team, user, now).is_none()
             {
-                lookups += 1;
+                *lookups_left -= 1;
                 // Remembered in the directory when Slack answers.
                 self.profile(team, user, now).await;
             }
@@ -242,7 +259,7 @@ impl Bot {
                 hours: effective_hours(stored, profile.as_ref(), self.default_tz),
             });
         }
-        Ok(Some(audience))
+        Ok(audience)
     }
 
     /// Writes a member's hours, or removes the record when `hours` is `None`, and waits until

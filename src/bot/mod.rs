@@ -6,6 +6,7 @@ pub mod card;
 pub mod digest;
 pub mod directory;
 pub mod distil;
+pub mod groups;
 pub mod home;
 pub mod members;
 pub mod messages;
@@ -36,7 +37,7 @@ use directory::Directory;
 use distil::{Distilled, JournaledEvent, MessageRecord};
 use members::Reach;
 use messages::BotIdentity;
-use note::{Audience, Mentions, MessageFacts, Reached, build_note};
+use note::{Audience, GroupReach, Mentions, MessageFacts, Reached, build_note};
 use sender::{CallOutbox, OutgoingCall};
 
 /// Mentioned members looked up in Slack for one message (those known already cost
@@ -84,6 +85,8 @@ pub struct Bot {
     pub default_tz: chrono_tz::Tz,
     /// Profiles and channel members, cached.
     pub directory: Directory,
+    /// User groups' members and handles, cached.
+    pub(crate) groups: groups::Groups,
     /// Each workspace's compiled urgency words.
     pub lexicons: urgency::LexiconCache,
     /// Tells the check-in runner about created and changed check-ins.
@@ -148,6 +151,10 @@ impl Bot {
                     .remember(&team, &user, (&profile).into(), self.clock.now());
                 Ok("user_change")
             }
+            Distilled::GroupChanged(change) => {
+                self.groups.apply(&team, change, self.clock.now());
+                Ok("subteam")
+            }
             Distilled::AppUninstalled => {
                 self.forget_team(&team, "the app was uninstalled")?;
                 Ok("app_uninstalled")
@@ -200,8 +207,13 @@ impl Bot {
         let channel_norms = self.channel_norms(team, &message.channel)?;
         let now = self.clock.now();
         let reached = self.look_up_mentions(team, message, &mentions, now).await?;
+        let group_members: Vec<Reached> = reached
+            .groups
+            .iter()
+            .flat_map(|group| group.audience.members.iter().cloned())
+            .collect();
         let off_hours = urgency::off_hours_mentions(
-            &reached.mentioned,
+            &[reached.mentioned.as_slice(), group_members.as_slice()].concat(),
             &message.user,
             &self.identity.user_id,
             now,
@@ -237,6 +249,9 @@ impl Bot {
                 build_note(&facts, &reached.mentioned, reached.audience.as_ref(), now)
             {
                 note = built;
+            }
+            for section in note::group_sections(&facts, &reached.mentioned, &reached.groups, now) {
+                note.push(section);
             }
             if let (Some(kind), Some(audience)) = (mentions.broadcast, &reached.audience) {
                 let (people, outside) = note::broadcast_reach(&facts, audience, now);
@@ -361,16 +376,53 @@ impl Bot {
             }
             None => None,
         };
+        let groups = self
+            .look_up_groups(team, &mentions.groups, &[&message.user, me], now)
+            .await?;
         let nobody_to_check = mentioned.iter().all(|m| !m.is_person)
-            && audience.as_ref().is_none_or(|a| a.members.is_empty());
+            && audience.as_ref().is_none_or(|a| a.members.is_empty())
+            && groups.iter().all(|g| g.audience.members.is_empty());
         if nobody_to_check {
             return Ok(MentionLookups::default());
         }
         Ok(MentionLookups {
             mentioned,
             audience,
+            groups,
             not_checked,
         })
+    }
+
+    /// The members of each mentioned user group (at most
+    /// [`groups::MAX_GROUPS_PER_MESSAGE`]), with their hours. All the groups together look up
+    /// at most [`members::BROADCAST_LOOKUPS`] members, as one broadcast does.
+    async fn look_up_groups(
+        &self,
+        team: &TeamId,
+        groups: &[crate::ids::GroupId],
+        skip: &[&UserId],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<GroupReach>, HandleError> {
+        let mut reached = Vec::new();
+        let mut lookups_left = members::BROADCAST_LOOKUPS;
+        for group in groups.iter().take(groups::MAX_GROUPS_PER_MESSAGE) {
+            let ids = match self.groups.members(&self.slack, team, group, now).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    warn!(team = %team, group = %group, error = %e, "could not read a user group's members");
+                    continue;
+                }
+            };
+            let audience = self
+                .audience_of(team, &ids, skip, &mut lookups_left, now)
+                .await?;
+            reached.push(GroupReach {
+                group: group.clone(),
+                handle: self.groups.handle(&self.slack, team, group, now).await,
+                audience,
+            });
+        }
+        Ok(reached)
     }
 
     /// What the note needs about a message, with the sender's zone for the times it shows.
@@ -689,6 +741,8 @@ impl Bot {
 struct MentionLookups {
     mentioned: Vec<Reached>,
     audience: Option<Audience>,
+    /// Each mentioned user group the bot could read.
+    groups: Vec<GroupReach>,
     /// Mentioned members not looked up (see [`MENTION_LOOKUPS`]) or that Slack could not
     /// tell about in time.
     not_checked: usize,
@@ -697,7 +751,7 @@ struct MentionLookups {
 impl MentionLookups {
     /// Nobody the message pings is a person to check.
     fn is_empty(&self) -> bool {
-        self.mentioned.is_empty() && self.audience.is_none()
+        self.mentioned.is_empty() && self.audience.is_none() && self.groups.is_empty()
     }
 }
 

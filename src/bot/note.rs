@@ -15,12 +15,15 @@ use slack_morphism::prelude::*;
 
 use crate::bot::card::{member_card, section_blocks};
 use crate::hours::{Availability, MemberHours, availability};
-use crate::ids::UserId;
+use crate::ids::{GroupId, UserId};
 use crate::norms::ScanFacts;
 use crate::norms::markup::{self, Broadcast, Token};
 
 /// Members listed by name in one note; the rest are counted.
 pub const MAX_LISTED: usize = 15;
+/// A user group larger than this gets an impact line (how many it notifies, across how many
+/// zones), as a broadcast does.
+pub const LARGE_GROUP: usize = 10;
 
 /// Who a message pings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +32,8 @@ pub struct Mentions {
     pub users: Vec<UserId>,
     /// The widest broadcast in the message, if any.
     pub broadcast: Option<Broadcast>,
+    /// Mentioned user groups, in order of first mention, each once.
+    pub groups: Vec<GroupId>,
 }
 
 impl Mentions {
@@ -41,6 +46,7 @@ impl Mentions {
             match token {
                 Token::User(id) => mentions.add_user(id),
                 Token::Broadcast(kind) => mentions.add_broadcast(kind),
+                Token::Subteam(id) => mentions.add_group(id),
                 Token::Prose { .. } | Token::Channel(_) => {}
             }
         }
@@ -53,6 +59,9 @@ impl Mentions {
         let mut mentions = Mentions::default();
         for id in &scan.mentions {
             mentions.add_user(id);
+        }
+        for id in &scan.groups {
+            mentions.add_group(id);
         }
         mentions.broadcast = scan.broadcasts.iter().last();
         mentions
@@ -67,6 +76,7 @@ impl Mentions {
     /// These pings less the ones `before` already had.
     pub fn added_since(mut self, before: &Mentions) -> Self {
         self.users.retain(|user| !before.users.contains(user));
+        self.groups.retain(|group| !before.groups.contains(group));
         if before.broadcast.is_some() {
             self.broadcast = None;
         }
@@ -74,15 +84,20 @@ impl Mentions {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.broadcast.is_none()
+        self.users.is_empty() && self.broadcast.is_none() && self.groups.is_empty()
     }
 
     /// Adds a mentioned user id once; ids that are not Slack ids are ignored.
     fn add_user(&mut self, id: &str) {
-        let valid =
-            !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_alphanumeric());
-        if valid && !self.users.iter().any(|user| user.as_str() == id) {
+        if is_slack_id(id) && !self.users.iter().any(|user| user.as_str() == id) {
             self.users.push(UserId::new(id));
+        }
+    }
+
+    /// Adds a mentioned user group once; ids that are not Slack ids are ignored.
+    fn add_group(&mut self, id: &str) {
+        if is_slack_id(id) && !self.groups.iter().any(|group| group.as_str() == id) {
+            self.groups.push(GroupId::new(id));
         }
     }
 
@@ -90,6 +105,11 @@ impl Mentions {
     fn add_broadcast(&mut self, kind: Broadcast) {
         self.broadcast = self.broadcast.max(Some(kind));
     }
+}
+
+/// Whether `id` has the shape of a Slack id (letters and digits, at most 32).
+fn is_slack_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// What the note needs to know about the message.
@@ -121,6 +141,26 @@ pub struct Reached {
 pub struct Audience {
     pub members: Vec<Reached>,
     pub not_checked: usize,
+}
+
+/// Who a mentioned user group reaches: its members the bot could look up, and how many more
+/// it could not.
+#[derive(Debug, Clone)]
+pub struct GroupReach {
+    pub group: GroupId,
+    /// Its handle without `@`, when Slack said.
+    pub handle: Option<String>,
+    pub audience: Audience,
+}
+
+impl GroupReach {
+    /// How the note names the group.
+    fn name(&self) -> String {
+        match &self.handle {
+            Some(handle) => format!("@{handle}"),
+            None => "the user group you mentioned".to_string(),
+        }
+    }
 }
 
 /// One part of a note, in Slack mrkdwn; each line becomes its own paragraph. Kept in the
@@ -308,6 +348,109 @@ fn outside_hours(people: &[&Reached], now: DateTime<Utc>) -> usize {
         .count()
 }
 
+/// A section for each mentioned user group with members outside their hours: how many of its
+/// members are not working, a card for each (those already listed as mentioned by name are
+/// not repeated), and for a large group how far it reaches.
+pub fn group_sections(
+    facts: &MessageFacts<'_>,
+    mentioned: &[Reached],
+    groups: &[GroupReach],
+    now: DateTime<Utc>,
+) -> Vec<NoteSection> {
+    let mut shown: HashSet<&UserId> = mentioned.iter().map(|member| &member.user).collect();
+    let mut sections = Vec::new();
+    for group in groups {
+        let people = audience_people(facts, &group.audience);
+        let unreachable: Vec<(&Reached, Availability)> = people
+            .iter()
+            .map(|member| (*member, availability(&member.hours, now)))
+            .filter(|(_, state)| !state.is_available())
+            .collect();
+        if unreachable.is_empty() {
+            continue;
+        }
+        let name = group.name();
+        let mut lines = vec![format!(
+            "*{name}: {} of its {} not working right now.*",
+            unreachable.len(),
+            match people.len() {
+                1 => "1 member is".to_string(),
+                n if unreachable.len() == 1 => format!("{n} members is"),
+                n => format!("{n} members are"),
+            }
+        )];
+        let new: Vec<&(&Reached, Availability)> = unreachable
+            .iter()
+            .filter(|(member, _)| shown.insert(&member.user))
+            .collect();
+        for (member, state) in new.iter().take(MAX_LISTED) {
+            lines.push(member_card(
+                &member.user,
+                &member.hours,
+                state,
+                facts.sender_tz,
+                now,
+            ));
+        }
+        if new.len() > MAX_LISTED {
+            lines.push(format!(
+                "…and {} more not working now.",
+                new.len() - MAX_LISTED
+            ));
+        }
+        if people.len() > LARGE_GROUP {
+            lines.push(impact_line(
+                &format!("`{name}`"),
+                "notifies",
+                &people,
+                unreachable.len(),
+                group.audience.not_checked,
+            ));
+        } else if group.audience.not_checked > 0 {
+            lines.push(format!(
+                "({} more members could not be checked.)",
+                group.audience.not_checked
+            ));
+        }
+        sections.push(NoteSection {
+            lines,
+            button: None,
+        });
+    }
+    sections
+}
+
+/// How far a broadcast or a large group reaches: people, zones, and how many are outside
+/// their hours now.
+fn impact_line(
+    name: &str,
+    verb: &str,
+    people: &[&Reached],
+    outside: usize,
+    not_checked: usize,
+) -> String {
+    let zones: HashSet<&str> = people.iter().map(|member| member.hours.tz.name()).collect();
+    let plural = |count: usize, one: &str, many: &str| {
+        if count == 1 {
+            format!("{count} {one}")
+        } else {
+            format!("{count} {many}")
+        }
+    };
+    let mut line = format!(
+        ":loudspeaker: {name} {verb} {} across {}; *{outside} of them {} outside their working hours* now.",
+        plural(people.len(), "person", "people"),
+        plural(zones.len(), "time zone", "time zones"),
+        if outside == 1 { "is" } else { "are" },
+    );
+    if not_checked > 0 {
+        line.push_str(&format!(
+            " ({not_checked} more members could not be checked.)"
+        ));
+    }
+    line
+}
+
 fn broadcast_section(
     facts: &MessageFacts<'_>,
     broadcast: Broadcast,
@@ -319,31 +462,18 @@ fn broadcast_section(
     if outside == 0 {
         return None;
     }
-    let zones: HashSet<&str> = people.iter().map(|member| member.hours.tz.name()).collect();
     let verb = match broadcast {
         // `@here` reaches only those active now; the channel is the most it can reach.
         Broadcast::Here => "can notify up to",
         Broadcast::Channel | Broadcast::Everyone => "notifies",
     };
-    let plural = |count: usize, one: &str, many: &str| {
-        if count == 1 {
-            format!("{count} {one}")
-        } else {
-            format!("{count} {many}")
-        }
-    };
-    let mut line = format!(
-        ":loudspeaker: `{broadcast}` {verb} {} across {}; *{outside} of them {} outside their working hours* now.",
-        plural(people.len(), "person", "people"),
-        plural(zones.len(), "time zone", "time zones"),
-        if outside == 1 { "is" } else { "are" },
+    let line = impact_line(
+        &format!("`{broadcast}`"),
+        verb,
+        &people,
+        outside,
+        audience.not_checked,
     );
-    if audience.not_checked > 0 {
-        line.push_str(&format!(
-            " ({} more members could not be checked.)",
-            audience.not_checked
-        ));
-    }
     Some(NoteSection {
         lines: vec![line],
         button: None,
@@ -618,5 +748,48 @@ mod tests {
             .map(|b| b["type"].as_str().unwrap())
             .collect();
         assert_eq!(kinds, vec!["section", "divider", "section", "context"]);
+    }
+
+    #[test]
+    fn a_group_section_counts_its_members_and_does_not_repeat_those_named_above() {
+        let (sender, bot) = (UserId::new("U0"), UserId::new("UBOT"));
+        let mentions = Mentions::in_text("<@U1> <!subteam^S1>");
+        assert_eq!(mentions.groups, vec![GroupId::new("S1")]);
+        let facts = facts(&sender, &bot, &mentions);
+        let berlin = person("U1", chrono_tz::Europe::Berlin);
+        let group = GroupReach {
+            group: GroupId::new("S1"),
+            handle: Some("backend".into()),
+            audience: Audience {
+                members: vec![
+                    berlin.clone(),
+                    person("U2", chrono_tz::Asia::Tokyo),
+                    person("U3", chrono_tz::America::New_York),
+                ],
+                not_checked: 1,
+            },
+        };
+        let sections = group_sections(
+            &facts,
+            &[berlin],
+            std::slice::from_ref(&group),
+            tuesday_evening(),
+        );
+        let text = sections[0].lines.join("\n");
+        assert!(
+            text.starts_with("*@backend: 2 of its 3 members are not working right now.*"),
+            "{text}"
+        );
+        assert!(text.contains("<@U2>") && !text.contains("<@U1>"), "{text}");
+        assert!(
+            text.contains("(1 more members could not be checked.)"),
+            "{text}"
+        );
+        let unnamed = GroupReach {
+            handle: None,
+            ..group
+        };
+        let sections = group_sections(&facts, &[], &[unnamed], tuesday_evening());
+        assert!(sections[0].lines[0].starts_with("*the user group you mentioned: 2 of its 3"));
     }
 }

@@ -57,6 +57,7 @@ impl Bot {
         self.lexicons.forget(team);
         self.directory.forget_team(team);
         self.outbox.recount();
+        self.groups.forget_team(team);
         self.store.flush_soon();
         info!(team = %team, records = removed, "{why}: every record of the workspace was deleted");
         Ok(())

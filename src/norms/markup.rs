@@ -84,6 +84,9 @@ pub enum Token<'a> {
     Broadcast(Broadcast),
     /// `<#C123>` or `<#C123|name>`: the referenced channel's id.
     Channel(&'a str),
+    /// `<!subteam^S123>` or `<!subteam^S123|@handle>`: the mentioned user group's id. Slack
+    /// notifies every member of the group.
+    Subteam(&'a str),
 }
 
 /// Splits Slack message text into [`Token`]s without allocating.
@@ -96,7 +99,7 @@ pub enum Token<'a> {
 ///   because Slack still notifies those people;
 /// - URLs: `<https://…|label>` keeps only the label, and only when the label is not itself a
 ///   URL; `<https://…>` leaves nothing;
-/// - other markup such as `<!subteam^S123|@team>` or `<!date^…|fallback>`.
+/// - other markup such as `<!date^…|fallback>`, and a user group's `|@handle` label.
 ///
 /// An unmatched backtick or `<` is dropped and the text after it read as prose.
 pub fn tokens(text: &str) -> Tokens<'_> {
@@ -234,6 +237,9 @@ impl<'a> Tokens<'a> {
             return Some(Token::Channel(id));
         }
         if let Some(keyword) = target.strip_prefix('!') {
+            if let Some(id) = keyword.strip_prefix("subteam^") {
+                return Some(Token::Subteam(id));
+            }
             return Broadcast::from_keyword(keyword).map(Token::Broadcast);
         }
         match label {
@@ -370,7 +376,8 @@ mod tests {
 
     #[test]
     fn mentions_broadcasts_and_channels_are_extracted() {
-        let text = "hi <@U123> and <@W9|bob>, <!here|here> <!channel> <!everyone> see <#C42|ops>";
+        let text = "hi <@U123> and <@W9|bob>, <!here|here> <!channel> <!everyone> see <#C42|ops> \
+                    <!subteam^S7|@backend> <!subteam^S8>";
         let found: Vec<Token<'_>> = tokens(text)
             .filter(|t| !matches!(t, Token::Prose { .. }))
             .collect();
@@ -383,6 +390,8 @@ mod tests {
                 Token::Broadcast(Broadcast::Channel),
                 Token::Broadcast(Broadcast::Everyone),
                 Token::Channel("C42"),
+                Token::Subteam("S7"),
+                Token::Subteam("S8"),
             ]
         );
     }

@@ -227,6 +227,7 @@ impl UrgencyLexicon {
         let mut scan = Scan {
             text,
             mentions: Vec::new(),
+            groups: Vec::new(),
             channels: Vec::new(),
             broadcasts: BroadcastSet::default(),
             words: Vec::new(),
@@ -254,6 +255,7 @@ impl UrgencyLexicon {
                     }
                     Token::User(id) => scan.mentions.push(id),
                     Token::Channel(id) => scan.channels.push(id),
+                    Token::Subteam(id) => scan.groups.push(id),
                     Token::Broadcast(kind) => scan.broadcasts.insert(kind),
                 }
             }
@@ -509,6 +511,7 @@ impl BroadcastSet {
 pub struct Scan<'a> {
     text: &'a str,
     mentions: Vec<&'a str>,
+    groups: Vec<&'a str>,
     channels: Vec<&'a str>,
     broadcasts: BroadcastSet,
     words: Vec<Span>,
@@ -524,6 +527,11 @@ impl<'a> Scan<'a> {
     /// Mentioned user ids in order of appearance, repeats included.
     pub fn mentions(&self) -> &[&'a str] {
         &self.mentions
+    }
+
+    /// Mentioned user group ids in order of appearance, repeats included.
+    pub fn groups(&self) -> &[&'a str] {
+        &self.groups
     }
 
     /// Referenced channel ids in order of appearance.
@@ -592,6 +600,9 @@ pub struct ScanFacts {
     /// Mentioned user ids in order of first appearance, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<String>,
+    /// Mentioned user group ids (`S…`) in order of first appearance, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     #[serde(default, skip_serializing_if = "BroadcastSet::is_none")]
     pub broadcasts: BroadcastSet,
     /// The demands found, judged at intake while the text was there.
@@ -602,14 +613,8 @@ pub struct ScanFacts {
 impl ScanFacts {
     pub fn of(scan: &Scan<'_>) -> Self {
         ScanFacts {
-            mentions: {
-                let mut seen = std::collections::HashSet::new();
-                scan.mentions
-                    .iter()
-                    .filter(|id| seen.insert(**id))
-                    .map(|id| id.to_string())
-                    .collect()
-            },
+            mentions: each_once(&scan.mentions),
+            groups: each_once(&scan.groups),
             broadcasts: scan.broadcasts,
             judged: Scanned::judged(scan),
         }
@@ -619,6 +624,15 @@ impl ScanFacts {
     pub fn may_be_urgent(&self) -> bool {
         self.judged.words.is_some() || self.judged.emphasis.is_some() || !self.broadcasts.is_empty()
     }
+}
+
+/// The ids in order of first appearance, each once.
+fn each_once(ids: &[&str]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter()
+        .filter(|id| seen.insert(**id))
+        .map(|id| id.to_string())
+        .collect()
 }
 
 impl Scanned for ScanFacts {

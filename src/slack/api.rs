@@ -203,7 +203,7 @@ fn method_pace(method: &str) -> Pace {
     match method {
         "users.info" => USERS_INFO_REST,
         "chat.postMessage" => WORKSPACE_POST,
-        "users.list" | "conversations.list" => TIER_2,
+        "users.list" | "conversations.list" | "usergroups.list" | "usergroups.users.list" => TIER_2,
         "conversations.info"
         | "conversations.history"
         | "conversations.open"
@@ -629,6 +629,16 @@ impl SlackApi {
     web_api_method!(
         /// `users.list` (one page): every member with profile, zone and admin flags.
         users_list, "users.list", SlackApiUsersListRequest, SlackApiUsersListResponse, users_list, no_channel
+    );
+    web_api_method!(
+        /// `usergroups.list`: the workspace's user groups, with their handles.
+        usergroups_list, "usergroups.list", SlackApiUserGroupsListRequest,
+        SlackApiUserGroupsListResponse, usergroups_list, no_channel
+    );
+    web_api_method!(
+        /// `usergroups.users.list`: the members of one user group.
+        usergroups_users_list, "usergroups.users.list", SlackApiUserGroupsUsersListRequest,
+        SlackApiUserGroupsUsersListResponse, usergroups_users_list, no_channel
     );
     web_api_method!(
         /// `conversations.info`.

@@ -66,6 +66,8 @@ struct State {
     faults: HashMap<String, VecDeque<Fault>>,
     users: HashMap<String, User>,
     channels: HashMap<String, Vec<String>>,
+    /// User groups: id → (handle, members).
+    groups: HashMap<String, (String, Vec<String>)>,
     messages: HashMap<String, Vec<Value>>,
     held: std::collections::HashSet<String>,
     next_ts: u64,
@@ -240,6 +242,17 @@ impl SlackEmulator {
         self.state()
             .channels
             .insert(id.into(), members.iter().map(|m| m.to_string()).collect());
+    }
+
+    /// A user group (`S…`) with its handle (without `@`) and members.
+    pub fn add_group(&self, id: &str, handle: &str, members: &[&str]) {
+        self.state().groups.insert(
+            id.into(),
+            (
+                handle.into(),
+                members.iter().map(|m| m.to_string()).collect(),
+            ),
+        );
     }
 
     /// Puts a message into a channel's history, as if it had been posted earlier (e.g. by a
@@ -616,6 +629,20 @@ impl SlackEmulator {
                 };
                 json!({"ok": true, "members": members, "response_metadata": {"next_cursor": next}})
             }
+            "usergroups.users.list" => match self.state().groups.get(&param("usergroup")) {
+                Some((_, members)) => json!({"ok": true, "users": members}),
+                None => json!({"ok": false, "error": "no_such_subteam"}),
+            },
+            "usergroups.list" => {
+                let mut groups: Vec<(String, (String, Vec<String>))> =
+                    self.state().groups.clone().into_iter().collect();
+                groups.sort();
+                let usergroups: Vec<Value> = groups
+                    .iter()
+                    .map(|(id, (handle, members))| usergroup_json(id, handle, members.len()))
+                    .collect();
+                json!({"ok": true, "usergroups": usergroups})
+            }
             "conversations.info" => {
                 let id = param("channel");
                 json!({"ok": true, "channel": {
@@ -722,6 +749,18 @@ fn user_json(user: &User) -> Value {
         "is_restricted": false, "is_ultra_restricted": false, "is_bot": user.is_bot, "is_app_user": false,
         "has_2fa": false,
         "profile": {"real_name": format!("Member {}", user.id), "display_name": user.id.to_lowercase(), "team": TEAM_ID}
+    })
+}
+
+/// A user group as `usergroups.list` describes it (without `include_users`).
+fn usergroup_json(id: &str, handle: &str, user_count: usize) -> Value {
+    json!({
+        "id": id, "team_id": TEAM_ID, "is_usergroup": true, "is_subteam": true,
+        "name": format!("Group {handle}"), "description": "", "handle": handle,
+        "is_external": false, "date_create": 1446746793, "date_update": 1446746793,
+        "date_delete": 0, "auto_type": null, "auto_provision": false, "enterprise_subteam_id": "",
+        "created_by": "U060RNRCZ", "updated_by": "U060RNRCZ", "deleted_by": null,
+        "prefs": {"channels": [], "groups": []}, "user_count": user_count
     })
 }
 
