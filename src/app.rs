@@ -84,8 +84,9 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     let journal = store.event_journal()?;
     let metrics = Arc::new(Metrics::new());
     let client = build_client(&config.api_url).context("cannot set up the HTTPS client")?;
-    let slack = SlackApi::new(client.clone(), &config.bot_token, metrics.clone());
-    let me = slack.auth_test().await.map_err(|e| match e {
+    let slack = SlackApi::single(client.clone(), &config.bot_token, metrics.clone());
+    let single = slack.single_team().context("no bot token")?;
+    let me = single.auth_test().await.map_err(|e| match e {
         ApiError::Refused { code, .. } => {
             anyhow::anyhow!("SLACK_BOT_TOKEN was refused by Slack ({code}): check the token on your app's \"OAuth & Permissions\" page")
         }
@@ -98,7 +99,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     let app_id = match &me.bot_id {
         Some(bot_id) => {
             let request = SlackApiBotsInfoRequest::new().with_bot(bot_id.to_string());
-            match slack.bots_info(request).await {
+            match single.bots_info(request).await {
                 Ok(info) => Some(info.bot.app_id),
                 Err(e) => {
                     warn!(error = %e, "cannot learn this app's id (bots.info); payloads are checked by team only");

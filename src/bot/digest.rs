@@ -99,7 +99,14 @@ pub async fn send_due(
             continue;
         }
         bot.store.flush().await?;
-        match send(bot, &recipient.user, digest::digest_text(&report, &week)).await {
+        match send(
+            bot,
+            team,
+            &recipient.user,
+            digest::digest_text(&report, &week),
+        )
+        .await
+        {
             Ok(()) => {
                 info!(team = %team, user = %recipient.user, week = %week.iso_week(), "norms digest sent")
             }
@@ -122,7 +129,7 @@ pub async fn recipients(bot: &Bot, team: &TeamId) -> Result<Vec<Recipient>, Hand
         if let Some(cursor) = cursor.take() {
             request = request.with_cursor(cursor);
         }
-        let page = bot.slack.users_list(request).await?;
+        let page = bot.slack.team(team).users_list(request).await?;
         for member in &page.members {
             let profile = Profile::from_slack(member);
             if !profile.is_person() {
@@ -151,15 +158,15 @@ pub async fn recipients(bot: &Bot, team: &TeamId) -> Result<Vec<Recipient>, Hand
     Ok(found)
 }
 
-async fn send(bot: &Bot, user: &UserId, text: String) -> Result<(), HandleError> {
-    let opened = bot
-        .slack
+async fn send(bot: &Bot, team: &TeamId, user: &UserId, text: String) -> Result<(), HandleError> {
+    let slack = bot.slack.team(team);
+    let opened = slack
         .conversations_open(
             SlackApiConversationsOpenRequest::new()
                 .with_users(vec![SlackUserId::new(user.as_str().into())]),
         )
         .await?;
-    bot.slack
+    slack
         .post_message(SlackApiChatPostMessageRequest::new(
             opened.channel.id,
             SlackMessageContent::new().with_text(text),

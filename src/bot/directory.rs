@@ -202,7 +202,7 @@ impl Directory {
         let answer = lookup
             .get_or_init(|| async {
                 let request = SlackApiUsersInfoRequest::new(SlackUserId::new(user.as_str().into()));
-                match slack.users_info(request, share).await {
+                match slack.team(team).users_info(request, share).await {
                     Ok(answer) => {
                         let profile = Profile::from_slack(&answer.user);
                         self.remember(team, user, profile, now);
@@ -283,7 +283,7 @@ impl Directory {
                 .with_channel(SlackChannelId::new(channel.as_str().into()))
                 .with_limit(PAGE_SIZE);
             request.cursor = cursor.take();
-            let page = slack.conversations_members(request).await?;
+            let page = slack.team(team).conversations_members(request).await?;
             members.extend(page.members.into_iter().map(|id| UserId::new(id.0)));
             cursor = page
                 .response_metadata
@@ -322,7 +322,7 @@ impl Directory {
         loop {
             let mut request = SlackApiUsersListRequest::new().with_limit(USERS_PAGE_SIZE);
             request.cursor = cursor.take();
-            let page = slack.users_list(request).await?;
+            let page = slack.team(team).users_list(request).await?;
             for member in &page.members {
                 let user = UserId::new(member.id.0.clone());
                 self.remember(team, &user, Profile::from_slack(member), now);

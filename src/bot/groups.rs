@@ -105,7 +105,7 @@ impl Groups {
         }
         let request =
             SlackApiUserGroupsUsersListRequest::new(SlackUserGroupId::new(group.to_string()));
-        let answer = slack.usergroups_users_list(request).await?;
+        let answer = slack.team(team).usergroups_users_list(request).await?;
         let members: Arc<[UserId]> = answer
             .users
             .into_iter()
@@ -133,6 +133,7 @@ impl Groups {
             return handle;
         }
         let answer = match slack
+            .team(team)
             .usergroups_list(SlackApiUserGroupsListRequest::new())
             .await
         {

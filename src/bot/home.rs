@@ -24,6 +24,7 @@ impl Bot {
             fill_checkins_section(&mut view, text);
         }
         self.slack
+            .team(team)
             .views_publish(SlackApiViewsPublishRequest::new(
                 SlackUserId::new(user.as_str().into()),
                 view,
@@ -41,6 +42,7 @@ impl Bot {
     ) -> Result<(), HandleError> {
         let me = self.me(team, user, self.clock.now()).await?;
         self.slack
+            .team(team)
             .views_open(SlackApiViewsOpenRequest::new(
                 trigger.clone(),
                 views::hours_modal(&me.hours),

@@ -480,7 +480,7 @@ impl Bot {
                 .with_blocks(section_blocks(&lines)),
         )
         .with_thread_ts(SlackTs::new(thread_ts));
-        self.slack.post_message(request).await?;
+        self.slack.team(team).post_message(request).await?;
         Ok(())
     }
 
@@ -730,7 +730,7 @@ impl Bot {
         let reply =
             SlackApiPostWebhookMessageRequest::new(SlackMessageContent::new().with_text(text))
                 .with_replace_original(true);
-        if let Err(e) = self.slack.respond(response_url, reply).await {
+        if let Err(e) = self.slack.team(&team).respond(response_url, reply).await {
             warn!(team = %team, error = %e, "could not answer a \"Not a demand\" press");
         }
     }

@@ -212,7 +212,7 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
         let deadline = tokio::time::Instant::now() + left;
         let sent = tokio::select! {
             _ = shutdown.cancelled() => return,
-            sent = make(bot, &batch, deadline) => sent,
+            sent = make(bot, &lane.team, &batch, deadline) => sent,
         };
         let done = match sent {
             Ok(()) => {
@@ -260,6 +260,7 @@ fn count_expired(bot: &Bot, lane: &Lane, expired: usize) {
 /// with [`ApiError::Expired`] when it cannot start before `deadline`.
 async fn make(
     bot: &Bot,
+    team: &TeamId,
     batch: &[&Waiting<OutgoingCall>],
     deadline: tokio::time::Instant,
 ) -> Result<(), ApiError> {
@@ -284,7 +285,10 @@ async fn make(
             if let Some(thread) = thread_ts {
                 request = request.with_thread_ts(SlackTs::new(thread.clone()));
             }
-            bot.slack.post_ephemeral_before(request, deadline).await?;
+            bot.slack
+                .team(team)
+                .post_ephemeral_before(request, deadline)
+                .await?;
         }
         OutgoingCall::Reaction { channel, ts, emoji } => {
             let request = SlackApiReactionsAddRequest::new(
@@ -294,6 +298,7 @@ async fn make(
             );
             let made = bot
                 .slack
+                .team(team)
                 .call_before(
                     "reactions.add",
                     Some(channel.as_str()),
@@ -323,6 +328,7 @@ async fn make(
             )
             .with_thread_ts(SlackTs::new(thread_ts.clone()));
             bot.slack
+                .team(team)
                 .call_before(
                     "chat.postMessage",
                     Some(channel.as_str()),

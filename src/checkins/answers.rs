@@ -110,7 +110,7 @@ impl Bot {
                 SlackReactionName::new(SAVED_REACTION.into()),
                 SlackTs::new(message.ts.clone()),
             );
-            if let Err(e) = self.slack.reactions_add(reaction).await {
+            if let Err(e) = self.slack.team(team).reactions_add(reaction).await {
                 debug!(error = %e, "could not mark an answer as saved");
             }
         }
@@ -173,7 +173,7 @@ impl Bot {
                     SlackMessageContent::new().with_text(text),
                     SlackTs::new(ts.clone()),
                 );
-                self.slack.update_message(update).await?;
+                self.slack.team(team).update_message(update).await?;
             }
             None => {
                 let name = format!("{}/answer/{user}", record.key);
@@ -222,6 +222,7 @@ impl Bot {
                 closed_modal()
             };
             self.slack
+                .team(&team)
                 .views_open(SlackApiViewsOpenRequest::new(
                     actions.trigger_id.clone(),
                     view,

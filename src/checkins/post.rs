@@ -42,7 +42,7 @@ impl Bot {
         match tables.posts.get(team, name)? {
             Some(PostMark::Posted { ts, .. }) => return Ok(Some(ts)),
             Some(PostMark::Attempted { at }) => {
-                if let Some(ts) = self.find_post(target.channel, name, at).await? {
+                if let Some(ts) = self.find_post(team, target.channel, name, at).await? {
                     info!(team = %team, post = name, "found a post made before a restart; not posting it again");
                     self.mark_posted(tables, team, name, target.channel, &ts)
                         .await?;
@@ -74,7 +74,7 @@ impl Bot {
         if let Some(thread) = target.thread {
             request = request.with_thread_ts(SlackTs::new(thread.into()));
         }
-        let posted = self.slack.post_message(request).await?;
+        let posted = self.slack.team(team).post_message(request).await?;
         let ts = posted.ts.0;
         self.mark_posted(tables, team, name, target.channel, &ts)
             .await?;
@@ -104,6 +104,7 @@ impl Bot {
     /// The ts of a message in `channel`'s history since `since` whose metadata names `name`.
     async fn find_post(
         &self,
+        team: &TeamId,
         channel: &ChannelId,
         name: &str,
         since: chrono::DateTime<chrono::Utc>,
@@ -117,7 +118,7 @@ impl Bot {
                 .with_include_all_metadata(true)
                 .with_limit(200);
             request.cursor = cursor.take();
-            let page = self.slack.conversations_history(request).await?;
+            let page = self.slack.team(team).conversations_history(request).await?;
             let found = page.messages.iter().find(|message| {
                 message.content.metadata.as_ref().is_some_and(|meta| {
                     meta.event_type == METADATA_EVENT_TYPE

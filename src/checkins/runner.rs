@@ -484,7 +484,7 @@ impl Runner {
                     }
                 }
             }
-            let channel = self.open_dm(&dm.user).await?;
+            let channel = self.open_dm(team, &dm.user).await?;
             let content = match dm.purpose {
                 DmPurpose::Prompt => texts::dm_prompt(record, hours.tz),
                 DmPurpose::Reminder => texts::dm_reminder(record, hours.tz),
@@ -589,10 +589,11 @@ impl Runner {
             .collect())
     }
 
-    async fn open_dm(&self, user: &UserId) -> Result<ChannelId, HandleError> {
+    async fn open_dm(&self, team: &TeamId, user: &UserId) -> Result<ChannelId, HandleError> {
         let opened = self
             .bot
             .slack
+            .team(team)
             .conversations_open(
                 SlackApiConversationsOpenRequest::new()
                     .with_users(vec![SlackUserId::new(user.as_str().into())]),

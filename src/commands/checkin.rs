@@ -72,6 +72,7 @@ pub async fn respond(
         Command::CheckinNew => {
             let me = bot.me(asker.team, asker.user, bot.clock.now()).await?;
             bot.slack
+                .team(asker.team)
                 .views_open(SlackApiViewsOpenRequest::new(
                     trigger.clone(),
                     new_checkin_modal(me.hours.tz),

@@ -186,7 +186,13 @@ pub async fn answer_within_deadline(
                     Err(_) => ephemeral("Sorry, that went wrong on my side. Please try again."),
                 };
                 let late = SlackApiPostWebhookMessageRequest::new(answer.content);
-                if let Err(e) = bot.slack.respond(&event.response_url, late).await {
+                let team = crate::ids::TeamId::new(event.team_id.0.clone());
+                if let Err(e) = bot
+                    .slack
+                    .team(&team)
+                    .respond(&event.response_url, late)
+                    .await
+                {
                     warn!(error = %e, "could not deliver a late command answer");
                 }
             });

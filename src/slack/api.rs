@@ -1,5 +1,5 @@
 //! The one door for outgoing Slack Web API calls. Every call the bot makes goes through
-//! [`SlackApi::call`], which keeps calls of one method and channel in order (a FIFO lane),
+//! [`TeamApi::call`], which keeps calls of one method and channel in order (a FIFO lane),
 //! paces each method to its documented tier, waits out HTTP 429 for exactly `Retry-After`,
 //! retries passing failures with backoff, counts everything, and logs every failure with
 //! the method and channel. Nothing is dropped silently: a call that finally fails returns
@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use hyper_rustls::HttpsConnector;
@@ -20,6 +20,7 @@ use tracing::{error, warn};
 use url::Url;
 
 use crate::config::Secret;
+use crate::ids::TeamId;
 use crate::metrics::{Counter, Metrics};
 
 pub type HttpsOrHttp = HttpsConnector<HttpConnector>;
@@ -302,30 +303,48 @@ impl Bucket {
     }
 }
 
-/// The Web API, paced and retried. Cheap to share behind an `Arc`.
+/// The Web API of every installed workspace: each team's bot token, with its own lanes
+/// and rate limits, so one workspace held up by Slack's limits never slows another.
+/// Cheap to share behind an `Arc`.
 pub struct SlackApi {
     client: Arc<SlackHttpClient>,
-    token: SlackApiToken,
     metrics: Arc<Metrics>,
     retry: RetryPolicy,
-    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    teams: RwLock<HashMap<TeamId, Arc<TeamApi>>>,
+    /// With `SLACK_BOT_TOKEN` alone: the one workspace's door, also used for payloads that
+    /// name its organisation rather than the team.
+    single: Option<Arc<TeamApi>>,
 }
 
 impl SlackApi {
-    pub fn new(client: Arc<SlackHttpClient>, bot_token: &Secret, metrics: Arc<Metrics>) -> Self {
+    /// No workspace yet: teams are added as they install the app ([`SlackApi::add_team`]).
+    pub fn new(client: Arc<SlackHttpClient>, metrics: Arc<Metrics>) -> Self {
         Self {
             client,
-            token: SlackApiToken::new(bot_token.expose().into()),
             metrics,
             retry: RetryPolicy::default(),
-            lanes: Mutex::new(HashMap::new()),
-            buckets: Mutex::new(HashMap::new()),
+            teams: RwLock::new(HashMap::new()),
+            single: None,
         }
+    }
+
+    /// One workspace with one bot token (`SLACK_BOT_TOKEN`): every team this bot hears of
+    /// is served with it.
+    pub fn single(client: Arc<SlackHttpClient>, bot_token: &Secret, metrics: Arc<Metrics>) -> Self {
+        let mut api = Self::new(client, metrics);
+        api.single = Some(Arc::new(api.door(Some(bot_token))));
+        api
     }
 
     pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        if let Some(single) = &self.single {
+            let token = single.token.clone();
+            self.single = Some(Arc::new(TeamApi {
+                token,
+                ..self.door(None)
+            }));
+        }
         self
     }
 
@@ -333,6 +352,70 @@ impl SlackApi {
         &self.client
     }
 
+    fn door(&self, token: Option<&Secret>) -> TeamApi {
+        TeamApi {
+            client: self.client.clone(),
+            token: token.map(|token| SlackApiToken::new(token.expose().into())),
+            metrics: self.metrics.clone(),
+            retry: self.retry,
+            lanes: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Serves `team` (a workspace, or an organisation for an org-wide install) with
+    /// `bot_token` from now on; a new install replaces the old token and its limits.
+    pub fn add_team(&self, team: TeamId, bot_token: &Secret) {
+        let door = Arc::new(self.door(Some(bot_token)));
+        self.teams
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(team, door);
+    }
+
+    /// Stops serving `team` (uninstalled, or its token revoked).
+    pub fn remove_team(&self, team: &TeamId) {
+        self.teams
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(team);
+    }
+
+    /// The door of `SLACK_BOT_TOKEN`, in single-workspace mode.
+    pub fn single_team(&self) -> Option<Arc<TeamApi>> {
+        self.single.clone()
+    }
+
+    /// The Web API as `team`'s bot. A team with no token here gets a door whose every call
+    /// is refused with `not_installed`, without reaching Slack.
+    pub fn team(&self, team: &TeamId) -> Arc<TeamApi> {
+        if let Some(door) = self
+            .teams
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(team)
+        {
+            return door.clone();
+        }
+        match &self.single {
+            Some(single) => single.clone(),
+            None => Arc::new(self.door(None)),
+        }
+    }
+}
+
+/// The Web API as one workspace's bot, paced and retried.
+pub struct TeamApi {
+    client: Arc<SlackHttpClient>,
+    /// `None` for a team not installed here.
+    token: Option<SlackApiToken>,
+    metrics: Arc<Metrics>,
+    retry: RetryPolicy,
+    lanes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl TeamApi {
     fn lane(&self, key: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
         if lanes.len() > 10_000 {
@@ -479,6 +562,17 @@ impl SlackApi {
         F: Fn(Arc<SlackHttpClient>, SlackApiToken) -> Fut,
         Fut: Future<Output = Result<T, SlackClientError>>,
     {
+        // A `response_url` carries its own authority; every other method needs the token.
+        let token = match (&self.token, method) {
+            (Some(token), _) => token.clone(),
+            (None, "response_url") => SlackApiToken::new(String::new().into()),
+            (None, _) => {
+                return Err(ApiError::Refused {
+                    method,
+                    code: "not_installed".into(),
+                });
+            }
+        };
         let (lane_key, method_bucket, method_pace) = match share {
             Share::Waited => (
                 format!("{method}#{}", channel.unwrap_or("")),
@@ -516,7 +610,7 @@ impl SlackApi {
             attempts += 1;
             self.metrics
                 .inc(Counter::SlackApiCalls, &[("method", method)]);
-            let failure = match op(self.client.clone(), self.token.clone()).await {
+            let failure = match op(self.client.clone(), token.clone()).await {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };
@@ -611,7 +705,7 @@ fn no_channel<T>(_: &T) -> Option<String> {
     None
 }
 
-impl SlackApi {
+impl TeamApi {
     web_api_method!(
         /// `chat.postMessage`.
         post_message, "chat.postMessage", SlackApiChatPostMessageRequest, SlackApiChatPostMessageResponse,
@@ -783,6 +877,61 @@ mod tests {
         // Four seconds later every reservation has come due and one token is back.
         let later = now + Duration::from_secs(4);
         assert_eq!(secs(bucket.reserve(later, None)), Some(0));
+    }
+
+    fn two_teams() -> (SlackApi, TeamId, TeamId) {
+        let url = Url::parse("http://127.0.0.1:9").expect("url");
+        let client = build_client(&url).expect("client");
+        let api = SlackApi::new(client, Arc::new(Metrics::new()));
+        let (one, two) = (TeamId::new("T1"), TeamId::new("T2"));
+        api.add_team(one.clone(), &Secret::new("xoxb-one"));
+        api.add_team(two.clone(), &Secret::new("xoxb-two"));
+        (api, one, two)
+    }
+
+    #[test]
+    fn each_team_has_its_token_and_its_own_rate_limits() {
+        let (api, one, two) = two_teams();
+        let token = |team: &TeamId| api.team(team).token.clone().map(|t| t.token_value.0);
+        assert_eq!(token(&one).as_deref(), Some("xoxb-one"));
+        assert_eq!(token(&two).as_deref(), Some("xoxb-two"));
+        let post = [("chat.postMessage".to_string(), WORKSPACE_POST)];
+        api.team(&one)
+            .pause("chat.postMessage", WORKSPACE_POST, Duration::from_secs(30));
+        assert!(api.team(&one).paused_for(&post) > Duration::from_secs(29));
+        assert_eq!(api.team(&two).paused_for(&post), Duration::ZERO);
+        // A new install replaces the token (and starts with fresh limits).
+        api.add_team(one.clone(), &Secret::new("xoxb-again"));
+        assert_eq!(token(&one).as_deref(), Some("xoxb-again"));
+        assert_eq!(api.team(&one).paused_for(&post), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn a_team_not_installed_is_refused_without_calling_slack() {
+        let (api, one, _) = two_teams();
+        api.remove_team(&one);
+        let refused = api.team(&one).auth_test().await.expect_err("not installed");
+        assert_eq!(refused.code(), Some("not_installed"));
+        let stranger = api.team(&TeamId::new("T9")).auth_test().await;
+        assert_eq!(stranger.expect_err("unknown").code(), Some("not_installed"));
+        assert_eq!(api.metrics.total(Counter::SlackApiCalls), 0);
+    }
+
+    #[test]
+    fn one_bot_token_serves_every_team() {
+        let url = Url::parse("http://127.0.0.1:9").expect("url");
+        let api = SlackApi::single(
+            build_client(&url).expect("client"),
+            &Secret::new("xoxb-only"),
+            Arc::new(Metrics::new()),
+        );
+        for team in ["T1", "E1"] {
+            let door = api.team(&TeamId::new(team));
+            assert_eq!(
+                door.token.clone().map(|t| t.token_value.0).as_deref(),
+                Some("xoxb-only")
+            );
+        }
     }
 
     #[test]
