@@ -10,7 +10,7 @@ use slack_morphism::prelude::SlackViewState;
 use crate::audit::settings::AuditSettings;
 use crate::checkins::schedule::Schedule;
 use crate::commands::checkin::read_new_checkin;
-use crate::commands::parse::parse;
+use crate::commands::parse::{MAX_QUESTION_CHARS, MAX_QUESTIONS, parse};
 use crate::config::{RawServeSettings, ServeConfig};
 use crate::views::read_hours_modal;
 
@@ -107,6 +107,157 @@ fn zone_paths(zone: &str) -> Vec<(&'static str, Outcome)> {
             })),
         ),
     ]
+}
+
+/// A time range, typed into every path that takes one.
+fn time_range_paths(range: &str) -> Vec<(&'static str, Outcome)> {
+    vec![
+        (
+            "/async hours set",
+            outcome(parse(&format!("hours set mon-fri {range}"))),
+        ),
+        (
+            "hours modal",
+            modal_outcome(read_hours_modal(&hours_modal(range, "Europe/Berlin"))),
+        ),
+        (
+            "audit --hours file",
+            outcome(
+                AuditSettings::defaults()
+                    .unwrap()
+                    .with_hours(&format!("U1 = \"mon-fri {range}\"")),
+            ),
+        ),
+    ]
+}
+
+/// A check-in's time of day, typed into every path that takes one.
+fn checkin_time_paths(at: &str) -> Vec<(&'static str, Outcome)> {
+    vec![
+        (
+            "/async checkin create",
+            outcome(parse(&format!(
+                "checkin create <#C0123|team> at {at} on mon-fri"
+            ))),
+        ),
+        (
+            "check-in modal",
+            modal_outcome(read_new_checkin(Some(&checkin_modal(
+                at,
+                "mon-fri",
+                "UTC",
+                "What is next?",
+            )))),
+        ),
+        (
+            "schedule-preview --at",
+            outcome(Schedule::from_parts("mon-fri", at, "UTC")),
+        ),
+    ]
+}
+
+/// A check-in's questions, given to every path that takes them (one a line in the modal,
+/// quoted and separated by `|` in the command).
+fn questions_paths(questions: &[String]) -> Vec<(&'static str, Outcome)> {
+    let quoted: Vec<String> = questions.iter().map(|q| format!("\"{q}\"")).collect();
+    vec![
+        (
+            "/async checkin create",
+            outcome(parse(&format!(
+                "checkin create <#C0123|team> at 09:30 on mon-fri questions {}",
+                quoted.join(" | ")
+            ))),
+        ),
+        (
+            "check-in modal",
+            modal_outcome(read_new_checkin(Some(&checkin_modal(
+                "09:30",
+                "mon-fri",
+                "UTC",
+                &questions.join("\n"),
+            )))),
+        ),
+    ]
+}
+
+/// The check-in modal stored any number of questions of any length, past the command's
+/// limits: a bug.
+#[test]
+fn every_entry_path_holds_questions_to_the_same_limits() {
+    let question = |n: usize| format!("What is next on item {n}?");
+    let most: Vec<String> = (1..=MAX_QUESTIONS).map(question).collect();
+    for (path, outcome) in questions_paths(&most) {
+        assert_eq!(outcome, Ok(()), "{path} refused {MAX_QUESTIONS} questions");
+    }
+    let longest = vec!["x".repeat(MAX_QUESTION_CHARS)];
+    for (path, outcome) in questions_paths(&longest) {
+        assert_eq!(outcome, Ok(()), "{path} refused the longest question");
+    }
+    let too_many: Vec<String> = (1..=MAX_QUESTIONS + 1).map(question).collect();
+    for (path, outcome) in questions_paths(&too_many) {
+        let message = outcome.expect_err(path);
+        assert!(
+            message.contains("a check-in asks at most"),
+            "{path}: {message}"
+        );
+    }
+    let too_long = vec!["x".repeat(MAX_QUESTION_CHARS + 1)];
+    for (path, outcome) in questions_paths(&too_long) {
+        let message = outcome.expect_err(path);
+        assert!(message.contains("characters long"), "{path}: {message}");
+    }
+}
+
+#[test]
+fn every_entry_path_reads_day_overnight_and_whole_day_ranges() {
+    for range in [
+        "09:00-17:30",
+        "9:00-17:00",
+        "22:00-06:00",
+        "18:00-24:00",
+        "00:00-24:00",
+    ] {
+        for (path, outcome) in time_range_paths(range) {
+            assert_eq!(outcome, Ok(()), "{path} refused {range}");
+        }
+    }
+}
+
+/// The hours modal read `09:00-09:00` as 24 hours where `/async hours set` refused it: a bug.
+#[test]
+fn every_entry_path_refuses_a_range_that_starts_and_ends_at_the_same_time() {
+    for range in ["09:00-09:00", "00:00-00:00"] {
+        for (path, outcome) in time_range_paths(range) {
+            let message = outcome.expect_err(path);
+            assert!(
+                message.contains("starts and ends at the same time"),
+                "{path} on {range}: {message}"
+            );
+        }
+    }
+    for range in ["9-5", "09:00-25:00", "24:00-06:00", "09:0-17:00"] {
+        for (path, outcome) in time_range_paths(range) {
+            let message = outcome.expect_err(path);
+            assert!(message.contains(range), "{path} on {range}: {message}");
+        }
+    }
+}
+
+/// The check-in modal and schedule-preview took `09:30:00` where `/async checkin create`
+/// refused it.
+#[test]
+fn every_entry_path_reads_a_checkin_time_alike() {
+    for at in ["09:30", "9:30", "00:00", "23:59"] {
+        for (path, outcome) in checkin_time_paths(at) {
+            assert_eq!(outcome, Ok(()), "{path} refused {at}");
+        }
+    }
+    for at in ["9.30", "24:00", "09:30:00", "25:00", "9:5"] {
+        for (path, outcome) in checkin_time_paths(at) {
+            let message = outcome.expect_err(path);
+            assert!(message.contains(at), "{path} on {at}: {message}");
+        }
+    }
 }
 
 #[test]

@@ -83,12 +83,10 @@ impl fmt::Display for ScheduleZone {
     }
 }
 
-/// Reads a time of day written `HH:MM` (or `HH:MM:SS`) on a 24-hour clock.
+/// Reads a check-in's time, `HH:MM` on a 24-hour clock, as every entry path reads it.
 pub fn parse_time_of_day(text: &str) -> Result<NaiveTime, ScheduleError> {
-    let text = text.trim();
-    NaiveTime::parse_from_str(text, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
-        .map_err(|_| ScheduleError::BadTime(text.to_string()))
+    crate::hours::parse_time_of_day(text)
+        .ok_or_else(|| ScheduleError::BadTime(text.trim().to_string()))
 }
 
 /// A recurring time: on `days`, at the wall-clock time `at`, read in `zone`.

@@ -20,7 +20,7 @@ use crate::checkins::runner::Change;
 use crate::checkins::schedule::{Schedule, ScheduleZone};
 use crate::checkins::texts::schedule_text;
 use crate::commands::hours::Asker;
-use crate::commands::parse::{ChannelRef, CheckinZone, Command};
+use crate::commands::parse::{ChannelRef, CheckinZone, Command, check_questions};
 use crate::hours::Weekdays;
 use crate::ids::{ChannelId, TeamId, UserId};
 
@@ -400,6 +400,11 @@ pub(crate) fn read_new_checkin(
         .filter(|q| !q.is_empty())
         .map(str::to_string)
         .collect();
+    // The command's limits, so a form cannot store what `/async checkin create` refuses.
+    let questions = check_questions(questions).unwrap_or_else(|e| {
+        errors.insert(QUESTIONS_BLOCK.to_string(), e.to_string());
+        Vec::new()
+    });
     match (channel, schedule) {
         (Some(channel), Ok(schedule)) if errors.is_empty() => Ok((channel, schedule, questions)),
         _ => Err(errors),

@@ -17,6 +17,7 @@ use chrono_tz::Tz;
 use crate::hours::days::{DaysError, Weekdays};
 use crate::hours::zone::{ZoneError, abbreviation_examples};
 pub use crate::hours::zone::{parse_zone, suggest_zones};
+use crate::hours::{HoursError, TimeRange, parse_time_of_day};
 use crate::ids::{ChannelId, UserId};
 use crate::norms::NudgeAction;
 use crate::typed::{edit_distance, shown};
@@ -1113,34 +1114,14 @@ fn starts_with_digit(word: &str) -> bool {
     word.chars().next().is_some_and(|c| c.is_ascii_digit())
 }
 
-/// Reads `H:MM` or `HH:MM`; `24:00` only when `end` is set, returned as `00:00`.
-fn parse_clock(text: &str, end: bool) -> Option<NaiveTime> {
-    let (hours, minutes) = text.split_once(':')?;
-    let digits = |s: &str, lengths: Range<usize>| {
-        lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
-    };
-    if !digits(hours, 1..3) || !digits(minutes, 2..3) {
-        return None;
-    }
-    let (hours, minutes): (u32, u32) = (hours.parse().ok()?, minutes.parse().ok()?);
-    if end && hours == 24 && minutes == 0 {
-        return NaiveTime::from_hms_opt(0, 0, 0);
-    }
-    NaiveTime::from_hms_opt(hours, minutes, 0)
-}
-
 /// Reads `HH:MM-HH:MM`. Ends before starts run overnight; equal ends are an error except
 /// `00:00-24:00`, the whole day.
 fn parse_time_range(text: &str) -> Result<(NaiveTime, NaiveTime), ParseError> {
-    let bad = || ParseError::BadTimeRange(shown(text));
-    let (start, end) = text.split_once('-').ok_or_else(bad)?;
-    let start_time = parse_clock(start, false).ok_or_else(bad)?;
-    let end_time = parse_clock(end, true).ok_or_else(bad)?;
-    let whole_day = end.starts_with("24");
-    if start_time == end_time && !whole_day {
-        return Err(ParseError::EmptyTimeRange(shown(text)));
-    }
-    Ok((start_time, end_time))
+    let range = text.parse::<TimeRange>().map_err(|e| match e {
+        HoursError::EmptyRange(_) => ParseError::EmptyTimeRange(shown(text)),
+        _ => ParseError::BadTimeRange(shown(text)),
+    })?;
+    Ok((range.start, range.end))
 }
 
 fn looks_like_zone(word: &str) -> bool {
@@ -1871,7 +1852,7 @@ fn parse_checkin_create(args: Args<'_>) -> Result<Command, ParseError> {
                 };
                 let typed = rest.source(time);
                 at = Some(
-                    parse_clock(&typed, false).ok_or_else(|| ParseError::BadTime(shown(&typed)))?,
+                    parse_time_of_day(&typed).ok_or_else(|| ParseError::BadTime(shown(&typed)))?,
                 );
                 rest = rest.skip(1);
             }
@@ -1988,6 +1969,12 @@ fn parse_questions(args: Args<'_>) -> Result<Vec<String>, ParseError> {
             what: "the questions, in quotes",
         });
     }
+    check_questions(questions)
+}
+
+/// A check-in's questions as every entry path must give them (the command and the modal): at
+/// most [`MAX_QUESTIONS`], none empty, each at most [`MAX_QUESTION_CHARS`] characters.
+pub(crate) fn check_questions(questions: Vec<String>) -> Result<Vec<String>, ParseError> {
     if questions.len() > MAX_QUESTIONS {
         return Err(ParseError::TooManyQuestions {
             count: questions.len(),

@@ -15,6 +15,10 @@ pub enum HoursError {
         "`{time}` in `{range}` is not a time of day; write HH:MM from 00:00 to 24:00, e.g. 09:00-17:00"
     )]
     NotATime { time: String, range: String },
+    #[error(
+        "`{0}` starts and ends at the same time; give a range such as 09:00-17:00 (or 22:00-06:00 overnight)"
+    )]
+    EmptyRange(String),
     #[error("`{0}` starts at 24:00; start the day at 00:00 instead, e.g. 00:00-08:00")]
     StartsAtMidnightEnd(String),
     #[error("`{0}` needs hours after it; try {0} 09:00-17:00")]

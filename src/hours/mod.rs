@@ -36,6 +36,6 @@ pub use error::HoursError;
 pub use format::{format_back, format_relative};
 pub use member::{AwayPeriod, FocusBlock, MemberHours};
 pub use overlap::overlap;
-pub use schedule::{TimeRange, WeeklySchedule, parse_hours_setting};
+pub use schedule::{TimeRange, WeeklySchedule, parse_hours_setting, parse_time_of_day};
 pub use windows::{Window, current_window_end, local_time, next_window_start, windows_between};
 pub use zone::{ZoneError, parse_zone, zone_by_name};

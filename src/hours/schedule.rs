@@ -59,11 +59,29 @@ fn parse_clock(time: &str, range: &str) -> Result<Option<NaiveTime>, HoursError>
         .ok_or_else(bad)
 }
 
+/// Reads a time of day a person typed, `H:MM` or `HH:MM` on a 24-hour clock, as a range's
+/// ends are read (but `24:00`, which ends a day and starts none). Check-in times from every
+/// entry path are read here.
+pub fn parse_time_of_day(text: &str) -> Option<NaiveTime> {
+    parse_clock(text.trim(), text).ok().flatten()
+}
+
 impl FromStr for TimeRange {
     type Err = HoursError;
 
-    /// Reads `HH:MM-HH:MM`; `24:00` is accepted as an end.
+    /// Reads a range a person typed, `HH:MM-HH:MM`: `24:00` is accepted as an end, and equal
+    /// ends are refused but for `00:00-24:00`, the whole day. Every entry path reads ranges
+    /// here, so `09:00-09:00` is refused by all of them alike.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
+        TimeRange::read(text, true)
+    }
+}
+
+impl TimeRange {
+    /// Reads `HH:MM-HH:MM`. A `typed` range may not start and end at the same time (but for
+    /// the whole day); a stored one may, as 24 hours, since ranges typed into the hours modal
+    /// before that was refused are kept as they were.
+    fn read(text: &str, typed: bool) -> Result<Self, HoursError> {
         let text = text.trim();
         let not_a_range = || HoursError::NotARange(text.to_string());
         let (start, end) = text.split_once('-').ok_or_else(not_a_range)?;
@@ -72,7 +90,11 @@ impl FromStr for TimeRange {
         }
         let start = parse_clock(start.trim(), text)?
             .ok_or_else(|| HoursError::StartsAtMidnightEnd(text.to_string()))?;
-        let end = parse_clock(end.trim(), text)?.unwrap_or(NaiveTime::MIN);
+        let end_clock = parse_clock(end.trim(), text)?;
+        let end = end_clock.unwrap_or(NaiveTime::MIN);
+        if typed && start == end && end_clock.is_some() {
+            return Err(HoursError::EmptyRange(text.to_string()));
+        }
         Ok(TimeRange { start, end })
     }
 }
@@ -186,6 +208,7 @@ impl fmt::Display for WeeklySchedule {
 fn parse_groups(
     text: &str,
     zone_allowed: bool,
+    typed: bool,
 ) -> Result<(WeeklySchedule, Option<Tz>), HoursError> {
     let mut groups = Vec::new();
     let mut zone: Option<(Tz, String)> = None;
@@ -200,7 +223,7 @@ fn parse_groups(
             let starts_with_digit = word.bytes().next().is_some_and(|b| b.is_ascii_digit());
             if starts_with_digit || !zone_allowed {
                 for part in word.split(',').filter(|p| !p.is_empty()) {
-                    ranges.push(part.parse::<TimeRange>()?);
+                    ranges.push(TimeRange::read(part, typed)?);
                 }
                 continue;
             }
@@ -227,7 +250,7 @@ fn parse_groups(
 /// an optional IANA zone (`mon-fri 09:00-17:30 Europe/Berlin`,
 /// `mon-thu 08:00-12:00,13:00-16:00; fri 08:00-12:00 America/New_York`).
 pub fn parse_hours_setting(text: &str) -> Result<(WeeklySchedule, Option<Tz>), HoursError> {
-    parse_groups(text, true)
+    parse_groups(text, true, true)
 }
 
 impl FromStr for WeeklySchedule {
@@ -238,7 +261,7 @@ impl FromStr for WeeklySchedule {
         if text.trim().eq_ignore_ascii_case("none") {
             return Ok(WeeklySchedule::default());
         }
-        parse_groups(text, false).map(|(schedule, _)| schedule)
+        parse_groups(text, false, false).map(|(schedule, _)| schedule)
     }
 }
 
@@ -258,13 +281,24 @@ mod tests {
             (" 22:00-06:00 ", "22:00", "06:00", true),
             ("18:00-24:00", "18:00", "00:00", true),
             ("00:00-24:00", "00:00", "00:00", true),
-            ("09:00-09:00", "09:00", "09:00", true),
         ];
         for (text, start, end, overnight) in cases {
             let range: TimeRange = text.parse().unwrap();
             assert_eq!(range, TimeRange::new(t(start), t(end)), "{text}");
             assert_eq!(range.is_overnight(), overnight, "{text}");
         }
+    }
+
+    #[test]
+    fn equal_ends_are_refused_when_typed_and_read_as_a_day_when_stored() {
+        assert_eq!(
+            "09:00-09:00".parse::<TimeRange>(),
+            Err(HoursError::EmptyRange("09:00-09:00".into()))
+        );
+        let stored: WeeklySchedule = "mon 09:00-09:00".parse().unwrap();
+        let range = stored.ranges_on(Weekday::Mon)[0];
+        assert_eq!(range, TimeRange::new(t("09:00"), t("09:00")));
+        assert!(range.is_overnight());
     }
 
     #[test]
