@@ -1,6 +1,7 @@
-//! End to end: what Slack already knows about people feeds the note a sender gets. A user
-//! group mention pings its members, through the real server and the local Slack emulator,
-//! with the clock standing still where each test puts it.
+//! End to end: what Slack already knows about people feeds what the bot says. A user group
+//! mention pings its members; a holiday status means away; a card posted for everyone shows
+//! times in each reader's zone. Through the real server and the local Slack emulator, with
+//! the clock standing still where each test puts it.
 
 mod common;
 
@@ -9,6 +10,10 @@ use serde_json::json;
 
 /// Tuesday 3 March 2026, 21:14 UTC: 22:14 in Berlin, 16:14 in New York, Wednesday 06:14 in Tokyo.
 const TUESDAY_EVENING: &str = "2026-03-03T21:14:00Z";
+/// Tuesday 3 March 2026, 10:00 UTC: 11:00 in Berlin, 05:00 in New York.
+const TUESDAY_MORNING: &str = "2026-03-03T10:00:00Z";
+/// Friday 6 March 2026, 17:00 UTC.
+const FRIDAY_EVENING_UNIX: i64 = 1_772_816_400;
 
 /// A `subteam_*` event as Slack sends it, in the envelope of the emulator's team.
 fn subteam_event(event_id: &str, event: serde_json::Value) -> serde_json::Value {
@@ -104,6 +109,7 @@ async fn a_user_group_ping_at_night_yields_one_note_naming_its_members_outside_t
     )
     .await;
     bot.wait_for_handled_messages(3.0).await;
+    all_notes_sent(&bot).await;
     assert_eq!(emulator.calls_to("usergroups.users.list").len(), 2);
     // Nobody left in the group is outside their hours: no third note.
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 2);
@@ -158,5 +164,149 @@ async fn a_large_group_gets_an_impact_line_naming_its_reach() {
         .filter(|call| call.param("user").is_some_and(|u| u.starts_with("UM")))
         .count();
     assert_eq!(looked_up, 0);
+    bot.stop().await;
+}
+
+/// Waits until every note decided so far has left the outbox: with the messages handled,
+/// "no further note" is then a fact.
+async fn all_notes_sent(bot: &TestBot) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while bot.metric("async_norms_notes_waiting").await != 0.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "notes never left the outbox"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_member_with_a_holiday_status_is_reported_away_with_the_status() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("America/New_York"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    emulator.set_status("U2", "Vacationing", ":palm_tree:", FRIDAY_EVENING_UNIX);
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    // 11:00 in Berlin, inside U2's hours: only the status says they are away.
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvStatus1",
+            "U1",
+            "C1",
+            "<@U2> can you look at this?",
+            "1772532000.000100",
+            None,
+        ),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    let text = notes[0].text_and_blocks();
+    assert!(
+        text.contains(
+            ":palm_tree: <@U2> · away · Slack status: Vacationing, until Fri · *11:00 Tue* their time"
+        ),
+        "{text}"
+    );
+    // Back at the first working hour after the status expires: Monday 09:00 in Berlin.
+    assert!(text.contains("back Mon 09:00"), "{text}");
+
+    // U2 turns Slack's signals off for themselves: their hours alone count again.
+    let off = slash(bot.addr, &emulator, "U2", "C1", "hours signals off").await;
+    assert!(
+        off.starts_with("Saved: your Slack status no longer counts"),
+        "{off}"
+    );
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvStatusOff",
+            "U1",
+            "C1",
+            "<@U2> still?",
+            "1772532030.000100",
+            None,
+        ),
+    )
+    .await;
+    bot.wait_for_handled_messages(2.0).await;
+    all_notes_sent(&bot).await;
+    assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
+    let on = slash(bot.addr, &emulator, "U2", "C1", "hours signals on").await;
+    assert!(on.starts_with("Saved: a Slack status"), "{on}");
+
+    // The member clears the status: the user_change event brings the new profile.
+    let mut change = event_envelope("EvStatusCleared");
+    change["event"] = json!({
+        "type": "user_change",
+        "user": {
+            "id": "U2", "team_id": emulator::TEAM_ID, "name": "u2", "deleted": false,
+            "tz": "Europe/Berlin", "tz_label": "Central European Time", "tz_offset": 3600,
+            "is_admin": false, "is_owner": false, "is_bot": false,
+            "profile": {"real_name": "Member U2", "display_name": "u2", "team": emulator::TEAM_ID,
+                        "status_text": "", "status_emoji": "", "status_expiration": 0}
+        },
+        "cache_ts": 1772532000,
+        "event_ts": "1772532001.000100"
+    });
+    post_event(bot.addr, &change).await;
+    bot.wait_for_metric(
+        "async_norms_events_handled_total{type=\"user_change\"}",
+        1.0,
+    )
+    .await;
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvStatus2",
+            "U1",
+            "C1",
+            "<@U2> and now?",
+            "1772532060.000100",
+            None,
+        ),
+    )
+    .await;
+    bot.wait_for_handled_messages(3.0).await;
+    all_notes_sent(&bot).await;
+    assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_card_posted_in_a_thread_shows_times_as_date_tokens_for_every_reader() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("America/New_York"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    emulator.add_channel("C1", &["U1", "U2", emulator::BOT_USER_ID]);
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_EVENING)).await;
+    let mut mention = event("app_mention.json", "EvCard1");
+    mention["event"]["user"] = json!("U1");
+    mention["event"]["channel"] = json!("C1");
+    mention["event"]["text"] = json!("<@UBOT> hours <@U2>");
+    post_event(bot.addr, &mention).await;
+    let posts = emulator.wait_for("chat.postMessage", 1, PATIENCE).await;
+    let text = posts[0].text_and_blocks();
+    // Back Wednesday 09:00 in Berlin, 08:00 UTC: each reader's Slack shows it in their zone.
+    assert!(
+        text.contains(
+            "back Wed 09:00, in 10h 46m (<!date^1772611200^{date_short_pretty} {time}|Wed 08:00 UTC> your time)"
+        ),
+        "{text}"
+    );
+
+    let mut around = event("app_mention.json", "EvCard2");
+    around["event"]["user"] = json!("U1");
+    around["event"]["channel"] = json!("C1");
+    around["event"]["text"] = json!("<@UBOT> who is around?");
+    post_event(bot.addr, &around).await;
+    let posts = emulator.wait_for("chat.postMessage", 2, PATIENCE).await;
+    let text = posts[1].text_and_blocks();
+    assert!(text.contains("1 of 2 working now"), "{text}");
+    // U1 works until 17:00 in New York, 22:00 UTC.
+    assert!(
+        text.contains("until 17:00, in 46m (<!date^1772575200^{date_short_pretty} {time}|Tue 22:00 UTC> your time)"),
+        "{text}"
+    );
     bot.stop().await;
 }

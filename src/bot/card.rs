@@ -7,9 +7,11 @@ use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 
-use crate::hours::{Availability, MemberHours, format_back, format_relative, local_time};
+use crate::hours::{
+    Availability, MemberHours, SignalKind, format_back, format_relative, local_time,
+};
 use crate::ids::UserId;
-pub use crate::norms::markup::escape;
+pub use crate::norms::markup::{escape, slack_date};
 
 /// The emoji and words for a state, e.g. `(":crescent_moon:", "outside working hours")`.
 pub fn state_words(state: &Availability) -> (&'static str, &'static str) {
@@ -27,15 +29,38 @@ fn clocks_differ(a: Tz, b: Tz, at: DateTime<Utc>) -> bool {
         != b.offset_from_utc_datetime(&at.naive_utc()).fix()
 }
 
-/// " (Wed 03:00 your time)" when the reader's clock differs from the member's at `at`.
-fn in_reader_zone(at: DateTime<Utc>, member_tz: Tz, reader_tz: Tz) -> String {
-    if !clocks_differ(member_tz, reader_tz, at) {
-        return String::new();
+/// Who reads a card: one person whose zone is known (a private answer or note), or anyone who
+/// opens a public post, whose own Slack then shows each time in their zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    In(Tz),
+    Everyone,
+}
+
+impl From<Tz> for Reader {
+    fn from(tz: Tz) -> Self {
+        Reader::In(tz)
     }
-    format!(
-        " ({} your time)",
-        at.with_timezone(&reader_tz).format("%a %H:%M")
-    )
+}
+
+/// " (Wed 03:00 your time)" when the reader's clock differs from the member's at `at`; for
+/// everyone, a date token that each reader sees in their own zone (falling back to UTC).
+fn in_reader_zone(at: DateTime<Utc>, member_tz: Tz, reader: Reader) -> String {
+    match reader {
+        Reader::In(reader_tz) if clocks_differ(member_tz, reader_tz, at) => format!(
+            " ({} your time)",
+            at.with_timezone(&reader_tz).format("%a %H:%M")
+        ),
+        Reader::In(_) => String::new(),
+        Reader::Everyone => format!(
+            " ({} your time)",
+            slack_date(
+                at,
+                "{date_short_pretty} {time}",
+                &at.format("%a %H:%M UTC").to_string()
+            )
+        ),
+    }
 }
 
 /// The member's hours as they would type them, with the zone: `mon-fri 09:00-17:00 (Europe/Berlin)`.
@@ -45,12 +70,17 @@ pub fn hours_text(hours: &MemberHours) -> String {
 
 /// When the member is back, in their zone and the reader's: "back Wed 09:00, in 10h 46m
 /// (Wed 03:00 your time)"; or why there is no such time.
-pub fn back_text(state: &Availability, member_tz: Tz, reader_tz: Tz, now: DateTime<Utc>) -> String {
+pub fn back_text(
+    state: &Availability,
+    member_tz: Tz,
+    reader: Reader,
+    now: DateTime<Utc>,
+) -> String {
     match state.back_at() {
         Some(back) => format!(
             "{}{}",
             format_back(back, member_tz, now),
-            in_reader_zone(back, member_tz, reader_tz)
+            in_reader_zone(back, member_tz, reader)
         ),
         None => match state {
             Availability::Available { .. } => String::new(),
@@ -61,21 +91,26 @@ pub fn back_text(state: &Availability, member_tz: Tz, reader_tz: Tz, now: DateTi
 }
 
 /// The second half of a card line: until when they work, or when they are back.
-fn until_or_back(state: &Availability, member_tz: Tz, reader_tz: Tz, now: DateTime<Utc>) -> String {
+fn until_or_back(
+    state: &Availability,
+    member_tz: Tz,
+    reader: Reader,
+    now: DateTime<Utc>,
+) -> String {
     match state {
         Availability::Available { until: Some(until) } => format!(
             "until {}, {}{}",
             until.with_timezone(&member_tz).format("%H:%M"),
             format_relative(*until - now),
-            in_reader_zone(*until, member_tz, reader_tz)
+            in_reader_zone(*until, member_tz, reader)
         ),
         Availability::Available { until: None } => "around the clock".to_string(),
         Availability::Focus { until, .. } => format!(
             "focusing until {}; {}",
             until.with_timezone(&member_tz).format("%H:%M"),
-            back_text(state, member_tz, reader_tz, now)
+            back_text(state, member_tz, reader, now)
         ),
-        _ => back_text(state, member_tz, reader_tz, now),
+        _ => back_text(state, member_tz, reader, now),
     }
 }
 
@@ -89,16 +124,50 @@ pub fn member_card(
     user: &UserId,
     hours: &MemberHours,
     state: &Availability,
-    reader_tz: Tz,
+    reader: impl Into<Reader>,
     now: DateTime<Utc>,
 ) -> String {
+    let reader = reader.into();
     let (emoji, words) = state_words(state);
     let local = local_time(hours, now).format("%H:%M %a");
+    let why = signal_text(hours, state, now)
+        .map(|why| format!(" · {why}"))
+        .unwrap_or_default();
     format!(
-        "{emoji} <@{user}> · {words} · *{local}* their time\n      {} · {}",
+        "{emoji} <@{user}> · {words}{why} · *{local}* their time\n      {} · {}",
         hours_text(hours),
-        until_or_back(state, hours.tz, reader_tz, now)
+        until_or_back(state, hours.tz, reader, now)
     )
+}
+
+/// Why Slack says the member is away or focusing, when it does: "Slack status: Vacationing,
+/// until Fri" (the day in the member's zone; the date too when it is a week or more away).
+pub fn signal_text(
+    hours: &MemberHours,
+    state: &Availability,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let signal = hours
+        .signal
+        .as_ref()
+        .filter(|signal| signal.is_active(now))?;
+    let shown = match (signal.kind, state) {
+        (SignalKind::Away, Availability::Away { .. }) => format!("Slack status: {}", signal.label),
+        (SignalKind::DoNotDisturb, Availability::Focus { .. }) => signal.label.clone(),
+        _ => return None,
+    };
+    Some(match signal.until {
+        Some(until) => {
+            let local = until.with_timezone(&hours.tz);
+            let day = if until - now < chrono::TimeDelta::days(6) {
+                local.format("%a").to_string()
+            } else {
+                local.format("%a %-d %b").to_string()
+            };
+            format!("{shown}, until {day}")
+        }
+        None => shown,
+    })
 }
 
 /// The reader's own state, for `/async hours` and the Home tab: "You are working · 14:05 Tue
@@ -106,7 +175,7 @@ pub fn member_card(
 pub fn own_card(hours: &MemberHours, state: &Availability, now: DateTime<Utc>) -> String {
     let (emoji, words) = state_words(state);
     let local = local_time(hours, now).format("%H:%M %a");
-    let tail = until_or_back(state, hours.tz, hours.tz, now);
+    let tail = until_or_back(state, hours.tz, Reader::In(hours.tz), now);
     let tail = if tail.is_empty() {
         String::new()
     } else {

@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 use tracing::warn;
 
-use crate::hours::{MemberHours, zone_by_name};
+use crate::hours::{MemberHours, SlackStatus, zone_by_name};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::{ApiError, Share, SlackApi};
 
@@ -103,6 +103,18 @@ impl Profile {
     }
 }
 
+/// The profile status of a Slack user.
+pub fn status_of(user: &SlackUser) -> SlackStatus {
+    let profile = user.profile.as_ref();
+    SlackStatus::from_profile(
+        profile.and_then(|p| p.status_text.as_deref()),
+        profile.and_then(|p| p.status_emoji.as_ref().map(|e| e.0.as_str())),
+        profile
+            .and_then(|p| p.status_expiration.as_ref())
+            .map_or(0, |at| at.0.as_second()),
+    )
+}
+
 /// A member's hours as the bot uses them: what they stored, or the default week (Mon–Fri
 /// 09:00–17:00) in their profile's zone, or in `default_tz` when the profile is unknown or
 /// has no zone.
@@ -156,6 +168,7 @@ type ProfileMap = HashMap<(TeamId, UserId), Cached<Profile>>;
 type Lookup = Arc<tokio::sync::OnceCell<Result<Profile, ApiError>>>;
 type ChannelMap = HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>;
 type MissingMap = HashMap<(TeamId, UserId), Cached<String>>;
+type StatusMap = HashMap<(TeamId, UserId), SlackStatus>;
 
 /// The in-memory directory of one bot process. Locks are held only to read or write a map
 /// entry, never across a call to Slack.
@@ -166,6 +179,8 @@ pub struct Directory {
     lookups: Mutex<HashMap<(TeamId, UserId), Lookup>>,
     /// Ids Slack said are no one (with its error code).
     missing: Mutex<MissingMap>,
+    /// Members' profile statuses, as last read with their profile (only those set).
+    statuses: Mutex<StatusMap>,
 }
 
 impl Directory {
@@ -205,6 +220,7 @@ impl Directory {
                 match slack.team(team).users_info(request, share).await {
                     Ok(answer) => {
                         let profile = Profile::from_slack(&answer.user);
+                        self.remember_status(team, user, status_of(&answer.user));
                         self.remember(team, user, profile, now);
                         Ok(profile)
                     }
@@ -255,8 +271,36 @@ impl Directory {
         );
     }
 
+    /// Keeps a member's profile status (Slack sends it with the profile); an empty one
+    /// clears the last.
+    pub fn remember_status(&self, team: &TeamId, user: &UserId, status: SlackStatus) {
+        let mut statuses = self.lock_statuses();
+        let key = (team.clone(), user.clone());
+        if status.is_empty() {
+            statuses.remove(&key);
+        } else {
+            if statuses.len() >= MAX_PROFILES {
+                statuses.clear();
+            }
+            statuses.insert(key, status);
+        }
+    }
+
+    /// A member's profile status as last read, if one is set. Read alongside a fresh profile
+    /// only: a status is as old as the profile it came with.
+    pub fn cached_status(&self, team: &TeamId, user: &UserId) -> Option<SlackStatus> {
+        self.lock_statuses()
+            .get(&(team.clone(), user.clone()))
+            .cloned()
+    }
+
+    fn lock_statuses(&self) -> std::sync::MutexGuard<'_, StatusMap> {
+        self.statuses.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Drops everything cached of a workspace.
     pub fn forget_team(&self, team: &TeamId) {
+        self.lock_statuses().retain(|(t, _), _| t != team);
         self.lock_profiles().retain(|(t, _), _| t != team);
         self.lock_channels().retain(|(t, _), _| t != team);
     }
@@ -325,6 +369,7 @@ impl Directory {
             let page = slack.team(team).users_list(request).await?;
             for member in &page.members {
                 let user = UserId::new(member.id.0.clone());
+                self.remember_status(team, &user, status_of(member));
                 self.remember(team, &user, Profile::from_slack(member), now);
             }
             read += page.members.len();

@@ -16,7 +16,7 @@ use crate::bot::Bot;
 use crate::bot::ask::{Question, read_question};
 use crate::bot::directory::Profile;
 use crate::bot::messages::{HumanMessage, MessageKind, classify};
-use crate::hours::zone_by_name;
+use crate::hours::{SlackStatus, zone_by_name};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::norms::ScanFacts;
 use crate::slack::payloads::{EventBody, read_event_callback};
@@ -121,6 +121,9 @@ pub struct ProfileFacts {
     pub is_owner: bool,
     pub is_bot: bool,
     pub deleted: bool,
+    /// The profile status, when one is set.
+    #[serde(default, skip_serializing_if = "SlackStatus::is_empty")]
+    pub status: SlackStatus,
 }
 
 impl From<Profile> for ProfileFacts {
@@ -131,6 +134,7 @@ impl From<Profile> for ProfileFacts {
             is_owner: profile.is_owner,
             is_bot: profile.is_bot,
             deleted: profile.deleted,
+            status: SlackStatus::default(),
         }
     }
 }
@@ -243,12 +247,18 @@ impl Bot {
             }
             SlackEventCallbackBody::UserChange(event) => Distilled::UserChange {
                 user: UserId::new(event.user.id.0.clone()),
-                profile: Profile::from_slack(&event.user).into(),
+                profile: ProfileFacts {
+                    status: crate::bot::directory::status_of(&event.user),
+                    ..Profile::from_slack(&event.user).into()
+                },
             },
             // A new member is a profile to keep, as a changed one is.
             SlackEventCallbackBody::TeamJoin(event) => Distilled::UserChange {
                 user: UserId::new(event.user.id.0.clone()),
-                profile: Profile::from_slack(&event.user).into(),
+                profile: ProfileFacts {
+                    status: crate::bot::directory::status_of(&event.user),
+                    ..Profile::from_slack(&event.user).into()
+                },
             },
             SlackEventCallbackBody::AppUninstalled(_) => Distilled::AppUninstalled,
             SlackEventCallbackBody::Unknown(value)

@@ -11,6 +11,7 @@ use crate::bot::Bot;
 use crate::bot::directory::{Profile, effective_hours};
 use crate::bot::note::{Audience, Reached};
 use crate::hours::MemberHours;
+use crate::hours::signals::away_signal;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::{ApiError, Share};
 use crate::store::{StoreError, Table};
@@ -115,8 +116,9 @@ impl Bot {
     ) -> Result<Me, StoreError> {
         let stored = self.stored_hours(team, user)?;
         let profile = self.profile(team, user, now).await;
+        let hours = effective_hours(stored.clone(), profile.as_ref(), self.default_tz);
         Ok(Me {
-            hours: effective_hours(stored.clone(), profile.as_ref(), self.default_tz),
+            hours: self.with_signals(team, user, hours, now)?,
             stored,
             profile,
         })
@@ -171,11 +173,12 @@ impl Bot {
                 None
             }
         };
+        let hours = effective_hours(stored, profile.as_ref(), self.default_tz);
         Ok(Reach::Found(Box::new(Reached {
             user: user.clone(),
             // Only people set hours; without a profile, stored hours say it is a person.
             is_person: profile.is_none_or(|p| p.is_person()),
-            hours: effective_hours(stored, profile.as_ref(), self.default_tz),
+            hours: self.with_signals(team, user, hours, now)?,
         })))
     }
 
@@ -253,13 +256,34 @@ impl Bot {
                 audience.not_checked += 1;
                 continue;
             }
+            let hours = effective_hours(stored, profile.as_ref(), self.default_tz);
             audience.members.push(Reached {
                 user: user.clone(),
                 is_person: profile.is_none_or(|p| p.is_person()),
-                hours: effective_hours(stored, profile.as_ref(), self.default_tz),
+                hours: self.with_signals(team, user, hours, now)?,
             });
         }
         Ok(audience)
+    }
+
+    /// `hours` with what Slack says about the member now (an away-like profile status, read
+    /// with the workspace's away words), unless the member turned Slack's signals off.
+    pub(crate) fn with_signals(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        mut hours: MemberHours,
+        now: DateTime<Utc>,
+    ) -> Result<MemberHours, StoreError> {
+        let Some(status) = self.directory.cached_status(team, user) else {
+            return Ok(hours);
+        };
+        let norms = self.workspace_norms(team)?;
+        if norms.signals_off.contains(user) {
+            return Ok(hours);
+        }
+        hours.signal = away_signal(&status, &norms.away_words(), now);
+        Ok(hours)
     }
 
     /// Writes a member's hours, or removes the record when `hours` is `None`, and waits until

@@ -148,6 +148,8 @@ impl Bot {
             }
             Distilled::UserChange { user, profile } => {
                 self.directory
+                    .remember_status(&team, &user, profile.status.clone());
+                self.directory
                     .remember(&team, &user, (&profile).into(), self.clock.now());
                 Ok("user_change")
             }
@@ -463,9 +465,9 @@ impl Bot {
                 } else {
                     people
                 };
-                self.hours_card(team, &asker, &people, now).await?
+                self.hours_card(team, &asker, &people, true, now).await?
             }
-            Question::WhoIsAround => self.around_card(team, &asker, channel, now).await?,
+            Question::WhoIsAround => self.around_card(team, channel, now).await?,
             Question::Other => vec![
                 "I keep an eye on working hours and urgency so nobody is pinged at night for \
                  something that can wait. Ask me `hours @someone` or `who is around?`, or type \
@@ -484,27 +486,33 @@ impl Bot {
         Ok(())
     }
 
-    /// Card lines for the named members, in the asker's zone.
+    /// Card lines for the named members: for a `public` post, with times each reader sees
+    /// in their own zone; else in the asker's.
     pub async fn hours_card(
         &self,
         team: &TeamId,
         asker: &UserId,
         people: &[UserId],
+        public: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, HandleError> {
-        let reader_tz = self.me(team, asker, now).await?.hours.tz;
+        let reader = if public {
+            card::Reader::Everyone
+        } else {
+            card::Reader::In(self.me(team, asker, now).await?.hours.tz)
+        };
         let mut lines = Vec::new();
         for user in people {
             if user == asker {
                 let me = self.me(team, user, now).await?;
                 let state = crate::hours::availability(&me.hours, now);
-                lines.push(member_card(user, &me.hours, &state, reader_tz, now));
+                lines.push(member_card(user, &me.hours, &state, reader, now));
                 continue;
             }
             match self.reach(team, user, now).await? {
                 Some(member) if member.is_person => {
                     let state = crate::hours::availability(&member.hours, now);
-                    lines.push(member_card(user, &member.hours, &state, reader_tz, now));
+                    lines.push(member_card(user, &member.hours, &state, reader, now));
                 }
                 Some(_) => lines.push(format!(":robot_face: <@{user}> is a bot: always on, never tired.")),
                 None => lines.push(format!(
@@ -515,15 +523,14 @@ impl Bot {
         Ok(lines)
     }
 
-    /// Card lines for the people in a channel: who is working, then who is back soonest.
+    /// Card lines for the people in a channel, for a public post (times each reader sees in
+    /// their own zone): who is working, then who is back soonest.
     pub async fn around_card(
         &self,
         team: &TeamId,
-        asker: &UserId,
         channel: &ChannelId,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, HandleError> {
-        let reader_tz = self.me(team, asker, now).await?.hours.tz;
         let Some(audience) = self
             .audience(team, channel, &[&self.identity.user_id], now)
             .await?
@@ -560,7 +567,7 @@ impl Bot {
                 &member.user,
                 &member.hours,
                 state,
-                reader_tz,
+                card::Reader::Everyone,
                 now,
             ));
         }

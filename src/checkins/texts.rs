@@ -60,10 +60,16 @@ fn question_list(questions: &[String]) -> String {
         .join("\n")
 }
 
+/// An instant each reader's Slack shows in their own zone; `tz` only for the fallback text
+/// of clients that cannot.
 fn when(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz)
-        .format("%a %-d %b %H:%M %Z")
-        .to_string()
+    crate::norms::markup::slack_date(
+        at,
+        "{date_short_pretty} {time}",
+        &at.with_timezone(&tz)
+            .format("%a %-d %b %H:%M %Z")
+            .to_string(),
+    )
 }
 
 /// The channel prompt of a fixed-zone check-in: the questions and an "Answer" button.

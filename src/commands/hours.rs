@@ -98,7 +98,9 @@ pub async fn theirs(
 ) -> Result<String, crate::bot::HandleError> {
     let now = bot.clock.now();
     let (ids, mut lines) = resolve(users);
-    let mut cards = bot.hours_card(asker.team, asker.user, &ids, now).await?;
+    let mut cards = bot
+        .hours_card(asker.team, asker.user, &ids, false, now)
+        .await?;
     cards.append(&mut lines);
     Ok(cards.join("\n"))
 }

@@ -53,9 +53,11 @@ pub fn error_answer(error: &ParseError) -> String {
 fn topic_of(command: &Command) -> Topic {
     match command {
         Command::Help(_) => Topic::Help,
-        Command::Hours | Command::HoursOf(_) | Command::HoursSet(_) | Command::HoursClear => {
-            Topic::Hours
-        }
+        Command::Hours
+        | Command::HoursOf(_)
+        | Command::HoursSet(_)
+        | Command::HoursClear
+        | Command::HoursSignals(_) => Topic::Hours,
         Command::Away { .. } | Command::AwayClear => Topic::Away,
         Command::Focus(_) | Command::FocusOff => Topic::Focus,
         Command::Overlap { .. } => Topic::Overlap,
@@ -64,6 +66,7 @@ fn topic_of(command: &Command) -> Topic {
         | Command::NormsUrgentChannelRemove(_)
         | Command::NormsResponseTime(_)
         | Command::NormsKeywords { .. }
+        | Command::NormsAwayWords { .. }
         | Command::NormsNudges(_)
         | Command::NormsAction(_)
         | Command::NormsDigest(_)
@@ -111,6 +114,7 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
         Command::HoursClear => hours::clear(bot, &asker).await.map_err(Into::into),
         Command::Away { from, to } => hours::away(bot, &asker, from, to).await.map_err(Into::into),
         Command::AwayClear => hours::away_clear(bot, &asker).await.map_err(Into::into),
+        Command::HoursSignals(on) => norms::signals(bot, &asker, on).await,
         Command::Focus(duration) => hours::focus(bot, &asker, duration)
             .await
             .map_err(Into::into),
@@ -133,6 +137,7 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
         | Command::NormsUrgentChannelRemove(_)
         | Command::NormsResponseTime(_)
         | Command::NormsKeywords { .. }
+        | Command::NormsAwayWords { .. }
         | Command::NormsNudges(_)
         | Command::NormsAction(_)
         | Command::NormsDigest(_)

@@ -85,6 +85,7 @@ pub async fn respond(
             ))
         }
         Command::NormsKeywords { add, words } => keywords(bot, asker, add, &words).await,
+        Command::NormsAwayWords { add, words } => away_words(bot, asker, add, &words).await,
         Command::NormsNudges(on) => {
             let mut norms = bot.channel_norms(team, channel)?;
             norms.nudges = on;
@@ -216,6 +217,55 @@ async fn digest(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, Handle
         "Saved: no more weekly norms digest for you. `/async norms digest on` brings it back."
             .to_string()
     })
+}
+
+/// `/async hours signals on|off`: whether the member's Slack status counts for them.
+pub async fn signals(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, HandleError> {
+    let mut workspace = bot.workspace_norms(asker.team)?;
+    let was_on = !workspace.signals_off.contains(asker.user);
+    if was_on == on {
+        return Ok(format!(
+            "Your Slack status already {} count; nothing changed.",
+            if on { "does" } else { "does not" }
+        ));
+    }
+    if on {
+        workspace.signals_off.retain(|u| u != asker.user);
+    } else {
+        workspace.signals_off.push(asker.user.clone());
+    }
+    bot.save_workspace_norms(asker.team, &workspace).await?;
+    Ok(if on {
+        "Saved: a Slack status such as \"Vacationing\" or \"Out sick\" counts as away for you until it expires.".to_string()
+    } else {
+        "Saved: your Slack status no longer counts; only your hours, time off and focus time do. `/async hours signals on` brings it back.".to_string()
+    })
+}
+
+/// `/async norms away-words add|remove …`: the words of a Slack status that mean away.
+async fn away_words(
+    bot: &Bot,
+    asker: &Asker<'_>,
+    add: bool,
+    words: &[String],
+) -> Result<String, HandleError> {
+    let mut workspace = bot.workspace_norms(asker.team)?;
+    for word in words {
+        let word = word.trim().to_lowercase();
+        let shipped = crate::hours::signals::DEFAULT_AWAY_WORDS.contains(&word.as_str());
+        workspace.added_away_words.retain(|w| *w != word);
+        workspace.removed_away_words.retain(|w| *w != word);
+        match (add, shipped) {
+            (true, false) => workspace.added_away_words.push(word),
+            (false, true) => workspace.removed_away_words.push(word),
+            _ => {}
+        }
+    }
+    bot.save_workspace_norms(asker.team, &workspace).await?;
+    Ok(format!(
+        "Saved. A Slack status with one of these words counts as away: {}.",
+        workspace.away_words().join(", ")
+    ))
 }
 
 async fn keywords(

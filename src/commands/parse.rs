@@ -488,7 +488,7 @@ pub fn usage(topic: Topic) -> &'static str {
             "/async help [hours|away|focus|overlap|norms|checkin|stats|role|my|forget], e.g. /async help hours"
         }
         Topic::Hours => {
-            "/async hours [@user …] | /async hours set <days> <HH:MM>-<HH:MM>[,…] [<zone>] [; …] | /async hours clear, e.g. /async hours set mon-fri 09:00-17:00 Europe/Berlin"
+            "/async hours [@user …] | /async hours set <days> <HH:MM>-<HH:MM>[,…] [<zone>] [; …] | /async hours clear | /async hours signals on|off, e.g. /async hours set mon-fri 09:00-17:00 Europe/Berlin"
         }
         Topic::Away => {
             "/async away <YYYY-MM-DD> [<YYYY-MM-DD>] | /async away clear, e.g. /async away 2026-12-24 2027-01-02"
@@ -498,7 +498,7 @@ pub fn usage(topic: Topic) -> &'static str {
             "/async overlap @user [@user …] [#channel …], e.g. /async overlap @alice @bob"
         }
         Topic::Norms => {
-            "/async norms [urgent-channel [remove] #channel | response-time <24h> | keywords add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread | digest on|off | retention <90d>], e.g. /async norms response-time 24h"
+            "/async norms [urgent-channel [remove] #channel | response-time <24h> | keywords add|remove <word …> | away-words add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread | digest on|off | retention <90d>], e.g. /async norms response-time 24h"
         }
         Topic::Checkin => {
             "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\"] | new | list | pause|resume|delete|run <id>, e.g. /async checkin create #team at 09:30 on mon-fri"
@@ -553,6 +553,8 @@ command_enum! {
         HoursSet(HoursSpec),
         /// `/async hours clear` — back to the default, Mon–Fri 09:00–17:00 in my profile's zone.
         HoursClear,
+        /// `/async hours signals on|off` — whether my Slack status (holiday, sick, out of office) counts as away.
+        HoursSignals(bool),
         /// `/async away <YYYY-MM-DD> [<YYYY-MM-DD>]` — I am away those days (inclusive).
         ///
         /// `to >= from` always holds; a single date gives `to == from`.
@@ -575,6 +577,8 @@ command_enum! {
         NormsResponseTime(TimeDelta),
         /// `/async norms keywords add|remove <word …>` — urgency words, any language; quote phrases.
         NormsKeywords { add: bool, words: Vec<String> },
+        /// `/async norms away-words add|remove <word …>` — words of a Slack status that mean away (managers and admins).
+        NormsAwayWords { add: bool, words: Vec<String> },
         /// `/async norms nudges on|off` — private nudges about urgency in this channel.
         NormsNudges(bool),
         /// `/async norms digest on|off` — my weekly norms digest (managers and admins): a DM on Monday at 09:00 my time.
@@ -1069,6 +1073,10 @@ fn parse_hours(args: Args<'_>) -> Result<Command, ParseError> {
                 args.skip(1).end(Topic::Hours)?;
                 Ok(Command::HoursClear)
             }
+            "signals" | "signal" => Ok(Command::HoursSignals(on_off(
+                args.skip(1),
+                "/async hours signals off",
+            )?)),
             _ => Err(ParseError::UnknownSubcommand {
                 topic: Topic::Hours,
                 got: shown(word),
@@ -1538,6 +1546,10 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
             )?))
         }
         "keywords" | "keyword" => parse_keywords(rest),
+        "away-words" | "away-word" => match parse_keywords(rest)? {
+            Command::NormsKeywords { add, words } => Ok(Command::NormsAwayWords { add, words }),
+            other => Ok(other),
+        },
         "nudges" | "nudge" => Ok(Command::NormsNudges(on_off(
             rest,
             "/async norms nudges off",
@@ -2329,6 +2341,15 @@ mod tests {
             ("norms nudges on", Command::NormsNudges(true)),
             ("norms nudges off", Command::NormsNudges(false)),
             ("norms digest off", Command::NormsDigest(false)),
+            ("hours signals off", Command::HoursSignals(false)),
+            ("hours signals ON", Command::HoursSignals(true)),
+            (
+                "norms away-words add offsite \"auf Reisen\"",
+                Command::NormsAwayWords {
+                    add: true,
+                    words: vec!["offsite".into(), "auf Reisen".into()],
+                },
+            ),
             ("norms Digest ON", Command::NormsDigest(true)),
             (
                 "norms action ephemeral",

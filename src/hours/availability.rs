@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::hours::member::MemberHours;
+use crate::hours::signals::SignalKind;
 use crate::hours::windows::{
     RunEnd, first_start, free_windows, is_inside, local_time, run_end, working_windows,
 };
@@ -53,7 +54,9 @@ pub fn availability(hours: &MemberHours, now: DateTime<Utc>) -> Availability {
     let back_at = || first_start(&reachable, now);
 
     let today = local_time(hours, now).date_naive();
-    if hours.away.iter().any(|period| period.contains(today)) {
+    let signal = hours.signal.as_ref().filter(|signal| signal.is_active(now));
+    let slack_away = signal.is_some_and(|signal| signal.kind == SignalKind::Away);
+    if slack_away || hours.away.iter().any(|period| period.contains(today)) {
         return Availability::Away { back_at: back_at() };
     }
     if !is_inside(&|from, to| working_windows(hours, from, to), now) {
@@ -62,6 +65,15 @@ pub fn availability(hours: &MemberHours, now: DateTime<Utc>) -> Availability {
     if let Some(focus) = hours.focus.filter(|focus| focus.is_active(now)) {
         return Availability::Focus {
             until: focus.until,
+            back_at: back_at(),
+        };
+    }
+    if let Some(until) = signal
+        .filter(|signal| signal.kind == SignalKind::DoNotDisturb)
+        .and_then(|signal| signal.until)
+    {
+        return Availability::Focus {
+            until,
             back_at: back_at(),
         };
     }

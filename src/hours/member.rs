@@ -20,6 +20,10 @@ pub struct MemberHours {
     pub away: Vec<AwayPeriod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub focus: Option<FocusBlock>,
+    /// What Slack says now (an away-like status, Do Not Disturb); read from the profile each
+    /// time, never stored.
+    #[serde(skip)]
+    pub signal: Option<crate::hours::signals::SlackSignal>,
 }
 
 impl MemberHours {
@@ -30,6 +34,7 @@ impl MemberHours {
             tz,
             away: Vec::new(),
             focus: None,
+            signal: None,
         }
     }
 

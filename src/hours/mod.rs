@@ -27,6 +27,7 @@ pub mod format;
 pub mod member;
 pub mod overlap;
 pub mod schedule;
+pub mod signals;
 pub mod windows;
 pub mod zone;
 
@@ -37,5 +38,6 @@ pub use format::{format_back, format_relative};
 pub use member::{AwayPeriod, FocusBlock, MemberHours};
 pub use overlap::overlap;
 pub use schedule::{TimeRange, WeeklySchedule, parse_hours_setting, parse_time_of_day};
+pub use signals::{SignalKind, SlackSignal, SlackStatus};
 pub use windows::{Window, current_window_end, local_time, next_window_start, windows_between};
 pub use zone::{ZoneError, parse_zone, zone_by_name};

@@ -10,6 +10,7 @@ use chrono::{
 use chrono_tz::Tz;
 
 use crate::hours::member::{AwayPeriod, MemberHours};
+use crate::hours::signals::SignalKind;
 
 /// `at + delta`, stopping at the last representable instant instead of overflowing.
 fn later(at: DateTime<Utc>, delta: TimeDelta) -> DateTime<Utc> {
@@ -194,6 +195,17 @@ pub(crate) fn free_windows(
         .collect();
     if let Some(focus) = hours.focus.filter(|f| include_focus && f.until > from) {
         blocks.push((from, focus.until));
+    }
+    if let Some(signal) = &hours.signal {
+        let counts = match signal.kind {
+            SignalKind::Away => true,
+            SignalKind::DoNotDisturb => include_focus,
+        };
+        // A status without an expiration lasts until the member clears it: past the horizon.
+        let until = signal.until.unwrap_or(to);
+        if counts && until > from {
+            blocks.push((from, until));
+        }
     }
     subtract(windows, &merge(blocks))
 }

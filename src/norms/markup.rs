@@ -12,6 +12,12 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+/// Slack's date token for `at`: each reader's Slack shows it in their own zone as `format`
+/// says (`{date_short_pretty}`, `{time}`, …); clients that cannot, show `fallback`.
+pub fn slack_date(at: chrono::DateTime<chrono::Utc>, format: &str, fallback: &str) -> String {
+    format!("<!date^{}^{format}|{fallback}>", at.timestamp())
+}
+
 /// A byte range of the message text. Both ends always fall on `char` boundaries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Span {

@@ -36,12 +36,32 @@ pub struct WorkspaceNorms {
     /// Days check-in answers are kept after their report, when an admin set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer_retention_days: Option<u32>,
+    /// Words of a Slack status that mean away, added to the shipped list (lower case).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added_away_words: Vec<String>,
+    /// Shipped away words the workspace removed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_away_words: Vec<String>,
+    /// Members who turned Slack's signals (status, Do Not Disturb) off for themselves.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals_off: Vec<UserId>,
 }
 
 /// How long check-in answers are kept after their report until an admin sets otherwise.
 pub const DEFAULT_ANSWER_RETENTION: TimeDelta = TimeDelta::days(90);
 
 impl WorkspaceNorms {
+    /// The words of a Slack status that mean away here: the shipped ones less those
+    /// removed, then those added.
+    pub fn away_words(&self) -> Vec<String> {
+        crate::hours::signals::DEFAULT_AWAY_WORDS
+            .iter()
+            .map(|word| word.to_string())
+            .filter(|word| !self.removed_away_words.contains(word))
+            .chain(self.added_away_words.iter().cloned())
+            .collect()
+    }
+
     /// How long check-in answers are kept after their report.
     pub fn answer_retention(&self) -> TimeDelta {
         self.answer_retention_days

@@ -58,6 +58,8 @@ pub struct User {
     pub tz: Option<String>,
     pub is_admin: bool,
     pub is_bot: bool,
+    /// The profile status: text, emoji, expiration (Unix seconds, 0 for none).
+    pub status: Option<(String, String, i64)>,
 }
 
 #[derive(Default)]
@@ -222,6 +224,7 @@ impl SlackEmulator {
                 tz: tz.map(str::to_string),
                 is_admin: false,
                 is_bot: false,
+                status: None,
             },
         );
     }
@@ -234,8 +237,16 @@ impl SlackEmulator {
                 tz: Some(tz.into()),
                 is_admin: true,
                 is_bot: false,
+                status: None,
             },
         );
+    }
+
+    /// Sets a member's profile status, as they would in Slack.
+    pub fn set_status(&self, id: &str, text: &str, emoji: &str, expiration: i64) {
+        if let Some(user) = self.state().users.get_mut(id) {
+            user.status = Some((text.into(), emoji.into(), expiration));
+        }
     }
 
     pub fn add_channel(&self, id: &str, members: &[&str]) {
@@ -741,6 +752,7 @@ impl SlackEmulator {
 }
 
 fn user_json(user: &User) -> Value {
+    let (status_text, status_emoji, status_expiration) = user.status.clone().unwrap_or_default();
     json!({
         "id": user.id, "team_id": TEAM_ID, "name": user.id.to_lowercase(), "deleted": false,
         "color": "9f69e7", "real_name": format!("Member {}", user.id), "tz": user.tz,
@@ -748,7 +760,8 @@ fn user_json(user: &User) -> Value {
         "is_admin": user.is_admin, "is_owner": false, "is_primary_owner": false,
         "is_restricted": false, "is_ultra_restricted": false, "is_bot": user.is_bot, "is_app_user": false,
         "has_2fa": false,
-        "profile": {"real_name": format!("Member {}", user.id), "display_name": user.id.to_lowercase(), "team": TEAM_ID}
+        "profile": {"real_name": format!("Member {}", user.id), "display_name": user.id.to_lowercase(), "team": TEAM_ID,
+            "status_text": status_text, "status_emoji": status_emoji, "status_expiration": status_expiration}
     })
 }
 
