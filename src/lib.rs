@@ -16,12 +16,12 @@ mod entry_paths;
 pub mod hours;
 pub mod ids;
 pub mod manifest;
-pub mod metrics;
+pub(crate) mod metrics;
 pub mod norms;
 pub mod slack;
 pub mod store;
 mod typed;
-pub mod views;
+pub(crate) mod views;
 
 /// The configuration of the library's property tests: one fixed seed, so a commit's
 /// `cargo test` runs the same cases every time (`PROPTEST_RNG_SEED` explores others).

@@ -2,19 +2,19 @@
 //! Socket Mode edges hand everything here, so both transports behave the same.
 
 pub mod ask;
-pub mod card;
-pub mod digest;
-pub mod directory;
-pub mod distil;
+pub(crate) mod card;
+pub(crate) mod digest;
+pub(crate) mod directory;
+pub(crate) mod distil;
 pub mod groups;
-pub mod home;
+pub(crate) mod home;
 pub mod members;
 pub mod messages;
 pub mod note;
-pub mod privacy;
-pub mod roles;
+pub(crate) mod privacy;
+pub(crate) mod roles;
 pub mod sender;
-pub mod urgency;
+pub(crate) mod urgency;
 pub mod worker;
 
 use std::sync::Arc;

@@ -2,12 +2,12 @@
 //! three seconds. Parsing is a pure function; handlers run against the bot's store and
 //! the Web API door.
 
-pub mod checkin;
-pub mod hours;
-pub mod norms;
+pub(crate) mod checkin;
+pub(crate) mod hours;
+pub(crate) mod norms;
 pub mod parse;
-pub mod privacy;
-pub mod role;
+pub(crate) mod privacy;
+pub(crate) mod role;
 
 use std::sync::Arc;
 use std::time::Duration;

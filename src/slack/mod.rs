@@ -1,10 +1,10 @@
 //! The edge towards Slack: the HTTP listener and Socket Mode, request signatures, event
 //! intake, and the one door for outgoing Web API calls.
 
-pub mod api;
-pub mod installation;
-pub mod intake;
+pub(crate) mod api;
+pub(crate) mod installation;
+pub(crate) mod intake;
 pub mod payloads;
-pub mod server;
+pub(crate) mod server;
 pub mod signature;
-pub mod socket;
+pub(crate) mod socket;
