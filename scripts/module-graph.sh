@@ -7,7 +7,7 @@
 #   scripts/module-graph.sh bot slack  # the lines behind the edge bot -> slack
 set -euo pipefail
 cd "$(dirname "$0")/.."
-find src -name '*.rs' | sort | xargs awk -f scripts/prod-code.awk |
+scripts/prod-files.sh | xargs awk -f scripts/prod-code.awk |
   python3 -c '
 import re, sys
 from collections import defaultdict

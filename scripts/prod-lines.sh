@@ -5,7 +5,7 @@
 #   scripts/prod-lines.sh -v       # per file, largest last
 set -euo pipefail
 cd "$(dirname "$0")/.."
-find src -name '*.rs' | sort | xargs awk -f scripts/prod-code.awk |
+scripts/prod-files.sh | xargs awk -f scripts/prod-code.awk |
   awk -F '\t' -v verbose="${1:-}" '
     { all[$1]++; total++ }
     $2 !~ /^[ ]*$/ && $2 !~ /^[ ]*\/\// { code[$1]++; code_total++ }
