@@ -22,6 +22,8 @@
 //! labelled messages.
 
 use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -142,12 +144,24 @@ pub fn judge(scan: &Scan<'_>) -> Judgment {
         return Judgment::default();
     }
     let text = scan.text();
-    let tokens = tokenize(text);
+    let last_cue_end = scan
+        .word_hits()
+        .iter()
+        .chain(scan.emphasis_hits())
+        .map(|hit| hit.end)
+        .max()
+        .unwrap_or(0);
+    judge_tokens(scan, &tokenize(text, last_cue_end))
+}
+
+/// Judges the scan's cues on the message's tokens.
+fn judge_tokens(scan: &Scan<'_>, tokens: &[Token]) -> Judgment {
+    let text = scan.text();
     let mut judgment = Judgment::default();
     for hit in scan.word_hits() {
         let word = hit.of(text);
         let (pressure, strength) = cue_kind(word);
-        if is_demand(text, &tokens, *hit, strength, pressure) {
+        if is_demand(text, tokens, *hit, strength, pressure) {
             judgment.words = Some(Demand {
                 phrase: *hit,
                 pressure,
@@ -156,7 +170,7 @@ pub fn judge(scan: &Scan<'_>) -> Judgment {
         }
     }
     for hit in scan.emphasis_hits() {
-        if emphasis_presses(text, &tokens, *hit, scan.word_hits(), judgment.words) {
+        if emphasis_presses(text, tokens, *hit, scan.word_hits(), judgment.words) {
             judgment.emphasis = Some(Demand {
                 phrase: *hit,
                 pressure: Pressure::Emphasis,
@@ -230,6 +244,40 @@ struct Token {
     end: usize,
     /// The [`WordClass`]es a word belongs to, one bit each, looked up once.
     classes: u32,
+    /// A word's first eight bytes, ASCII lower-cased and with `’` read as `'`, and its
+    /// length read so: comparing it with a plain word ([`is`]) is then one length and one
+    /// integer comparison for any word of up to eight bytes.
+    key: u64,
+    len: usize,
+}
+
+/// Up to eight bytes as one integer, zero-padded.
+fn pack(bytes: &[u8]) -> u64 {
+    let mut buffer = [0u8; 8];
+    let n = bytes.len().min(8);
+    buffer[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(buffer)
+}
+
+/// The [`Token::key`] and [`Token::len`] of a typed word.
+fn key_of(typed: &str) -> (u64, usize) {
+    const CURLY: &[u8] = "’".as_bytes();
+    let bytes = typed.as_bytes();
+    let mut buffer = [0u8; 8];
+    let (mut i, mut len) = (0, 0);
+    while i < bytes.len() {
+        let (byte, skip) = if bytes[i..].starts_with(CURLY) {
+            (b'\'', CURLY.len())
+        } else {
+            (bytes[i].to_ascii_lowercase(), 1)
+        };
+        if len < 8 {
+            buffer[len] = byte;
+        }
+        len += 1;
+        i += skip;
+    }
+    (u64::from_le_bytes(buffer), len)
 }
 
 /// A list of words that play one part in a sentence ("please", "kindly", "bitte": pleas).
@@ -266,8 +314,10 @@ static CLASSES: [&WordClass; 21] = [
 ];
 
 /// Lower-case word → the bits of the classes it is in.
-static CLASS_TABLE: LazyLock<HashMap<&'static str, u32>> = LazyLock::new(|| {
-    let mut table: HashMap<&'static str, u32> = HashMap::new();
+/// A fixed, fast hash: the keys are the project's own words, not anyone's input.
+static CLASS_TABLE: LazyLock<HashMap<&'static str, u32, FixedState>> = LazyLock::new(|| {
+    let mut table: HashMap<&'static str, u32, FixedState> =
+        HashMap::with_hasher(FixedState::default());
     for class in CLASSES {
         for word in class.words {
             *table.entry(word).or_default() |= class.bit;
@@ -306,7 +356,11 @@ fn in_class(token: &Token, class: &WordClass) -> bool {
 
 /// Splits a message into words and punctuation that matters for reading a sentence. Code
 /// spans and `<…>` markup become single tokens; nothing is allocated but the list.
-fn tokenize(text: &str) -> Vec<Token> {
+///
+/// Reading a cue needs its sentence and what came before it, so the list ends with the
+/// sentence holding byte `through` (and the run of `!`/`?` that closes it), unless a
+/// quotation mark further on might close a quote the cue is in.
+fn tokenize(text: &str, through: usize) -> Vec<Token> {
     let bytes = text.as_bytes();
     let mut tokens = Vec::with_capacity(text.len() / 4);
     let mut straight_quote_open = false;
@@ -317,9 +371,18 @@ fn tokenize(text: &str) -> Vec<Token> {
             start,
             end,
             classes: 0,
+            key: 0,
+            len: 0,
         })
     };
+    // A quotation mark further on might close a quote the cue is in.
+    let through = text
+        .rfind(['"', '”', '’', '»'])
+        .map_or(through, |last_quote| through.max(last_quote + 1));
     while i < bytes.len() {
+        if i >= through && sentence_closed(&tokens, &text[i..]) {
+            break;
+        }
         let c = text[i..].chars().next().unwrap_or(' ');
         let len = c.len_utf8();
         if c.is_alphanumeric() {
@@ -338,11 +401,15 @@ fn tokenize(text: &str) -> Vec<Token> {
                     break;
                 }
             }
+            let typed = &text[start..i];
+            let (key, len) = key_of(typed);
             tokens.push(Token {
                 kind: Kind::Word,
                 start,
                 end: i,
-                classes: classes_of(&text[start..i]),
+                classes: classes_of(typed),
+                key,
+                len,
             });
             continue;
         }
@@ -427,18 +494,36 @@ fn tokenize(text: &str) -> Vec<Token> {
     tokens
 }
 
+/// Whether the tokens so far end a sentence that `rest` does not continue with a further
+/// end mark of its closing run.
+fn sentence_closed(tokens: &[Token], rest: &str) -> bool {
+    tokens
+        .last()
+        .is_some_and(|t| matches!(t.kind, Kind::End | Kind::Question))
+        && !rest
+            .trim_start_matches([' ', '\t'])
+            .starts_with(['!', '?', '.', ';', '\n'])
+}
+
 /// One token's text compared with a lower-case word; ASCII case and the typographic
 /// apostrophe do not matter.
+#[inline]
 fn is(text: &str, token: &Token, word: &str) -> bool {
     if token.kind != Kind::Word {
         return false;
+    }
+    if token.len != word.len() {
+        return false;
+    }
+    if word.len() <= 8 {
+        return token.key == pack(word.as_bytes());
     }
     let typed = &text[token.start..token.end];
     if typed.len() == word.len() {
         return typed.eq_ignore_ascii_case(word);
     }
-    // "I’ll" is one byte longer than "i'll" for each typographic apostrophe.
-    typed.contains('’') && typed.replace('’', "'").eq_ignore_ascii_case(word)
+    // "I’ll" is two bytes longer than "i'll" for each typographic apostrophe.
+    typed.replace('’', "'").eq_ignore_ascii_case(word)
 }
 
 fn is_any(text: &str, token: &Token, words: &[&str]) -> bool {
@@ -1332,6 +1417,42 @@ mod tests {
     ];
 
     /// Sentences with a cue that put no urgency on anyone, by the reason they do not.
+    /// Reading only up to the last cue's sentence judges as reading the whole message does,
+    /// whatever follows: more sentences, cues, quotes, questions and code.
+    #[test]
+    fn reading_up_to_the_last_cues_sentence_judges_as_reading_everything() {
+        let labelled = include_str!("../../tests/fixtures/urgency-labelled.jsonl")
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|value| value["text"].as_str().map(str::to_string));
+        let sentences: Vec<String> = DEMANDS
+            .iter()
+            .map(|(text, _)| text.to_string())
+            .chain(NOT_DEMANDS.iter().map(|text| text.to_string()))
+            .chain(labelled)
+            .collect();
+        let tails = [
+            "",
+            " Thanks!",
+            "!! ? and then more",
+            " \"quoted asap\" there.",
+            "\nno rush, it’s fine. `asap()` in code",
+            " Can you?",
+            "; I’ll do it today!!!",
+        ];
+        for sentence in &sentences {
+            for tail in tails {
+                let text = format!("{sentence}{tail}");
+                let scan = LEXICON.scan(&text);
+                assert_eq!(
+                    judge(&scan),
+                    judge_tokens(&scan, &tokenize(&text, usize::MAX)),
+                    "{text}"
+                );
+            }
+        }
+    }
+
     const NOT_DEMANDS: &[&str] = &[
         // A description of a state or a time.
         "the project is young, that's just the state it is in right now",
