@@ -184,8 +184,29 @@ fn judge_tokens(scan: &Scan<'_>, tokens: &[Token]) -> Judgment {
 /// The cue's pressure and strength, by the shipped word it is; a word a workspace added is
 /// read as a strong urgency word.
 fn cue_kind(typed: &str) -> (Pressure, Strength) {
-    let word = normalise(typed);
-    let word = word.as_str();
+    // Most cues are short ASCII: normalised on the stack, as `normalise` would.
+    let mut buffer = [0u8; 32];
+    let mut len = 0;
+    let short_ascii = typed.is_ascii() && typed.len() <= buffer.len();
+    if short_ascii {
+        for part in typed.split_ascii_whitespace() {
+            if len > 0 {
+                buffer[len] = b' ';
+                len += 1;
+            }
+            buffer[len..len + part.len()].copy_from_slice(part.as_bytes());
+            len += part.len();
+        }
+        buffer[..len].make_ascii_lowercase();
+    }
+    let owned;
+    let word = match std::str::from_utf8(&buffer[..len]) {
+        Ok(word) if short_ascii => word,
+        _ => {
+            owned = normalise(typed);
+            owned.as_str()
+        }
+    };
     use Pressure::*;
     use Strength::*;
     match word {
@@ -315,12 +336,12 @@ static CLASSES: [&WordClass; 21] = [
 
 /// Lower-case word → the bits of the classes it is in.
 /// A fixed, fast hash: the keys are the project's own words, not anyone's input.
-static CLASS_TABLE: LazyLock<HashMap<&'static str, u32, FixedState>> = LazyLock::new(|| {
-    let mut table: HashMap<&'static str, u32, FixedState> =
+static CLASS_TABLE: LazyLock<HashMap<&'static [u8], u32, FixedState>> = LazyLock::new(|| {
+    let mut table: HashMap<&'static [u8], u32, FixedState> =
         HashMap::with_hasher(FixedState::default());
     for class in CLASSES {
         for word in class.words {
-            *table.entry(word).or_default() |= class.bit;
+            *table.entry(word.as_bytes()).or_default() |= class.bit;
         }
     }
     table
@@ -340,14 +361,10 @@ fn classes_of(typed: &str) -> u32 {
         let lowered = &mut buffer[..typed.len()];
         lowered.copy_from_slice(typed.as_bytes());
         lowered.make_ascii_lowercase();
-        return std::str::from_utf8(lowered)
-            .ok()
-            .and_then(|word| table.get(word))
-            .copied()
-            .unwrap_or(0);
+        return table.get(&*lowered).copied().unwrap_or(0);
     }
     let lowered = typed.replace('’', "'").to_lowercase();
-    table.get(lowered.as_str()).copied().unwrap_or(0)
+    table.get(lowered.as_bytes()).copied().unwrap_or(0)
 }
 
 fn in_class(token: &Token, class: &WordClass) -> bool {
@@ -383,18 +400,15 @@ fn tokenize(text: &str, through: usize) -> Vec<Token> {
         if i >= through && sentence_closed(&tokens, &text[i..]) {
             break;
         }
-        let c = text[i..].chars().next().unwrap_or(' ');
+        let c = char_at(text, i).unwrap_or(' ');
         let len = c.len_utf8();
         if c.is_alphanumeric() {
             let start = i;
             i += len;
             while i < bytes.len() {
-                let next = text[i..].chars().next().unwrap_or(' ');
+                let next = char_at(text, i).unwrap_or(' ');
                 let joins = matches!(next, '\'' | '’' | '.' | '-')
-                    && text[i + next.len_utf8()..]
-                        .chars()
-                        .next()
-                        .is_some_and(char::is_alphanumeric);
+                    && char_at(text, i + next.len_utf8()).is_some_and(char::is_alphanumeric);
                 if next.is_alphanumeric() || joins {
                     i += next.len_utf8();
                 } else {
@@ -492,6 +506,16 @@ fn tokenize(text: &str, through: usize) -> Vec<Token> {
         i += len;
     }
     tokens
+}
+
+/// The character at byte `i`, which starts one; without decoding when it is ASCII.
+#[inline]
+fn char_at(text: &str, i: usize) -> Option<char> {
+    match text.as_bytes().get(i) {
+        Some(&byte) if byte.is_ascii() => Some(char::from(byte)),
+        Some(_) => text[i..].chars().next(),
+        None => None,
+    }
 }
 
 /// Whether the tokens so far end a sentence that `rest` does not continue with a further
