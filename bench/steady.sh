@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Steady under load: the load tool's mix (signed message events, 20 % mentioning a member,
+# 10 % urgent) at a fixed rate against the bot pinned to one core, then how the work after
+# the 200s drains. Everything runs on 127.0.0.1 and stops by itself.
+#
+#   bench/steady.sh                      # 100,000 events at 5,000/s
+#   EVENTS=1000000 bench/steady.sh       # the data folder after a long run
+#   CORE=1 bench/steady.sh               # pin the bot to another core
+#
+# Prints: acknowledgements (p50/p99), seconds from the last event until nothing waits (the
+# journal and the outbox), the drain rate, notes sent and dropped as too late, peak RSS, the
+# data folder once drained and a minute later; RSS of a fresh start, and of a start on a data
+# folder holding 100,000 events journaled and not handled (written with `import`, as a crash
+# leaves them) while it drains them; CPU seconds per 10,000 events at a steady 1,000/s with
+# its p99 acknowledgement; and this disk's fsync latency, measured alongside.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WORK="$ROOT/target/steady"
+EMULATOR_PORT=4300
+APP_PORT=3300
+SECRET=bench-secret
+EVENTS=${EVENTS:-100000}
+RATE=${RATE:-5000}
+CORE=${CORE:-0}
+PENDING=${PENDING:-100000}
+rm -rf "$WORK" && mkdir -p "$WORK"
+
+echo "== building async-norms and the tools" >&2
+cargo build --release --quiet --bin async-norms --example load --example slack_emulator
+BIN="$ROOT/target/release"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+# A metric of the bot, summed over its labels.
+metric() {
+  { exec 3<>"/dev/tcp/127.0.0.1/$APP_PORT" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3; } |
+    awk -v m="$1" '$1 == m || index($1, m "{") == 1 {sum += $2} END {print sum + 0}'
+}
+rss_mb() { awk -v k="$1:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$BOT_PID/status"; }
+cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$BOT_PID/stat"; }
+load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 600 "$@"; }
+field() { awk -v k="$1" '$1 == k {print $2}'; }
+folder_mb() { du -sm "$1" | cut -f1; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}'; }
+
+# Starts the bot on data folder $1, pinned to one core.
+start_bot() {
+  port_free "$APP_PORT"
+  SLACK_API_URL="http://127.0.0.1:$EMULATOR_PORT/api" SLACK_BOT_TOKEN=xoxb-bench SLACK_SIGNING_SECRET="$SECRET" \
+    ASYNC_NORMS_LISTEN="127.0.0.1:$APP_PORT" ASYNC_NORMS_DATA_DIR="$1" RUST_LOG=error \
+    taskset -c "$CORE" "$BIN/async-norms" serve >>"$WORK/bot.log" 2>&1 &
+  BOT_PID=$!
+  PIDS+=("$BOT_PID")
+  wait_port "$APP_PORT"
+}
+stop_bot() { kill -INT "$BOT_PID" && wait "$BOT_PID" 2>/dev/null || true; }
+
+# Waits until nothing waits in the journal or the outbox, at most $1 seconds; prints the
+# seconds it took.
+wait_drained() {
+  local from
+  from=$(now)
+  while { [ "$(metric async_norms_events_pending)" != 0 ] || [ "$(metric async_norms_notes_waiting)" != 0 ]; } &&
+    [ "$(awk -v s="$(since "$from")" -v m="$1" 'BEGIN {print (s < m)}')" = 1 ]; do
+    sleep 0.2
+  done
+  since "$from"
+}
+
+start_emulator "$WORK/emulator.log"
+start_bot "$WORK/data"
+sleep 1
+echo "fresh start: RSS $(rss_mb VmRSS) MB"
+load --count 2000 --concurrency 16 >/dev/null
+wait_drained 60 >/dev/null
+STEADY_MB=$(folder_mb "$WORK/data")
+
+echo "== $EVENTS events at $RATE/s" >&2
+started=$(now)
+RUN=$(load --rate "$RATE" --count "$EVENTS" --concurrency 128)
+load_s=$(since "$started")
+after_last=$(wait_drained 300)
+total_s=$(since "$started")
+echo "acks: $(echo "$RUN" | field answered) answered, $(echo "$RUN" | field errors) errors, p50 $(echo "$RUN" | field p50_ms) ms, p99 $(echo "$RUN" | field p99_ms) ms, max $(echo "$RUN" | field max_ms) ms over ${load_s} s"
+echo "drained ${after_last} s after the last event (waiting: $(metric async_norms_events_pending) events, $(metric async_norms_notes_waiting) calls); drain rate $(awk -v n="$EVENTS" -v s="$total_s" 'BEGIN {printf "%.0f", n / s}') events/s from the first event"
+echo "handled $(metric async_norms_events_handled_total), failed $(metric async_norms_events_failed_total); notes sent $(metric 'async_norms_slack_api_calls_total{method="chat.postEphemeral"}'), dropped as too late $(metric async_norms_notes_expired_total); users.info calls $(metric 'async_norms_slack_api_calls_total{method="users.info"}')"
+echo "peak RSS $(rss_mb VmHWM) MB; data folder ${STEADY_MB} MB before, $(folder_mb "$WORK/data") MB drained"
+sleep 60
+echo "data folder a minute later: $(folder_mb "$WORK/data") MB"
+
+echo "== steady 1,000/s for 10 s" >&2
+cpu_before=$(cpu_seconds)
+STEADY=$(load --rate 1000 --count 10000 --concurrency 64)
+cpu_after=$(cpu_seconds)
+echo "1,000/s: CPU $(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {printf "%.2f", b - a}') s per 10,000 events; ack p50 $(echo "$STEADY" | field p50_ms) ms, p99 $(echo "$STEADY" | field p99_ms) ms"
+wait_drained 120 >/dev/null
+stop_bot
+
+echo "== a restart with $PENDING events journaled and not handled" >&2
+python3 - "$WORK/pending.jsonl" "$PENDING" <<'PY'
+import json, sys
+# The load tool's events, journaled as a build that kept Slack's body did: the bot reads
+# them as its intake would.
+out, count = sys.argv[1], int(sys.argv[2])
+plain = ["see the notes from today's sync", "lunch at noon?", "the deploy went out"]
+urgent = ["please review ASAP", "URGENT: can someone look at the build", "<!here> prod is slow"]
+def share(index, salt, fraction):
+    return ((index * 2654435761 + salt) % (2**64) % 10000) / 10000 < fraction
+with open(out, "w") as f:
+    f.write(json.dumps({"format": "async-norms-export", "schema_version": 1}) + "\n")
+    for i in range(count):
+        text = urgent[i % 3] if share(i, 7, 0.1) else plain[i % 3]
+        if share(i, 13, 0.2):
+            text = f"<@U{i % 200:04}> {text}"
+        ts = f"{1_700_000_000 + i // 1000}.{i % 1_000_000:06}"
+        body = {"token": "load", "team_id": "T111", "api_app_id": "A111", "type": "event_callback",
+                "event_id": f"EvPending{i}", "event_time": 1_700_000_000,
+                "event": {"type": "message", "channel": f"C{i % 50:04}", "user": f"U{(i * 7) % 200:04}",
+                          "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel"}}
+        record = {"table": "events_journal", "key": f"T111/EvPending{i}",
+                  "value": {"seen_at": 1_700_000_000, "event": body}}
+        f.write(json.dumps(record) + "\n")
+PY
+"$BIN/async-norms" import --data-dir "$WORK/pending" "$WORK/pending.jsonl" >/dev/null
+echo "data folder with $PENDING pending: $(folder_mb "$WORK/pending") MB"
+start_bot "$WORK/pending"
+restart_drain=$(wait_drained 300)
+echo "restart: drained $PENDING in ${restart_drain} s; peak RSS $(rss_mb VmHWM) MB, RSS now $(rss_mb VmRSS) MB; handled $(metric async_norms_events_handled_total)"
+stop_bot
+
+echo "== this disk's fsync latency (4 KiB appends, 250 a second for 4 s)" >&2
+python3 - "$WORK/fsync.probe" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+took = []
+for _ in range(1000):
+    os.write(fd, b"x" * 4096)
+    start = time.perf_counter()
+    os.fsync(fd)
+    took.append((time.perf_counter() - start) * 1000)
+    time.sleep(max(0.0, 0.004 - (time.perf_counter() - start)))
+os.close(fd)
+os.remove(sys.argv[1])
+took.sort()
+print(f"fsync: p50 {took[500]:.2f} ms, p99 {took[990]:.2f} ms, max {took[-1]:.2f} ms")
+PY
