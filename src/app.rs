@@ -125,6 +125,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         default_tz: config.default_tz,
         directory: Default::default(),
         groups: Default::default(),
+        reminder_signal: Default::default(),
         lexicons: Default::default(),
         checkins: Default::default(),
         installations: installations.clone(),
@@ -194,6 +195,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     );
     let digests = crate::bot::digest::run(bot.clone(), TeamId::new(me.team_id.0), shutdown.clone());
     let retention = crate::bot::privacy::run_retention(bot.clone(), shutdown.clone());
+    let reminders = crate::bot::reminders::run(bot.clone(), shutdown.clone());
     let sender = crate::bot::sender::run(bot.clone(), shutdown.clone());
     let state = Arc::new(HttpState {
         bot,
@@ -227,6 +229,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let checkin_runner = tokio::spawn(checkin_runner);
         let digests = tokio::spawn(digests);
         let retention = tokio::spawn(retention);
+        let reminders = tokio::spawn(reminders);
         let directory = tokio::spawn(directory);
         let pruning = tokio::spawn(forget_old_events(journal, clock, token.clone()));
         token.cancelled().await;
@@ -244,6 +247,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let _ = checkin_runner.await;
         let _ = digests.await;
         let _ = retention.await;
+        let _ = reminders.await;
         let _ = directory.await;
         store
             .flush_now()

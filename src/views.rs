@@ -13,6 +13,10 @@ use crate::hours::{Availability, MemberHours, TimeRange, Weekdays, WeeklySchedul
 
 /// The `action_id` of the Home tab's "Edit hours" button.
 pub const EDIT_HOURS_ACTION: &str = "hours_edit";
+/// The `action_id` of the Home tab's "Away today" button.
+pub const HOME_AWAY_ACTION: &str = "home_away_today";
+/// The `action_id` of the Home tab's "Focus 1 h" button.
+pub const HOME_FOCUS_ACTION: &str = "home_focus_hour";
 /// The `callback_id` of the working-hours modal.
 pub const HOURS_MODAL: &str = "hours_modal";
 /// The `block_id` of the Home tab's check-in section, which the check-in views fill.
@@ -108,6 +112,17 @@ pub fn home(facts: &HomeFacts<'_>) -> SlackView {
             .into(),
         section(away),
         section(focus),
+        SlackActionsBlock::new(vec![
+            SlackBlockButtonElement::new(pt!("Away today"))
+                .with_action_id(HOME_AWAY_ACTION.into())
+                .with_value(HOME_AWAY_ACTION.into())
+                .into(),
+            SlackBlockButtonElement::new(pt!("Focus 1 h"))
+                .with_action_id(HOME_FOCUS_ACTION.into())
+                .with_value(HOME_FOCUS_ACTION.into())
+                .into(),
+        ])
+        .into(),
         SlackDividerBlock::new().into(),
         SlackHeaderBlock::new(pt!("Check-ins")).into(),
         SlackSectionBlock::new()

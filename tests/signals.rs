@@ -6,6 +6,7 @@
 mod common;
 
 use common::*;
+use hyper::StatusCode;
 use serde_json::json;
 
 /// Tuesday 3 March 2026, 21:14 UTC: 22:14 in Berlin, 16:14 in New York, Wednesday 06:14 in Tokyo.
@@ -308,5 +309,132 @@ async fn a_card_posted_in_a_thread_shows_times_as_date_tokens_for_every_reader()
         text.contains("until 17:00, in 46m (<!date^1772575200^{date_short_pretty} {time}|Tue 22:00 UTC> your time)"),
         "{text}"
     );
+    bot.stop().await;
+}
+
+/// The note's "Remind me when they are back" button, pressed by `user`.
+fn remind_press(note: &emulator::Call, user: &str, response_url: &str) -> serde_json::Value {
+    let blocks = note.params["blocks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let button = blocks
+        .iter()
+        .flat_map(|block| block["elements"].as_array().cloned().unwrap_or_default())
+        .find(|element| element["action_id"] == "remind_when_back")
+        .expect("the note has the reminder button");
+    let mut pressed = fixture_json("block_actions.json");
+    pressed["user"]["id"] = json!(user);
+    pressed["team"]["id"] = json!(emulator::TEAM_ID);
+    pressed["response_url"] = json!(response_url);
+    pressed["actions"] = json!([{
+        "type": "button", "action_id": "remind_when_back", "block_id": "b1",
+        "text": {"type": "plain_text", "text": "Remind me when they are back"},
+        "value": button["value"], "action_ts": "1772572500.000100"
+    }]);
+    pressed
+}
+
+#[tokio::test]
+async fn a_reminder_set_before_a_restart_arrives_after_it_at_the_members_start_time() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("America/New_York"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    let clock = clock_at(TUESDAY_EVENING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    // Two messages ping U2 at night; the sender asks for a reminder about both, then
+    // deletes the first.
+    for (index, (id, ts)) in [
+        ("EvRemind1", "1772572440.000100"),
+        ("EvRemind2", "1772572450.000100"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        post_event(
+            bot.addr,
+            &message_event(id, "U1", "C1", "<@U2> the numbers are in", ts, None),
+        )
+        .await;
+        // Each note is sent before the next message, so they are not merged into one.
+        emulator
+            .wait_for("chat.postEphemeral", index + 1, PATIENCE)
+            .await;
+    }
+    let notes = emulator.calls_to("chat.postEphemeral");
+    for (index, note) in notes.iter().enumerate() {
+        let (status, _) = interact(
+            bot.addr,
+            &remind_press(note, "U1", &emulator.response_url()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let answers = emulator.wait_for("response_url", index + 1, PATIENCE).await;
+        let text = answers[index].text_and_blocks();
+        // Wednesday 09:00 in Berlin is 03:00 in New York.
+        assert!(
+            text.contains(
+                "I will send you a message when they are back: <@U2> at Wed 03:00 (your time)"
+            ),
+            "{text}"
+        );
+    }
+    let mut deleted = event("message_deleted.json", "EvRemindDeleted");
+    deleted["event"]["channel"] = json!("C1");
+    deleted["event"]["deleted_ts"] = json!("1772572440.000100");
+    deleted["event"]["previous_message"]["user"] = json!("U1");
+    deleted["event"]["previous_message"]["ts"] = json!("1772572440.000100");
+    post_event(bot.addr, &deleted).await;
+    bot.wait_for_handled_messages(3.0).await;
+
+    let data = bot.stop().await;
+    let bot = TestBot::start_in(&emulator, clock.clone(), data).await;
+    // At 09:00 Berlin (08:00 UTC), U2's day starts: one DM.
+    clock.set(at("2026-03-04T08:00:00Z"));
+    let dms = emulator.wait_for("chat.postMessage", 1, PATIENCE).await;
+    let text = dms[0].text_and_blocks();
+    assert!(text.contains("<@U2> is back at work now"), "{text}");
+    // The reminder about the deleted message was cancelled; this one is about the second.
+    assert!(text.contains("<!date^1772572450^"), "{text}");
+    assert_eq!(emulator.calls_to("conversations.open").len(), 1);
+    bot.stop().await;
+    assert_eq!(emulator.calls_to("chat.postMessage").len(), 1);
+}
+
+/// A Home tab button pressed by `user`.
+fn home_press(user: &str, action_id: &str) -> serde_json::Value {
+    let mut pressed = fixture_json("block_actions.json");
+    pressed["user"]["id"] = json!(user);
+    pressed["team"]["id"] = json!(emulator::TEAM_ID);
+    pressed["container"] = json!({"type": "view", "view_id": "V111"});
+    pressed["actions"] = json!([{
+        "type": "button", "action_id": action_id, "block_id": "b1",
+        "text": {"type": "plain_text", "text": "Button"}, "value": action_id,
+        "action_ts": "1772532000.000100"
+    }]);
+    pressed
+}
+
+#[tokio::test]
+async fn the_home_tab_buttons_start_focus_time_and_time_off_today() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/London"));
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    let home = bot.wait_for_home("U1", "Focus 1 h").await;
+    assert!(home.contains("home_away_today"), "{home}");
+
+    let (status, _) = interact(bot.addr, &home_press("U1", "home_focus_hour")).await;
+    assert_eq!(status, StatusCode::OK);
+    let published = emulator.wait_for("views.publish", 2, PATIENCE).await;
+    let home = published[1].params["view"].to_string();
+    assert!(home.contains("*Focus time:* until 11:00"), "{home}");
+
+    let (status, _) = interact(bot.addr, &home_press("U1", "home_away_today")).await;
+    assert_eq!(status, StatusCode::OK);
+    let published = emulator.wait_for("views.publish", 3, PATIENCE).await;
+    let home = published[2].params["view"].to_string();
+    assert!(home.contains("*Time off:* Tue 3 Mar 2026"), "{home}");
+    let mine = slash(bot.addr, &emulator, "U1", "C1", "hours").await;
+    assert!(mine.contains("away"), "{mine}");
     bot.stop().await;
 }

@@ -158,7 +158,13 @@ pub async fn recipients(bot: &Bot, team: &TeamId) -> Result<Vec<Recipient>, Hand
     Ok(found)
 }
 
-async fn send(bot: &Bot, team: &TeamId, user: &UserId, text: String) -> Result<(), HandleError> {
+/// Sends `text` to `user` by DM.
+pub(crate) async fn send(
+    bot: &Bot,
+    team: &TeamId,
+    user: &UserId,
+    text: String,
+) -> Result<(), HandleError> {
     let slack = bot.slack.team(team);
     let opened = slack
         .conversations_open(

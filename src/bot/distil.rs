@@ -35,6 +35,8 @@ pub struct JournaledEvent {
 pub enum Distilled {
     /// A person's message, new or edited (boxed: it is far larger than the other kinds).
     Message(Box<MessageRecord>),
+    /// A message was deleted (its id only).
+    MessageDeleted { channel: ChannelId, ts: String },
     /// `@async-norms …`, with the question already read.
     AppMention {
         channel: ChannelId,
@@ -65,7 +67,7 @@ impl Distilled {
     /// The Events API type it was read from, for logs and metrics.
     pub fn event_type(&self) -> &str {
         match self {
-            Distilled::Message(_) => "message",
+            Distilled::Message(_) | Distilled::MessageDeleted { .. } => "message",
             Distilled::AppMention { .. } => "app_mention",
             Distilled::HomeOpened { .. } => "app_home_opened",
             Distilled::UserChange { .. } => "user_change",
@@ -213,7 +215,10 @@ impl Bot {
                         message,
                         Some(&previous_text),
                     )?)),
-                    MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {
+                    MessageKind::Deleted(Some((channel, ts))) => {
+                        Distilled::MessageDeleted { channel, ts }
+                    }
+                    MessageKind::FromBot | MessageKind::Deleted(None) | MessageKind::System(_) => {
                         ignored("message")
                     }
                 });

@@ -21,6 +21,8 @@ pub struct MessageEvent {
     pub message: Option<MessageBody>,
     /// The old version, for `message_changed`.
     pub previous_message: Option<MessageBody>,
+    /// The deleted message's id, for `message_deleted`.
+    pub deleted_ts: Option<String>,
 }
 
 /// The part of a message that edits repeat.
@@ -68,8 +70,8 @@ pub enum MessageKind {
     },
     /// Posted by a bot or an integration, including this bot.
     FromBot,
-    /// A deletion: nothing to check.
-    Deleted,
+    /// A deletion: which message (channel and ts) is gone, when Slack says.
+    Deleted(Option<(ChannelId, String)>),
     /// Joins, topic changes and other system messages: nothing to check.
     System(String),
 }
@@ -130,7 +132,12 @@ pub fn classify(event: &MessageEvent, me: &BotIdentity) -> MessageKind {
                 None => MessageKind::System("message_changed without a user".into()),
             }
         }
-        Some("message_deleted") => MessageKind::Deleted,
+        Some("message_deleted") => MessageKind::Deleted(
+            event
+                .deleted_ts
+                .clone()
+                .map(|ts| (ChannelId::new(channel.clone()), ts)),
+        ),
         Some("bot_message") => MessageKind::FromBot,
         Some(other) => {
             debug_assert!(!PERSON_SUBTYPES.contains(&other));
@@ -211,7 +218,10 @@ mod tests {
         let deleted = event(serde_json::json!({
             "type":"message","subtype":"message_deleted","channel":"C1","ts":"3.3","deleted_ts":"1.1","hidden":true
         }));
-        assert_eq!(classify(&deleted, &me()), MessageKind::Deleted);
+        assert_eq!(
+            classify(&deleted, &me()),
+            MessageKind::Deleted(Some((ChannelId::new("C1"), "1.1".into())))
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod members;
 pub mod messages;
 pub mod note;
 pub(crate) mod privacy;
+pub(crate) mod reminders;
 pub(crate) mod roles;
 pub mod sender;
 pub(crate) mod urgency;
@@ -87,6 +88,8 @@ pub struct Bot {
     pub directory: Directory,
     /// User groups' members and handles, cached.
     pub(crate) groups: groups::Groups,
+    /// Wakes the reminder task when a reminder is set.
+    pub(crate) reminder_signal: reminders::ReminderSignal,
     /// Each workspace's compiled urgency words.
     pub lexicons: urgency::LexiconCache,
     /// Tells the check-in runner about created and changed check-ins.
@@ -130,6 +133,10 @@ impl Bot {
                     self.on_message(&team, event_key, &record, received_at)
                         .await?;
                 }
+                Ok("message")
+            }
+            Distilled::MessageDeleted { channel, ts } => {
+                self.cancel_reminders(&team, &channel, &ts).await?;
                 Ok("message")
             }
             Distilled::AppMention {
@@ -254,6 +261,17 @@ impl Bot {
             }
             for section in note::group_sections(&facts, &reached.mentioned, &reached.groups, now) {
                 note.push(section);
+            }
+            // The note is about people not working: offer to say when they are back.
+            if let Some(first) = note.sections.first_mut()
+                && !off_hours.is_empty()
+            {
+                let members: Vec<&UserId> = off_hours.iter().collect();
+                first.button = Some(note::NoteButton {
+                    label: "Remind me when they are back".to_string(),
+                    action_id: reminders::REMIND_ACTION.to_string(),
+                    value: reminders::button_value(&message.channel, &message.ts, &members),
+                });
             }
             if let (Some(kind), Some(audience)) = (mentions.broadcast, &reached.audience) {
                 let (people, outside) = note::broadcast_reach(&facts, audience, now);
@@ -594,6 +612,18 @@ impl Bot {
                 self.on_not_a_demand(actions).await;
                 None
             }
+            SlackInteractionEvent::BlockActions(actions)
+                if actions
+                    .actions
+                    .iter()
+                    .flatten()
+                    .any(|action| action.action_id.0 == reminders::REMIND_ACTION) =>
+            {
+                if let Err(e) = self.on_remind_me(actions).await {
+                    warn!(error = %e, "could not set a reminder");
+                }
+                None
+            }
             SlackInteractionEvent::ViewSubmission(submission)
                 if crate::checkins::answers::is_answer_submission(submission) =>
             {
@@ -605,6 +635,22 @@ impl Bot {
                 crate::commands::checkin::submit_new_checkin(self, submission).await
             }
             SlackInteractionEvent::BlockActions(actions) => {
+                let home_button = actions.actions.iter().flatten().find_map(|action| {
+                    [
+                        crate::views::HOME_AWAY_ACTION,
+                        crate::views::HOME_FOCUS_ACTION,
+                    ]
+                    .into_iter()
+                    .find(|id| action.action_id.0 == *id)
+                });
+                if let (Some(button), Some(user)) = (home_button, actions.user.as_ref()) {
+                    let team = TeamId::new(actions.team.id.0.clone());
+                    let user = UserId::new(user.id.0.clone());
+                    if let Err(e) = self.on_home_button(&team, &user, button).await {
+                        warn!(team = %team, user = %user, error = %e, "could not take a Home tab button");
+                    }
+                    return None;
+                }
                 let pressed = actions
                     .actions
                     .iter()

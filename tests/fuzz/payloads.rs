@@ -129,7 +129,7 @@ fn check_message(event: &MessageEvent) -> Result<(), TestCaseError> {
             prop_assert_ne!(&message.text, &previous_text, "an edit without a change");
             prop_assert!(message.user.as_str() != "UBOT");
         }
-        MessageKind::FromBot | MessageKind::Deleted | MessageKind::System(_) => {}
+        MessageKind::FromBot | MessageKind::Deleted(_) | MessageKind::System(_) => {}
     }
     Ok(())
 }

@@ -1,0 +1,259 @@
+//! "Remind me when they are back": a sender who pinged someone outside their hours can ask,
+//! from the note, to be told when that person's working hours start. The reminder is written
+//! and flushed before the press is answered, so it survives a restart; one task sleeps on the
+//! clock until the earliest is due and sends it by DM. Deleting the message the note was
+//! about cancels its reminders: there is nothing left to follow up.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use slack_morphism::prelude::*;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+
+use crate::bot::card::slack_date;
+use crate::bot::{Bot, HandleError};
+use crate::hours::availability;
+use crate::ids::{ChannelId, TeamId, UserId};
+use crate::store::{StoreError, Table};
+
+/// The table of reminders, keyed `<channel>/<message ts>/<member>/<sender>`, so the
+/// reminders about one message are found by prefix when it is deleted.
+pub const REMINDERS_TABLE: &str = "reminders";
+/// The `action_id` of the note's button.
+pub const REMIND_ACTION: &str = "remind_when_back";
+/// Members one button sets reminders for (those listed in the note).
+const MAX_MEMBERS: usize = 15;
+
+/// One reminder: tell `sender` at `due` that `member` is back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub sender: UserId,
+    pub member: UserId,
+    pub channel: ChannelId,
+    pub message_ts: String,
+    pub due: DateTime<Utc>,
+}
+
+impl Reminder {
+    fn key(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.channel, self.message_ts, self.member, self.sender
+        )
+    }
+
+    /// The DM the sender gets.
+    pub fn text(&self) -> String {
+        format!(
+            ":wave: <@{}> is back at work now. You asked to be reminded about your message in <#{}> from {}.",
+            self.member,
+            self.channel,
+            slack_date(
+                DateTime::from_timestamp(
+                    self.message_ts
+                        .split('.')
+                        .next()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or_default(),
+                    0
+                )
+                .unwrap_or_default(),
+                "{date_short_pretty} {time}",
+                "earlier"
+            )
+        )
+    }
+}
+
+/// What the note's button carries: the message and the members it is about.
+pub fn button_value(channel: &ChannelId, message_ts: &str, members: &[&UserId]) -> String {
+    let members: Vec<&str> = members
+        .iter()
+        .take(MAX_MEMBERS)
+        .map(|m| m.as_str())
+        .collect();
+    format!("{channel} {message_ts} {}", members.join(","))
+}
+
+/// Reads a button value written by [`button_value`].
+pub fn parse_button_value(value: &str) -> Option<(ChannelId, String, Vec<UserId>)> {
+    let mut parts = value.split(' ');
+    let channel = parts.next().filter(|c| !c.is_empty())?;
+    let ts = parts.next().filter(|t| !t.is_empty())?;
+    let members: Vec<UserId> = parts
+        .next()?
+        .split(',')
+        .filter(|m| !m.is_empty())
+        .take(MAX_MEMBERS)
+        .map(UserId::new)
+        .collect();
+    if parts.next().is_some() || members.is_empty() {
+        return None;
+    }
+    Some((ChannelId::new(channel), ts.to_string(), members))
+}
+
+/// Wakes the reminder task when a reminder is added.
+#[derive(Default)]
+pub struct ReminderSignal(Notify);
+
+impl Bot {
+    fn reminders_table(&self) -> Result<Table<Reminder>, StoreError> {
+        self.store.table(REMINDERS_TABLE)
+    }
+
+    /// The note's button was pressed: a reminder for each member still not working, due
+    /// when they are back; written to disk before the answer says so.
+    pub(crate) async fn on_remind_me(
+        &self,
+        actions: &SlackInteractionBlockActionsEvent,
+    ) -> Result<(), HandleError> {
+        let team = TeamId::new(actions.team.id.0.clone());
+        let Some(sender) = actions.user.as_ref().map(|u| UserId::new(u.id.0.clone())) else {
+            return Ok(());
+        };
+        let pressed = actions
+            .actions
+            .iter()
+            .flatten()
+            .find(|action| action.action_id.0 == REMIND_ACTION)
+            .and_then(|action| action.value.as_deref())
+            .and_then(parse_button_value);
+        let Some((channel, message_ts, members)) = pressed else {
+            warn!(team = %team, "a reminder button without a value the bot wrote");
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let reader_tz = self.me(&team, &sender, now).await?.hours.tz;
+        let table = self.reminders_table()?;
+        let mut lines = Vec::new();
+        for member in members {
+            let Some(reached) = self.reach(&team, &member, now).await? else {
+                continue;
+            };
+            let Some(due) = availability(&reached.hours, now).back_at() else {
+                continue;
+            };
+            let reminder = Reminder {
+                sender: sender.clone(),
+                member: member.clone(),
+                channel: channel.clone(),
+                message_ts: message_ts.clone(),
+                due,
+            };
+            table.put(&team, &reminder.key(), &reminder)?;
+            lines.push(format!(
+                "<@{member}> at {}",
+                due.with_timezone(&reader_tz).format("%a %H:%M")
+            ));
+        }
+        self.store.flush().await?;
+        self.reminder_signal.0.notify_one();
+        let text = if lines.is_empty() {
+            "Everyone you mentioned is working now, or has no working hours ahead: no reminder set."
+                .to_string()
+        } else {
+            format!(
+                ":alarm_clock: I will send you a message when they are back: {} (your time). Deleting your message cancels it.",
+                lines.join(", ")
+            )
+        };
+        if let Some(response_url) = &actions.response_url {
+            let reply =
+                SlackApiPostWebhookMessageRequest::new(SlackMessageContent::new().with_text(text))
+                    .with_replace_original(false);
+            self.slack.team(&team).respond(response_url, reply).await?;
+        }
+        Ok(())
+    }
+
+    /// A message was deleted: its reminders go with it.
+    pub(crate) async fn cancel_reminders(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        message_ts: &str,
+    ) -> Result<(), HandleError> {
+        let removed = self
+            .reminders_table()?
+            .remove_prefix(team, &format!("{channel}/{message_ts}/"))?;
+        if removed > 0 {
+            info!(team = %team, removed, "reminders cancelled with their message");
+            self.store.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Sends every reminder due at `now`; returns when the next one is due.
+    async fn send_due_reminders(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, HandleError> {
+        let table = self.reminders_table()?;
+        let mut next: Option<DateTime<Utc>> = None;
+        let all: Vec<(TeamId, String, Reminder)> = table.scan_all().collect::<Result<_, _>>()?;
+        for (team, key, reminder) in all {
+            if reminder.due > now {
+                next = Some(next.map_or(reminder.due, |n| n.min(reminder.due)));
+                continue;
+            }
+            crate::bot::digest::send(self, &team, &reminder.sender, reminder.text()).await?;
+            // Removed after the send: a crash between the two sends it again rather than
+            // never.
+            table.remove(&team, &key)?;
+            self.store.flush().await?;
+        }
+        Ok(next)
+    }
+}
+
+/// Sends reminders as they come due, until `shutdown` is cancelled.
+pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
+    loop {
+        let next = match bot.send_due_reminders(bot.clock.now()).await {
+            Ok(next) => next,
+            Err(e) => {
+                warn!(error = %e, "could not send reminders; trying again in a minute");
+                Some(bot.clock.now() + chrono::TimeDelta::minutes(1))
+            }
+        };
+        let clock = bot.clock.clone();
+        let timer = async move {
+            match next {
+                Some(at) => clock.sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = bot.reminder_signal.0.notified() => {}
+            _ = timer => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_button_value_reads_back_and_anything_else_does_not() {
+        let (u2, u3) = (UserId::new("U2"), UserId::new("U3"));
+        let value = button_value(&ChannelId::new("C1"), "1772532000.000100", &[&u2, &u3]);
+        assert_eq!(value, "C1 1772532000.000100 U2,U3");
+        assert_eq!(
+            parse_button_value(&value),
+            Some((
+                ChannelId::new("C1"),
+                "1772532000.000100".to_string(),
+                vec![u2, u3]
+            ))
+        );
+        for bad in ["", "C1", "C1 1.2", "C1 1.2 ", "C1 1.2 U2 extra"] {
+            assert_eq!(parse_button_value(bad), None, "{bad}");
+        }
+    }
+}
