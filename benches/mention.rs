@@ -45,7 +45,7 @@ fn bench_mention_path(c: &mut Criterion) {
                 let mentions = Mentions::in_text(black_box(&text));
                 let facts = MessageFacts {
                     sender: &sender,
-                    bot: &bot,
+                    bot: bot.clone(),
                     mentions: &mentions,
                     sender_tz: chrono_tz::Europe::Berlin,
                     mentions_not_checked: 0,

@@ -22,6 +22,7 @@ use crate::metrics::Metrics;
 use crate::slack::api::{ApiError, SlackApi, build_client};
 use crate::slack::installation::Installations;
 use crate::slack::intake::EventIntake;
+use crate::slack::oauth::{Distribution, InstallationStore};
 use crate::slack::server::{self, HttpState, ListenerLimits, Routes};
 use crate::slack::socket::SocketMode;
 use crate::store::Store;
@@ -84,44 +85,50 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     let journal = store.event_journal()?;
     let metrics = Arc::new(Metrics::new());
     let client = build_client(&config.api_url).context("cannot set up the HTTPS client")?;
-    let slack = SlackApi::single(client.clone(), &config.bot_token, metrics.clone());
-    let single = slack.single_team().context("no bot token")?;
-    let me = single.auth_test().await.map_err(|e| match e {
-        ApiError::Refused { code, .. } => {
-            anyhow::anyhow!("SLACK_BOT_TOKEN was refused by Slack ({code}): check the token on your app's \"OAuth & Permissions\" page")
-        }
-        ApiError::Unavailable { detail, .. } => {
-            anyhow::anyhow!("cannot reach Slack at {} (SLACK_API_URL): {detail}", config.api_url)
-        }
-        expired @ ApiError::Expired { .. } => anyhow::anyhow!("{expired}"),
-    })?;
-    info!(team = %me.team_id, bot_user = %me.user_id, "connected to Slack");
-    let app_id = match &me.bot_id {
-        Some(bot_id) => {
-            let request = SlackApiBotsInfoRequest::new().with_bot(bot_id.to_string());
-            match single.bots_info(request).await {
-                Ok(info) => Some(info.bot.app_id),
-                Err(e) => {
-                    warn!(error = %e, "cannot learn this app's id (bots.info); payloads are checked by team only");
-                    None
-                }
-            }
+    // With SLACK_BOT_TOKEN alone, one workspace; with OAuth, the installations (and the
+    // token's workspace among them, when both are given).
+    let slack = match (&config.bot_token, &config.oauth) {
+        (Some(token), None) => SlackApi::single(client.clone(), token, metrics.clone()),
+        _ => SlackApi::new(client.clone(), metrics.clone()),
+    };
+    let me = match &config.bot_token {
+        Some(token) => {
+            Some(meet_slack(&config, &slack, token, client.clone(), metrics.clone()).await?)
         }
         None => None,
     };
-    let installations = Arc::new(Installations::single(
-        TeamId::new(me.team_id.0.clone()),
-        app_id,
-    ));
+    let installations = Arc::new(match &me {
+        Some(me) if config.oauth.is_none() => {
+            Installations::single(me.team.clone(), me.app_id.clone())
+        }
+        Some(me) => {
+            let installed = Installations::distributed(me.app_id.clone());
+            installed.install(me.team.clone());
+            installed
+        }
+        None => Installations::distributed(None),
+    });
+    let distribution = match &config.oauth {
+        Some(settings) => Some(Arc::new(Distribution {
+            installations: InstallationStore::open(&store, settings.encryption_key.as_ref())?,
+            settings: settings.clone(),
+            api_url: config.api_url.clone(),
+        })),
+        None => None,
+    };
+    let identity = me.as_ref().map_or_else(
+        || BotIdentity {
+            user_id: UserId::new(""),
+            bot_id: None,
+        },
+        |me| me.identity.clone(),
+    );
     let bot = Arc::new(Bot {
         store: store.clone(),
         slack,
         clock: clock.clone(),
         metrics: metrics.clone(),
-        identity: BotIdentity {
-            user_id: UserId::new(me.user_id.0),
-            bot_id: me.bot_id.map(|id| id.0),
-        },
+        identity,
         default_tz: config.default_tz,
         directory: Default::default(),
         groups: Default::default(),
@@ -131,6 +138,24 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         installations: installations.clone(),
         outbox: store.outbox()?,
     });
+    if let Some(distribution) = &distribution {
+        let stored = distribution
+            .installations
+            .all()
+            .context("cannot read the stored installations")?;
+        for installation in &stored {
+            bot.serve_installation(installation);
+        }
+        info!(
+            installations = stored.len(),
+            "serving the workspaces that installed the app"
+        );
+    }
+    if let (Some(me), Some(token)) = (&me, &config.bot_token)
+        && config.oauth.is_some()
+    {
+        bot.slack.add_team(me.team.clone(), token);
+    }
 
     let (queue, queue_rx) = event_queue();
     // Events journaled before a crash or a shutdown are handled first.
@@ -188,12 +213,8 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         Transport::Http { .. } => None,
     };
     let checkin_runner = crate::checkins::runner::run(bot.clone(), shutdown.clone());
-    let directory = keep_directory(
-        bot.clone(),
-        TeamId::new(me.team_id.0.clone()),
-        shutdown.clone(),
-    );
-    let digests = crate::bot::digest::run(bot.clone(), TeamId::new(me.team_id.0), shutdown.clone());
+    let directory = keep_directory(bot.clone(), shutdown.clone());
+    let digests = crate::bot::digest::run(bot.clone(), shutdown.clone());
     let retention = crate::bot::privacy::run_retention(bot.clone(), shutdown.clone());
     let reminders = crate::bot::reminders::run(bot.clone(), shutdown.clone());
     let sender = crate::bot::sender::run(bot.clone(), shutdown.clone());
@@ -201,6 +222,8 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         bot,
         intake,
         signing_secret: config.signing_secret().cloned(),
+        socket: socket.as_ref().map(|socket| socket.connection.clone()),
+        distribution,
     });
 
     let token = shutdown.clone();
@@ -264,6 +287,60 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     })
 }
 
+/// Who `SLACK_BOT_TOKEN` is: its workspace, bot user and app.
+struct Me {
+    team: TeamId,
+    identity: BotIdentity,
+    app_id: Option<String>,
+}
+
+/// Checks `SLACK_BOT_TOKEN` with `auth.test` and learns the app's id (`bots.info`).
+async fn meet_slack(
+    config: &ServeConfig,
+    slack: &SlackApi,
+    token: &crate::config::Secret,
+    client: Arc<crate::slack::api::SlackHttpClient>,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<Me> {
+    let door = match slack.single_team() {
+        Some(door) => door,
+        None => SlackApi::single(client, token, metrics)
+            .single_team()
+            .context("a single-token door")?,
+    };
+    let me = door.auth_test().await.map_err(|e| match e {
+        ApiError::Refused { code, .. } => {
+            anyhow::anyhow!("SLACK_BOT_TOKEN was refused by Slack ({code}): check the token on your app's \"OAuth & Permissions\" page")
+        }
+        ApiError::Unavailable { detail, .. } => {
+            anyhow::anyhow!("cannot reach Slack at {} (SLACK_API_URL): {detail}", config.api_url)
+        }
+        expired @ ApiError::Expired { .. } => anyhow::anyhow!("{expired}"),
+    })?;
+    info!(team = %me.team_id, bot_user = %me.user_id, "connected to Slack");
+    let app_id = match &me.bot_id {
+        Some(bot_id) => {
+            let request = SlackApiBotsInfoRequest::new().with_bot(bot_id.to_string());
+            match door.bots_info(request).await {
+                Ok(info) => Some(info.bot.app_id),
+                Err(e) => {
+                    warn!(error = %e, "cannot learn this app's id (bots.info); payloads are checked by team only");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    Ok(Me {
+        team: TeamId::new(me.team_id.0),
+        identity: BotIdentity {
+            user_id: UserId::new(me.user_id.0),
+            bot_id: me.bot_id.map(|id| id.0),
+        },
+        app_id,
+    })
+}
+
 /// Once an hour, forgets event ids older than a day.
 async fn forget_old_events(
     journal: EventJournal,
@@ -287,23 +364,26 @@ async fn forget_old_events(
 
 /// Reads the workspace's members from `users.list` at start and every
 /// [`DIRECTORY_REFRESH`](crate::bot::directory::DIRECTORY_REFRESH) (a minute after a failure),
-/// so mentions are looked up in memory rather than one `users.info` call each.
-async fn keep_directory(bot: Arc<Bot>, team: TeamId, shutdown: CancellationToken) {
+/// so mentions are looked up in memory rather than one `users.info` call each; every
+/// installation in turn.
+async fn keep_directory(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
-        let next = match bot
-            .directory
-            .load_members(&bot.slack, &team, bot.clock.now())
-            .await
-        {
-            Ok(members) => {
-                info!(team = %team, members, "member directory read");
-                crate::bot::directory::DIRECTORY_REFRESH
+        let mut next = crate::bot::directory::DIRECTORY_REFRESH;
+        for team in bot.installations.scopes() {
+            match bot
+                .directory
+                .load_members(&bot.slack, &team, bot.clock.now())
+                .await
+            {
+                Ok(members) => {
+                    info!(team = %team, members, "member directory read");
+                }
+                Err(e) => {
+                    warn!(team = %team, error = %e, "cannot read the member directory; members are looked up one by one meanwhile");
+                    next = Duration::from_secs(60);
+                }
             }
-            Err(e) => {
-                warn!(team = %team, error = %e, "cannot read the member directory; members are looked up one by one meanwhile");
-                Duration::from_secs(60)
-            }
-        };
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(next) => {}

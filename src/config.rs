@@ -44,7 +44,10 @@ pub enum Transport {
 /// Everything `serve` needs, validated.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    pub bot_token: Secret,
+    /// One workspace's bot token; `None` when workspaces install the app over OAuth.
+    pub bot_token: Option<Secret>,
+    /// "Add to Slack": workspaces install the app and each gets its own token.
+    pub oauth: Option<crate::slack::oauth::OAuthSettings>,
     pub transport: Transport,
     pub api_url: Url,
     pub listen: SocketAddr,
@@ -72,6 +75,10 @@ pub struct RawServeSettings {
     pub admin_listen: Option<String>,
     pub request_deadline: Option<String>,
     pub max_connections: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub redirect_url: Option<String>,
+    pub encryption_key: Option<String>,
 }
 
 pub const DEFAULT_API_URL: &str = "https://slack.com/api";
@@ -85,9 +92,21 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "SLACK_BOT_TOKEN (--bot-token) is not set: give the bot token from your app's \"OAuth & Permissions\" page (xoxb-…)"
+        "SLACK_BOT_TOKEN (--bot-token) is not set: give the bot token from your app's \"OAuth & Permissions\" page (xoxb-…), or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and ASYNC_NORMS_REDIRECT_URL to let workspaces install the app"
     )]
     MissingBotToken,
+    #[error(
+        "{0} is not set: distributing the app (\"Add to Slack\") needs SLACK_CLIENT_ID and SLACK_CLIENT_SECRET from your app's \"Basic Information\" page and ASYNC_NORMS_REDIRECT_URL, the https://…/slack/oauth_redirect address listed under \"OAuth & Permissions\""
+    )]
+    MissingOAuth(&'static str),
+    #[error(
+        "ASYNC_NORMS_REDIRECT_URL (--redirect-url) `{0}` is not an https:// URL ending in /slack/oauth_redirect"
+    )]
+    BadRedirectUrl(String),
+    #[error(
+        "ASYNC_NORMS_ENCRYPTION_KEY (--encryption-key) is not 64 hex digits (32 bytes); make one with `openssl rand -hex 32`"
+    )]
+    BadEncryptionKey,
     #[error("SLACK_BOT_TOKEN (--bot-token) must be a bot token starting with xoxb-")]
     BadBotToken,
     #[error(
@@ -131,8 +150,15 @@ fn present(value: Option<String>) -> Option<String> {
 impl ServeConfig {
     /// Checks every setting; the first bad one is the error.
     pub fn from_raw(raw: RawServeSettings) -> Result<Self, ConfigError> {
-        let bot_token = present(raw.bot_token).ok_or(ConfigError::MissingBotToken)?;
-        if !bot_token.starts_with("xoxb-") {
+        let oauth = oauth_settings(&raw)?;
+        let bot_token = present(raw.bot_token);
+        if bot_token.is_none() && oauth.is_none() {
+            return Err(ConfigError::MissingBotToken);
+        }
+        if bot_token
+            .as_ref()
+            .is_some_and(|token| !token.starts_with("xoxb-"))
+        {
             return Err(ConfigError::BadBotToken);
         }
         let signing_secret = present(raw.signing_secret)
@@ -192,7 +218,8 @@ impl ServeConfig {
                 .ok_or(ConfigError::BadMaxConnections(text))?,
         };
         Ok(Self {
-            bot_token: Secret::new(bot_token),
+            bot_token: bot_token.map(Secret::new),
+            oauth,
             transport,
             api_url,
             listen,
@@ -213,6 +240,42 @@ impl ServeConfig {
     }
 }
 
+/// The OAuth settings, when any is given: all of client id, secret and redirect URL.
+fn oauth_settings(
+    raw: &RawServeSettings,
+) -> Result<Option<crate::slack::oauth::OAuthSettings>, ConfigError> {
+    let client_id = present(raw.client_id.clone());
+    let client_secret = present(raw.client_secret.clone());
+    let redirect_url = present(raw.redirect_url.clone());
+    let encryption_key = present(raw.encryption_key.clone())
+        .map(|text| crate::slack::oauth::parse_key(&text).ok_or(ConfigError::BadEncryptionKey))
+        .transpose()?;
+    if client_id.is_none() && client_secret.is_none() && redirect_url.is_none() {
+        return Ok(None);
+    }
+    let client_id = client_id.ok_or(ConfigError::MissingOAuth("SLACK_CLIENT_ID (--client-id)"))?;
+    let client_secret = client_secret.ok_or(ConfigError::MissingOAuth(
+        "SLACK_CLIENT_SECRET (--client-secret)",
+    ))?;
+    let redirect_text = redirect_url.ok_or(ConfigError::MissingOAuth(
+        "ASYNC_NORMS_REDIRECT_URL (--redirect-url)",
+    ))?;
+    let redirect_url = Url::parse(&redirect_text)
+        .ok()
+        .filter(|url| {
+            url.scheme() == "https"
+                && url.has_host()
+                && url.path().ends_with("/slack/oauth_redirect")
+        })
+        .ok_or(ConfigError::BadRedirectUrl(redirect_text))?;
+    Ok(Some(crate::slack::oauth::OAuthSettings {
+        client_id,
+        client_secret: Secret::new(client_secret),
+        redirect_url,
+        encryption_key,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +285,47 @@ mod tests {
             bot_token: Some("xoxb-1-2-abc".into()),
             signing_secret: Some("8f742231b10e8888abcd99yyyzzz85a5".into()),
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn oauth_needs_its_three_settings_and_then_no_bot_token() {
+        let oauth = RawServeSettings {
+            bot_token: None,
+            client_id: Some("1.2".into()),
+            client_secret: Some("s".into()),
+            redirect_url: Some("https://bot.example.com/slack/oauth_redirect".into()),
+            encryption_key: Some("ab".repeat(32)),
+            ..valid()
+        };
+        let config = ServeConfig::from_raw(oauth.clone()).unwrap();
+        assert!(config.bot_token.is_none());
+        assert_eq!(config.oauth.unwrap().encryption_key, Some([0xab; 32]));
+        let cases = [
+            (
+                RawServeSettings {
+                    client_secret: None,
+                    ..oauth.clone()
+                },
+                ConfigError::MissingOAuth("SLACK_CLIENT_SECRET (--client-secret)"),
+            ),
+            (
+                RawServeSettings {
+                    redirect_url: Some("http://bot.example.com/slack/oauth_redirect".into()),
+                    ..oauth.clone()
+                },
+                ConfigError::BadRedirectUrl("http://bot.example.com/slack/oauth_redirect".into()),
+            ),
+            (
+                RawServeSettings {
+                    encryption_key: Some("short".into()),
+                    ..oauth.clone()
+                },
+                ConfigError::BadEncryptionKey,
+            ),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(ServeConfig::from_raw(raw).unwrap_err(), expected);
         }
     }
 

@@ -88,20 +88,97 @@ pub async fn run(raw: RawServeSettings) -> Vec<Check> {
         "settings",
         "every setting is present and well formed",
     )];
-    match check_token(&config.api_url, &config.bot_token).await {
-        Ok(info) => {
-            checks.push(token_check(&info));
-            checks.push(scopes_check(
-                info.scopes.as_deref(),
-                &manifest::bot_scopes(),
-            ));
+    if let Some(token) = &config.bot_token {
+        match check_token(&config.api_url, token).await {
+            Ok(info) => {
+                checks.push(token_check(&info));
+                checks.push(scopes_check(
+                    info.scopes.as_deref(),
+                    &manifest::bot_scopes(),
+                ));
+            }
+            Err(error) => checks.push(token_failure(&error, config.api_url.as_str())),
         }
-        Err(error) => checks.push(token_failure(&error, config.api_url.as_str())),
     }
+    let (store, opened) = match Store::open(&config.data_dir) {
+        Ok(store) => (Some(store), Ok(())),
+        Err(error) => (None, Err(error)),
+    };
     checks.push(data_folder_check(
         &config.data_dir.display().to_string(),
-        Store::open(&config.data_dir).map(|_| ()),
+        opened,
     ));
+    if let (Some(oauth), Some(store)) = (&config.oauth, &store) {
+        checks.extend(installation_checks(&config, oauth, store).await);
+    }
+    checks
+}
+
+/// With OAuth: each stored installation's token (`auth.test`) and its granted scopes.
+async fn installation_checks(
+    config: &ServeConfig,
+    oauth: &crate::slack::oauth::OAuthSettings,
+    store: &Store,
+) -> Vec<Check> {
+    let stored = crate::slack::oauth::InstallationStore::open(store, oauth.encryption_key.as_ref())
+        .map_err(crate::slack::oauth::InstallationsError::from)
+        .and_then(|installations| installations.all());
+    let installations = match stored {
+        Ok(installations) => installations,
+        Err(error) => {
+            return vec![Check::with(
+                Verdict::Fail,
+                "installations",
+                error.to_string(),
+                "set ASYNC_NORMS_ENCRYPTION_KEY to the key the tokens were stored with",
+            )];
+        }
+    };
+    if installations.is_empty() {
+        return vec![Check::with(
+            Verdict::Note,
+            "installations",
+            "no workspace has installed the app yet".to_string(),
+            format!(
+                "start the bot and open {} in a browser",
+                oauth
+                    .redirect_url
+                    .as_str()
+                    .replace("/slack/oauth_redirect", "/slack/install")
+            ),
+        )];
+    }
+    let mut checks = vec![Check::ok(
+        "installations",
+        format!(
+            "{} workspace(s) or organisation(s) installed the app",
+            installations.len()
+        ),
+    )];
+    for installation in &installations {
+        match check_token(&config.api_url, &installation.bot_token()).await {
+            Ok(info) => {
+                checks.push(Check::ok(
+                    "token",
+                    format!(
+                        "the token of {} works: bot @{}",
+                        installation.scope, info.user
+                    ),
+                ));
+                checks.push(scopes_check(
+                    info.scopes.as_deref(),
+                    &manifest::bot_scopes(),
+                ));
+            }
+            Err(ApiError::Refused { code, .. }) => checks.push(Check::with(
+                Verdict::Fail,
+                "token",
+                format!("Slack refused the token of {} ({code})", installation.scope),
+                "install the app in that workspace again from /slack/install",
+            )),
+            Err(error) => checks.push(token_failure(&error, config.api_url.as_str())),
+        }
+    }
     checks
 }
 

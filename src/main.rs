@@ -152,6 +152,19 @@ struct ServeArgs {
     /// Connections served at once (default 1024); more wait until one closes.
     #[arg(long, env = "ASYNC_NORMS_MAX_CONNECTIONS")]
     max_connections: Option<String>,
+    /// Client ID ("Basic Information"): with the secret and redirect URL, workspaces
+    /// install the app through /slack/install.
+    #[arg(long, env = "SLACK_CLIENT_ID")]
+    client_id: Option<String>,
+    /// Client secret ("Basic Information").
+    #[arg(long, env = "SLACK_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// The public https://…/slack/oauth_redirect address listed in the manifest.
+    #[arg(long, env = "ASYNC_NORMS_REDIRECT_URL")]
+    redirect_url: Option<String>,
+    /// 64 hex digits: stored bot tokens are encrypted with this key.
+    #[arg(long, env = "ASYNC_NORMS_ENCRYPTION_KEY", hide_env_values = true)]
+    encryption_key: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -343,6 +356,10 @@ impl From<ServeArgs> for RawServeSettings {
             admin_listen: args.admin_listen,
             request_deadline: args.request_deadline,
             max_connections: args.max_connections,
+            client_id: args.client_id,
+            client_secret: args.client_secret,
+            redirect_url: args.redirect_url,
+            encryption_key: args.encryption_key,
         }
     }
 }

@@ -1,9 +1,22 @@
-//! Counters for `GET /metrics`, in Prometheus' text format. A handful of counters with a
-//! few labels each: a mutex-guarded map is plenty, and it is never held across an await.
+//! What `GET /metrics` exports, kept by `prometheus-client` (the Prometheus project's own
+//! Rust client) and written in its OpenMetrics text format: counters by label, histograms
+//! of latency (acknowledging Slack, handling an event, each Web API method), gauges read
+//! at scrape time, and `async_norms_build_info`. Counters that need no label exist from
+//! zero, as do the labelled series the bot always has (events by type, the routes).
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter as PromCounter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram as PromHistogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(String, String)>;
 
 /// The counters the bot exports, with their help text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -27,26 +40,57 @@ pub enum Counter {
     SlackApiRateLimited,
 }
 
+const COUNTERS: [Counter; 17] = [
+    Counter::HttpRequests,
+    Counter::SignatureRejections,
+    Counter::EventsReceived,
+    Counter::EventsDuplicate,
+    Counter::EventsDeferred,
+    Counter::EventsHandled,
+    Counter::EventsFailed,
+    Counter::EventsSetAside,
+    Counter::NotesExpired,
+    Counter::RetentionSweeps,
+    Counter::AnswersExpired,
+    Counter::ForeignPayloads,
+    Counter::Commands,
+    Counter::Interactions,
+    Counter::SlackApiCalls,
+    Counter::SlackApiErrors,
+    Counter::SlackApiRateLimited,
+];
+
+/// The event types the bot handles: their series exist from the start.
+const EVENT_TYPES: [&str; 6] = [
+    "message",
+    "app_mention",
+    "app_home_opened",
+    "user_change",
+    "app_uninstalled",
+    "tokens_revoked",
+];
+
 impl Counter {
+    /// The family's name; the exposition adds `_total`.
     fn name(self) -> &'static str {
         match self {
-            Counter::HttpRequests => "async_norms_http_requests_total",
-            Counter::SignatureRejections => "async_norms_signature_rejections_total",
-            Counter::EventsReceived => "async_norms_events_received_total",
-            Counter::EventsDuplicate => "async_norms_events_duplicate_total",
-            Counter::EventsDeferred => "async_norms_events_deferred_total",
-            Counter::EventsHandled => "async_norms_events_handled_total",
-            Counter::EventsFailed => "async_norms_events_failed_total",
-            Counter::EventsSetAside => "async_norms_events_set_aside_total",
-            Counter::NotesExpired => "async_norms_notes_expired_total",
-            Counter::RetentionSweeps => "async_norms_retention_sweeps_total",
-            Counter::AnswersExpired => "async_norms_answers_expired_total",
-            Counter::ForeignPayloads => "async_norms_foreign_payloads_total",
-            Counter::Commands => "async_norms_commands_total",
-            Counter::Interactions => "async_norms_interactions_total",
-            Counter::SlackApiCalls => "async_norms_slack_api_calls_total",
-            Counter::SlackApiErrors => "async_norms_slack_api_errors_total",
-            Counter::SlackApiRateLimited => "async_norms_slack_api_rate_limited_total",
+            Counter::HttpRequests => "async_norms_http_requests",
+            Counter::SignatureRejections => "async_norms_signature_rejections",
+            Counter::EventsReceived => "async_norms_events_received",
+            Counter::EventsDuplicate => "async_norms_events_duplicate",
+            Counter::EventsDeferred => "async_norms_events_deferred",
+            Counter::EventsHandled => "async_norms_events_handled",
+            Counter::EventsFailed => "async_norms_events_failed",
+            Counter::EventsSetAside => "async_norms_events_set_aside",
+            Counter::NotesExpired => "async_norms_notes_expired",
+            Counter::RetentionSweeps => "async_norms_retention_sweeps",
+            Counter::AnswersExpired => "async_norms_answers_expired",
+            Counter::ForeignPayloads => "async_norms_foreign_payloads",
+            Counter::Commands => "async_norms_commands",
+            Counter::Interactions => "async_norms_interactions",
+            Counter::SlackApiCalls => "async_norms_slack_api_calls",
+            Counter::SlackApiErrors => "async_norms_slack_api_errors",
+            Counter::SlackApiRateLimited => "async_norms_slack_api_rate_limited",
         }
     }
 
@@ -63,7 +107,7 @@ impl Counter {
             }
             Counter::EventsHandled => "Events handled to the end, by event type.",
             Counter::EventsFailed => {
-                "Events whose handling failed after every retry, by event type."
+                "Events whose handling failed for good, by reason (gave_up, panicked, permanent)."
             }
             Counter::EventsSetAside => {
                 "Events given up after every attempt and set aside (see `async-norms set-aside`), by event type."
@@ -85,96 +129,301 @@ impl Counter {
             Counter::SlackApiRateLimited => "HTTP 429 answers from Slack, by method.",
         }
     }
+
+    /// The series that exist before anything happened.
+    fn zero_series(self) -> Vec<Labels> {
+        let by = |name: &str, values: &[&str]| -> Vec<Labels> {
+            values
+                .iter()
+                .map(|value| vec![(name.to_string(), value.to_string())])
+                .collect()
+        };
+        match self {
+            Counter::SignatureRejections
+            | Counter::EventsDuplicate
+            | Counter::EventsDeferred
+            | Counter::NotesExpired
+            | Counter::RetentionSweeps
+            | Counter::AnswersExpired => vec![Vec::new()],
+            Counter::EventsReceived | Counter::EventsHandled | Counter::EventsSetAside => {
+                by("type", &EVENT_TYPES)
+            }
+            Counter::EventsFailed => by("reason", &["gave_up", "panicked", "permanent"]),
+            Counter::ForeignPayloads => by("route", &["events", "commands", "interactivity"]),
+            Counter::HttpRequests
+            | Counter::Commands
+            | Counter::Interactions
+            | Counter::SlackApiCalls
+            | Counter::SlackApiErrors
+            | Counter::SlackApiRateLimited => Vec::new(),
+        }
+    }
 }
 
-#[derive(Default)]
+/// The latencies the bot measures, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Histogram {
+    /// From a request (or Socket Mode envelope) arriving to its answer, by route.
+    Acknowledgement,
+    /// From the worker taking an event to its handling ending, by event type.
+    Handling,
+    /// One Web API call, each attempt, by method.
+    SlackApi,
+}
+
+const HISTOGRAMS: [Histogram; 3] = [
+    Histogram::Acknowledgement,
+    Histogram::Handling,
+    Histogram::SlackApi,
+];
+
+impl Histogram {
+    fn name(self) -> &'static str {
+        match self {
+            Histogram::Acknowledgement => "async_norms_ack_seconds",
+            Histogram::Handling => "async_norms_handling_seconds",
+            Histogram::SlackApi => "async_norms_slack_api_seconds",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Histogram::Acknowledgement => {
+                "Time from a request arriving to its answer (Slack wants it within 3 s), by route."
+            }
+            Histogram::Handling => "Time to handle one event in the worker, by event type.",
+            Histogram::SlackApi => {
+                "Time of one Slack Web API attempt, from sending to its answer, by method."
+            }
+        }
+    }
+}
+
+fn new_histogram() -> PromHistogram {
+    // 1 ms to about 33 s, doubling.
+    PromHistogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// Every metric of one bot.
 pub struct Metrics {
-    counters: Mutex<BTreeMap<(Counter, String), u64>>,
+    registry: Mutex<Registry>,
+    counters: BTreeMap<Counter, Family<Labels, PromCounter>>,
+    histograms: BTreeMap<Histogram, Family<Labels, PromHistogram>>,
+    /// Gauges read at scrape time, registered the first time they are given.
+    gauges: Mutex<BTreeMap<String, Gauge<f64, AtomicU64>>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metrics {
     pub fn new() -> Self {
-        Self::default()
+        let mut registry = Registry::default();
+        let mut counters = BTreeMap::new();
+        for counter in COUNTERS {
+            let family = Family::<Labels, PromCounter>::default();
+            for labels in counter.zero_series() {
+                let _ = family.get_or_create(&labels);
+            }
+            registry.register(counter.name(), counter.help(), family.clone());
+            counters.insert(counter, family);
+        }
+        let mut histograms = BTreeMap::new();
+        for histogram in HISTOGRAMS {
+            let family = Family::<Labels, PromHistogram>::new_with_constructor(
+                new_histogram as fn() -> PromHistogram,
+            );
+            registry.register(histogram.name(), histogram.help(), family.clone());
+            histograms.insert(histogram, family);
+        }
+        registry.register(
+            "async_norms_build",
+            "The running build: its version.",
+            Info::new(vec![(
+                "version".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            )]),
+        );
+        Self {
+            registry: Mutex::new(registry),
+            counters,
+            histograms,
+            gauges: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn labels(labels: &[(&str, &str)]) -> Labels {
+        labels
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
     }
 
     /// Adds one to `counter` with these labels (`[("route", "/slack/events")]`).
     pub fn inc(&self, counter: Counter, labels: &[(&str, &str)]) {
-        let mut rendered = String::new();
-        for (index, (name, value)) in labels.iter().enumerate() {
-            if index > 0 {
-                rendered.push(',');
-            }
-            let _ = write!(rendered, "{name}=\"{}\"", escape_label(value));
+        if let Some(family) = self.counters.get(&counter) {
+            family.get_or_create(&Self::labels(labels)).inc();
         }
-        let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
-        *counters.entry((counter, rendered)).or_insert(0) += 1;
     }
 
-    /// The current value of a counter summed over its labels (for tests and logs).
-    pub fn total(&self, counter: Counter) -> u64 {
-        let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
-        counters
-            .iter()
-            .filter(|((c, _), _)| *c == counter)
-            .map(|(_, value)| value)
-            .sum()
+    /// Records one latency, in seconds.
+    pub fn observe(&self, histogram: Histogram, labels: &[(&str, &str)], seconds: f64) {
+        if let Some(family) = self.histograms.get(&histogram) {
+            family.get_or_create(&Self::labels(labels)).observe(seconds);
+        }
     }
 
-    /// Prometheus text exposition; `gauges` are added as they are given (name, help, value).
+    /// The current value of a counter with exactly these labels (for tests and logs).
+    pub fn value(&self, counter: Counter, labels: &[(&str, &str)]) -> u64 {
+        self.counters.get(&counter).map_or(0, |family| {
+            family.get_or_create(&Self::labels(labels)).get()
+        })
+    }
+
+    /// OpenMetrics text; `gauges` are set first (name, help, value).
     pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
-        let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
-        let mut out = String::new();
-        let mut last: Option<Counter> = None;
-        for ((counter, labels), value) in counters.iter() {
-            if last != Some(*counter) {
-                let _ = writeln!(out, "# HELP {} {}", counter.name(), counter.help());
-                let _ = writeln!(out, "# TYPE {} counter", counter.name());
-                last = Some(*counter);
-            }
-            if labels.is_empty() {
-                let _ = writeln!(out, "{} {value}", counter.name());
-            } else {
-                let _ = writeln!(out, "{}{{{labels}}} {value}", counter.name());
-            }
-        }
+        let mut registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        let mut known = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
         for (name, help, value) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
+            let gauge = known.entry(name.to_string()).or_insert_with(|| {
+                let gauge = Gauge::<f64, AtomicU64>::default();
+                registry.register(*name, *help, gauge.clone());
+                gauge
+            });
+            gauge.set(*value);
+        }
+        let mut out = String::new();
+        if encode(&mut out, &registry).is_err() {
+            out.clear();
         }
         out
     }
 }
 
-fn escape_label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
+/// The content type of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn sample<'a>(
+        scrape: &'a prometheus_parse::Scrape,
+        metric: &str,
+        label: Option<(&str, &str)>,
+    ) -> Option<&'a prometheus_parse::Sample> {
+        scrape.samples.iter().find(|s| {
+            s.metric == metric
+                && label.is_none_or(|(name, value)| s.labels.get(name) == Some(value))
+        })
+    }
+
+    fn parse(text: &str) -> prometheus_parse::Scrape {
+        prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("parses")
+    }
+
+    fn number(sample: Option<&prometheus_parse::Sample>) -> Option<f64> {
+        match sample?.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => Some(v),
+            _ => None,
+        }
+    }
+
     #[test]
-    fn counters_render_in_prometheus_text_format() {
+    fn counters_exist_from_zero_and_count_by_label() {
         let metrics = Metrics::new();
+        let text = metrics.render(&[]);
+        let scrape = parse(&text);
+        assert_eq!(
+            number(sample(
+                &scrape,
+                "async_norms_signature_rejections_total",
+                None
+            )),
+            Some(0.0),
+            "{text}"
+        );
+        assert_eq!(
+            number(sample(
+                &scrape,
+                "async_norms_events_received_total",
+                Some(("type", "message"))
+            )),
+            Some(0.0)
+        );
+        assert_eq!(
+            number(sample(
+                &scrape,
+                "async_norms_build_info",
+                Some(("version", env!("CARGO_PKG_VERSION")))
+            )),
+            Some(1.0),
+            "{text}"
+        );
         metrics.inc(Counter::EventsReceived, &[("type", "message")]);
         metrics.inc(Counter::EventsReceived, &[("type", "message")]);
-        metrics.inc(Counter::EventsReceived, &[("type", "app_\"mention")]);
         metrics.inc(Counter::SignatureRejections, &[]);
-        let text = metrics.render(&[(
+        let scrape = parse(&metrics.render(&[(
             "async_norms_journal_pending",
             "Events not yet handled.",
             3.0,
-        )]);
-        assert!(text.contains("# TYPE async_norms_events_received_total counter"));
-        assert!(text.contains("async_norms_events_received_total{type=\"message\"} 2"));
-        assert!(text.contains("async_norms_events_received_total{type=\"app_\\\"mention\"} 1"));
-        assert!(text.contains("async_norms_signature_rejections_total 1"));
-        assert!(text.contains("async_norms_journal_pending 3"));
-        assert_eq!(metrics.total(Counter::EventsReceived), 3);
+        )]));
+        assert_eq!(
+            number(sample(
+                &scrape,
+                "async_norms_events_received_total",
+                Some(("type", "message"))
+            )),
+            Some(2.0)
+        );
+        assert_eq!(
+            number(sample(
+                &scrape,
+                "async_norms_signature_rejections_total",
+                None
+            )),
+            Some(1.0)
+        );
+        assert_eq!(
+            number(sample(&scrape, "async_norms_journal_pending", None)),
+            Some(3.0)
+        );
+        assert_eq!(
+            metrics.value(Counter::EventsReceived, &[("type", "message")]),
+            2
+        );
+    }
+
+    #[test]
+    fn latencies_fall_in_their_buckets() {
+        let metrics = Metrics::new();
+        metrics.observe(
+            Histogram::SlackApi,
+            &[("method", "chat.postMessage")],
+            0.003,
+        );
+        metrics.observe(Histogram::SlackApi, &[("method", "chat.postMessage")], 0.5);
+        let text = metrics.render(&[]);
+        assert!(
+            text.contains("# TYPE async_norms_slack_api_seconds histogram"),
+            "{text}"
+        );
+        assert!(
+            text.contains("async_norms_slack_api_seconds_count{method=\"chat.postMessage\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "async_norms_slack_api_seconds_bucket{le=\"0.004\",method=\"chat.postMessage\"} 1"
+            ) || text.contains(
+                "async_norms_slack_api_seconds_bucket{method=\"chat.postMessage\",le=\"0.004\"} 1"
+            ),
+            "{text}"
+        );
     }
 }

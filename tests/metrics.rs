@@ -32,16 +32,30 @@ async fn metrics_parse_as_prometheus_text_with_one_type_per_family_and_no_double
     let lines = text.lines().map(|line| Ok(line.to_string()));
     let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text format");
 
-    // The parser skips what it cannot read; every sample line must have become a sample.
+    // The parser skips what it cannot read; every sample line must have become a sample
+    // (a histogram's buckets become one sample per series).
+    let histograms: BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" histogram"))
+        .collect();
+    // The parser folds a histogram's buckets into one sample; its `_sum` and `_count`
+    // stay samples of their own.
+    let in_histogram = |line: &str| {
+        let name = line.split(['{', ' ']).next().unwrap_or("");
+        name.ends_with("_bucket") && histograms.contains(family_of(name))
+    };
     let sample_lines = text
         .lines()
-        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#') && !in_histogram(line))
         .count();
-    assert_eq!(
-        scrape.samples.len(),
-        sample_lines,
-        "unreadable lines in:\n{text}"
-    );
+    let plain_samples = scrape
+        .samples
+        .iter()
+        .filter(|s| !matches!(s.value, prometheus_parse::Value::Histogram(_)))
+        .count();
+    assert_eq!(plain_samples, sample_lines, "unreadable lines in:\n{text}");
+    assert!(text.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
     assert!(sample_lines >= 5, "{text}");
 
     let mut series = BTreeSet::new();
@@ -81,14 +95,58 @@ async fn metrics_parse_as_prometheus_text_with_one_type_per_family_and_no_double
             sample.metric
         );
     }
-    // Counters are named as Prometheus expects.
-    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
-        let mut words = line.split_whitespace().skip(2);
-        let (name, kind) = (words.next().unwrap(), words.next().unwrap());
-        if kind == "counter" {
-            assert!(name.ends_with("_total"), "counter {name}");
+    // Counters are named as Prometheus expects: samples of a counter end in `_total`.
+    let counters: BTreeSet<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    for sample in &scrape.samples {
+        if let Some(family) = sample.metric.strip_suffix("_total") {
+            assert!(
+                counters.contains(family),
+                "{} is not a counter",
+                sample.metric
+            );
         }
     }
+    for family in &counters {
+        assert!(
+            text.contains(&format!("\n{family}_total")),
+            "counter {family} has no _total sample"
+        );
+    }
+    // Counters that need no traffic exist from zero, and the build is named.
+    assert!(
+        text.contains("\nasync_norms_events_duplicate_total 0\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "async_norms_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{text}"
+    );
+    // Latency: acknowledging Slack by route, and each Web API method.
+    let histogram = |metric: &str, label: (&str, &str)| {
+        scrape.samples.iter().find_map(|s| match &s.value {
+            prometheus_parse::Value::Histogram(buckets)
+                if s.metric == metric && s.labels.get(label.0) == Some(label.1) =>
+            {
+                buckets.last().map(|b| b.count)
+            }
+            _ => None,
+        })
+    };
+    assert!(
+        histogram("async_norms_ack_seconds", ("route", "/slack/events")) >= Some(2.0),
+        "{text}"
+    );
+    assert!(
+        histogram("async_norms_slack_api_seconds", ("method", "auth.test")) >= Some(1.0),
+        "{text}"
+    );
     let requests = scrape
         .samples
         .iter()
@@ -98,9 +156,9 @@ async fn metrics_parse_as_prometheus_text_with_one_type_per_family_and_no_double
     bot.stop().await;
 }
 
-/// The family a sample belongs to: histogram and summary samples carry a suffix.
+/// The family a sample belongs to: histogram, counter and info samples carry a suffix.
 fn family_of(metric: &str) -> &str {
-    ["_bucket", "_sum", "_count"]
+    ["_bucket", "_sum", "_count", "_total", "_info"]
         .iter()
         .find_map(|suffix| metric.strip_suffix(suffix))
         .unwrap_or(metric)

@@ -44,18 +44,26 @@ pub struct Recipient {
 }
 
 /// Sends the digests of `team` until `shutdown` is cancelled.
-pub async fn run(bot: Arc<Bot>, team: TeamId, shutdown: CancellationToken) {
+pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
         let now = bot.clock.now();
         let wake = match digest::quiet_until(now) {
             Some(opens) => opens,
-            None => match send_due(&bot, &team, now).await {
-                Ok(next) => next.min(now + RELIST_EVERY),
-                Err(e) => {
-                    warn!(team = %team, error = %e, "the norms digest round failed; trying again soon");
-                    now + RETRY_AFTER
+            None => {
+                // Every installation in turn; one failing does not hold up the others.
+                let mut wake = now + RELIST_EVERY;
+                for team in bot.installations.scopes() {
+                    let next = match send_due(&bot, &team, now).await {
+                        Ok(next) => next,
+                        Err(e) => {
+                            warn!(team = %team, error = %e, "the norms digest round failed; trying again soon");
+                            now + RETRY_AFTER
+                        }
+                    };
+                    wake = wake.min(next);
                 }
-            },
+                wake
+            }
         };
         tokio::select! {
             _ = shutdown.cancelled() => return,

@@ -203,7 +203,7 @@ impl Bot {
         };
         let body = match body {
             EventBody::Message(event) => {
-                return Ok(match classify(&event, &self.identity) {
+                return Ok(match classify(&event, &self.identity_in(team)) {
                     MessageKind::New(message) => {
                         Distilled::Message(Box::new(self.distil_message(team, message, None)?))
                     }
@@ -238,7 +238,7 @@ impl Bot {
                     .clone(),
                 question: read_question(
                     event.content.text.as_deref().unwrap_or(""),
-                    &self.identity.user_id,
+                    &self.identity_in(team).user_id,
                 ),
             },
             SlackEventCallbackBody::AppHomeOpened(event) => {

@@ -81,6 +81,7 @@ pub struct Bot {
     pub slack: SlackApi,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
+    /// The bot user of `SLACK_BOT_TOKEN`; see [`Bot::identity_in`] for installations.
     pub identity: BotIdentity,
     /// The zone of members whose Slack profile has none.
     pub default_tz: chrono_tz::Tz,
@@ -101,6 +102,27 @@ pub struct Bot {
 }
 
 impl Bot {
+    /// The bot user in `team`: its installation's, else `SLACK_BOT_TOKEN`'s.
+    pub fn identity_in(&self, team: &TeamId) -> BotIdentity {
+        self.installations
+            .identity(team)
+            .unwrap_or_else(|| self.identity.clone())
+    }
+
+    /// Starts serving an installation made over OAuth (or read back at start-up).
+    pub fn serve_installation(&self, installation: &crate::slack::oauth::Installation) {
+        self.slack
+            .add_team(installation.scope.clone(), &installation.bot_token());
+        self.installations.install_as(
+            installation.scope.clone(),
+            installation.is_enterprise_install,
+            BotIdentity {
+                user_id: UserId::new(installation.bot_user_id.clone()),
+                bot_id: installation.bot_id.clone(),
+            },
+        );
+    }
+
     /// Handles one journaled event ([`Distilled`], as JSON) kept under `event_key`, received
     /// at `received_at_unix` (seconds).
     pub async fn handle_event(
@@ -224,7 +246,7 @@ impl Bot {
         let off_hours = urgency::off_hours_mentions(
             &[reached.mentioned.as_slice(), group_members.as_slice()].concat(),
             &message.user,
-            &self.identity.user_id,
+            &self.identity_in(team).user_id,
             now,
         );
         let context = ChannelContext {
@@ -359,7 +381,7 @@ impl Bot {
         mentions: &Mentions,
         now: DateTime<Utc>,
     ) -> Result<MentionLookups, HandleError> {
-        let me = &self.identity.user_id;
+        let me = &self.identity_in(team).user_id;
         let mut mentioned: Vec<Reached> = Vec::new();
         let mut looked_up = 0;
         let mut not_checked = 0;
@@ -457,7 +479,7 @@ impl Bot {
         let sender_tz = self.me(team, &message.user, now).await?.hours.tz;
         Ok(MessageFacts {
             sender: &message.user,
-            bot: &self.identity.user_id,
+            bot: self.identity_in(team).user_id,
             mentions,
             sender_tz,
             mentions_not_checked: reached.not_checked,
@@ -550,7 +572,7 @@ impl Bot {
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, HandleError> {
         let Some(audience) = self
-            .audience(team, channel, &[&self.identity.user_id], now)
+            .audience(team, channel, &[&self.identity_in(team).user_id], now)
             .await?
         else {
             return Ok(vec![
@@ -708,12 +730,13 @@ pub async fn answer_interaction(
     event: SlackInteractionEvent,
 ) -> Option<serde_json::Value> {
     let payload = serde_json::to_value(&event).unwrap_or_default();
-    let (team, app) = crate::slack::installation::named_scope(&payload);
+    let (team, enterprise, app) = crate::slack::installation::named_scope(&payload);
     if crate::slack::installation::is_foreign(
         &bot.installations,
         &bot.metrics,
         "interactivity",
         team,
+        enterprise,
         app,
     ) {
         return None;

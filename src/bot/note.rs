@@ -117,7 +117,7 @@ fn is_slack_id(id: &str) -> bool {
 pub struct MessageFacts<'a> {
     pub sender: &'a UserId,
     /// The bot's own user id: mentioning the bot is asking it something, not pinging a person.
-    pub bot: &'a UserId,
+    pub bot: UserId,
     pub mentions: &'a Mentions,
     /// The sender's zone, for the times shown in their clock.
     pub sender_tz: Tz,
@@ -264,7 +264,7 @@ pub fn build_note(
 
 /// Whether a member counts: a person other than the sender and the bot.
 fn counts(facts: &MessageFacts<'_>, member: &Reached) -> bool {
-    member.is_person && member.user != *facts.sender && member.user != *facts.bot
+    member.is_person && member.user != *facts.sender && member.user != facts.bot
 }
 
 fn mention_section(
@@ -505,7 +505,7 @@ mod tests {
     fn facts<'a>(sender: &'a UserId, bot: &'a UserId, mentions: &'a Mentions) -> MessageFacts<'a> {
         MessageFacts {
             sender,
-            bot,
+            bot: bot.clone(),
             mentions,
             sender_tz: chrono_tz::America::New_York,
             mentions_not_checked: 0,

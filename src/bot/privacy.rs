@@ -54,6 +54,8 @@ impl Bot {
     /// finding to report.
     pub fn forget_team(&self, team: &TeamId, why: &str) -> Result<(), HandleError> {
         let removed = self.store.delete_team(team)?;
+        self.slack.remove_team(team);
+        self.installations.uninstall(team);
         self.lexicons.forget(team);
         self.directory.forget_team(team);
         self.outbox.recount();

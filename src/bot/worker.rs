@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::{Bot, HandleError};
-use crate::metrics::Counter;
+use crate::metrics::{Counter, Histogram};
 use crate::store::journal::{EventJournal, JournalKey};
 use crate::store::set_aside::{SetAside, SetAsideEvent};
 
@@ -278,9 +278,15 @@ impl Job {
                 self.give_up(key, &raw, attempt - 1, reason);
                 break;
             }
+            let started = std::time::Instant::now();
             match self.attempt(key, &raw, received_at).await {
                 Attempt::Handled(kind) => {
                     metrics.inc(Counter::EventsHandled, &[("type", kind)]);
+                    metrics.observe(
+                        Histogram::Handling,
+                        &[("type", kind)],
+                        started.elapsed().as_secs_f64(),
+                    );
                     if let Err(e) = self.set_aside.forget_attempts(key) {
                         warn!(event = %key, error = %e, "could not forget the attempts at a handled event");
                     }

@@ -330,7 +330,7 @@ impl Runner {
         };
         let mut candidates = Vec::new();
         for user in members.iter() {
-            if *user == self.bot.identity.user_id {
+            if *user == self.bot.identity_in(team).user_id {
                 continue;
             }
             if let Some(reached) = self.bot.reach(team, user, now).await? {

@@ -300,7 +300,7 @@ pub async fn overlap_of(
         }
     }
     let mut seen = std::collections::HashSet::from([asker.user.clone()]);
-    ids.retain(|id| *id != bot.identity.user_id && seen.insert(id.clone()));
+    ids.retain(|id| *id != bot.identity_in(asker.team).user_id && seen.insert(id.clone()));
     let mut people = vec![me.hours.clone()];
     let mut named = Vec::new();
     let mut skipped = 0;

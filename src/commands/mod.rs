@@ -170,6 +170,7 @@ pub async fn answer_within_deadline(
         "commands",
         Some(event.team_id.0.as_str()),
         None,
+        None,
     ) {
         return ephemeral("This app is not installed in this workspace.");
     }

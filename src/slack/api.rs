@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::config::Secret;
 use crate::ids::TeamId;
-use crate::metrics::{Counter, Metrics};
+use crate::metrics::{Counter, Histogram, Metrics};
 
 pub type HttpsOrHttp = HttpsConnector<HttpConnector>;
 pub type SlackHttpClient = SlackClient<SlackClientHyperConnector<HttpsOrHttp>>;
@@ -51,6 +51,7 @@ pub struct TokenInfo {
     pub team: String,
     pub team_id: String,
     pub user: String,
+    pub bot_id: Option<String>,
     /// From the `x-oauth-scopes` header Slack puts on every Web API answer; `None` without it.
     pub scopes: Option<Vec<String>>,
 }
@@ -58,30 +59,9 @@ pub struct TokenInfo {
 /// Calls `auth.test` once with `token`. slack-morphism hides the answer's headers, and the
 /// granted scopes travel only there, so this one call is made by hand.
 pub async fn check_token(api_url: &Url, token: &Secret) -> Result<TokenInfo, ApiError> {
-    use http_body_util::{BodyExt, Full};
-
     const METHOD: &str = "auth.test";
-    let unavailable = |detail: String| ApiError::Unavailable {
-        method: METHOD,
-        attempts: 1,
-        detail,
-    };
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build::<_, Full<bytes::Bytes>>(https_or_http());
-    let request = http::Request::post(format!(
-        "{}/{METHOD}",
-        api_url.as_str().trim_end_matches('/')
-    ))
-    .header("authorization", format!("Bearer {}", token.expose()))
-    .header("content-type", "application/x-www-form-urlencoded")
-    .body(Full::default())
-    .map_err(|e| unavailable(e.to_string()))?;
-    let answer = tokio::time::timeout(Duration::from_secs(10), client.request(request))
-        .await
-        .map_err(|_| unavailable("no answer within 10 s".into()))?
-        .map_err(|e| unavailable(e.to_string()))?;
-    let scopes = answer
-        .headers()
+    let (headers, json) = post_form(api_url, METHOD, Some(token), &[]).await?;
+    let scopes = headers
         .get("x-oauth-scopes")
         .and_then(|value| value.to_str().ok())
         .map(|list| {
@@ -90,15 +70,6 @@ pub async fn check_token(api_url: &Url, token: &Secret) -> Result<TokenInfo, Api
                 .filter(|scope| !scope.is_empty())
                 .collect()
         });
-    let status = answer.status();
-    let body = answer
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| unavailable(e.to_string()))?
-        .to_bytes();
-    let json: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|_| unavailable(format!("HTTP {status} with a body that is not JSON")))?;
     let field = |name: &str| json[name].as_str().unwrap_or_default().to_string();
     if json["ok"] != true {
         return Err(ApiError::Refused {
@@ -110,8 +81,58 @@ pub async fn check_token(api_url: &Url, token: &Secret) -> Result<TokenInfo, Api
         team: field("team"),
         team_id: field("team_id"),
         user: field("user"),
+        bot_id: json["bot_id"].as_str().map(str::to_string),
         scopes,
     })
+}
+
+/// One unpaced Web API call made by hand, a form POST, for what slack-morphism does not
+/// give: the answer's headers (`auth.test`'s granted scopes) and the shapes it does not
+/// read (`oauth.v2.access` of an org-wide install, which has no team).
+pub async fn post_form(
+    api_url: &Url,
+    method: &'static str,
+    token: Option<&Secret>,
+    form: &[(&str, &str)],
+) -> Result<(http::HeaderMap, serde_json::Value), ApiError> {
+    use http_body_util::{BodyExt, Full};
+
+    let unavailable = |detail: String| ApiError::Unavailable {
+        method,
+        attempts: 1,
+        detail,
+    };
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Full<bytes::Bytes>>(https_or_http());
+    let mut request = http::Request::post(format!(
+        "{}/{method}",
+        api_url.as_str().trim_end_matches('/')
+    ))
+    .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {}", token.expose()));
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let request = request
+        .body(Full::new(bytes::Bytes::from(body)))
+        .map_err(|e| unavailable(e.to_string()))?;
+    let answer = tokio::time::timeout(Duration::from_secs(10), client.request(request))
+        .await
+        .map_err(|_| unavailable("no answer within 10 s".into()))?
+        .map_err(|e| unavailable(e.to_string()))?;
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    let body = answer
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| unavailable(e.to_string()))?
+        .to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| unavailable(format!("HTTP {status} with a body that is not JSON")))?;
+    Ok((headers, json))
 }
 
 /// Why a call did not succeed.
@@ -340,10 +361,9 @@ impl SlackApi {
         self.retry = retry;
         if let Some(single) = &self.single {
             let token = single.token.clone();
-            self.single = Some(Arc::new(TeamApi {
-                token,
-                ..self.door(None)
-            }));
+            let mut door = self.door(None);
+            door.token = token;
+            self.single = Some(Arc::new(door));
         }
         self
     }
@@ -354,6 +374,7 @@ impl SlackApi {
 
     fn door(&self, token: Option<&Secret>) -> TeamApi {
         TeamApi {
+            token_gone: Default::default(),
             client: self.client.clone(),
             token: token.map(|token| SlackApiToken::new(token.expose().into())),
             metrics: self.metrics.clone(),
@@ -381,6 +402,13 @@ impl SlackApi {
             .remove(team);
     }
 
+    /// Whether Slack said `SLACK_BOT_TOKEN` no longer works (single-workspace mode).
+    pub fn single_token_gone(&self) -> bool {
+        self.single
+            .as_ref()
+            .is_some_and(|door| door.token_gone.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// The door of `SLACK_BOT_TOKEN`, in single-workspace mode.
     pub fn single_team(&self) -> Option<Arc<TeamApi>> {
         self.single.clone()
@@ -404,8 +432,19 @@ impl SlackApi {
     }
 }
 
+/// Slack's answers that mean the token no longer works (revoked, app uninstalled, account
+/// gone): the bot is then not ready until it is given a working one.
+const TOKEN_GONE: [&str; 4] = [
+    "token_revoked",
+    "invalid_auth",
+    "account_inactive",
+    "not_authed",
+];
+
 /// The Web API as one workspace's bot, paced and retried.
 pub struct TeamApi {
+    /// Set once Slack said the token no longer works.
+    token_gone: std::sync::atomic::AtomicBool,
     client: Arc<SlackHttpClient>,
     /// `None` for a team not installed here.
     token: Option<SlackApiToken>,
@@ -610,7 +649,14 @@ impl TeamApi {
             attempts += 1;
             self.metrics
                 .inc(Counter::SlackApiCalls, &[("method", method)]);
-            let failure = match op(self.client.clone(), token.clone()).await {
+            let started = std::time::Instant::now();
+            let outcome = op(self.client.clone(), token.clone()).await;
+            self.metrics.observe(
+                Histogram::SlackApi,
+                &[("method", method)],
+                started.elapsed().as_secs_f64(),
+            );
+            let failure = match outcome {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };
@@ -635,6 +681,10 @@ impl TeamApi {
                 }
                 SlackClientError::ApiError(refusal) => {
                     let code = refusal.code.clone();
+                    if TOKEN_GONE.contains(&code.as_str()) {
+                        self.token_gone
+                            .store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     self.metrics.inc(
                         Counter::SlackApiErrors,
                         &[("method", method), ("error", &code)],
@@ -914,7 +964,11 @@ mod tests {
         assert_eq!(refused.code(), Some("not_installed"));
         let stranger = api.team(&TeamId::new("T9")).auth_test().await;
         assert_eq!(stranger.expect_err("unknown").code(), Some("not_installed"));
-        assert_eq!(api.metrics.total(Counter::SlackApiCalls), 0);
+        assert_eq!(
+            api.metrics
+                .value(Counter::SlackApiCalls, &[("method", "auth.test")]),
+            0
+        );
     }
 
     #[test]

@@ -69,8 +69,20 @@ impl EventIntake {
     }
 
     /// Whether an event names a team or app not installed here (counted when it does).
-    pub fn is_foreign(&self, team: Option<&str>, app_id: Option<&str>) -> bool {
-        is_foreign(&self.installations, &self.metrics, "events", team, app_id)
+    pub fn is_foreign(
+        &self,
+        team: Option<&str>,
+        enterprise: Option<&str>,
+        app_id: Option<&str>,
+    ) -> bool {
+        is_foreign(
+            &self.installations,
+            &self.metrics,
+            "events",
+            team,
+            enterprise,
+            app_id,
+        )
     }
 
     /// Takes an Events API request body (already verified).
@@ -81,14 +93,28 @@ impl EventIntake {
                 IntakeError::Malformed("url_verification without a challenge".into())
             }),
             "event_callback"
-                if self.is_foreign(envelope.team_id.as_deref(), envelope.api_app_id.as_deref()) =>
+                if self.is_foreign(
+                    envelope.team_id.as_deref(),
+                    envelope.enterprise_id.as_deref(),
+                    envelope.api_app_id.as_deref(),
+                ) =>
             {
                 Ok(Intake::Foreign)
             }
             "event_callback" => {
-                let team = envelope.scope().map(str::to_string).ok_or_else(|| {
-                    IntakeError::Malformed("event_callback without team_id or enterprise_id".into())
-                })?;
+                // Handled under its installation: the team, or the organisation of an
+                // org-wide install.
+                let team = self
+                    .installations
+                    .scope_of(
+                        envelope.team_id.as_deref(),
+                        envelope.enterprise_id.as_deref(),
+                    )
+                    .ok_or_else(|| {
+                        IntakeError::Malformed(
+                            "event_callback without team_id or enterprise_id".into(),
+                        )
+                    })?;
                 let event_id = envelope.event_id.ok_or_else(|| {
                     IntakeError::Malformed("event_callback without event_id".into())
                 })?;
@@ -99,7 +125,7 @@ impl EventIntake {
                     })?
                     .kind
                     .unwrap_or_else(|| "unknown".into());
-                self.accept_callback(&TeamId::new(team), &event_id, &event_type, body, now_unix)
+                self.accept_callback(&team, &event_id, &event_type, body, now_unix)
                     .await
             }
             other => {

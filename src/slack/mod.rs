@@ -4,6 +4,7 @@
 pub(crate) mod api;
 pub(crate) mod installation;
 pub(crate) mod intake;
+pub(crate) mod oauth;
 pub mod payloads;
 pub(crate) mod server;
 pub mod signature;

@@ -27,7 +27,7 @@ use super::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::bot::{Bot, answer_interaction};
 use crate::commands;
 use crate::config::Secret;
-use crate::metrics::Counter;
+use crate::metrics::{Counter, Histogram};
 use crate::store::StoreError;
 
 /// Slack's payloads are small; anything larger is not from Slack.
@@ -41,6 +41,10 @@ pub struct HttpState {
     pub intake: EventIntake,
     /// `None` in Socket Mode without a signing secret: then `/slack/*` is refused.
     pub signing_secret: Option<Secret>,
+    /// The Socket Mode connection's state, when the bot uses it.
+    pub socket: Option<Arc<super::socket::Connection>>,
+    /// "Add to Slack", when the app is distributed over OAuth.
+    pub distribution: Option<Arc<super::oauth::Distribution>>,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -241,12 +245,14 @@ async fn route(
     request: Request<Incoming>,
     deadline: Instant,
 ) -> Reply {
+    let arrived = std::time::Instant::now();
     let path = request.uri().path().to_string();
     let method = request.method().clone();
     let serves_metrics = matches!(routes, Routes::Admin | Routes::Public { metrics: true });
     let serves_slack = matches!(routes, Routes::Public { .. });
     let response = match (method, path.as_str()) {
         (Method::GET, "/healthz") => health(state),
+        (Method::GET, "/readyz") => readiness(state),
         (Method::GET, "/metrics") if serves_metrics => metrics(state),
         (_, "/metrics") if !serves_metrics => text(StatusCode::NOT_FOUND, "not found\n"),
         (_, "/slack/events" | "/slack/commands" | "/slack/interactivity") if !serves_slack => {
@@ -255,6 +261,9 @@ async fn route(
         (Method::POST, "/slack/events" | "/slack/commands" | "/slack/interactivity") => {
             slack_route(state, request, &path, deadline).await
         }
+        (Method::GET, "/slack/install" | "/slack/oauth_redirect") if serves_slack => {
+            install_route(state, &path, request.uri().query().unwrap_or("")).await
+        }
         (
             _,
             "/healthz" | "/metrics" | "/slack/events" | "/slack/commands" | "/slack/interactivity",
@@ -262,9 +271,14 @@ async fn route(
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     };
     let route_label = match path.as_str() {
-        "/healthz" | "/metrics" | "/slack/events" | "/slack/commands" | "/slack/interactivity" => {
-            path.as_str()
-        }
+        "/healthz"
+        | "/readyz"
+        | "/metrics"
+        | "/slack/events"
+        | "/slack/commands"
+        | "/slack/interactivity"
+        | "/slack/install"
+        | "/slack/oauth_redirect" => path.as_str(),
         _ => "other",
     };
     state.bot.metrics.inc(
@@ -273,6 +287,11 @@ async fn route(
             ("route", route_label),
             ("status", response.status().as_str()),
         ],
+    );
+    state.bot.metrics.observe(
+        Histogram::Acknowledgement,
+        &[("route", route_label)],
+        arrived.elapsed().as_secs_f64(),
     );
     response
 }
@@ -284,6 +303,33 @@ fn health(state: &HttpState) -> Reply {
     match state.bot.store.health() {
         Ok(()) => text(StatusCode::OK, "ok\n"),
         Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "unavailable\n"),
+    }
+}
+
+/// Whether the bot can serve Slack now: the store takes writes, Slack takes its token
+/// (with `SLACK_BOT_TOKEN`), and, in Socket Mode, the connection is up (a `hello` came and
+/// no error since). `ready`, or 503 with the first reason; for a load balancer or an
+/// orchestrator's readiness probe (`/healthz` says only whether to restart).
+fn readiness(state: &HttpState) -> Reply {
+    let reason = if state.bot.store.health().is_err() {
+        Some("the data folder does not take writes")
+    } else if state.bot.slack.single_token_gone() {
+        Some("Slack no longer takes SLACK_BOT_TOKEN (revoked or uninstalled)")
+    } else if state
+        .socket
+        .as_ref()
+        .is_some_and(|socket| !socket.is_connected())
+    {
+        Some("the Socket Mode connection is down")
+    } else {
+        None
+    };
+    match reason {
+        None => text(StatusCode::OK, "ready\n"),
+        Some(reason) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {reason}\n"),
+        ),
     }
 }
 
@@ -310,11 +356,31 @@ fn metrics(state: &HttpState) -> Reply {
             state.bot.directory.members_known() as f64,
         ),
     ]);
-    reply(
-        StatusCode::OK,
-        "text/plain; version=0.0.4; charset=utf-8",
-        body,
-    )
+    reply(StatusCode::OK, crate::metrics::CONTENT_TYPE, body)
+}
+
+/// "Add to Slack" and Slack's redirect back; not found when the app is not distributed.
+async fn install_route(state: &HttpState, path: &str, query: &str) -> Reply {
+    let Some(distribution) = &state.distribution else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "not found: this bot serves one workspace (SLACK_BOT_TOKEN); set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and ASYNC_NORMS_REDIRECT_URL to let workspaces install it\n",
+        );
+    };
+    let now = state.bot.clock.now().timestamp();
+    let page = if path == "/slack/install" {
+        distribution.install_page(now)
+    } else {
+        match distribution.redirect(query, now).await {
+            Ok(installation) => {
+                state.bot.serve_installation(&installation);
+                info!(scope = %installation.scope, org_wide = installation.is_enterprise_install, "the app was installed");
+                super::oauth::installed_page(&installation)
+            }
+            Err(page) => page,
+        }
+    };
+    reply(page.status, "text/html; charset=utf-8", page.html)
 }
 
 async fn slack_route(

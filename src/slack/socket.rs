@@ -21,6 +21,34 @@ type Connector = SlackClientHyperConnector<HttpsOrHttp>;
 struct SocketState {
     bot: Arc<Bot>,
     intake: EventIntake,
+    connection: Arc<Connection>,
+}
+
+/// Whether the Socket Mode connection is up: Slack said `hello` on it, and no connection
+/// error came since (slack-morphism then reconnects, and the next `hello` says it is back).
+#[derive(Debug, Default)]
+pub struct Connection {
+    up: std::sync::atomic::AtomicBool,
+}
+
+impl Connection {
+    pub fn is_connected(&self) -> bool {
+        self.up.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Slack's `hello` on a new connection: the connection is up.
+async fn connected(states: SlackClientEventsUserState) {
+    if let Some(state) = state_of(&states).await {
+        if !state.connection.is_connected() {
+            tracing::info!("Socket Mode connected");
+        }
+        state.connection.set(true);
+    }
 }
 
 async fn state_of(states: &SlackClientEventsUserState) -> Option<Arc<SocketState>> {
@@ -39,7 +67,7 @@ async fn on_push(
     let state = state_of(&states).await.ok_or("socket state missing")?;
     if state
         .intake
-        .is_foreign(Some(&event.team_id.0), Some(&event.api_app_id.0))
+        .is_foreign(Some(&event.team_id.0), None, Some(&event.api_app_id.0))
     {
         return Ok(());
     }
@@ -97,8 +125,16 @@ async fn on_interaction(
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
     _client: Arc<SlackHttpClient>,
-    _states: SlackClientEventsUserState,
+    states: SlackClientEventsUserState,
 ) -> http::StatusCode {
+    if let Some(SlackClientError::SocketModeProtocolError(_)) =
+        err.downcast_ref::<SlackClientError>()
+        && let Ok(states) = states.try_read()
+        && let Some(state) = states.get_user_state::<Arc<SocketState>>()
+    {
+        // The connection broke; slack-morphism dials again, and its hello says so.
+        state.connection.set(false);
+    }
     if let Some(IntakeError::Store(_)) = err.downcast_ref::<IntakeError>() {
         // The store says why once, in its own log line.
         warn!("Socket Mode event not kept; left unacknowledged for Slack to redeliver");
@@ -111,6 +147,7 @@ fn on_error(
 /// A running Socket Mode connection.
 pub struct SocketMode {
     listener: SlackClientSocketModeListener<Connector>,
+    pub connection: Arc<Connection>,
 }
 
 impl SocketMode {
@@ -121,12 +158,19 @@ impl SocketMode {
         bot: Arc<Bot>,
         intake: EventIntake,
     ) -> Result<Self, SlackClientError> {
+        let connection = Arc::new(Connection::default());
         let environment = Arc::new(
             SlackClientEventsListenerEnvironment::new(client)
                 .with_error_handler(on_error)
-                .with_user_state(Arc::new(SocketState { bot, intake })),
+                .with_user_state(Arc::new(SocketState {
+                    bot,
+                    intake,
+                    connection: connection.clone(),
+                })),
         );
         let callbacks = SlackSocketModeListenerCallbacks::new()
+            // slack-morphism does not export the hello event's type: a closure names it.
+            .with_hello_events(|_hello, _client, states| connected(states))
             .with_push_events(on_push)
             .with_command_events(on_command)
             .with_interaction_events(on_interaction);
@@ -139,7 +183,10 @@ impl SocketMode {
             .listen_for(&SlackApiToken::new(app_token.expose().into()))
             .await?;
         listener.start().await;
-        Ok(Self { listener })
+        Ok(Self {
+            listener,
+            connection,
+        })
     }
 
     pub async fn stop(&self) {

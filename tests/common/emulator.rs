@@ -22,6 +22,8 @@ use tokio::sync::Notify;
 #[derive(Debug, Clone)]
 pub struct Call {
     pub method: String,
+    /// The bearer token the call came with (empty without one).
+    pub token: String,
     /// Query, form and JSON parameters merged into one object.
     pub params: Value,
     pub at: Instant,
@@ -77,7 +79,17 @@ struct State {
     granted_scopes: Option<Vec<String>>,
     /// Tokens Slack no longer takes (uninstalled app, revoked token).
     revoked: std::collections::HashSet<String>,
+    /// Install codes not yet exchanged, with what `oauth.v2.access` answers for them.
+    install_codes: HashMap<String, Value>,
+    /// The team (or organisation) and bot user of each installed bot token.
+    token_teams: HashMap<String, (String, String)>,
+    /// Faults for the calls of one token only (one workspace rate-limited).
+    token_faults: HashMap<(String, String), VecDeque<Fault>>,
 }
+
+/// The client id and secret of the app, as `oauth.v2.access` checks them.
+pub const CLIENT_ID: &str = "1111.2222";
+pub const CLIENT_SECRET: &str = "emulated-client-secret";
 
 pub const TEAM_ID: &str = "T111";
 pub const BOT_USER_ID: &str = "UBOT";
@@ -126,6 +138,47 @@ impl SlackEmulator {
         };
         tokio::spawn(emulator.clone().serve(listener));
         emulator
+    }
+
+    /// Lets a workspace install the app: Slack redirects the installer back with `code`, and
+    /// exchanging it gives `token`, the bot `bot_user` of `team`.
+    pub fn allow_install(&self, code: &str, team: &str, token: &str, bot_user: &str) {
+        let answer = json!({
+            "ok": true, "access_token": token, "token_type": "bot",
+            "scope": manifest_bot_scopes().join(","), "bot_user_id": bot_user, "app_id": APP_ID,
+            "team": {"id": team, "name": format!("Workspace {team}")}, "enterprise": null,
+            "is_enterprise_install": false, "authed_user": {"id": "UINSTALLER"}
+        });
+        self.state().install_codes.insert(code.into(), answer);
+        self.state()
+            .token_teams
+            .insert(token.into(), (team.into(), bot_user.into()));
+    }
+
+    /// Lets an Enterprise Grid organisation install the app org-wide (no team).
+    pub fn allow_org_install(&self, code: &str, enterprise: &str, token: &str, bot_user: &str) {
+        let answer = json!({
+            "ok": true, "access_token": token, "token_type": "bot",
+            "scope": manifest_bot_scopes().join(","), "bot_user_id": bot_user, "app_id": APP_ID,
+            "team": null, "enterprise": {"id": enterprise, "name": "Emulated Org"},
+            "is_enterprise_install": true, "authed_user": {"id": "UINSTALLER"}
+        });
+        self.state().install_codes.insert(code.into(), answer);
+        self.state()
+            .token_teams
+            .insert(token.into(), (enterprise.into(), bot_user.into()));
+    }
+
+    /// Injects a fault into the next `count` calls of `method` made with `token` only.
+    pub fn inject_for_token(&self, method: &str, token: &str, fault: Fault, count: usize) {
+        let mut state = self.state();
+        let queue = state
+            .token_faults
+            .entry((method.to_string(), token.to_string()))
+            .or_default();
+        for _ in 0..count {
+            queue.push_back(fault.clone());
+        }
     }
 
     /// Grants the installed app these scopes instead of the manifest's.
@@ -346,6 +399,15 @@ impl SlackEmulator {
         }
     }
 
+    /// Cuts every Socket Mode connection without a closing handshake, as a network drop
+    /// does, and refuses new ones (`apps.connections.open` fails) until
+    /// [`SlackEmulator::enable_socket_mode`] is called again.
+    pub fn cut_socket_mode(&self) {
+        let mut hub = self.socket.lock().unwrap_or_else(|p| p.into_inner());
+        hub.url = None;
+        hub.clients.clear();
+    }
+
     /// Sends a Socket Mode envelope over a connection the bot opened and waits for the
     /// bot's acknowledgement, which is returned.
     pub async fn send_envelope(&self, envelope: &Value, within: Duration) -> Value {
@@ -534,15 +596,22 @@ impl SlackEmulator {
                 None,
             );
         }
-        let fault = self
-            .state()
-            .faults
-            .get_mut(&method)
-            .and_then(VecDeque::pop_front);
+        let token = bearer.trim_start_matches("Bearer ").to_string();
+        let fault = {
+            let mut state = self.state();
+            match state
+                .token_faults
+                .get_mut(&(method.clone(), token.clone()))
+                .and_then(VecDeque::pop_front)
+            {
+                Some(fault) => Some(fault),
+                None => state.faults.get_mut(&method).and_then(VecDeque::pop_front),
+            }
+        };
         if let Some(fault) = &fault {
             params["__fault"] = json!(format!("{fault:?}"));
         }
-        self.record(&method, params.clone());
+        self.record_with_token(&method, params.clone(), &token);
         match fault {
             Some(Fault::RateLimited { retry_after_secs }) => {
                 return reply(
@@ -561,6 +630,18 @@ impl SlackEmulator {
             Some(Fault::Stall(duration)) => tokio::time::sleep(duration).await,
             None => {}
         }
+        if method == "oauth.v2.access" {
+            let known_app = params.get("client_id").and_then(Value::as_str) == Some(CLIENT_ID)
+                && params.get("client_secret").and_then(Value::as_str) == Some(CLIENT_SECRET);
+            let code = params.get("code").and_then(Value::as_str).unwrap_or("");
+            let answer = match self.state().install_codes.remove(code) {
+                _ if !known_app => json!({"ok": false, "error": "invalid_client_id"}),
+                Some(answer) => answer,
+                None => json!({"ok": false, "error": "invalid_code"}),
+            };
+            self.changed.notify_waiters();
+            return reply(StatusCode::OK, answer, None);
+        }
         if method != "response_url" && !authorized {
             return reply(
                 StatusCode::OK,
@@ -576,7 +657,13 @@ impl SlackEmulator {
                 None,
             );
         }
-        let answer = self.method_answer(&method, &params);
+        let mut answer = self.method_answer(&method, &params);
+        if method == "auth.test"
+            && let Some((team, bot_user)) = self.state().token_teams.get(token).cloned()
+        {
+            answer["team_id"] = json!(team);
+            answer["user_id"] = json!(bot_user);
+        }
         self.changed.notify_waiters();
         let mut response = reply(StatusCode::OK, answer, None);
         response.headers_mut().insert(
@@ -587,8 +674,13 @@ impl SlackEmulator {
     }
 
     fn record(&self, method: &str, params: Value) {
+        self.record_with_token(method, params, "");
+    }
+
+    fn record_with_token(&self, method: &str, params: Value, token: &str) {
         self.state().calls.push(Call {
             method: method.into(),
+            token: token.into(),
             params,
             at: Instant::now(),
         });

@@ -248,6 +248,27 @@ impl TestBot {
         }
     }
 
+    /// Starts on an existing data folder with the usual test settings changed by
+    /// `configure` (a restart of a configured bot).
+    pub async fn start_configured_in(
+        emulator: &SlackEmulator,
+        data_dir: tempfile::TempDir,
+        configure: impl FnOnce(&mut RawServeSettings),
+    ) -> Self {
+        let mut raw = settings(emulator, data_dir.path());
+        configure(&mut raw);
+        let config = ServeConfig::from_raw(raw).expect("config");
+        let running = app::start(config, Arc::new(SystemClock))
+            .await
+            .expect("the bot starts");
+        Self {
+            addr: running.local_addr(),
+            emulator: emulator.clone(),
+            data_dir,
+            running: Some(running),
+        }
+    }
+
     /// Starts on an existing data folder (a restart after [`TestBot::stop`]).
     pub async fn start_in(
         emulator: &SlackEmulator,
