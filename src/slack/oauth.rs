@@ -303,6 +303,8 @@ impl InstallationStore {
         }
     }
 
+    /// One stored installation (the bot reads them all at start).
+    #[cfg(test)]
     pub fn get(&self, scope: &TeamId) -> Result<Option<Installation>, InstallationsError> {
         self.installations
             .get(scope, BOT_KEY)?
