@@ -57,13 +57,15 @@ pub fn bot_scopes() -> Vec<&'static str> {
         .collect()
 }
 
-/// The manifest with Socket Mode on and the request URLs left out: Slack sends nothing to
-/// them once Socket Mode is on, and the app can then be created before the bot runs.
+/// The manifest with Socket Mode on and the request and OAuth redirect URLs left out: Slack
+/// sends nothing to them once Socket Mode is on, and the app can then be created before the
+/// bot runs.
 fn socket_mode(manifest: &str) -> String {
     let request_url = |line: &str| {
         let line = line.trim_start();
-        (line.starts_with("request_url:") || line.starts_with("url:"))
+        (line.starts_with("request_url:") || line.starts_with("url:") || line.starts_with("- "))
             && line.contains(&format!("{PLACEHOLDER_HOST}/slack/"))
+            || line.starts_with("redirect_urls:")
     };
     manifest
         .lines()
@@ -86,6 +88,7 @@ mod tests {
         assert!(manifest.contains("request_url: https://norms.acme.dev/slack/events"));
         assert!(manifest.contains("url: https://norms.acme.dev/slack/commands"));
         assert!(manifest.contains("request_url: https://norms.acme.dev/slack/interactivity"));
+        assert!(manifest.contains("- https://norms.acme.dev/slack/oauth_redirect"));
         assert!(!manifest.contains("bot.example.com"));
     }
 
@@ -99,7 +102,11 @@ mod tests {
         let http = render(None, Delivery::Http).unwrap();
         let kept = |text: &str| {
             text.lines()
-                .filter(|l| !l.contains("/slack/") && !l.contains("socket_mode_enabled"))
+                .filter(|l| {
+                    !l.contains("/slack/")
+                        && !l.contains("socket_mode_enabled")
+                        && !l.contains("redirect_urls:")
+                })
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         };
