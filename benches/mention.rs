@@ -5,7 +5,7 @@
 
 use std::hint::black_box;
 
-use async_norms::bot::note::{Mentions, MessageFacts, Reached, build_note};
+use async_norms::decision::note::{Mentions, MessageFacts, Reached, build_note};
 use async_norms::hours::{MemberHours, WeeklySchedule};
 use async_norms::ids::{TeamId, UserId};
 use async_norms::store::Store;

@@ -10,6 +10,7 @@ pub mod checkins;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod decision;
 pub mod doctor;
 #[cfg(test)]
 mod entry_paths;

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc, Weekday};
 use chrono_tz::{TZ_VARIANTS, Tz};
 use slack_morphism::prelude::*;
 
-use crate::bot::card::own_card;
+use crate::decision::card::own_card;
 use crate::hours::{Availability, MemberHours, TimeRange, Weekdays, WeeklySchedule, parse_zone};
 
 /// The `action_id` of the Home tab's "Edit hours" button.

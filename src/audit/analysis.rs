@@ -1,5 +1,5 @@
 //! The audit's arithmetic: every message of an export goes through the bot's own rules
-//! ([`UrgencyLexicon::scan`], [`classify`]) and hours model ([`windows_between`]) with the
+//! ([`UrgencyLexicon::scan`], [`urgency_findings`]) and hours model ([`windows_between`]) with the
 //! message's own instant as "now", and only counts are kept: per conversation and ISO week,
 //! an hour-of-week heat map, and the first-reply state of open threads. Nothing here reads
 //! files or the clock; the edge feeds messages in and asks for the [`Report`] at the end.
@@ -17,9 +17,10 @@ use serde::Serialize;
 
 use crate::audit::export::{ConversationKind, ExportUser, RawMessage, SkippedFile, Workspace};
 use crate::audit::settings::AuditSettings;
+use crate::decision::urgency_findings;
 use crate::hours::{MemberHours, Window, format_relative, windows_between, zone_by_name};
 use crate::ids::UserId;
-use crate::norms::{Broadcast, ChannelContext, RuleId, classify};
+use crate::norms::{Broadcast, ChannelContext, RuleId};
 
 /// How long a thread waits for its first reply before it is forgotten.
 pub const THREAD_MEMORY: TimeDelta = TimeDelta::days(14);
@@ -529,12 +530,16 @@ impl<'s> Analysis<'s> {
         }
 
         let conversation = &self.conversations[self.current];
-        let findings = classify(
+        // An export holds each message's last text and no "Not a demand" marks: judged as
+        // the bot judges a new message in a workspace that marked nothing.
+        let findings = urgency_findings(
             &scan,
+            None,
             &ChannelContext {
                 is_urgent_channel: conversation.urgent,
                 off_hours_mentions: &off_hours,
             },
+            &BTreeMap::new(),
         );
         let cell = self.cells.entry((self.current, week)).or_default();
         cell.messages += 1;

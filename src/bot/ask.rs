@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bot::note::Mentions;
+use crate::decision::note::Mentions;
 use crate::ids::UserId;
 
 /// A question put to the bot in a channel.

@@ -16,6 +16,7 @@ use crate::bot::Bot;
 use crate::bot::ask::{Question, read_question};
 use crate::bot::directory::Profile;
 use crate::bot::messages::{HumanMessage, MessageKind, classify};
+pub use crate::decision::MessageRecord;
 use crate::hours::{SlackStatus, zone_by_name};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::norms::ScanFacts;
@@ -79,29 +80,7 @@ impl Distilled {
     }
 }
 
-/// A person's message without its text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageRecord {
-    pub channel: ChannelId,
-    pub user: UserId,
-    pub ts: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_ts: Option<String>,
-    /// What the urgency scan found in the text.
-    pub scan: ScanFacts,
-    /// For an edit: what it found in the text before the edit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<ScanFacts>,
-    /// The text, only when the message may answer an open check-in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<String>,
-}
-
 impl MessageRecord {
-    pub fn is_edit(&self) -> bool {
-        self.before.is_some()
-    }
-
     /// The message as the check-in answers read it, when it carries an answer's text.
     pub fn as_answer(&self) -> Option<HumanMessage> {
         Some(HumanMessage {

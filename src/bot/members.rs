@@ -9,7 +9,7 @@ use tracing::{debug, warn};
 
 use crate::bot::Bot;
 use crate::bot::directory::{Profile, effective_hours};
-use crate::bot::note::{Audience, Reached};
+use crate::decision::note::{Audience, Reached};
 use crate::hours::MemberHours;
 use crate::hours::signals::away_signal;
 use crate::ids::{ChannelId, TeamId, UserId};

@@ -2,7 +2,6 @@
 //! Socket Mode edges hand everything here, so both transports behave the same.
 
 pub mod ask;
-pub(crate) mod card;
 pub(crate) mod digest;
 pub(crate) mod directory;
 pub(crate) mod distil;
@@ -10,7 +9,6 @@ pub mod groups;
 pub(crate) mod home;
 pub mod members;
 pub mod messages;
-pub mod note;
 pub(crate) mod privacy;
 pub(crate) mod reminders;
 pub(crate) mod roles;
@@ -25,20 +23,19 @@ use slack_morphism::prelude::*;
 use tracing::{debug, warn};
 
 use crate::clock::Clock;
+use crate::decision::card::{self, member_card, section_blocks};
+use crate::decision::note::{Audience, GroupReach, Mentions, Reached};
+use crate::decision::{Facts, Lookups, MessageRecord, NudgeCall, Outcome, decide};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::{Counter, Metrics};
-use crate::norms::{
-    BroadcastReach, ChannelContext, FindingRecord, NudgeAction, feedback, nudge_text,
-};
+use crate::norms::feedback;
 use crate::slack::api::{ApiError, Share, SlackApi};
 use crate::store::{Store, StoreError};
 use ask::Question;
-use card::{member_card, section_blocks};
 use directory::Directory;
-use distil::{Distilled, JournaledEvent, MessageRecord};
+use distil::{Distilled, JournaledEvent};
 use members::Reach;
 use messages::BotIdentity;
-use note::{Audience, GroupReach, Mentions, MessageFacts, Reached, build_note};
 use sender::{CallOutbox, OutgoingCall};
 
 /// Mentioned members looked up in Slack for one message (those known already cost
@@ -211,12 +208,10 @@ impl Bot {
     }
 
     /// A person's message in a channel the bot is in (new, or edited: then only the pings and
-    /// the urgency the edit added count). The text is read once; mentioned members who are
-    /// not working and any urgency finding go to the sender in one private note (or, for the
-    /// urgency, in the way the channel chose), and each finding is recorded.
-    /// Slack calls are left in the outbox ([`sender`]), never waited for here: a note that
-    /// could no longer arrive within [`NOTE_LIFETIME`] of the message is dropped there and
-    /// counted.
+    /// the urgency the edit added count): the facts are gathered, [`decide`] says what to
+    /// do, and it is done. Mentioned members who are not working and any urgency finding go
+    /// to the sender in one private note (or, for the urgency, in the way the channel chose),
+    /// and each finding is recorded.
     async fn on_message(
         &self,
         team: &TeamId,
@@ -225,126 +220,89 @@ impl Bot {
         received_at: DateTime<Utc>,
     ) -> Result<(), HandleError> {
         debug!(team = %team, channel = %message.channel, edited = message.is_edit(), "message seen");
-        let scan = &message.scan;
-        let before = message.before.as_ref();
-        let mut mentions = Mentions::from_scan(scan);
-        if let Some(before) = before {
-            mentions = mentions.added_since(&Mentions::from_scan(before));
-        }
-        if mentions.is_empty() && !scan.may_be_urgent() {
+        if !message.needs_facts() {
             return Ok(());
         }
-        let workspace = self.workspace_norms(team)?;
-        let channel_norms = self.channel_norms(team, &message.channel)?;
         let now = self.clock.now();
-        let reached = self.look_up_mentions(team, message, &mentions, now).await?;
-        let group_members: Vec<Reached> = reached
-            .groups
-            .iter()
-            .flat_map(|group| group.audience.members.iter().cloned())
-            .collect();
-        let off_hours = urgency::off_hours_mentions(
-            &[reached.mentioned.as_slice(), group_members.as_slice()].concat(),
-            &message.user,
-            &self.identity_in(team).user_id,
-            now,
-        );
-        let context = ChannelContext {
-            is_urgent_channel: workspace.is_urgent_channel(&message.channel),
-            off_hours_mentions: &off_hours,
-        };
-        let mut findings = crate::norms::classify(scan, &context);
-        if let Some(before) = before {
-            // The previous text's pings are not in `mentions`, so its off-hours rule could only
-            // fire on them: judge it without.
-            let had = crate::norms::classify(
-                before,
-                &ChannelContext {
-                    off_hours_mentions: &[],
-                    ..context
-                },
-            );
-            findings.retain(|finding| !had.iter().any(|old| old.rule == finding.rule));
-        }
-        if !findings.is_empty() {
-            // Phrases the workspace marked "Not a demand" often enough say nothing here.
-            feedback::without_muted(&mut findings, &self.phrase_feedback(team)?);
-        }
-        let mut note = note::Note::default();
-        let mut broadcast: Option<BroadcastReach> = None;
-        if !reached.is_empty() {
-            let facts = self
-                .message_facts(team, message, &mentions, &reached, now)
-                .await?;
-            if let Some(built) =
-                build_note(&facts, &reached.mentioned, reached.audience.as_ref(), now)
-            {
-                note = built;
-            }
-            for section in note::group_sections(&facts, &reached.mentioned, &reached.groups, now) {
-                note.push(section);
-            }
-            // The note is about people not working: offer to say when they are back.
-            if let Some(first) = note.sections.first_mut()
-                && !off_hours.is_empty()
-            {
-                let members: Vec<&UserId> = off_hours.iter().collect();
-                first.button = Some(note::NoteButton {
-                    label: "Remind me when they are back".to_string(),
-                    action_id: reminders::REMIND_ACTION.to_string(),
-                    value: reminders::button_value(&message.channel, &message.ts, &members),
-                });
-            }
-            if let (Some(kind), Some(audience)) = (mentions.broadcast, &reached.audience) {
-                let (people, outside) = note::broadcast_reach(&facts, audience, now);
-                broadcast = Some(BroadcastReach {
-                    kind,
-                    reached: u32::try_from(people).unwrap_or(u32::MAX),
-                    off_hours: u32::try_from(outside).unwrap_or(u32::MAX),
-                });
-            }
-        }
+        let facts = self.message_facts(team, message, now).await?;
+        let outcome = decide(message, &facts, now);
         // A broadcast's audience is a whole channel of members and their hours: let it go
-        // before waiting for Slack, where a note may wait minutes for its turn.
-        drop(reached);
-        let nudge = !findings.is_empty()
-            && channel_norms.nudges
-            && !self.nudge_cooling_down(team, &message.channel, &message.user, now)?;
-        if nudge {
-            let norms = channel_norms.nudge_context(&workspace);
-            match &channel_norms.action {
-                NudgeAction::Ephemeral => {
-                    if let Some(section) = urgency::urgency_section(&findings, &norms) {
-                        note.push(section);
-                    }
-                }
-                NudgeAction::Reaction { emoji } => {
-                    let reaction = OutgoingCall::Reaction {
-                        channel: message.channel.clone(),
-                        ts: message.ts.clone(),
-                        emoji: emoji.clone(),
-                    };
-                    self.leave_call(team, event_key, received_at, &reaction)?;
-                }
-                NudgeAction::ThreadReply => {
-                    if let Some(text) = nudge_text(&findings, &norms) {
-                        let thread = message.thread_ts.as_ref().unwrap_or(&message.ts);
-                        let reply = OutgoingCall::ThreadReply {
-                            channel: message.channel.clone(),
-                            thread_ts: thread.clone(),
-                            text,
-                        };
-                        self.leave_call(team, event_key, received_at, &reply)?;
-                    }
-                }
-            }
+        // before the calls are written.
+        drop(facts);
+        self.carry_out(team, event_key, received_at, message, outcome, now)
+    }
+
+    /// What [`decide`] needs to know about a message: the workspace's and channel's norms,
+    /// the sender's cooldown, the phrase feedback, the members and groups it reaches and the
+    /// sender's zone. Only what can matter is read: the urgency state when a rule may fire,
+    /// the sender's zone when the message reaches someone.
+    async fn message_facts(
+        &self,
+        team: &TeamId,
+        message: &MessageRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Facts, HandleError> {
+        let workspace = self.workspace_norms(team)?;
+        let channel = self.channel_norms(team, &message.channel)?;
+        let reached = self
+            .look_up_mentions(team, message, &message.pings(), now)
+            .await?;
+        let may_nudge = message.scan.may_be_urgent();
+        let cooling_down = may_nudge
+            && channel.nudges
+            && self.nudge_cooling_down(team, &message.channel, &message.user, now)?;
+        let phrase_feedback = match may_nudge {
+            true => self.phrase_feedback(team)?,
+            false => Default::default(),
+        };
+        let sender_tz = match reached.is_empty() {
+            true => self.default_tz,
+            false => self.me(team, &message.user, now).await?.hours.tz,
+        };
+        Ok(Facts {
+            bot: self.identity_in(team).user_id,
+            sender_tz,
+            workspace,
+            channel,
+            cooling_down,
+            phrase_feedback,
+            reached,
+        })
+    }
+
+    /// Leaves the calls an [`Outcome`] asks for in the outbox ([`sender`]), never waiting for
+    /// Slack here (a note that could no longer arrive within [`NOTE_LIFETIME`] of the message
+    /// is dropped there and counted), then starts the cooldown and records the finding.
+    fn carry_out(
+        &self,
+        team: &TeamId,
+        event_key: &str,
+        received_at: DateTime<Utc>,
+        message: &MessageRecord,
+        outcome: Outcome,
+        now: DateTime<Utc>,
+    ) -> Result<(), HandleError> {
+        let nudge_call = outcome.nudge_call.map(|call| match call {
+            NudgeCall::Reaction { emoji } => OutgoingCall::Reaction {
+                channel: message.channel.clone(),
+                ts: message.ts.clone(),
+                emoji,
+            },
+            NudgeCall::ThreadReply { thread_ts, text } => OutgoingCall::ThreadReply {
+                channel: message.channel.clone(),
+                thread_ts,
+                text,
+            },
+        });
+        if let Some(call) = nudge_call {
+            self.leave_call(team, event_key, received_at, &call)?;
         }
-        if !note.is_empty() {
+        if !outcome.note.is_empty() {
             let note = OutgoingCall::Note {
                 channel: message.channel.clone(),
                 user: message.user.clone(),
                 thread_ts: message.thread_ts.clone(),
-                sections: note.sections,
+                sections: outcome.note.sections,
             };
             self.leave_call(team, event_key, received_at, &note)?;
         }
@@ -353,20 +311,12 @@ impl Bot {
         // record. The outbox entry is written first and the event is marked handled last,
         // each by its own key (sled 0.34's transactions across trees hung under its global
         // lock): a crash between them makes the next start write the same entry again.
-        if nudge {
+        if outcome.nudged {
             self.start_nudge_cooldown(team, &message.channel, &message.user, now)?;
-            self.count_nudge(team, &findings)?;
+            self.count_nudge(team, &outcome.findings)?;
         }
-        if !findings.is_empty() {
-            self.record_finding(
-                team,
-                &FindingRecord {
-                    channel: message.channel.clone(),
-                    at: now,
-                    rules: findings.iter().map(|f| f.rule).collect(),
-                    broadcast,
-                },
-            )?;
+        if let Some(record) = &outcome.record {
+            self.record_finding(team, record)?;
         }
         Ok(())
     }
@@ -380,7 +330,7 @@ impl Bot {
         message: &MessageRecord,
         mentions: &Mentions,
         now: DateTime<Utc>,
-    ) -> Result<MentionLookups, HandleError> {
+    ) -> Result<Lookups, HandleError> {
         let me = &self.identity_in(team).user_id;
         let mut mentioned: Vec<Reached> = Vec::new();
         let mut looked_up = 0;
@@ -425,9 +375,9 @@ impl Bot {
             && audience.as_ref().is_none_or(|a| a.members.is_empty())
             && groups.iter().all(|g| g.audience.members.is_empty());
         if nobody_to_check {
-            return Ok(MentionLookups::default());
+            return Ok(Lookups::default());
         }
-        Ok(MentionLookups {
+        Ok(Lookups {
             mentioned,
             audience,
             groups,
@@ -465,25 +415,6 @@ impl Bot {
             });
         }
         Ok(reached)
-    }
-
-    /// What the note needs about a message, with the sender's zone for the times it shows.
-    async fn message_facts<'a>(
-        &'a self,
-        team: &TeamId,
-        message: &'a MessageRecord,
-        mentions: &'a Mentions,
-        reached: &MentionLookups,
-        now: DateTime<Utc>,
-    ) -> Result<MessageFacts<'a>, HandleError> {
-        let sender_tz = self.me(team, &message.user, now).await?.hours.tz;
-        Ok(MessageFacts {
-            sender: &message.user,
-            bot: self.identity_in(team).user_id,
-            mentions,
-            sender_tz,
-            mentions_not_checked: reached.not_checked,
-        })
     }
 
     /// `@async-norms …`: answer in the thread of the mention with an availability card, or
@@ -639,7 +570,7 @@ impl Bot {
                     .actions
                     .iter()
                     .flatten()
-                    .any(|action| action.action_id.0 == reminders::REMIND_ACTION) =>
+                    .any(|action| action.action_id.0 == crate::decision::note::REMIND_ACTION) =>
             {
                 if let Err(e) = self.on_remind_me(actions).await {
                     warn!(error = %e, "could not set a reminder");
@@ -809,25 +740,6 @@ impl Bot {
         if let Err(e) = self.slack.team(&team).respond(response_url, reply).await {
             warn!(team = %team, error = %e, "could not answer a \"Not a demand\" press");
         }
-    }
-}
-
-/// The members a message reaches, looked up once.
-#[derive(Debug, Default)]
-struct MentionLookups {
-    mentioned: Vec<Reached>,
-    audience: Option<Audience>,
-    /// Each mentioned user group the bot could read.
-    groups: Vec<GroupReach>,
-    /// Mentioned members not looked up (see [`MENTION_LOOKUPS`]) or that Slack could not
-    /// tell about in time.
-    not_checked: usize,
-}
-
-impl MentionLookups {
-    /// Nobody the message pings is a person to check.
-    fn is_empty(&self) -> bool {
-        self.mentioned.is_empty() && self.audience.is_none() && self.groups.is_empty()
     }
 }
 

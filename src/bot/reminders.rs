@@ -13,8 +13,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::bot::card::slack_date;
 use crate::bot::{Bot, HandleError};
+use crate::decision::card::slack_date;
+use crate::decision::note::{REMIND_ACTION, parse_remind_button_value};
 use crate::hours::availability;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::store::{StoreError, Table};
@@ -22,10 +23,6 @@ use crate::store::{StoreError, Table};
 /// The table of reminders, keyed `<channel>/<message ts>/<member>/<sender>`, so the
 /// reminders about one message are found by prefix when it is deleted.
 pub const REMINDERS_TABLE: &str = "reminders";
-/// The `action_id` of the note's button.
-pub const REMIND_ACTION: &str = "remind_when_back";
-/// Members one button sets reminders for (those listed in the note).
-const MAX_MEMBERS: usize = 15;
 
 /// One reminder: tell `sender` at `due` that `member` is back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,34 +65,6 @@ impl Reminder {
     }
 }
 
-/// What the note's button carries: the message and the members it is about.
-pub fn button_value(channel: &ChannelId, message_ts: &str, members: &[&UserId]) -> String {
-    let members: Vec<&str> = members
-        .iter()
-        .take(MAX_MEMBERS)
-        .map(|m| m.as_str())
-        .collect();
-    format!("{channel} {message_ts} {}", members.join(","))
-}
-
-/// Reads a button value written by [`button_value`].
-pub fn parse_button_value(value: &str) -> Option<(ChannelId, String, Vec<UserId>)> {
-    let mut parts = value.split(' ');
-    let channel = parts.next().filter(|c| !c.is_empty())?;
-    let ts = parts.next().filter(|t| !t.is_empty())?;
-    let members: Vec<UserId> = parts
-        .next()?
-        .split(',')
-        .filter(|m| !m.is_empty())
-        .take(MAX_MEMBERS)
-        .map(UserId::new)
-        .collect();
-    if parts.next().is_some() || members.is_empty() {
-        return None;
-    }
-    Some((ChannelId::new(channel), ts.to_string(), members))
-}
-
 /// Wakes the reminder task when a reminder is added.
 #[derive(Default)]
 pub struct ReminderSignal(Notify);
@@ -121,7 +90,7 @@ impl Bot {
             .flatten()
             .find(|action| action.action_id.0 == REMIND_ACTION)
             .and_then(|action| action.value.as_deref())
-            .and_then(parse_button_value);
+            .and_then(parse_remind_button_value);
         let Some((channel, message_ts, members)) = pressed else {
             warn!(team = %team, "a reminder button without a value the bot wrote");
             return Ok(());
@@ -231,29 +200,6 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             _ = bot.reminder_signal.0.notified() => {}
             _ = timer => {}
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_button_value_reads_back_and_anything_else_does_not() {
-        let (u2, u3) = (UserId::new("U2"), UserId::new("U3"));
-        let value = button_value(&ChannelId::new("C1"), "1772532000.000100", &[&u2, &u3]);
-        assert_eq!(value, "C1 1772532000.000100 U2,U3");
-        assert_eq!(
-            parse_button_value(&value),
-            Some((
-                ChannelId::new("C1"),
-                "1772532000.000100".to_string(),
-                vec![u2, u3]
-            ))
-        );
-        for bad in ["", "C1", "C1 1.2", "C1 1.2 ", "C1 1.2 U2 extra"] {
-            assert_eq!(parse_button_value(bad), None, "{bad}");
         }
     }
 }

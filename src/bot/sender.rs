@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::Bot;
-use super::note::{Note, NoteSection};
+use crate::decision::note::{Note, NoteSection};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::Counter;
 use crate::slack::api::ApiError;

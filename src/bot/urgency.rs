@@ -14,15 +14,10 @@ use chrono::{DateTime, Utc};
 use tracing::warn;
 
 use crate::bot::Bot;
-use crate::bot::note::{NoteButton, NoteSection, Reached};
-use crate::hours::availability;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::norms::feedback::{self, PhraseFeedback};
 use crate::norms::settings::NUDGE_COOLDOWN;
-use crate::norms::{
-    ChannelNorms, Finding, FindingRecord, NudgeContext, RuleId, UrgencyLexicon, WorkspaceNorms,
-    nudge_text,
-};
+use crate::norms::{ChannelNorms, Finding, FindingRecord, RuleId, UrgencyLexicon, WorkspaceNorms};
 use crate::store::{StoreError, Table};
 
 /// Workspace and channel norms: the key `workspace`, and `channel/<id>` per channel.
@@ -273,38 +268,4 @@ impl Bot {
             .map(|(_, record)| record)
             .collect())
     }
-}
-
-/// The mentioned members who are people other than the sender and the bot, and are outside
-/// their hours, away or in focus time now: the facts the off-hours rule needs, taken from the
-/// lookups the mention note already made.
-pub fn off_hours_mentions(
-    mentioned: &[Reached],
-    sender: &UserId,
-    bot: &UserId,
-    now: DateTime<Utc>,
-) -> Vec<UserId> {
-    mentioned
-        .iter()
-        .filter(|m| m.is_person && m.user != *sender && m.user != *bot)
-        .filter(|m| !availability(&m.hours, now).is_available())
-        .map(|m| m.user.clone())
-        .collect()
-}
-
-/// The urgency section of the note: what was found, the channel's norm and the escalation
-/// path, then one line per rule that fired, and the "Not a demand" button for the phrase the
-/// note is about.
-pub fn urgency_section(findings: &[Finding], norms: &NudgeContext) -> Option<NoteSection> {
-    let summary = nudge_text(findings, norms)?;
-    let mut lines = vec![format!(":hourglass_flowing_sand: {summary}")];
-    for finding in findings {
-        lines.push(format!("• _{}_: {}", finding.rule.label(), finding.reason));
-    }
-    let button = feedback::button_finding(findings).map(|(rule, phrase)| NoteButton {
-        label: "Not a demand".to_string(),
-        action_id: feedback::NOT_A_DEMAND_ACTION.to_string(),
-        value: feedback::button_value(rule, &phrase),
-    });
-    Some(NoteSection { lines, button })
 }

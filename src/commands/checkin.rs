@@ -9,7 +9,6 @@ use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 use tracing::warn;
 
-use crate::bot::card::escape;
 use crate::bot::roles::can_manage;
 use crate::bot::{Bot, HandleError};
 use crate::checkins::occurrence::{CheckinId, DEFAULT_GRACE, OccurrenceKey};
@@ -21,6 +20,7 @@ use crate::checkins::schedule::{Schedule, ScheduleZone};
 use crate::checkins::texts::schedule_text;
 use crate::commands::hours::Asker;
 use crate::commands::parse::{ChannelRef, CheckinZone, Command, check_questions};
+use crate::decision::card::escape;
 use crate::hours::Weekdays;
 use crate::ids::{ChannelId, TeamId, UserId};
 

@@ -6,10 +6,10 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use crate::bot::Bot;
-use crate::bot::card::{hours_text, own_card};
 use crate::bot::directory::zone_of;
 use crate::bot::members::Me;
 use crate::commands::parse::{ChannelRef, HoursSpec, UserRef};
+use crate::decision::card::{hours_text, own_card};
 use crate::hours::{
     AwayPeriod, FocusBlock, MemberHours, TimeRange, WeeklySchedule, Window, availability,
     format_relative, overlap,
@@ -83,7 +83,7 @@ fn resolve(users: &[UserRef]) -> (Vec<UserId>, Vec<String>) {
             UserRef::Id { id, .. } => ids.push(id.clone()),
             UserRef::Unresolved(name) => problems.push(format!(
                 "I cannot look up `@{}` by name; pick the person from the list as you type, so Slack sends a mention.",
-                crate::bot::card::escape(name)
+                crate::decision::card::escape(name)
             )),
         }
     }
@@ -295,7 +295,7 @@ pub async fn overlap_of(
             },
             ChannelRef::Unresolved(name) => problems.push(format!(
                 "I cannot look up `#{}` by name; pick the channel from the list as you type.",
-                crate::bot::card::escape(name)
+                crate::decision::card::escape(name)
             )),
         }
     }

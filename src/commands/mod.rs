@@ -16,8 +16,8 @@ use slack_morphism::prelude::*;
 use tracing::warn;
 
 use crate::bot::Bot;
-use crate::bot::card::escape;
 use crate::bot::directory::for_someone_who_asked;
+use crate::decision::card::escape;
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Counter;
 use crate::slack::installation::is_foreign;

@@ -2,11 +2,11 @@
 //! changed by managers and admins, and the per-channel figures of what the rules flagged.
 //! A change is on disk before the answer says it is saved.
 
-use crate::bot::card::escape;
 use crate::bot::roles::{can_manage, is_admin};
 use crate::bot::{Bot, HandleError};
 use crate::commands::hours::Asker;
 use crate::commands::parse::{ChannelRef, Command, StatsPeriod};
+use crate::decision::card::escape;
 use crate::ids::ChannelId;
 use crate::norms::feedback;
 use crate::norms::rules::format_reply_time;

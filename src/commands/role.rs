@@ -2,11 +2,11 @@
 //! role, which lets a member change channel norms and run check-ins. Managers cannot grant
 //! it on: the right to hand out rights stays with the people Slack made admins.
 
-use crate::bot::card::escape;
 use crate::bot::roles::{grant_manager, is_admin, revoke_manager};
 use crate::bot::{Bot, HandleError};
 use crate::commands::hours::Asker;
 use crate::commands::parse::UserRef;
+use crate::decision::card::escape;
 
 /// The answer to a member who is not an admin.
 pub const ADMINS_ONLY: &str = "Only workspace admins and owners can grant or remove the manager role. \

@@ -13,9 +13,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 
-use crate::bot::card::{member_card, section_blocks};
+use crate::decision::card::{member_card, section_blocks};
 use crate::hours::{Availability, MemberHours, availability};
-use crate::ids::{GroupId, UserId};
+use crate::ids::{ChannelId, GroupId, UserId};
 use crate::norms::ScanFacts;
 use crate::norms::markup::{self, Broadcast, Token};
 
@@ -24,6 +24,11 @@ pub const MAX_LISTED: usize = 15;
 /// A user group larger than this gets an impact line (how many it notifies, across how many
 /// zones), as a broadcast does.
 pub const LARGE_GROUP: usize = 10;
+
+/// The `action_id` of the note's "Remind me when they are back" button.
+pub const REMIND_ACTION: &str = "remind_when_back";
+/// Members one button sets reminders for (those listed in the note).
+const MAX_REMINDED: usize = 15;
 
 /// Who a message pings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -480,6 +485,34 @@ fn broadcast_section(
     })
 }
 
+/// What the note's button carries: the message and the members it is about.
+pub fn remind_button_value(channel: &ChannelId, message_ts: &str, members: &[&UserId]) -> String {
+    let members: Vec<&str> = members
+        .iter()
+        .take(MAX_REMINDED)
+        .map(|m| m.as_str())
+        .collect();
+    format!("{channel} {message_ts} {}", members.join(","))
+}
+
+/// Reads a button value written by [`remind_button_value`].
+pub fn parse_remind_button_value(value: &str) -> Option<(ChannelId, String, Vec<UserId>)> {
+    let mut parts = value.split(' ');
+    let channel = parts.next().filter(|c| !c.is_empty())?;
+    let ts = parts.next().filter(|t| !t.is_empty())?;
+    let members: Vec<UserId> = parts
+        .next()?
+        .split(',')
+        .filter(|m| !m.is_empty())
+        .take(MAX_REMINDED)
+        .map(UserId::new)
+        .collect();
+    if parts.next().is_some() || members.is_empty() {
+        return None;
+    }
+    Some((ChannelId::new(channel), ts.to_string(), members))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -791,5 +824,23 @@ mod tests {
         };
         let sections = group_sections(&facts, &[], &[unnamed], tuesday_evening());
         assert!(sections[0].lines[0].starts_with("*the user group you mentioned: 2 of its 3"));
+    }
+
+    #[test]
+    fn the_remind_button_value_reads_back_and_anything_else_does_not() {
+        let (u2, u3) = (UserId::new("U2"), UserId::new("U3"));
+        let value = remind_button_value(&ChannelId::new("C1"), "1772532000.000100", &[&u2, &u3]);
+        assert_eq!(value, "C1 1772532000.000100 U2,U3");
+        assert_eq!(
+            parse_remind_button_value(&value),
+            Some((
+                ChannelId::new("C1"),
+                "1772532000.000100".to_string(),
+                vec![u2, u3]
+            ))
+        );
+        for bad in ["", "C1", "C1 1.2", "C1 1.2 ", "C1 1.2 U2 extra"] {
+            assert_eq!(parse_remind_button_value(bad), None, "{bad}");
+        }
     }
 }
