@@ -146,9 +146,12 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         for installation in &stored {
             bot.serve_installation(installation);
         }
+        let org_workspaces = bot
+            .serve_stored_workspaces()
+            .context("cannot read the workspaces of org-wide installs")?;
         info!(
             installations = stored.len(),
-            "serving the workspaces that installed the app"
+            org_workspaces, "serving the workspaces that installed the app"
         );
     }
     if let (Some(me), Some(token)) = (&me, &config.bot_token)
@@ -369,7 +372,7 @@ async fn forget_old_events(
 async fn keep_directory(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
         let mut next = crate::bot::directory::DIRECTORY_REFRESH;
-        for team in bot.installations.scopes() {
+        for team in bot.installations.workspaces() {
             match bot
                 .directory
                 .load_members(&bot.slack, &team, bot.clock.now())

@@ -98,6 +98,10 @@ fn mention(
             .as_object_mut()
             .expect("object")
             .remove("team");
+    }
+    if enterprise.is_some() {
+        // As Slack sends events to an org-wide install: the authorisation is the
+        // organisation's, with no team.
         body["is_enterprise_install"] = json!(true);
         body["authorizations"] = json!([{
             "enterprise_id": enterprise, "team_id": null, "user_id": "UORGBOT",
@@ -105,6 +109,56 @@ fn mention(
         }]);
     }
     body
+}
+
+/// A slash command from workspace `team` of organisation `org`, which installed the app
+/// org-wide, with the form fields Slack adds for it.
+async fn slash_in_org(bot: &TestBot, team: &str, org: &str, user: &str, text: &str) -> String {
+    let form = command_form(text, user, "C1", &bot.emulator.response_url())
+        .replace(
+            &format!("team_id={}", common::emulator::TEAM_ID),
+            &format!("team_id={team}"),
+        )
+        .replace("enterprise_id=E111", &format!("enterprise_id={org}"))
+        + "&is_enterprise_install=true&api_app_id=A111";
+    let (status, body) = post_signed(
+        bot.addr,
+        "/slack/commands",
+        "application/x-www-form-urlencoded",
+        form.as_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    answer["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// How many times the member directory of `team` was read with `token`.
+fn directory_reads(emulator: &SlackEmulator, token: &str, team: &str) -> usize {
+    emulator
+        .calls_to("users.list")
+        .iter()
+        .filter(|call| call.token == token && call.param("team_id") == Some(team))
+        .count()
+}
+
+/// Waits until the member directory of `team` was read with `token` more than `before`
+/// times.
+async fn wait_for_directory_read_after(
+    emulator: &SlackEmulator,
+    token: &str,
+    team: &str,
+    before: usize,
+) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while directory_reads(emulator, token, team) <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the directory of {team} was not read with {token}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// The `chat.postMessage` calls made in `channel`.
@@ -296,6 +350,183 @@ async fn an_org_wide_install_handles_events_without_a_team() {
         .await;
     assert!(posts_in(&emulator, "COTHER").is_empty());
     bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_event_from_a_workspace_of_an_org_wide_install_is_answered_with_the_orgs_token() {
+    let emulator = SlackEmulator::start().await;
+    emulator.allow_org_install("code-org", "EORG", "xoxb-org", "UORGBOT");
+    let bot = distributed_bot(&emulator).await;
+    install(&bot, "code-org").await;
+
+    // Slack names both the workspace and the organisation, and says the install is
+    // org-wide: the organisation's installation answers.
+    let (status, _) = post_event(bot.addr, &mention("EvT5", Some("T5"), Some("EORG"), "CT5")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(wait_for_post(&emulator, "CT5").await.token, "xoxb-org");
+    // The workspace, new to the bot, has its members read at once, named to the org token.
+    wait_for_directory_read_after(&emulator, "xoxb-org", "T5", 0).await;
+    // A workspace of an organisation that did not install the app is not answered.
+    post_event(
+        bot.addr,
+        &mention("EvOther", Some("T7"), Some("EOTHER"), "CT7"),
+    )
+    .await;
+    bot.wait_for_metric("async_norms_foreign_payloads_total{route=\"events\"}", 1.0)
+        .await;
+    assert!(posts_in(&emulator, "CT7").is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn commands_and_interactions_under_an_org_wide_install_keep_each_workspaces_data() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("W1", Some("Europe/Berlin"));
+    emulator.allow_org_install("code-org", "EORG", "xoxb-org", "UORGBOT");
+    let bot = distributed_bot(&emulator).await;
+    install(&bot, "code-org").await;
+
+    // Two workspaces of one organisation: each has its own settings.
+    let set = slash_in_org(
+        &bot,
+        "T5",
+        "EORG",
+        "W1",
+        "hours set mon-fri 06:00-07:00 Europe/Berlin",
+    )
+    .await;
+    assert!(set.contains("06:00"), "{set}");
+    let in_t5 = slash_in_org(&bot, "T5", "EORG", "W1", "hours").await;
+    let in_t6 = slash_in_org(&bot, "T6", "EORG", "W1", "hours").await;
+    assert!(in_t5.contains("06:00"), "{in_t5}");
+    assert!(!in_t6.contains("06:00"), "{in_t6}");
+    assert!(in_t6.contains("the default"), "{in_t6}");
+    // Another organisation's workspace is refused.
+    let stranger = slash_in_org(&bot, "T7", "EOTHER", "W1", "hours").await;
+    assert!(stranger.contains("not installed"), "{stranger}");
+
+    // A button pressed in T6, sent as Slack sends it to an org-wide install (no team, the
+    // organisation named): the modal opens with the organisation's token.
+    let mut pressed = fixture_json("block_actions.json");
+    pressed["team"] = json!(null);
+    pressed["enterprise"] = json!({"id": "EORG", "name": "Emulated Org"});
+    pressed["is_enterprise_install"] = json!(true);
+    pressed["user"]["id"] = json!("W1");
+    pressed["user"]["team_id"] = json!("T6");
+    pressed["actions"] = json!([{
+        "type": "button", "action_id": "hours_edit", "block_id": "b1",
+        "text": {"type": "plain_text", "text": "Edit hours"}, "value": "hours_edit",
+        "action_ts": "1772532000.000100"
+    }]);
+    let (status, _) = interact(bot.addr, &pressed).await;
+    assert_eq!(status, StatusCode::OK);
+    let opened = emulator.wait_for("views.open", 1, PATIENCE).await;
+    assert_eq!(opened[0].token, "xoxb-org");
+    assert_eq!(opened[0].params["view"]["callback_id"], "hours_modal");
+    wait_for_directory_read_after(&emulator, "xoxb-org", "T6", 0).await;
+
+    // After a restart the workspaces are still served with the organisation's token:
+    // their directories are read at start, before any payload names them again.
+    let data_dir = bot.stop().await;
+    let before = directory_reads(&emulator, "xoxb-org", "T6");
+    let bot = TestBot::start_configured_in(&emulator, data_dir, |raw| {
+        raw.bot_token = None;
+        raw.client_id = Some(CLIENT_ID.into());
+        raw.client_secret = Some(CLIENT_SECRET.into());
+        raw.redirect_url = Some(REDIRECT.into());
+        raw.encryption_key = Some(KEY.into());
+    })
+    .await;
+    wait_for_directory_read_after(&emulator, "xoxb-org", "T6", before).await;
+    let in_t5 = slash_in_org(&bot, "T5", "EORG", "W1", "hours").await;
+    assert!(in_t5.contains("06:00"), "{in_t5}");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_installation_has_its_member_directory_read_at_once() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/Berlin"));
+    emulator.allow_install("code-a", "TA", "xoxb-team-a", "UBOTA");
+    let bot = distributed_bot(&emulator).await;
+    assert!(
+        emulator.calls_to("users.list").is_empty(),
+        "no workspace yet"
+    );
+    install(&bot, "code-a").await;
+    // Read now, not at the 6-hourly refresh: the members are known in memory.
+    wait_for_directory_read_after(&emulator, "xoxb-team-a", "TA", 0).await;
+    bot.wait_for_metric("async_norms_directory_members", 1.0)
+        .await;
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_export_carries_the_workspaces_data_and_never_their_tokens() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/Berlin"));
+    emulator.allow_install("code-a", "TA", "xoxb-team-a", "UBOTA");
+    // Without an encryption key, the token is stored plain: the export still leaves it out.
+    let bot = TestBot::start_configured(&emulator, |raw| {
+        raw.bot_token = None;
+        raw.client_id = Some(CLIENT_ID.into());
+        raw.client_secret = Some(CLIENT_SECRET.into());
+        raw.redirect_url = Some(REDIRECT.into());
+    })
+    .await;
+    install(&bot, "code-a").await;
+    // An install link handed out and never followed: its state is not exported either.
+    install_link(&bot).await;
+    let set = slash_in(
+        &bot,
+        "TA",
+        "U1",
+        "hours set mon-fri 06:00-07:00 Europe/Berlin",
+    )
+    .await;
+    assert!(set.contains("06:00"), "{set}");
+    let data_dir = bot.stop().await;
+    let data = data_dir.path().to_str().expect("a UTF-8 path");
+
+    let (code, exported, stderr) = run_cli(&["export", "--data-dir", data], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !exported.contains("xoxb-"),
+        "a token is exported: {exported}"
+    );
+    let tables: Vec<String> = exported
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+            record["table"].as_str().expect("a table").to_string()
+        })
+        .collect();
+    assert!(
+        !tables
+            .iter()
+            .any(|t| t == "installations" || t == "oauth_states"),
+        "{tables:?}"
+    );
+    assert!(
+        exported.contains("TA/U1"),
+        "the member's hours are exported: {exported}"
+    );
+
+    // Read into a new data folder, the data is back and the workspace installs again.
+    let fresh = tempfile::tempdir().expect("a folder");
+    let dump = fresh.path().join("export.jsonl");
+    std::fs::write(&dump, &exported).expect("write");
+    let restored = fresh.path().join("data");
+    let restored = restored.to_str().expect("a UTF-8 path");
+    let (code, _, stderr) = run_cli(
+        &["import", "--data-dir", restored, dump.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, again, _) = run_cli(&["export", "--data-dir", restored], &[]);
+    assert_eq!(code, 0);
+    assert_eq!(again, exported);
 }
 
 #[tokio::test]

@@ -52,7 +52,7 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
             None => {
                 // Every installation in turn; one failing does not hold up the others.
                 let mut wake = now + RELIST_EVERY;
-                for team in bot.installations.scopes() {
+                for team in bot.installations.workspaces() {
                     let next = match send_due(&bot, &team, now).await {
                         Ok(next) => next,
                         Err(e) => {

@@ -364,7 +364,11 @@ impl Directory {
         let mut read = 0;
         let mut cursor: Option<SlackCursorId> = None;
         loop {
-            let mut request = SlackApiUsersListRequest::new().with_limit(USERS_PAGE_SIZE);
+            // An org-wide install's token lists a workspace only when named; a workspace's
+            // own token ignores the field.
+            let mut request = SlackApiUsersListRequest::new()
+                .with_limit(USERS_PAGE_SIZE)
+                .with_team_id(SlackTeamId::new(team.as_str().into()));
             request.cursor = cursor.take();
             let page = slack.team(team).users_list(request).await?;
             for member in &page.members {

@@ -15,6 +15,7 @@ pub(crate) mod roles;
 pub mod sender;
 pub(crate) mod urgency;
 pub mod worker;
+pub(crate) mod workspaces;
 
 use std::sync::Arc;
 
@@ -659,17 +660,9 @@ impl Bot {
 pub async fn answer_interaction(
     bot: Arc<Bot>,
     event: SlackInteractionEvent,
+    scope: &crate::slack::installation::PayloadScope,
 ) -> Option<serde_json::Value> {
-    let payload = serde_json::to_value(&event).unwrap_or_default();
-    let (team, enterprise, app) = crate::slack::installation::named_scope(&payload);
-    if crate::slack::installation::is_foreign(
-        &bot.installations,
-        &bot.metrics,
-        "interactivity",
-        team,
-        enterprise,
-        app,
-    ) {
+    if !bot.admit("interactivity", scope) {
         return None;
     }
     bot.metrics

@@ -53,15 +53,21 @@ impl Bot {
     /// digests stop with their records: the runner finds no check-in to open, the digest no
     /// finding to report.
     pub fn forget_team(&self, team: &TeamId, why: &str) -> Result<(), HandleError> {
-        let removed = self.store.delete_team(team)?;
+        // An organisation's org-wide install served its workspaces: they go with it.
+        let mut scopes = vec![team.clone()];
+        scopes.extend(self.installations.workspaces_of(team));
+        let mut removed = 0;
+        for scope in &scopes {
+            removed += self.store.delete_team(scope)?;
+            self.lexicons.forget(scope);
+            self.directory.forget_team(scope);
+            self.groups.forget_team(scope);
+        }
         self.slack.remove_team(team);
         self.installations.uninstall(team);
-        self.lexicons.forget(team);
-        self.directory.forget_team(team);
         self.outbox.recount();
-        self.groups.forget_team(team);
         self.store.flush_soon();
-        info!(team = %team, records = removed, "{why}: every record of the workspace was deleted");
+        info!(team = %team, workspaces = scopes.len(), records = removed, "{why}: every record of the workspace was deleted");
         Ok(())
     }
 

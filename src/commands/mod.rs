@@ -20,7 +20,7 @@ use crate::bot::directory::for_someone_who_asked;
 use crate::decision::card::escape;
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Counter;
-use crate::slack::installation::is_foreign;
+use crate::slack::installation::PayloadScope;
 use hours::Asker;
 use parse::{Command, ParseError, Topic, usage};
 
@@ -163,15 +163,9 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
 pub async fn answer_within_deadline(
     bot: Arc<Bot>,
     event: SlackCommandEvent,
+    scope: &PayloadScope,
 ) -> SlackCommandEventResponse {
-    if is_foreign(
-        &bot.installations,
-        &bot.metrics,
-        "commands",
-        Some(event.team_id.0.as_str()),
-        None,
-        None,
-    ) {
+    if !bot.admit("commands", scope) {
         return ephemeral("This app is not installed in this workspace.");
     }
     let worker_bot = bot.clone();

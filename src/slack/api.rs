@@ -324,6 +324,13 @@ impl Bucket {
     }
 }
 
+/// How a team is served: with its own installation's token, or through its organisation's
+/// org-wide install.
+enum Served {
+    Own(Arc<TeamApi>),
+    Through(TeamId),
+}
+
 /// The Web API of every installed workspace: each team's bot token, with its own lanes
 /// and rate limits, so one workspace held up by Slack's limits never slows another.
 /// Cheap to share behind an `Arc`.
@@ -331,7 +338,7 @@ pub struct SlackApi {
     client: Arc<SlackHttpClient>,
     metrics: Arc<Metrics>,
     retry: RetryPolicy,
-    teams: RwLock<HashMap<TeamId, Arc<TeamApi>>>,
+    teams: RwLock<HashMap<TeamId, Served>>,
     /// With `SLACK_BOT_TOKEN` alone: the one workspace's door, also used for payloads that
     /// name its organisation rather than the team.
     single: Option<Arc<TeamApi>>,
@@ -391,15 +398,25 @@ impl SlackApi {
         self.teams
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(team, door);
+            .insert(team, Served::Own(door));
     }
 
-    /// Stops serving `team` (uninstalled, or its token revoked).
-    pub fn remove_team(&self, team: &TeamId) {
+    /// Serves workspace `team` with the token of `org`'s org-wide install, through the
+    /// same door (its lanes and limits).
+    pub fn serve_workspace(&self, team: &TeamId, org: &TeamId) {
         self.teams
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(team);
+            .insert(team.clone(), Served::Through(org.clone()));
+    }
+
+    /// Stops serving `team` (uninstalled, or its token revoked); for an organisation, its
+    /// workspaces too.
+    pub fn remove_team(&self, team: &TeamId) {
+        let mut teams = self.teams.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(Served::Own(_)) = teams.remove(team) {
+            teams.retain(|_, served| !matches!(served, Served::Through(org) if org == team));
+        }
     }
 
     /// Whether Slack said `SLACK_BOT_TOKEN` no longer works (single-workspace mode).
@@ -417,12 +434,12 @@ impl SlackApi {
     /// The Web API as `team`'s bot. A team with no token here gets a door whose every call
     /// is refused with `not_installed`, without reaching Slack.
     pub fn team(&self, team: &TeamId) -> Arc<TeamApi> {
-        if let Some(door) = self
-            .teams
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(team)
-        {
+        let teams = self.teams.read().unwrap_or_else(|p| p.into_inner());
+        let own = match teams.get(team) {
+            Some(Served::Through(org)) => teams.get(org),
+            served => served,
+        };
+        if let Some(Served::Own(door)) = own {
             return door.clone();
         }
         match &self.single {

@@ -5,8 +5,11 @@
 //!
 //! Asked as "is this team installed?", not "is this the one team?", so that an OAuth mode
 //! serving several workspaces adds teams as they install the app. An org-wide install
-//! (Enterprise Grid) is kept under its organisation: its events, which may name a team of
-//! the organisation or none, are handled under the organisation's id.
+//! (Enterprise Grid) is kept under its organisation, and found as Slack's Bolt finds it:
+//! the organisation's installation first when the payload says `is_enterprise_install`,
+//! else the workspace's. A workspace of the organisation keeps its own data (its settings,
+//! hours and check-ins are keyed by its team id) and is served with the organisation's
+//! token and bot user; a payload naming no workspace is handled under the organisation.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
@@ -21,6 +24,8 @@ pub struct Installations {
     teams: RwLock<HashSet<TeamId>>,
     /// Organisations that installed the app org-wide.
     orgs: RwLock<HashSet<TeamId>>,
+    /// Workspaces served by an org-wide install: each workspace's organisation.
+    workspaces: RwLock<HashMap<TeamId, TeamId>>,
     /// The bot user of each installation, when it is not the one of `SLACK_BOT_TOKEN`.
     identities: RwLock<HashMap<TeamId, BotIdentity>>,
     /// With one bot token: any organisation's payload is judged by its team and app alone.
@@ -73,8 +78,43 @@ impl Installations {
         }
     }
 
-    /// Forgets an installation (uninstalled, or its token revoked).
+    /// Serves workspace `team` with the org-wide install of `org`; `false` when it already
+    /// was (so callers act only on news).
+    pub fn serve_workspace(&self, team: TeamId, org: TeamId) -> bool {
+        let mut workspaces = self.workspaces.write().unwrap_or_else(|p| p.into_inner());
+        workspaces.insert(team, org.clone()) != Some(org)
+    }
+
+    /// The organisation whose org-wide install serves workspace `team`, if one does.
+    pub fn org_of(&self, team: &TeamId) -> Option<TeamId> {
+        self.workspaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(team)
+            .cloned()
+    }
+
+    /// The workspaces served by the org-wide install of `org`.
+    pub fn workspaces_of(&self, org: &TeamId) -> Vec<TeamId> {
+        let mut found: Vec<TeamId> = self
+            .workspaces
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, of)| *of == org)
+            .map(|(team, _)| team.clone())
+            .collect();
+        found.sort();
+        found
+    }
+
+    /// Forgets an installation (uninstalled, or its token revoked): a workspace, or an
+    /// organisation with the workspaces it served.
     pub fn uninstall(&self, scope: &TeamId) {
+        self.workspaces
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|team, org| team != scope && org != scope);
         self.teams
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -89,8 +129,9 @@ impl Installations {
             .remove(scope);
     }
 
-    /// Every installation: workspaces, then organisations.
-    pub fn scopes(&self) -> Vec<TeamId> {
+    /// Every workspace served, by its own install or an organisation's, sorted: the teams
+    /// whose data, directory and digest the bot keeps.
+    pub fn workspaces(&self) -> Vec<TeamId> {
         let mut all: Vec<TeamId> = self
             .teams
             .read()
@@ -98,33 +139,35 @@ impl Installations {
             .iter()
             .cloned()
             .collect();
-        all.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        let mut orgs: Vec<TeamId> = self
-            .orgs
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .cloned()
-            .collect();
-        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        all.extend(orgs);
+        all.extend(
+            self.workspaces
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .keys()
+                .cloned(),
+        );
+        all.sort();
+        all.dedup();
         all
     }
 
-    /// The bot user in `scope`, when it was installed over OAuth.
+    /// The bot user in `scope`, when it was installed over OAuth (a workspace of an
+    /// org-wide install has the organisation's).
     pub fn identity(&self, scope: &TeamId) -> Option<BotIdentity> {
-        self.identities
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(scope)
-            .cloned()
+        let identities = self.identities.read().unwrap_or_else(|p| p.into_inner());
+        identities.get(scope).cloned().or_else(|| {
+            self.org_of(scope)
+                .and_then(|org| identities.get(&org).cloned())
+        })
     }
 
     fn has_team(&self, team: &str) -> bool {
+        let team = TeamId::new(team);
         self.teams
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(&TeamId::new(team))
+            .contains(&team)
+            || self.org_of(&team).is_some()
     }
 
     fn has_org(&self, org: &str) -> bool {
@@ -143,6 +186,25 @@ impl Installations {
             (_, Some(org)) if self.has_org(org) => Some(TeamId::new(org)),
             (Some(team), _) => Some(TeamId::new(team)),
             (None, org) => org.map(TeamId::new),
+        }
+    }
+
+    /// The organisation whose org-wide install serves the workspace a payload names, found
+    /// as Bolt finds an installation: the organisation's first when the payload says
+    /// `is_enterprise_install`, else the workspace's own (then `None`), else the
+    /// organisation it names when that installed the app org-wide. `None` too for a
+    /// payload naming no workspace (it is handled under the organisation itself).
+    pub fn serving_org(&self, scope: &PayloadScope) -> Option<(TeamId, TeamId)> {
+        let team = TeamId::new(scope.team.as_deref()?);
+        let org = scope.enterprise.as_deref().filter(|org| self.has_org(org));
+        let own = self
+            .teams
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&team);
+        match org {
+            Some(org) if scope.is_enterprise_install || !own => Some((team, TeamId::new(org))),
+            _ => None,
         }
     }
 
@@ -193,19 +255,74 @@ pub fn is_foreign(
     true
 }
 
-/// The team, organisation and app an interaction or other JSON payload names: `team.id`
-/// or `team_id`, `enterprise.id` or `enterprise_id`, and `api_app_id`.
-pub fn named_scope(payload: &serde_json::Value) -> (Option<&str>, Option<&str>, Option<&str>) {
-    let team = payload
-        .pointer("/team/id")
-        .or_else(|| payload.get("team_id"))
-        .and_then(|team| team.as_str());
-    let enterprise = payload
-        .pointer("/enterprise/id")
-        .or_else(|| payload.get("enterprise_id"))
-        .and_then(|org| org.as_str());
-    let app = payload.get("api_app_id").and_then(|app| app.as_str());
-    (team, enterprise, app)
+/// Whom a payload is for, as Slack names it: the workspace, the organisation, the app, and
+/// whether the app is installed org-wide there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayloadScope {
+    pub team: Option<String>,
+    pub enterprise: Option<String>,
+    pub app_id: Option<String>,
+    pub is_enterprise_install: bool,
+}
+
+impl PayloadScope {
+    /// A payload that names only its workspace and app (what slack-morphism keeps of a
+    /// Socket Mode command or interaction).
+    pub fn of_team(team: &str, app_id: Option<&str>) -> Self {
+        Self {
+            team: Some(team.to_string()),
+            app_id: app_id.map(str::to_string),
+            ..Self::default()
+        }
+    }
+
+    /// Read from an event envelope or an interaction payload as Bolt reads them: the team
+    /// from `team_id`, `team.id` or the member's `user.team_id`; the organisation from
+    /// `enterprise_id` or `enterprise.id`; `is_enterprise_install` from the first
+    /// authorisation of an event, else the payload's own field.
+    pub fn of_json(payload: &serde_json::Value) -> Self {
+        let text = |pointers: &[&str]| {
+            pointers
+                .iter()
+                .find_map(|pointer| payload.pointer(pointer).and_then(|v| v.as_str()))
+                .filter(|id| !id.is_empty())
+                .map(str::to_string)
+        };
+        let is_enterprise_install = payload
+            .pointer("/authorizations/0/is_enterprise_install")
+            .or_else(|| payload.get("is_enterprise_install"))
+            .is_some_and(is_true);
+        Self {
+            team: text(&["/team_id", "/team/id", "/user/team_id"]),
+            enterprise: text(&["/enterprise_id", "/enterprise/id"]),
+            app_id: text(&["/api_app_id"]),
+            is_enterprise_install,
+        }
+    }
+
+    /// Read from a slash command's form fields (`team_id`, `enterprise_id`, `api_app_id`,
+    /// `is_enterprise_install` as the text `true`).
+    pub fn of_form<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut scope = Self::default();
+        for (name, value) in fields {
+            let value = Some(value.to_string()).filter(|v| !v.is_empty());
+            match name {
+                "team_id" => scope.team = value,
+                "enterprise_id" => scope.enterprise = value,
+                "api_app_id" => scope.app_id = value,
+                "is_enterprise_install" => {
+                    scope.is_enterprise_install = value.as_deref() == Some("true")
+                }
+                _ => {}
+            }
+        }
+        scope
+    }
+}
+
+/// Slack sends the flag as a JSON boolean in events and interactions, as text in forms.
+fn is_true(value: &serde_json::Value) -> bool {
+    value.as_bool() == Some(true) || value.as_str() == Some("true")
 }
 
 #[cfg(test)]
@@ -258,14 +375,107 @@ mod tests {
         assert!(!installed.admits(None, Some("E1"), Some("A1")));
     }
 
+    fn scope(team: Option<&str>, enterprise: Option<&str>, org_wide: bool) -> PayloadScope {
+        PayloadScope {
+            team: team.map(str::to_string),
+            enterprise: enterprise.map(str::to_string),
+            app_id: None,
+            is_enterprise_install: org_wide,
+        }
+    }
+
     #[test]
-    fn the_scope_is_read_from_either_shape() {
-        let interaction = serde_json::json!({"team": {"id": "T1"}, "enterprise": {"id": "E1"}, "api_app_id": "A1"});
-        assert_eq!(
-            named_scope(&interaction),
-            (Some("T1"), Some("E1"), Some("A1"))
+    fn a_workspace_is_served_by_its_organisations_install_as_bolt_finds_it() {
+        let installed = Installations::distributed(Some("A1".into()));
+        let bot = |id: &str| BotIdentity {
+            user_id: crate::ids::UserId::new(id),
+            bot_id: None,
+        };
+        installed.install_as(TeamId::new("E1"), true, bot("UORG"));
+        installed.install_as(TeamId::new("T9"), false, bot("UT9"));
+        let (t5, e1) = (TeamId::new("T5"), TeamId::new("E1"));
+        let cases = [
+            // The organisation's install first when the payload says so.
+            (
+                scope(Some("T5"), Some("E1"), true),
+                Some((t5.clone(), e1.clone())),
+            ),
+            (
+                scope(Some("T9"), Some("E1"), true),
+                Some((TeamId::new("T9"), e1.clone())),
+            ),
+            // Else the workspace's own install, else the organisation's.
+            (scope(Some("T9"), Some("E1"), false), None),
+            (
+                scope(Some("T5"), Some("E1"), false),
+                Some((t5.clone(), e1.clone())),
+            ),
+            // An organisation that did not install the app, or no workspace named.
+            (scope(Some("T5"), Some("E2"), true), None),
+            (scope(None, Some("E1"), true), None),
+        ];
+        for (payload, serving) in cases {
+            assert_eq!(installed.serving_org(&payload), serving, "{payload:?}");
+        }
+
+        assert!(installed.serve_workspace(t5.clone(), e1.clone()));
+        assert!(
+            !installed.serve_workspace(t5.clone(), e1.clone()),
+            "no news"
         );
-        let event = serde_json::json!({"team_id": "T2"});
-        assert_eq!(named_scope(&event), (Some("T2"), None, None));
+        assert_eq!(installed.identity(&t5), Some(bot("UORG")));
+        assert!(installed.admits(Some("T5"), None, Some("A1")), "known now");
+        assert_eq!(installed.workspaces(), [t5.clone(), TeamId::new("T9")]);
+        assert_eq!(installed.workspaces_of(&e1), std::slice::from_ref(&t5));
+        installed.uninstall(&e1);
+        assert!(installed.identity(&t5).is_none());
+        assert!(!installed.admits(Some("T5"), None, Some("A1")));
+        assert_eq!(installed.workspaces(), [TeamId::new("T9")]);
+    }
+
+    #[test]
+    fn the_scope_is_read_from_events_interactions_and_command_forms() {
+        let interaction = serde_json::json!({
+            "team": null, "user": {"id": "W1", "team_id": "T1"},
+            "enterprise": {"id": "E1"}, "api_app_id": "A1", "is_enterprise_install": true
+        });
+        assert_eq!(
+            PayloadScope::of_json(&interaction),
+            PayloadScope {
+                team: Some("T1".into()),
+                enterprise: Some("E1".into()),
+                app_id: Some("A1".into()),
+                is_enterprise_install: true,
+            }
+        );
+        let event = serde_json::json!({
+            "team_id": "T2", "enterprise_id": "E1",
+            "authorizations": [{"enterprise_id": "E1", "team_id": null, "is_enterprise_install": true}]
+        });
+        assert_eq!(
+            PayloadScope::of_json(&event),
+            scope(Some("T2"), Some("E1"), true)
+        );
+        let plain = serde_json::json!({"team_id": "T2", "is_enterprise_install": false});
+        assert_eq!(
+            PayloadScope::of_json(&plain),
+            scope(Some("T2"), None, false)
+        );
+        let form = [
+            ("team_id", "T3"),
+            ("enterprise_id", "E1"),
+            ("is_enterprise_install", "true"),
+            ("text", "hours"),
+        ];
+        assert_eq!(
+            PayloadScope::of_form(form),
+            scope(Some("T3"), Some("E1"), true)
+        );
+        let form = [
+            ("team_id", "T3"),
+            ("enterprise_id", ""),
+            ("is_enterprise_install", "false"),
+        ];
+        assert_eq!(PayloadScope::of_form(form), scope(Some("T3"), None, false));
     }
 }

@@ -4,7 +4,7 @@
 //! the answer never waits for the work. A redelivery of an event
 //! already journaled is answered 200 and dropped here.
 
-use super::installation::{Installations, is_foreign};
+use super::installation::{Installations, PayloadScope};
 use super::payloads::read_envelope;
 use crate::bot::Bot;
 use crate::bot::worker::{EventQueue, Handover};
@@ -68,21 +68,10 @@ impl EventIntake {
         }
     }
 
-    /// Whether an event names a team or app not installed here (counted when it does).
-    pub fn is_foreign(
-        &self,
-        team: Option<&str>,
-        enterprise: Option<&str>,
-        app_id: Option<&str>,
-    ) -> bool {
-        is_foreign(
-            &self.installations,
-            &self.metrics,
-            "events",
-            team,
-            enterprise,
-            app_id,
-        )
+    /// Whether an event is for an installation here (counted when it is not); see
+    /// [`Bot::admit`].
+    pub fn admits(&self, scope: &PayloadScope) -> bool {
+        self.bot.admit("events", scope)
     }
 
     /// Takes an Events API request body (already verified).
@@ -92,15 +81,7 @@ impl EventIntake {
             "url_verification" => envelope.challenge.map(Intake::Challenge).ok_or_else(|| {
                 IntakeError::Malformed("url_verification without a challenge".into())
             }),
-            "event_callback"
-                if self.is_foreign(
-                    envelope.team_id.as_deref(),
-                    envelope.enterprise_id.as_deref(),
-                    envelope.api_app_id.as_deref(),
-                ) =>
-            {
-                Ok(Intake::Foreign)
-            }
+            "event_callback" if !self.admits(&envelope.payload_scope()) => Ok(Intake::Foreign),
             "event_callback" => {
                 // Handled under its installation: the team, or the organisation of an
                 // org-wide install.

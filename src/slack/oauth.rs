@@ -17,14 +17,14 @@ use url::Url;
 
 use crate::config::Secret;
 use crate::ids::TeamId;
-use crate::store::{Store, StoreError, Table};
+use crate::store::{
+    INSTALLATIONS_TABLE, OAUTH_STATES_TABLE as STATES_TABLE, Store, StoreError, Table,
+};
 
 /// How long an install link stays good.
 pub(crate) const STATE_LIFETIME_SECS: i64 = 10 * 60;
 /// Where Slack asks the installer to approve the app.
 const AUTHORIZE_URL: &str = "https://slack.com/oauth/v2/authorize";
-const INSTALLATIONS_TABLE: &str = "installations";
-const STATES_TABLE: &str = "oauth_states";
 /// The record key of a team's installation within its scope.
 const BOT_KEY: &str = "bot";
 

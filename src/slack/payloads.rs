@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use slack_morphism::prelude::*;
 
+use super::installation::PayloadScope;
 use crate::bot::messages::MessageEvent;
 use crate::ids::TeamId;
 
@@ -38,12 +39,39 @@ pub struct Envelope {
     pub api_app_id: Option<String>,
     pub event_id: Option<String>,
     pub event: Option<EventHead>,
+    /// Which installation the event is sent to: the first says whether it is org-wide.
+    #[serde(default)]
+    pub authorizations: Option<Vec<AuthorizationHead>>,
+    pub is_enterprise_install: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuthorizationHead {
+    pub is_enterprise_install: Option<bool>,
 }
 
 impl Envelope {
     /// The scope the event belongs to: its team, or its organisation when it has none.
     pub fn scope(&self) -> Option<&str> {
         self.team_id.as_deref().or(self.enterprise_id.as_deref())
+    }
+
+    /// Whom the event is for (see [`PayloadScope::of_json`]: the same reading, from the
+    /// envelope's fields).
+    pub fn payload_scope(&self) -> PayloadScope {
+        let first_authorization = self
+            .authorizations
+            .as_ref()
+            .and_then(|all| all.first())
+            .and_then(|first| first.is_enterprise_install);
+        PayloadScope {
+            team: self.team_id.clone().filter(|id| !id.is_empty()),
+            enterprise: self.enterprise_id.clone().filter(|id| !id.is_empty()),
+            app_id: self.api_app_id.clone(),
+            is_enterprise_install: first_authorization
+                .or(self.is_enterprise_install)
+                .unwrap_or(false),
+        }
     }
 }
 
@@ -117,6 +145,16 @@ pub fn read_command(body: &[u8]) -> Result<SlackCommandEvent, PayloadError> {
     serde_urlencoded::from_bytes(body).map_err(|e| PayloadError::Command(e.to_string()))
 }
 
+/// Reads a slash command form body and whom it is for: slack-morphism's command type has
+/// no `enterprise_id` nor `is_enterprise_install`, so they are read from the same form.
+pub fn read_command_scoped(body: &[u8]) -> Result<(SlackCommandEvent, PayloadScope), PayloadError> {
+    let command = read_command(body)?;
+    let fields: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|e| PayloadError::Command(e.to_string()))?;
+    let scope = PayloadScope::of_form(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Ok((command, scope))
+}
+
 #[derive(Deserialize)]
 struct InteractionForm {
     payload: String,
@@ -124,6 +162,14 @@ struct InteractionForm {
 
 /// Reads an interactivity form body (`payload=<json>`).
 pub fn read_interaction(body: &[u8]) -> Result<SlackInteractionEvent, PayloadError> {
+    read_interaction_scoped(body).map(|(interaction, _)| interaction)
+}
+
+/// Reads an interactivity form body and whom it is for (`enterprise`,
+/// `is_enterprise_install`, which slack-morphism's types leave out).
+pub fn read_interaction_scoped(
+    body: &[u8],
+) -> Result<(SlackInteractionEvent, PayloadScope), PayloadError> {
     let form: InteractionForm =
         serde_urlencoded::from_bytes(body).map_err(|e| PayloadError::Interaction(e.to_string()))?;
     let mut payload: serde_json::Value = serde_json::from_str(&form.payload)
@@ -134,6 +180,7 @@ pub fn read_interaction(body: &[u8]) -> Result<SlackInteractionEvent, PayloadErr
             "the payload is JSON but not an object".into(),
         ));
     }
+    let scope = PayloadScope::of_json(&payload);
     // Org-wide installs send `"team": null`; the member's own team is the one that matters.
     if payload.get("team").is_none_or(serde_json::Value::is_null) {
         let team_id = payload["user"]["team_id"]
@@ -153,7 +200,9 @@ pub fn read_interaction(body: &[u8]) -> Result<SlackInteractionEvent, PayloadErr
                 .or_insert_with(|| serde_json::json!({}));
         }
     }
-    serde_json::from_value(payload).map_err(|e| PayloadError::Interaction(e.to_string()))
+    let interaction =
+        serde_json::from_value(payload).map_err(|e| PayloadError::Interaction(e.to_string()))?;
+    Ok((interaction, scope))
 }
 
 #[cfg(test)]

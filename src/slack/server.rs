@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::intake::{EventIntake, Intake, IntakeError};
-use super::payloads::{read_command, read_interaction};
+use super::payloads::{read_command_scoped, read_interaction_scoped};
 use super::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::bot::{Bot, answer_interaction};
 use crate::commands;
@@ -373,7 +373,7 @@ async fn install_route(state: &HttpState, path: &str, query: &str) -> Reply {
     } else {
         match distribution.redirect(query, now).await {
             Ok(installation) => {
-                state.bot.serve_installation(&installation);
+                state.bot.welcome_installation(&installation);
                 info!(scope = %installation.scope, org_wide = installation.is_enterprise_install, "the app was installed");
                 super::oauth::installed_page(&installation)
             }
@@ -481,20 +481,20 @@ async fn events(state: &HttpState, body: &[u8]) -> Reply {
 }
 
 async fn command(state: &HttpState, body: &[u8]) -> Reply {
-    let event = match read_command(body) {
-        Ok(event) => event,
+    let (event, scope) = match read_command_scoped(body) {
+        Ok(read) => read,
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
-    let answer = commands::answer_within_deadline(state.bot.clone(), event).await;
+    let answer = commands::answer_within_deadline(state.bot.clone(), event, &scope).await;
     json(StatusCode::OK, &answer)
 }
 
 async fn interactivity(state: &HttpState, body: &[u8]) -> Reply {
-    let event = match read_interaction(body) {
-        Ok(event) => event,
+    let (event, scope) = match read_interaction_scoped(body) {
+        Ok(read) => read,
         Err(e) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
     };
-    match answer_interaction(state.bot.clone(), event).await {
+    match answer_interaction(state.bot.clone(), event, &scope).await {
         Some(body) => json(StatusCode::OK, &body),
         None => text(StatusCode::OK, ""),
     }

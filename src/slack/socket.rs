@@ -9,6 +9,7 @@ use slack_morphism::prelude::*;
 use tracing::warn;
 
 use super::api::{HttpsOrHttp, SlackHttpClient};
+use super::installation::PayloadScope;
 use super::intake::{EventIntake, IntakeError};
 use crate::bot::{Bot, answer_interaction};
 use crate::commands;
@@ -65,10 +66,12 @@ async fn on_push(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
     let state = state_of(&states).await.ok_or("socket state missing")?;
-    if state
-        .intake
-        .is_foreign(Some(&event.team_id.0), None, Some(&event.api_app_id.0))
-    {
+    // slack-morphism keeps no `enterprise_id` of an event: a workspace of an org-wide
+    // install is known here once an HTTP payload or a stored record named its organisation.
+    if !state.intake.admits(&PayloadScope::of_team(
+        &event.team_id.0,
+        Some(&event.api_app_id.0),
+    )) {
         return Ok(());
     }
     let raw = serde_json::to_vec(&event)?;
@@ -96,7 +99,8 @@ async fn on_command(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let state = state_of(&states).await.ok_or("socket state missing")?;
-    Ok(commands::answer_within_deadline(state.bot.clone(), event).await)
+    let scope = PayloadScope::of_team(&event.team_id.0, None);
+    Ok(commands::answer_within_deadline(state.bot.clone(), event, &scope).await)
 }
 
 /// Answered like the HTTP route; a modal's answer (its validation errors) goes back in
@@ -107,7 +111,9 @@ async fn on_interaction(
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackInteractionResponse> {
     let state = state_of(&states).await.ok_or("socket state missing")?;
-    let Some(answer) = answer_interaction(state.bot.clone(), event).await else {
+    let payload = serde_json::to_value(&event).unwrap_or_default();
+    let scope = PayloadScope::of_json(&payload);
+    let Some(answer) = answer_interaction(state.bot.clone(), event, &scope).await else {
         return Ok(SlackInteractionResponse::Empty);
     };
     match serde_json::from_value::<SlackViewSubmissionResponse>(answer) {

@@ -34,6 +34,14 @@ const META_TREE: &str = "meta";
 const SCHEMA_KEY: &str = "schema_version";
 /// The first line of an export, so `import` can refuse files that are not ours.
 const EXPORT_FORMAT: &str = "async-norms-export";
+/// Each installation's bot token (sealed under `ASYNC_NORMS_ENCRYPTION_KEY`, or plain).
+pub const INSTALLATIONS_TABLE: &str = "installations";
+/// The single-use states of install links handed out.
+pub const OAUTH_STATES_TABLE: &str = "oauth_states";
+/// Never exported: an export is a member's or an admin's data, not credentials, and a
+/// file that leaves the host must not carry a workspace's token, sealed or not. An
+/// installation is restored by installing the app again (or by keeping the data folder).
+const NOT_EXPORTED: [&str; 2] = [INSTALLATIONS_TABLE, OAUTH_STATES_TABLE];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -210,14 +218,18 @@ impl Store {
         Ok(removed)
     }
 
-    /// Writes every record as one JSON line `{"table", "key", "value"}` after a header line.
-    /// Returns the number of records written.
+    /// Writes every record as one JSON line `{"table", "key", "value"}` after a header line,
+    /// installations and install links left out ([`NOT_EXPORTED`]). Returns the number of
+    /// records written.
     pub fn export(&self, out: &mut impl Write) -> Result<usize, StoreError> {
         let header =
             serde_json::json!({ "format": EXPORT_FORMAT, "schema_version": SCHEMA_VERSION });
         writeln!(out, "{header}")?;
         let mut count = 0;
         for name in self.data_trees() {
+            if NOT_EXPORTED.contains(&name.as_str()) {
+                continue;
+            }
             let tree = self.db.open_tree(&name)?;
             for entry in tree.iter() {
                 let (key, value) = entry?;
