@@ -34,24 +34,47 @@ fn view_state(values: serde_json::Value) -> SlackViewState {
     serde_json::from_value(serde_json::json!({ "values": values })).expect("view state")
 }
 
-/// The hours modal as Slack submits it: Monday's ranges and the zone picked.
-fn hours_modal(ranges: &str, zone: &str) -> SlackViewState {
+/// A picked option as Slack submits it.
+fn option(value: &str) -> serde_json::Value {
+    serde_json::json!({ "text": { "type": "plain_text", "text": value }, "value": value })
+}
+
+/// Checkboxes as Slack submits them: one selected option per day of a comma-separated list.
+fn checkboxes(days: &str) -> serde_json::Value {
+    let options: Vec<_> = days.split(',').map(str::trim).map(option).collect();
+    serde_json::json!({ "type": "checkboxes", "selected_options": options })
+}
+
+/// The hours form as Slack submits it: the days ticked, the range's ends in two time
+/// pickers, the zone picked, and the time off's first and last day.
+fn hours_form(days: &str, range: &str, zone: &str, time_off: (&str, &str)) -> SlackViewState {
+    let (start, end) = range.split_once('-').unwrap_or((range, ""));
+    fn date(day: &str) -> Option<&str> {
+        (!day.is_empty()).then_some(day)
+    }
     view_state(serde_json::json!({
-        "day_mon": { "ranges": { "type": "plain_text_input", "value": ranges } },
-        "zone": { "zone": { "type": "static_select", "selected_option": {
-            "text": { "type": "plain_text", "text": zone }, "value": zone } } },
+        "days": { "picked": checkboxes(days) },
+        "start": { "picked": { "type": "timepicker", "selected_time": start } },
+        "end": { "picked": { "type": "timepicker", "selected_time": end } },
+        "zone": { "zone": { "type": "external_select", "selected_option": option(zone) } },
+        "away_from": { "picked": { "type": "datepicker", "selected_date": date(time_off.0) } },
+        "away_to": { "picked": { "type": "datepicker", "selected_date": date(time_off.1) } },
     }))
 }
 
-/// The "new check-in" modal as Slack submits it.
+/// The hours form with Monday to Friday ticked and no time off.
+fn hours_modal(range: &str, zone: &str) -> SlackViewState {
+    hours_form("mon,tue,wed,thu,fri", range, zone, ("", ""))
+}
+
+/// The "new check-in" form as Slack submits it.
 fn checkin_modal(at: &str, days: &str, zone: &str, questions: &str) -> SlackViewState {
-    let text = |value: &str| serde_json::json!({ "value": { "type": "plain_text_input", "value": value } });
     view_state(serde_json::json!({
         "channel": { "value": { "type": "conversations_select", "selected_conversation": "C0123" } },
-        "time": text(at),
-        "days": text(days),
-        "zone": text(zone),
-        "questions": text(questions),
+        "time": { "value": { "type": "timepicker", "selected_time": at } },
+        "days": { "value": checkboxes(days) },
+        "zone": { "zone_or_local": { "type": "external_select", "selected_option": option(zone) } },
+        "questions": { "value": { "type": "plain_text_input", "value": questions } },
     }))
 }
 
@@ -70,7 +93,7 @@ fn zone_paths(zone: &str) -> Vec<(&'static str, Outcome)> {
         ),
         (
             "hours modal",
-            modal_outcome(read_hours_modal(&hours_modal("09:00-17:00", zone))),
+            modal_outcome(read_hours_modal(Some(&hours_modal("09:00-17:00", zone)))),
         ),
         (
             "check-in modal",
@@ -118,7 +141,7 @@ fn time_range_paths(range: &str) -> Vec<(&'static str, Outcome)> {
         ),
         (
             "hours modal",
-            modal_outcome(read_hours_modal(&hours_modal(range, "Europe/Berlin"))),
+            modal_outcome(read_hours_modal(Some(&hours_modal(range, "Europe/Berlin")))),
         ),
         (
             "audit --hours file",
@@ -178,6 +201,98 @@ fn questions_paths(questions: &[String]) -> Vec<(&'static str, Outcome)> {
             )))),
         ),
     ]
+}
+
+/// A list of days, given to every path that takes one (ticked checkboxes in the forms).
+fn days_paths(days: &str) -> Vec<(&'static str, Outcome)> {
+    vec![
+        (
+            "/async hours set",
+            outcome(parse(&format!("hours set {days} 09:00-17:00"))),
+        ),
+        (
+            "/async checkin create",
+            outcome(parse(&format!(
+                "checkin create <#C0123|team> at 09:30 on {days}"
+            ))),
+        ),
+        (
+            "hours form",
+            modal_outcome(read_hours_modal(Some(&hours_form(
+                days,
+                "09:00-17:00",
+                "UTC",
+                ("", ""),
+            )))),
+        ),
+        (
+            "check-in form",
+            modal_outcome(read_new_checkin(Some(&checkin_modal(
+                "09:30",
+                days,
+                "UTC",
+                "What is next?",
+            )))),
+        ),
+        (
+            "schedule-preview --days",
+            outcome(Schedule::from_parts(days, "09:30", "UTC")),
+        ),
+    ]
+}
+
+/// A period of time off, given to every path that takes one.
+fn time_off_paths(from: &str, to: &str) -> Vec<(&'static str, Outcome)> {
+    vec![
+        ("/async away", outcome(parse(&format!("away {from} {to}")))),
+        (
+            "hours form",
+            modal_outcome(read_hours_modal(Some(&hours_form(
+                "mon",
+                "09:00-17:00",
+                "UTC",
+                (from, to),
+            )))),
+        ),
+    ]
+}
+
+#[test]
+fn every_entry_path_reads_days_alike() {
+    for days in ["mon,wed,fri", "sat,sun", "mon,tue,wed,thu,fri,sat,sun"] {
+        for (path, outcome) in days_paths(days) {
+            assert_eq!(outcome, Ok(()), "{path} refused {days}");
+        }
+    }
+    for (path, outcome) in days_paths("mon,funday") {
+        let message = outcome.expect_err(path);
+        assert!(
+            message.contains("`funday` is not a day"),
+            "{path}: {message}"
+        );
+    }
+}
+
+#[test]
+fn every_entry_path_reads_time_off_alike() {
+    for (from, to) in [("2026-12-24", "2027-01-02"), ("2026-12-24", "2026-12-24")] {
+        for (path, outcome) in time_off_paths(from, to) {
+            assert_eq!(outcome, Ok(()), "{path} refused {from} {to}");
+        }
+    }
+    for (from, to, expected) in [
+        ("2027-01-02", "2026-12-24", "before it starts"),
+        ("2026-01-01", "2027-06-01", "set at most 366 days"),
+        ("2026-12-24", "24/12/2026", "`24/12/2026` is not a date"),
+    ] {
+        for (path, outcome) in time_off_paths(from, to) {
+            let message = outcome.expect_err(path);
+            assert!(
+                message.contains(expected),
+                "{path} on {from} {to}: {message}"
+            );
+        }
+    }
 }
 
 /// The check-in modal stored any number of questions of any length, past the command's

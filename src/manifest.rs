@@ -63,7 +63,10 @@ pub fn bot_scopes() -> Vec<&'static str> {
 fn socket_mode(manifest: &str) -> String {
     let request_url = |line: &str| {
         let line = line.trim_start();
-        (line.starts_with("request_url:") || line.starts_with("url:") || line.starts_with("- "))
+        (line.starts_with("request_url:")
+            || line.starts_with("url:")
+            || line.starts_with("message_menu_options_url:")
+            || line.starts_with("- "))
             && line.contains(&format!("{PLACEHOLDER_HOST}/slack/"))
             || line.starts_with("redirect_urls:")
     };
@@ -88,6 +91,10 @@ mod tests {
         assert!(manifest.contains("request_url: https://norms.acme.dev/slack/events"));
         assert!(manifest.contains("url: https://norms.acme.dev/slack/commands"));
         assert!(manifest.contains("request_url: https://norms.acme.dev/slack/interactivity"));
+        assert!(
+            manifest
+                .contains("message_menu_options_url: https://norms.acme.dev/slack/interactivity")
+        );
         assert!(manifest.contains("- https://norms.acme.dev/slack/oauth_redirect"));
         assert!(!manifest.contains("bot.example.com"));
     }

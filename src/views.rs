@@ -1,15 +1,20 @@
-//! Block Kit views the bot shows: the App Home and the working-hours modal. Kept apart from
-//! the handlers so the layout can be read (and tested) on its own; reading a submitted modal
-//! back is here too, beside the blocks it reads.
+//! Block Kit views the bot shows: the App Home, the working-hours form and the pickers the
+//! forms share (days, times, a searchable zone, dates). Kept apart from the handlers so the
+//! layout can be read (and tested) on its own; reading a submitted form back is here too,
+//! beside the blocks it reads, each value through the reader `/async` uses for it.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc, Weekday};
-use chrono_tz::{TZ_VARIANTS, Tz};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 
 use crate::decision::card::own_card;
-use crate::hours::{Availability, MemberHours, TimeRange, Weekdays, WeeklySchedule, parse_zone};
+use crate::hours::dates::{away_range, parse_date};
+use crate::hours::{
+    Availability, DaysError, MemberHours, TimeRange, Weekdays, WeeklySchedule, parse_time_of_day,
+    parse_zone,
+};
 
 /// The `action_id` of the Home tab's "Edit hours" button.
 pub const EDIT_HOURS_ACTION: &str = "hours_edit";
@@ -21,22 +26,6 @@ pub const HOME_FOCUS_ACTION: &str = "home_focus_hour";
 pub const HOURS_MODAL: &str = "hours_modal";
 /// The `block_id` of the Home tab's check-in section, which the check-in views fill.
 pub const CHECKINS_BLOCK: &str = "checkins";
-
-const ZONE_BLOCK: &str = "zone";
-const ZONE_ACTION: &str = "zone";
-const RANGES_ACTION: &str = "ranges";
-/// Slack allows 100 options in one group of a select.
-const OPTIONS_PER_GROUP: usize = 100;
-
-const WEEK: [(Weekday, &str, &str); 7] = [
-    (Weekday::Mon, "day_mon", "Monday"),
-    (Weekday::Tue, "day_tue", "Tuesday"),
-    (Weekday::Wed, "day_wed", "Wednesday"),
-    (Weekday::Thu, "day_thu", "Thursday"),
-    (Weekday::Fri, "day_fri", "Friday"),
-    (Weekday::Sat, "day_sat", "Saturday"),
-    (Weekday::Sun, "day_sun", "Sunday"),
-];
 
 /// What the Home tab shows about one member.
 #[derive(Debug, Clone)]
@@ -134,96 +123,227 @@ pub fn home(facts: &HomeFacts<'_>) -> SlackView {
     SlackView::Home(SlackHomeView::new(blocks))
 }
 
+// ---- pickers, shared by the hours and check-in forms ----
+
+/// The `action_id` of the hours form's zone picker, whose options the bot serves.
+pub const ZONE_ACTION: &str = "zone";
+/// The `action_id` of the check-in form's zone picker, which offers each person's own
+/// time (`local`) besides the zones.
+pub const ZONE_OR_LOCAL_ACTION: &str = "zone_or_local";
+/// Slack shows at most 100 options in an answer to a `block_suggestion`.
+const MAX_SUGGESTIONS: usize = 100;
+/// The word a check-in's zone picker sends for each person's own time.
+const LOCAL: &str = "local";
+const LOCAL_LABEL: &str = "Each person's own time (local)";
+
+const WEEK: [(Weekday, &str, &str); 7] = [
+    (Weekday::Mon, "mon", "Monday"),
+    (Weekday::Tue, "tue", "Tuesday"),
+    (Weekday::Wed, "wed", "Wednesday"),
+    (Weekday::Thu, "thu", "Thursday"),
+    (Weekday::Fri, "fri", "Friday"),
+    (Weekday::Sat, "sat", "Saturday"),
+    (Weekday::Sun, "sun", "Sunday"),
+];
+
 fn zone_option(name: &str) -> SlackBlockChoiceItem<SlackBlockPlainTextOnly> {
+    if name == LOCAL {
+        return SlackBlockChoiceItem::new(pt!(LOCAL_LABEL), LOCAL.to_string());
+    }
     SlackBlockChoiceItem::new(pt!(name.replace('_', " ")), name.to_string())
 }
 
-/// Every region/city zone, grouped by region (large regions in parts of 100), with UTC first.
-fn zone_groups(current: Tz) -> Vec<SlackBlockOptionGroup<SlackBlockPlainTextOnly>> {
-    const REGIONS: [&str; 9] = [
-        "Africa",
-        "America",
-        "Antarctica",
-        "Asia",
-        "Atlantic",
-        "Australia",
-        "Europe",
-        "Indian",
-        "Pacific",
-    ];
-    let mut by_region: Vec<(&str, Vec<&str>)> = REGIONS.iter().map(|r| (*r, vec![])).collect();
-    for tz in TZ_VARIANTS {
-        let name = tz.name();
-        let region = name.split('/').next().unwrap_or("");
-        if let Some((_, names)) = by_region.iter_mut().find(|(r, _)| *r == region) {
-            names.push(name);
-        }
-    }
-    let mut groups = vec![SlackBlockOptionGroup::new(
-        pt!("UTC"),
-        vec![zone_option("UTC")],
-    )];
-    let listed = |name: &str| name == "UTC" || by_region.iter().any(|(_, n)| n.contains(&name));
-    if !listed(current.name()) {
-        groups.push(SlackBlockOptionGroup::new(
-            pt!("Your current zone"),
-            vec![zone_option(current.name())],
-        ));
-    }
-    for (region, mut names) in by_region.clone() {
-        names.sort_unstable();
-        let parts = names.len().div_ceil(OPTIONS_PER_GROUP);
-        for (index, part) in names.chunks(OPTIONS_PER_GROUP).enumerate() {
-            let label = if parts > 1 {
-                format!("{region} ({}/{parts})", index + 1)
-            } else {
-                region.to_string()
-            };
-            groups.push(SlackBlockOptionGroup::new(
-                pt!(label),
-                part.iter().map(|name| zone_option(name)).collect(),
-            ));
-        }
-    }
-    groups
+fn day_option(value: &str, label: &str) -> SlackBlockChoiceItem<SlackBlockText> {
+    SlackBlockChoiceItem::new(
+        SlackBlockText::Plain(SlackBlockPlainText::new(label.to_string())),
+        value.to_string(),
+    )
 }
 
-/// The modal to edit working hours: one line of ranges per day and a zone.
-pub fn hours_modal(hours: &MemberHours) -> SlackView {
-    let mut blocks: Vec<SlackBlock> = vec![context(
-        "Give each working day its hours, e.g. `09:00-17:00`, or several: \
-         `08:00-12:00,13:00-16:00`. Overnight works too: `22:00-06:00`. \
-         Leave a day empty to take it off.",
-    )];
-    for (day, block_id, label) in WEEK {
-        let ranges: Vec<String> = hours
-            .schedule
-            .ranges_on(day)
-            .iter()
-            .map(TimeRange::to_string)
-            .collect();
-        let mut input = SlackBlockPlainTextInputElement::new()
-            .with_action_id(RANGES_ACTION.into())
-            .with_placeholder(pt!("day off"));
-        if !ranges.is_empty() {
-            input = input.with_initial_value(ranges.join(","));
-        }
-        blocks.push(
-            SlackInputBlock::new(pt!(label), input.into())
-                .with_block_id(block_id.into())
-                .with_optional(true)
-                .into(),
-        );
+/// An input block holding `element`.
+pub(crate) fn input(block: &str, label: &str, element: SlackInputBlockElement) -> SlackInputBlock {
+    SlackInputBlock::new(pt!(label.to_string()), element).with_block_id(block.into())
+}
+
+/// Checkboxes for the days of the week, `ticked` ticked.
+pub(crate) fn day_checkboxes(action: &str, ticked: Weekdays) -> SlackInputBlockElement {
+    let options: Vec<_> = WEEK.iter().map(|(_, v, l)| day_option(v, l)).collect();
+    let mut element = SlackBlockCheckboxesElement::new(options).with_action_id(action.into());
+    let initial: Vec<_> = WEEK
+        .iter()
+        .filter(|(day, ..)| ticked.contains(*day))
+        .map(|(_, v, l)| day_option(v, l))
+        .collect();
+    // Slack refuses an empty list of initial options.
+    if !initial.is_empty() {
+        element = element.with_initial_options(initial);
     }
-    let zone = SlackBlockStaticSelectElement::new()
-        .with_action_id(ZONE_ACTION.into())
-        .with_option_groups(zone_groups(hours.tz))
-        .with_initial_option(zone_option(hours.tz.name()));
-    blocks.push(
-        SlackInputBlock::new(pt!("Time zone"), zone.into())
-            .with_block_id(ZONE_BLOCK.into())
-            .into(),
-    );
+    element.into()
+}
+
+/// A time picker showing `initial`.
+pub(crate) fn time_picker(action: &str, initial: NaiveTime) -> SlackInputBlockElement {
+    SlackBlockTimePickerElement::new()
+        .with_action_id(action.into())
+        .with_initial_time(initial.format("%H:%M").to_string())
+        .into()
+}
+
+/// A searchable zone picker whose options the bot serves ([`zone_suggestions`]), showing
+/// `initial` (a zone name, or `local`).
+pub(crate) fn zone_picker(action: &str, initial: &str) -> SlackInputBlockElement {
+    SlackBlockExternalSelectElement::new()
+        .with_action_id(action.into())
+        .with_placeholder(pt!("Type a city, e.g. Berlin"))
+        .with_initial_option(zone_option(initial))
+        // Opened without typing, it lists the member's zone first.
+        .with_min_query_length(0)
+        .into()
+}
+
+/// The options a zone picker shows for what was typed: the member's own zone first, then
+/// (in the check-in form) each person's own time, then the matching zones. `None` for a
+/// picker the bot does not serve.
+pub fn zone_suggestions(action: &str, typed: &str, own: Tz) -> Option<serde_json::Value> {
+    let with_local = match action {
+        ZONE_ACTION => false,
+        ZONE_OR_LOCAL_ACTION => true,
+        _ => return None,
+    };
+    let mut names = crate::hours::zone_suggestions(typed, own, MAX_SUGGESTIONS);
+    let query = typed.trim().to_lowercase();
+    if with_local && (LOCAL_LABEL.to_lowercase().contains(&query) || LOCAL.contains(&query)) {
+        let at = usize::from(names.first() == Some(&own.name()));
+        names.insert(at, LOCAL);
+        names.truncate(MAX_SUGGESTIONS);
+    }
+    let options = names.into_iter().map(zone_option).collect();
+    serde_json::to_value(SlackBlockSuggestionResponse::Options(
+        SlackBlockSuggestionOptions::new(options),
+    ))
+    .ok()
+}
+
+/// What a submitted form holds for one block and action.
+pub(crate) fn state_value<'a>(
+    state: Option<&'a SlackViewState>,
+    block: &str,
+    action: &str,
+) -> Option<&'a SlackViewStateValue> {
+    state?
+        .values
+        .get(&SlackBlockId::new(block.into()))?
+        .get(&SlackActionId::new(action.into()))
+}
+
+/// The days ticked, read as `/async` reads a day list.
+pub(crate) fn picked_days(value: Option<&SlackViewStateValue>) -> Result<Weekdays, String> {
+    let ticked: Vec<&str> = value
+        .and_then(|v| v.selected_options.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|option| option.value.as_str())
+        .collect();
+    match ticked.join(",").parse::<Weekdays>() {
+        Ok(days) => Ok(days),
+        Err(DaysError::Empty) => Err("Tick at least one day.".to_string()),
+        Err(e) => Err(capitalize(&e.to_string())),
+    }
+}
+
+/// The time picked, `HH:MM` as Slack sends it (empty when none).
+pub(crate) fn picked_time(value: Option<&SlackViewStateValue>) -> String {
+    value
+        .and_then(|v| v.selected_time.clone())
+        .unwrap_or_default()
+}
+
+/// The value of the option picked in a select (empty when none).
+pub(crate) fn picked_option(value: Option<&SlackViewStateValue>) -> String {
+    value
+        .and_then(|v| v.selected_option.as_ref())
+        .map(|option| option.value.clone())
+        .unwrap_or_default()
+}
+
+// ---- the hours form ----
+
+const DAYS_BLOCK: &str = "days";
+const START_BLOCK: &str = "start";
+const END_BLOCK: &str = "end";
+/// The `block_id` of the hours form's zone picker.
+pub const ZONE_BLOCK: &str = "zone";
+/// The `block_id` of the hours form's first day of time off.
+pub const AWAY_FROM_BLOCK: &str = "away_from";
+const AWAY_TO_BLOCK: &str = "away_to";
+const PICKED: &str = "picked";
+
+/// What the hours form says: one range on the days ticked, a zone, and time off to add.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HoursForm {
+    pub schedule: WeeklySchedule,
+    pub zone: Tz,
+    /// First and last day of time off to add, if any was picked.
+    pub time_off: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The days and the one range the form starts from: the first working day's first range,
+/// on every day that has one; 09:00-17:00 for a week without any.
+fn form_week(schedule: &WeeklySchedule) -> (Weekdays, TimeRange) {
+    let mut days = Weekdays::NONE;
+    let mut first: Option<TimeRange> = None;
+    for (day, ..) in WEEK {
+        if let Some(range) = schedule.ranges_on(day).first() {
+            days = days.with(day);
+            first.get_or_insert(*range);
+        }
+    }
+    let nine_to_five = || "09:00-17:00".parse().expect("a valid range");
+    (days, first.unwrap_or_else(nine_to_five))
+}
+
+/// The form to edit working hours: days, start and end, zone, and time off to add.
+pub fn hours_modal(hours: &MemberHours) -> SlackView {
+    let (days, range) = form_week(&hours.schedule);
+    let mut blocks: Vec<SlackBlock> = vec![context(
+        "Tick your working days and pick when the day starts and ends; an end before the \
+         start runs overnight (22:00 to 06:00).",
+    )];
+    if WeeklySchedule::new([(days, vec![range])]) != hours.schedule {
+        blocks.push(context(&format!(
+            "Your hours now: `{}`. Saving here sets one range on the days ticked; \
+             `/async hours set` keeps several ranges and day groups.",
+            hours.schedule
+        )));
+    }
+    blocks.extend([
+        input(DAYS_BLOCK, "Working days", day_checkboxes(PICKED, days)).into(),
+        input(START_BLOCK, "Starts at", time_picker(PICKED, range.start)).into(),
+        input(END_BLOCK, "Ends at", time_picker(PICKED, range.end)).into(),
+        input(
+            ZONE_BLOCK,
+            "Time zone",
+            zone_picker(ZONE_ACTION, hours.tz.name()),
+        )
+        .into(),
+        SlackDividerBlock::new().into(),
+    ]);
+    let date = |block: &str, label: &str| -> SlackBlock {
+        input(
+            block,
+            label,
+            SlackBlockDatePickerElement::new()
+                .with_action_id(PICKED.into())
+                .into(),
+        )
+        .with_optional(true)
+        .into()
+    };
+    blocks.push(date(AWAY_FROM_BLOCK, "Time off: first day"));
+    blocks.push(date(
+        AWAY_TO_BLOCK,
+        "Time off: last day (empty for one day)",
+    ));
     SlackView::Modal(
         SlackModalView::new(pt!("Working hours"), blocks)
             .with_callback_id(HOURS_MODAL.into())
@@ -232,81 +352,91 @@ pub fn hours_modal(hours: &MemberHours) -> SlackView {
     )
 }
 
-/// Reads the submitted hours modal: the week and the zone, or an error per block (as Slack's
-/// `response_action: errors` wants them).
+/// Reads the submitted hours form, each value through the reader `/async` uses for it, or
+/// an error per block (as Slack's `response_action: errors` wants them).
 pub fn read_hours_modal(
-    state: &SlackViewState,
-) -> Result<(WeeklySchedule, Tz), HashMap<String, String>> {
-    let value = |block: &str, action: &str| {
-        state
-            .values
-            .get(&SlackBlockId::new(block.into()))
-            .and_then(|actions| actions.get(&SlackActionId::new(action.into())))
-    };
+    state: Option<&SlackViewState>,
+) -> Result<HoursForm, HashMap<String, String>> {
+    let value = |block: &str, action: &str| state_value(state, block, action);
     let mut errors = HashMap::new();
-    let mut groups = Vec::new();
-    for (day, block_id, _) in WEEK {
-        let text = value(block_id, RANGES_ACTION)
-            .and_then(|v| v.value.clone())
-            .unwrap_or_default();
-        match read_day(&text) {
-            Ok(ranges) if !ranges.is_empty() => groups.push((Weekdays::only(day), ranges)),
-            Ok(_) => {}
-            Err(message) => {
-                errors.insert(block_id.to_string(), message);
-            }
-        }
-    }
-    if groups.is_empty() && errors.is_empty() {
-        errors.insert(
-            "day_mon".to_string(),
-            "Give at least one day its hours, e.g. 09:00-17:00.".to_string(),
-        );
-    }
-    let zone_name = value(ZONE_BLOCK, ZONE_ACTION)
-        .and_then(|v| v.selected_option.as_ref())
-        .map(|option| option.value.clone())
-        .unwrap_or_default();
-    let zone = match parse_zone(&zone_name) {
-        Ok(zone) => Some(zone),
-        Err(e) => {
+    let days = picked_days(value(DAYS_BLOCK, PICKED))
+        .map_err(|message| errors.insert(DAYS_BLOCK.to_string(), message))
+        .ok();
+    let range = read_range(
+        &picked_time(value(START_BLOCK, PICKED)),
+        &picked_time(value(END_BLOCK, PICKED)),
+    )
+    .map_err(|(block, message)| errors.insert(block.to_string(), message))
+    .ok();
+    let zone_name = picked_option(value(ZONE_BLOCK, ZONE_ACTION));
+    let zone = parse_zone(&zone_name)
+        .map_err(|e| {
             let message = match zone_name.trim() {
                 "" => "Pick your time zone from the list.".to_string(),
                 _ => e.to_string(),
             };
             errors.insert(ZONE_BLOCK.to_string(), message);
-            None
-        }
+        })
+        .ok();
+    let date = |block: &str| {
+        value(block, PICKED)
+            .and_then(|v| v.selected_date.clone())
+            .filter(|d| !d.trim().is_empty())
     };
-    match zone {
-        Some(zone) if errors.is_empty() => Ok((WeeklySchedule::new(groups), zone)),
+    let time_off = read_time_off(date(AWAY_FROM_BLOCK), date(AWAY_TO_BLOCK))
+        .map_err(|(block, message)| errors.insert(block.to_string(), message))
+        .ok()
+        .flatten();
+    match (days, range, zone) {
+        (Some(days), Some(range), Some(zone)) if errors.is_empty() => Ok(HoursForm {
+            schedule: WeeklySchedule::new([(days, vec![range])]),
+            zone,
+            time_off,
+        }),
         _ => Err(errors),
     }
 }
 
-/// One day's ranges, comma-separated; empty means a day off. Ranges must not overlap.
-fn read_day(text: &str) -> Result<Vec<TimeRange>, String> {
-    let mut ranges = Vec::new();
-    for part in text
-        .split([',', ' '])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        ranges.push(
-            part.parse::<TimeRange>()
-                .map_err(|e| capitalize(&e.to_string()))?,
-        );
+/// The range from two picked times, read as `/async hours set` reads `start-end`; an error
+/// names the block to show it beside.
+fn read_range(start: &str, end: &str) -> Result<TimeRange, (&'static str, String)> {
+    match (start.trim(), end.trim()) {
+        ("", _) => Err((START_BLOCK, "Pick when your day starts.".to_string())),
+        (_, "") => Err((END_BLOCK, "Pick when your day ends.".to_string())),
+        (start, end) => format!("{start}-{end}").parse::<TimeRange>().map_err(|e| {
+            let block = match parse_time_of_day(start) {
+                Some(_) => END_BLOCK,
+                None => START_BLOCK,
+            };
+            (block, capitalize(&e.to_string()))
+        }),
     }
-    ranges.sort_unstable();
-    for pair in ranges.windows(2) {
-        let (first, second) = (pair[0], pair[1]);
-        if first.is_overnight() || second.start < first.end {
-            return Err(format!(
-                "{first} and {second} overlap; give each hour once, e.g. 08:00-12:00,13:00-16:00."
+}
+
+/// Time off from two date pickers, read as `/async away <from> <to>` reads its dates; the
+/// last day alone is one day.
+fn read_time_off(
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<Option<(NaiveDate, NaiveDate)>, (&'static str, String)> {
+    let (from, to) = match (from, to) {
+        (None, None) => return Ok(None),
+        (None, Some(_)) => {
+            return Err((
+                AWAY_FROM_BLOCK,
+                "Pick the first day of your time off too.".to_string(),
             ));
         }
-    }
-    Ok(ranges)
+        (Some(from), to) => (from, to),
+    };
+    let from = parse_date(&from).map_err(|e| (AWAY_FROM_BLOCK, e.to_string()))?;
+    let to = match to {
+        Some(to) => parse_date(&to).map_err(|e| (AWAY_TO_BLOCK, e.to_string()))?,
+        None => from,
+    };
+    away_range(from, to)
+        .map(Some)
+        .map_err(|e| (AWAY_TO_BLOCK, e.to_string()))
 }
 
 fn capitalize(text: &str) -> String {
@@ -321,71 +451,107 @@ fn capitalize(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn submitted(days: &[(&str, &str)], zone: Option<&str>) -> SlackViewState {
-        let mut values = serde_json::Map::new();
-        for (block, text) in days {
-            values.insert(
-                block.to_string(),
-                serde_json::json!({ "ranges": { "type": "plain_text_input", "value": text } }),
-            );
-        }
-        if let Some(zone) = zone {
-            values.insert(
-                "zone".into(),
-                serde_json::json!({ "zone": { "type": "static_select", "selected_option": {
-                    "text": { "type": "plain_text", "text": zone }, "value": zone } } }),
-            );
-        }
+    /// The hours form as Slack submits it: checkboxes, time pickers, the zone picked and the
+    /// date pickers, each value shaped as in Slack's `view_submission` payloads.
+    fn submitted(
+        days: &[&str],
+        times: (Option<&str>, Option<&str>),
+        zone: Option<&str>,
+        time_off: (Option<&str>, Option<&str>),
+    ) -> SlackViewState {
+        let options: Vec<_> = days
+            .iter()
+            .map(|d| serde_json::json!({ "text": { "type": "plain_text", "text": d }, "value": d }))
+            .collect();
+        let zone = zone.map(|zone| {
+            serde_json::json!({ "type": "external_select", "selected_option": {
+                "text": { "type": "plain_text", "text": zone }, "value": zone } })
+        });
+        let zone = zone
+            .unwrap_or(serde_json::json!({ "type": "external_select", "selected_option": null }));
+        let values = serde_json::json!({
+            "days": { "picked": { "type": "checkboxes", "selected_options": options } },
+            "start": { "picked": { "type": "timepicker", "selected_time": times.0 } },
+            "end": { "picked": { "type": "timepicker", "selected_time": times.1 } },
+            "zone": { "zone": zone },
+            "away_from": { "picked": { "type": "datepicker", "selected_date": time_off.0 } },
+            "away_to": { "picked": { "type": "datepicker", "selected_date": time_off.1 } },
+        });
         serde_json::from_value(serde_json::json!({ "values": values })).expect("view state")
     }
 
     #[test]
-    fn a_filled_modal_reads_as_a_week_in_a_zone() {
+    fn a_filled_form_reads_as_a_week_in_a_zone_with_time_off() {
         let state = submitted(
-            &[
-                ("day_mon", "08:00-12:00,13:00-16:00"),
-                ("day_tue", "08:00-12:00, 13:00-16:00"),
-                ("day_fri", "22:00-06:00"),
-                ("day_sat", ""),
-            ],
+            &["mon", "tue", "fri"],
+            (Some("08:30"), Some("16:00")),
             Some("America/New_York"),
+            (Some("2026-12-24"), Some("2027-01-02")),
         );
-        let (schedule, zone) = read_hours_modal(&state).expect("valid");
-        assert_eq!(
-            schedule.to_string(),
-            "mon,tue 08:00-12:00,13:00-16:00; fri 22:00-06:00"
+        let form = read_hours_modal(Some(&state)).expect("valid");
+        assert_eq!(form.schedule.to_string(), "mon,tue,fri 08:30-16:00");
+        assert_eq!(form.zone, chrono_tz::America::New_York);
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(form.time_off, Some((day("2026-12-24"), day("2027-01-02"))));
+
+        let overnight = submitted(
+            &["sat"],
+            (Some("22:00"), Some("06:00")),
+            Some("UTC"),
+            (None, None),
         );
-        assert_eq!(zone, chrono_tz::America::New_York);
+        let form = read_hours_modal(Some(&overnight)).expect("valid");
+        assert_eq!(form.schedule.to_string(), "sat 22:00-06:00");
+        assert_eq!(form.time_off, None);
+        let to_midnight = submitted(
+            &["sun"],
+            (Some("18:00"), Some("00:00")),
+            Some("UTC"),
+            (Some("2026-12-24"), None),
+        );
+        let form = read_hours_modal(Some(&to_midnight)).expect("valid");
+        assert_eq!(form.schedule.to_string(), "sun 18:00-24:00");
+        assert_eq!(form.time_off, Some((day("2026-12-24"), day("2026-12-24"))));
     }
 
     #[test]
-    fn mistakes_in_the_modal_are_named_on_their_own_line() {
+    fn mistakes_in_the_form_are_named_beside_their_picker() {
         let state = submitted(
-            &[
-                ("day_mon", "9-5"),
-                ("day_tue", "09:00-12:00,11:00-13:00"),
-                ("day_wed", "25:00-26:00"),
-            ],
+            &[],
+            (Some("09:00"), Some("09:00")),
             None,
+            (None, Some("2026-12-24")),
         );
-        let errors = read_hours_modal(&state).unwrap_err();
-        assert_eq!(
-            errors["day_mon"],
-            "`9-5` is not a time range; try 09:00-17:00"
-        );
-        assert!(errors["day_tue"].contains("overlap"), "{errors:?}");
+        let errors = read_hours_modal(Some(&state)).unwrap_err();
+        assert_eq!(errors["days"], "Tick at least one day.");
         assert!(
-            errors["day_wed"].contains("not a time of day"),
+            errors["end"].contains("starts and ends at the same time"),
             "{errors:?}"
         );
         assert_eq!(errors["zone"], "Pick your time zone from the list.");
+        assert!(errors["away_from"].contains("first day"), "{errors:?}");
 
-        let errors = read_hours_modal(&submitted(&[], Some("UTC"))).unwrap_err();
-        assert!(errors["day_mon"].contains("at least one day"), "{errors:?}");
+        let state = submitted(
+            &["mon", "funday"],
+            (None, Some("17:00")),
+            Some("EST"),
+            (Some("2027-01-02"), Some("2026-12-24")),
+        );
+        let errors = read_hours_modal(Some(&state)).unwrap_err();
+        assert!(
+            errors["days"].contains("`funday` is not a day"),
+            "{errors:?}"
+        );
+        assert_eq!(errors["start"], "Pick when your day starts.");
+        assert!(errors["zone"].contains("abbreviation"), "{errors:?}");
+        assert!(errors["away_to"].contains("before it starts"), "{errors:?}");
+
+        let errors = read_hours_modal(None).unwrap_err();
+        assert_eq!(errors.len(), 3, "days, start and zone: {errors:?}");
     }
 
     #[test]
-    fn the_modal_starts_from_the_current_hours_and_offers_every_zone() {
+    fn the_form_starts_from_the_current_hours_with_a_picker_for_each_value() {
         let hours = MemberHours::new(
             "mon-thu 08:00-12:00,13:00-16:00; fri 08:00-12:00"
                 .parse()
@@ -394,24 +560,94 @@ mod tests {
         );
         let view = serde_json::to_value(hours_modal(&hours)).unwrap();
         let blocks = view["blocks"].as_array().unwrap();
-        let monday = blocks.iter().find(|b| b["block_id"] == "day_mon").unwrap();
-        assert_eq!(
-            monday["element"]["initial_value"],
-            "08:00-12:00,13:00-16:00"
-        );
-        let sunday = blocks.iter().find(|b| b["block_id"] == "day_sun").unwrap();
-        assert!(sunday["element"].get("initial_value").is_none());
-        let zone = blocks.iter().find(|b| b["block_id"] == "zone").unwrap();
-        assert_eq!(zone["element"]["initial_option"]["value"], "Europe/Berlin");
-        let groups = zone["element"]["option_groups"].as_array().unwrap();
-        assert!(groups.len() <= 100);
-        let mut count = 0;
-        for group in groups {
-            let options = group["options"].as_array().unwrap();
-            assert!(options.len() <= OPTIONS_PER_GROUP);
-            count += options.len();
+        let block = |id: &str| blocks.iter().find(|b| b["block_id"] == id).unwrap();
+        let days = &block("days")["element"];
+        assert_eq!(days["type"], "checkboxes");
+        assert_eq!(days["options"].as_array().unwrap().len(), 7);
+        let ticked: Vec<&str> = days["initial_options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["value"].as_str().unwrap())
+            .collect();
+        assert_eq!(ticked, ["mon", "tue", "wed", "thu", "fri"]);
+        assert_eq!(block("start")["element"]["type"], "timepicker");
+        assert_eq!(block("start")["element"]["initial_time"], "08:00");
+        assert_eq!(block("end")["element"]["initial_time"], "12:00");
+        let zone = &block("zone")["element"];
+        assert_eq!(zone["type"], "external_select");
+        assert_eq!(zone["action_id"], ZONE_ACTION);
+        assert_eq!(zone["initial_option"]["value"], "Europe/Berlin");
+        assert_eq!(zone["min_query_length"], 0);
+        for id in ["away_from", "away_to"] {
+            assert_eq!(block(id)["element"]["type"], "datepicker");
+            assert_eq!(block(id)["optional"], true);
         }
-        assert!(count > 300, "{count} zones");
+        // Hours the form cannot show whole are named, with where to keep them.
+        let text = view.to_string();
+        assert!(
+            text.contains("mon-thu 08:00-12:00,13:00-16:00; fri 08:00-12:00"),
+            "{text}"
+        );
+
+        // The default week is shown as it is, with nothing to warn about.
+        let view = serde_json::to_value(hours_modal(&MemberHours::default_in(Tz::UTC))).unwrap();
+        assert!(!view.to_string().contains("Your hours now"), "{view}");
+        // What the form shows reads back as the hours it was opened with.
+        let simple = MemberHours::new("mon,wed 22:00-06:00".parse().unwrap(), Tz::UTC);
+        let view = serde_json::to_value(hours_modal(&simple)).unwrap();
+        let blocks = view["blocks"].as_array().unwrap();
+        let initial = |id: &str, key: &str| {
+            blocks.iter().find(|b| b["block_id"] == id).unwrap()["element"][key].clone()
+        };
+        let days: Vec<String> = initial("days", "initial_options")
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["value"].as_str().unwrap().to_string())
+            .collect();
+        let days: Vec<&str> = days.iter().map(String::as_str).collect();
+        let state = submitted(
+            &days,
+            (
+                initial("start", "initial_time").as_str(),
+                initial("end", "initial_time").as_str(),
+            ),
+            initial("zone", "initial_option")["value"].as_str(),
+            (None, None),
+        );
+        assert_eq!(
+            read_hours_modal(Some(&state)).unwrap().schedule,
+            simple.schedule
+        );
+    }
+
+    #[test]
+    fn zone_suggestions_put_the_members_zone_first_and_offer_local_only_for_check_ins() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let values = |answer: serde_json::Value| -> Vec<String> {
+            answer["options"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["value"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let hours = values(zone_suggestions(ZONE_ACTION, "", berlin).unwrap());
+        assert_eq!(hours[0], "Europe/Berlin");
+        assert!(!hours.contains(&"local".to_string()));
+        assert_eq!(hours.len(), MAX_SUGGESTIONS);
+        let checkin = values(zone_suggestions(ZONE_OR_LOCAL_ACTION, "", berlin).unwrap());
+        assert_eq!(&checkin[..2], ["Europe/Berlin", "local"]);
+        assert_eq!(checkin.len(), MAX_SUGGESTIONS);
+        assert_eq!(
+            values(zone_suggestions(ZONE_OR_LOCAL_ACTION, "loc", berlin).unwrap()),
+            ["local"]
+        );
+        let answer = zone_suggestions(ZONE_ACTION, "sao paulo", berlin).unwrap();
+        assert_eq!(answer["options"][0]["text"]["text"], "America/Sao Paulo");
+        assert_eq!(answer["options"][0]["value"], "America/Sao_Paulo");
+        assert_eq!(zone_suggestions("other", "", berlin), None);
     }
 
     #[test]

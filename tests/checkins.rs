@@ -458,3 +458,82 @@ async fn run_pause_resume_and_delete_do_what_they_say_and_the_manager_home_shows
     assert!(unknown.contains("There is no check-in `1`"), "{unknown}");
     bot.stop().await;
 }
+
+/// `/async checkin new` opens a form of pickers; what Slack submits from them (a timepicker's
+/// selected_time, checkboxes' selected_options, the zone picker's selected_option) is read as
+/// `/async checkin create` reads it, mistakes are named beside their block, and the check-in
+/// is stored as picked.
+#[tokio::test]
+async fn the_checkin_form_of_pickers_creates_the_checkin_picked_and_names_mistakes_beside_their_block()
+ {
+    let emulator = team_in_london().await;
+    let bot = TestBot::start_with_clock(&emulator, clock_at(MONDAY_EARLY)).await;
+    let answer = slash(bot.addr, &emulator, "UMGR", "C1", "checkin new").await;
+    assert!(answer.contains("Fill in the form"), "{answer}");
+    let opened = emulator.wait_for("views.open", 1, PATIENCE).await;
+    let form = &opened[0].params["view"];
+    assert_eq!(form["callback_id"], "checkin_new_modal");
+    let element = |block: &str| {
+        form["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["block_id"] == block)
+            .map(|b| b["element"].clone())
+            .unwrap_or_else(|| panic!("no {block} block in {form}"))
+    };
+    assert_eq!(element("time")["type"], "timepicker");
+    assert_eq!(element("time")["initial_time"], "09:30");
+    assert_eq!(element("days")["type"], "checkboxes");
+    assert_eq!(
+        element("days")["initial_options"].as_array().unwrap().len(),
+        5
+    );
+    assert_eq!(element("zone")["type"], "external_select");
+    assert_eq!(element("zone")["action_id"], "zone_or_local");
+    assert_eq!(element("zone")["initial_option"]["value"], "Europe/London");
+
+    let day = |d: &str| json!({"text": {"type": "plain_text", "text": d}, "value": d});
+    let mut submitted = fixture_json("view_submission.json");
+    submitted["user"]["id"] = json!("UMGR");
+    submitted["team"]["id"] = json!(emulator::TEAM_ID);
+    submitted["view"]["callback_id"] = json!("checkin_new_modal");
+    submitted["view"]["state"] = json!({"values": {
+        "channel": {"value": {"type": "conversations_select", "selected_conversation": "C1"}},
+        "time": {"value": {"type": "timepicker", "selected_time": null}},
+        "days": {"value": {"type": "checkboxes", "selected_options": []}},
+        "zone": {"zone_or_local": {"type": "external_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "EST"}, "value": "EST"}}},
+        "questions": {"value": {"type": "plain_text_input", "value": "What did you ship?"}}
+    }});
+    let (status, body) = interact(bot.addr, &submitted).await;
+    assert_eq!(status, StatusCode::OK);
+    let errors: serde_json::Value = serde_json::from_str(&body).expect("errors as JSON");
+    assert_eq!(errors["response_action"], "errors");
+    assert_eq!(errors["errors"]["time"], "Pick the time.");
+    assert_eq!(errors["errors"]["days"], "Tick at least one day.");
+    assert!(
+        errors["errors"]["zone"]
+            .as_str()
+            .unwrap()
+            .contains("`EST` is an abbreviation"),
+        "{errors}"
+    );
+    let none = slash(bot.addr, &emulator, "UMGR", "C1", "checkin list").await;
+    assert!(none.starts_with("No check-ins yet"), "{none}");
+
+    submitted["view"]["state"]["values"]["time"]["value"]["selected_time"] = json!("10:15");
+    submitted["view"]["state"]["values"]["days"]["value"]["selected_options"] =
+        json!([day("mon"), day("wed")]);
+    submitted["view"]["state"]["values"]["zone"]["zone_or_local"]["selected_option"] = json!({
+        "text": {"type": "plain_text", "text": "Each person's own time (local)"}, "value": "local"});
+    let (status, body) = interact(bot.addr, &submitted).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.trim().is_empty(), "the form closes: {body}");
+    let listed = slash(bot.addr, &emulator, "UMGR", "C1", "checkin list").await;
+    assert!(
+        listed.contains("`1` <#C1> mon,wed at 10:15 (each person's local time)"),
+        "{listed}"
+    );
+    bot.stop().await;
+}

@@ -298,8 +298,10 @@ async fn a_modals_validation_errors_reach_slack_over_socket_mode() {
     submitted["team"]["id"] = serde_json::json!(emulator::TEAM_ID);
     submitted["view"]["callback_id"] = serde_json::json!("hours_modal");
     submitted["view"]["state"] = serde_json::json!({"values": {
-        "day_mon": {"ranges": {"type": "plain_text_input", "value": "9-5"}},
-        "zone": {"zone": {"type": "static_select", "selected_option": {
+        "days": {"picked": {"type": "checkboxes", "selected_options": []}},
+        "start": {"picked": {"type": "timepicker", "selected_time": "17:00"}},
+        "end": {"picked": {"type": "timepicker", "selected_time": "17:00"}},
+        "zone": {"zone": {"type": "external_select", "selected_option": {
             "text": {"type": "plain_text", "text": "Asia/Tokyo"}, "value": "Asia/Tokyo"}}}
     }});
     let envelope = serde_json::json!({
@@ -311,11 +313,15 @@ async fn a_modals_validation_errors_reach_slack_over_socket_mode() {
     let ack = emulator.send_envelope(&envelope, PATIENCE).await;
     assert_eq!(ack["envelope_id"], "env-modal-1");
     assert_eq!(ack["payload"]["response_action"], "errors", "{ack}");
+    assert_eq!(
+        ack["payload"]["errors"]["days"], "Tick at least one day.",
+        "{ack}"
+    );
     assert!(
-        ack["payload"]["errors"]["day_mon"]
+        ack["payload"]["errors"]["end"]
             .as_str()
             .unwrap_or_default()
-            .contains("09:00-17:00"),
+            .contains("`17:00-17:00` starts and ends at the same time"),
         "{ack}"
     );
     bot.stop().await;

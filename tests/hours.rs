@@ -559,7 +559,7 @@ async fn asking_the_bot_who_is_around_answers_in_the_thread() {
 }
 
 #[tokio::test]
-async fn the_home_tab_shows_my_hours_and_its_modal_saves_new_ones() {
+async fn the_home_tab_shows_my_hours_and_its_form_of_pickers_saves_new_ones_with_time_off() {
     let emulator = SlackEmulator::start().await;
     emulator.add_user("W111", Some("Europe/Berlin"));
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
@@ -584,35 +584,147 @@ async fn the_home_tab_shows_my_hours_and_its_modal_saves_new_ones() {
     let opened = emulator.wait_for("views.open", 1, PATIENCE).await;
     assert_eq!(opened[0].params["view"]["callback_id"], "hours_modal");
 
+    let form = &opened[0].params["view"];
+    let element = |block: &str| {
+        form["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["block_id"] == block)
+            .map(|b| b["element"].clone())
+            .unwrap_or_else(|| panic!("no {block} block in {form}"))
+    };
+    assert_eq!(element("days")["type"], "checkboxes");
+    assert_eq!(element("start")["initial_time"], "09:00");
+    assert_eq!(element("zone")["type"], "external_select");
+    assert_eq!(element("zone")["initial_option"]["value"], "Europe/Berlin");
+    assert_eq!(element("away_from")["type"], "datepicker");
+
+    // Submitted as Slack submits pickers: checkboxes' selected_options, timepickers'
+    // selected_time, the external select's selected_option, datepickers' selected_date.
     let mut submitted = fixture_json("view_submission.json");
     submitted["user"]["id"] = json!("W111");
     submitted["team"]["id"] = json!(emulator::TEAM_ID);
     submitted["view"]["callback_id"] = json!("hours_modal");
+    let day = |d: &str| json!({"text": {"type": "plain_text", "text": d}, "value": d});
     submitted["view"]["state"] = json!({"values": {
-        "day_mon": {"ranges": {"type": "plain_text_input", "value": "9-5"}},
-        "zone": {"zone": {"type": "static_select", "selected_option": {
-            "text": {"type": "plain_text", "text": "Asia/Tokyo"}, "value": "Asia/Tokyo"}}}
+        "days": {"picked": {"type": "checkboxes", "selected_options": [day("mon"), day("wed")]}},
+        "start": {"picked": {"type": "timepicker", "selected_time": "10:00"}},
+        "end": {"picked": {"type": "timepicker", "selected_time": "10:00"}},
+        "zone": {"zone": {"type": "external_select", "selected_option": {
+            "text": {"type": "plain_text", "text": "Asia/Tokyo"}, "value": "Asia/Tokyo"}}},
+        "away_from": {"picked": {"type": "datepicker", "selected_date": "2026-03-01"}},
+        "away_to": {"picked": {"type": "datepicker", "selected_date": null}}
     }});
     let (status, body) = interact(bot.addr, &submitted).await;
     assert_eq!(status, StatusCode::OK);
     let errors: Value = serde_json::from_str(&body).expect("errors as JSON");
     assert_eq!(errors["response_action"], "errors");
     assert!(
-        errors["errors"]["day_mon"]
+        errors["errors"]["end"]
             .as_str()
             .unwrap()
-            .contains("09:00-17:00")
+            .contains("`10:00-10:00` starts and ends at the same time"),
+        "{errors}"
     );
 
-    submitted["view"]["state"]["values"]["day_mon"]["ranges"]["value"] = json!("10:00-18:00");
+    // A range that reads, but time off that started before today in Tokyo: named beside
+    // the date picker, nothing saved.
+    submitted["view"]["state"]["values"]["end"]["picked"]["selected_time"] = json!("18:00");
+    let (status, body) = interact(bot.addr, &submitted).await;
+    assert_eq!(status, StatusCode::OK);
+    let errors: Value = serde_json::from_str(&body).expect("errors as JSON");
+    assert!(
+        errors["errors"]["away_from"]
+            .as_str()
+            .unwrap()
+            .contains("2026-03-01 is in the past (today is 2026-03-03"),
+        "{errors}"
+    );
+    assert_eq!(
+        emulator.answered("views.publish").len(),
+        1,
+        "nothing saved yet"
+    );
+
+    submitted["view"]["state"]["values"]["away_from"]["picked"]["selected_date"] =
+        json!("2026-03-09");
+    submitted["view"]["state"]["values"]["away_to"]["picked"]["selected_date"] =
+        json!("2026-03-13");
     let (status, body) = interact(bot.addr, &submitted).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.trim().is_empty(), "the modal closes: {body}");
     let republished = emulator.wait_for("views.publish", 2, PATIENCE).await;
     let home = republished[1].params["view"].to_string();
-    assert!(home.contains("mon 10:00-18:00"), "{home}");
+    assert!(home.contains("mon,wed 10:00-18:00"), "{home}");
     assert!(home.contains("Asia/Tokyo"), "{home}");
     let mine = slash(bot.addr, &emulator, "W111", "C1", "hours").await;
-    assert!(mine.contains("mon 10:00-18:00 (Asia/Tokyo)"), "{mine}");
+    assert!(mine.contains("mon,wed 10:00-18:00 (Asia/Tokyo)"), "{mine}");
+    assert!(
+        mine.contains("*Away* from Mon 9 Mar 2026 to Fri 13 Mar 2026"),
+        "{mine}"
+    );
+    bot.stop().await;
+}
+
+/// The hours form's zone picker asks for options as the member types: the zones whose
+/// name holds the text, the member's own first; over Socket Mode in the acknowledgement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zone_picker_gets_the_zones_matching_what_was_typed_with_the_members_own_first() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("W111", Some("America/Los_Angeles"));
+    let bot = TestBot::start(&emulator).await;
+    let mut asked = fixture_json("block_suggestion.json");
+    asked["team"]["id"] = json!(emulator::TEAM_ID);
+    asked["user"]["id"] = json!("W111");
+    asked["block_id"] = json!("zone");
+    asked["action_id"] = json!("zone");
+    let options = |body: &str| -> Vec<String> {
+        let answer: Value = serde_json::from_str(body).expect("options as JSON");
+        answer["options"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no options in {answer}"))
+            .iter()
+            .map(|o| o["value"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    asked["value"] = json!("");
+    let (status, body) = interact(bot.addr, &asked).await;
+    assert_eq!(status, StatusCode::OK);
+    let all = options(&body);
+    assert_eq!(all[0], "America/Los_Angeles", "{all:?}");
+    assert_eq!(all.len(), 100);
+
+    asked["value"] = json!("ange");
+    let (_, body) = interact(bot.addr, &asked).await;
+    assert_eq!(options(&body), ["America/Los_Angeles"]);
+
+    asked["value"] = json!("berl");
+    let (_, body) = interact(bot.addr, &asked).await;
+    assert_eq!(options(&body), ["Europe/Berlin"]);
+    let answer: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["options"][0]["text"]["type"], "plain_text");
+
+    // The check-in form's picker also offers each person's own time.
+    asked["block_id"] = json!("zone");
+    asked["action_id"] = json!("zone_or_local");
+    asked["value"] = json!("");
+    let (_, body) = interact(bot.addr, &asked).await;
+    assert_eq!(&options(&body)[..2], ["America/Los_Angeles", "local"]);
+    bot.stop().await;
+
+    let bot = TestBot::start_socket_mode(&emulator).await;
+    asked["action_id"] = json!("zone");
+    asked["value"] = json!("tokyo");
+    let envelope = json!({
+        "envelope_id": "env-options-1",
+        "type": "interactive",
+        "payload": asked,
+        "accepts_response_payload": true
+    });
+    let ack = emulator.send_envelope(&envelope, PATIENCE).await;
+    assert_eq!(ack["envelope_id"], "env-options-1");
+    assert_eq!(ack["payload"]["options"][0]["value"], "Asia/Tokyo", "{ack}");
     bot.stop().await;
 }

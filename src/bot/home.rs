@@ -1,5 +1,8 @@
-//! The App Home and its working-hours modal: publishing the member's page, opening the
-//! modal from its "Edit hours" button, and saving what the modal submits.
+//! The App Home and its working-hours form: publishing the member's page, opening the
+//! form from its "Edit hours" button, saving what the form submits, and the options of
+//! the forms' zone pickers.
+
+use std::collections::HashMap;
 
 use slack_morphism::prelude::*;
 use tracing::warn;
@@ -71,42 +74,85 @@ impl Bot {
         Ok(())
     }
 
-    /// The hours modal was submitted: saves and republishes the Home tab, or returns the
-    /// errors Slack shows beside the fields.
+    /// A zone picker asks for options (`block_suggestion`): the zones matching what was
+    /// typed, the member's own first. A picker the bot does not serve gets no options.
+    pub(crate) async fn suggest_options(
+        &self,
+        suggestion: &SlackInteractionBlockSuggestionEvent,
+    ) -> serde_json::Value {
+        let team = TeamId::new(suggestion.team.id.0.clone());
+        let user = UserId::new(suggestion.user.id.0.clone());
+        let own = match self.me(&team, &user, self.clock.now()).await {
+            Ok(me) => me.hours.tz,
+            Err(e) => {
+                warn!(team = %team, error = %e, "could not read a member's zone for the picker");
+                self.default_tz
+            }
+        };
+        views::zone_suggestions(&suggestion.action_id.0, &suggestion.value, own).unwrap_or_else(
+            || {
+                warn!(action = %suggestion.action_id, "options asked for a picker the bot does not serve");
+                serde_json::json!({ "options": [] })
+            },
+        )
+    }
+
+    /// The hours form was submitted: saves the week, the zone and any time off picked, and
+    /// republishes the Home tab; or returns the errors Slack shows beside the pickers.
     pub async fn submit_hours_modal(
         &self,
         team: &TeamId,
         user: &UserId,
         state: Option<&SlackViewState>,
     ) -> Option<serde_json::Value> {
-        let empty = SlackViewState::new(Default::default());
-        let (schedule, tz) = match views::read_hours_modal(state.unwrap_or(&empty)) {
-            Ok(read) => read,
-            Err(errors) => {
-                return Some(serde_json::json!({ "response_action": "errors", "errors": errors }));
-            }
+        let form = match views::read_hours_modal(state) {
+            Ok(form) => form,
+            Err(errors) => return Some(errors_answer(errors)),
         };
-        let saved = async {
-            let me = self.me(team, user, self.clock.now()).await?;
-            let mut hours = MemberHours::new(schedule, tz);
-            if let Some(stored) = me.stored {
-                hours.away = stored.away;
-                hours.focus = stored.focus;
+        let now = self.clock.now();
+        let me = match self.me(team, user, now).await {
+            Ok(me) => me,
+            Err(e) => return Some(not_saved(team, user, &e)),
+        };
+        let mut hours = MemberHours::new(form.schedule, form.zone);
+        if let Some(stored) = me.stored {
+            hours.away = stored.away;
+            hours.focus = stored.focus;
+        }
+        if let Some((from, to)) = form.time_off {
+            // Today in the zone just picked, as `/async away` would read it after saving.
+            let today = crate::commands::hours::today(&hours, now);
+            if let Err(sentence) = crate::commands::hours::add_time_off(&mut hours, from, to, today)
+            {
+                return Some(errors_answer(HashMap::from([(
+                    views::AWAY_FROM_BLOCK.to_string(),
+                    sentence,
+                )])));
             }
+        }
+        let saved = async {
             self.save_hours(team, user, Some(&hours)).await?;
             self.publish_home(team, user).await
         };
         match saved.await {
             Ok(()) => None,
-            Err(e) => {
-                warn!(team = %team, user = %user, error = %e, "could not save hours from the modal");
-                Some(serde_json::json!({
-                    "response_action": "errors",
-                    "errors": { "zone": "Sorry, I could not save that just now; please try again." }
-                }))
-            }
+            Err(e) => Some(not_saved(team, user, &e)),
         }
     }
+}
+
+/// Slack's answer to a form with mistakes: the form stays open with each error beside its
+/// block.
+pub(crate) fn errors_answer(errors: HashMap<String, String>) -> serde_json::Value {
+    serde_json::json!({ "response_action": "errors", "errors": errors })
+}
+
+fn not_saved(team: &TeamId, user: &UserId, error: &dyn std::fmt::Display) -> serde_json::Value {
+    warn!(team = %team, user = %user, error = %error, "could not save hours from the form");
+    errors_answer(HashMap::from([(
+        views::ZONE_BLOCK.to_string(),
+        "Sorry, I could not save that just now; please try again.".to_string(),
+    )]))
 }
 
 /// Puts the check-ins a member manages or takes part in into the Home tab's check-in

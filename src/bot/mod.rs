@@ -643,6 +643,9 @@ impl Bot {
                 self.submit_hours_modal(&team, &user, submission.view.state_params.state.as_ref())
                     .await
             }
+            SlackInteractionEvent::BlockSuggestion(suggestion) => {
+                Some(self.suggest_options(suggestion).await)
+            }
             other => {
                 warn!(kind = interaction_kind(other), "interaction not handled");
                 None

@@ -4,11 +4,12 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 use tracing::warn;
 
+use crate::bot::home::errors_answer;
 use crate::bot::roles::can_manage;
 use crate::bot::{Bot, HandleError};
 use crate::checkins::occurrence::{CheckinId, DEFAULT_GRACE, OccurrenceKey};
@@ -16,13 +17,14 @@ use crate::checkins::record::{
     Checkin, CheckinTables, DEFAULT_CLOSE_AFTER, OccurrenceRecord, Participants, default_questions,
 };
 use crate::checkins::runner::Change;
-use crate::checkins::schedule::{Schedule, ScheduleZone};
+use crate::checkins::schedule::{Schedule, ScheduleError, ScheduleZone, parse_time_of_day};
 use crate::checkins::texts::schedule_text;
 use crate::commands::hours::Asker;
 use crate::commands::parse::{ChannelRef, CheckinZone, Command, check_questions};
 use crate::decision::card::escape;
 use crate::hours::Weekdays;
 use crate::ids::{ChannelId, TeamId, UserId};
+use crate::views;
 
 /// The answer to a member who may not change check-ins.
 pub const MANAGERS_ONLY: &str = "Only managers and admins create or change check-ins. \
@@ -291,46 +293,34 @@ const ZONE_BLOCK: &str = "zone";
 const QUESTIONS_BLOCK: &str = "questions";
 const FIELD: &str = "value";
 
-fn text_input(block: &str, label: &str, initial: Option<String>, multiline: bool) -> SlackBlock {
-    let mut input = SlackBlockPlainTextInputElement::new()
-        .with_action_id(FIELD.into())
-        .with_multiline(multiline);
-    if let Some(initial) = initial {
-        input = input.with_initial_value(initial);
-    }
-    SlackInputBlock::new(pt!(label.to_string()), input.into())
-        .with_block_id(block.into())
-        .into()
-}
-
-/// The form of `/async checkin new`: the same fields as `checkin create`.
+/// The form of `/async checkin new`: the same fields as `checkin create`, with pickers for
+/// the channel, the time, the days and the zone (the creator's own first, or each person's
+/// own time).
 pub fn new_checkin_modal(zone: Tz) -> SlackView {
     let channel = SlackBlockConversationsSelectElement::new()
         .with_action_id(FIELD.into())
         .with_placeholder(pt!("Pick a channel"));
+    let questions = SlackBlockPlainTextInputElement::new()
+        .with_action_id(FIELD.into())
+        .with_multiline(true)
+        .with_initial_value(default_questions().join("\n"));
+    let at = NaiveTime::from_hms_opt(9, 30, 0).unwrap_or_default();
     let blocks = vec![
-        SlackInputBlock::new(pt!("Channel"), channel.into())
-            .with_block_id(CHANNEL_BLOCK.into())
-            .into(),
-        text_input(TIME_BLOCK, "Time (HH:MM)", Some("09:30".into()), false),
-        text_input(
+        views::input(CHANNEL_BLOCK, "Channel", channel.into()).into(),
+        views::input(TIME_BLOCK, "Time", views::time_picker(FIELD, at)).into(),
+        views::input(
             DAYS_BLOCK,
-            "Days (mon-fri, mon,wed,fri, daily)",
-            Some("mon-fri".into()),
-            false,
-        ),
-        text_input(
+            "Days",
+            views::day_checkboxes(FIELD, Weekdays::WEEKDAYS),
+        )
+        .into(),
+        views::input(
             ZONE_BLOCK,
-            "Time zone (an IANA name, or `local` for each person's own time)",
-            Some(zone.name().to_string()),
-            false,
-        ),
-        text_input(
-            QUESTIONS_BLOCK,
-            "Questions, one a line",
-            Some(default_questions().join("\n")),
-            true,
-        ),
+            "Time zone",
+            views::zone_picker(views::ZONE_OR_LOCAL_ACTION, zone.name()),
+        )
+        .into(),
+        views::input(QUESTIONS_BLOCK, "Questions, one a line", questions.into()).into(),
         SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
             SlackBlockMarkDownText::new(
                 "Participants: the channel's members, minus bots and anyone away that day.".into(),
@@ -357,44 +347,43 @@ pub fn is_new_checkin_submission(submission: &SlackInteractionViewSubmissionEven
     }
 }
 
-/// What the "new check-in" form says, or an error per field.
+/// What the "new check-in" form says, each value read as `/async checkin create` reads it,
+/// or an error per field.
 pub(crate) fn read_new_checkin(
     state: Option<&SlackViewState>,
 ) -> Result<(ChannelId, Schedule, Vec<String>), HashMap<String, String>> {
-    let value = |block: &str| {
-        state
-            .and_then(|s| s.values.get(&SlackBlockId::new(block.into())))
-            .and_then(|actions| actions.get(&SlackActionId::new(FIELD.into())))
-    };
-    let text = |block: &str| {
-        value(block)
-            .and_then(|v| v.value.clone())
-            .unwrap_or_default()
-    };
+    let value = |block: &str, action: &str| views::state_value(state, block, action);
     let mut errors = HashMap::new();
-    let channel = value(CHANNEL_BLOCK)
+    let channel = value(CHANNEL_BLOCK, FIELD)
         .and_then(|v| v.selected_conversation.as_ref())
         .map(|c| ChannelId::new(c.0.clone()));
     if channel.is_none() {
         errors.insert(CHANNEL_BLOCK.to_string(), "Pick the channel.".to_string());
     }
-    let days = text(DAYS_BLOCK).parse::<Weekdays>();
-    if let Err(e) = &days {
-        errors.insert(DAYS_BLOCK.to_string(), e.to_string());
+    // Each value read on its own, as `Schedule::from_parts` reads it, so every mistake is
+    // named at once.
+    let days = views::picked_days(value(DAYS_BLOCK, FIELD))
+        .map_err(|message| errors.insert(DAYS_BLOCK.to_string(), message))
+        .ok();
+    let at = views::picked_time(value(TIME_BLOCK, FIELD));
+    let at = match at.trim() {
+        "" => Err("Pick the time.".to_string()),
+        at => parse_time_of_day(at).map_err(|e| e.to_string()),
     }
-    let schedule = Schedule::from_parts(
-        days.map(|d| d.to_string()).as_deref().unwrap_or("daily"),
-        &text(TIME_BLOCK),
-        &text(ZONE_BLOCK),
-    );
-    if let Err(e) = &schedule {
-        let block = match e {
-            crate::checkins::schedule::ScheduleError::BadTime(_) => TIME_BLOCK,
-            _ => ZONE_BLOCK,
-        };
-        errors.entry(block.to_string()).or_insert(e.to_string());
+    .map_err(|message| errors.insert(TIME_BLOCK.to_string(), message))
+    .ok();
+    let zone = views::picked_option(value(ZONE_BLOCK, views::ZONE_OR_LOCAL_ACTION));
+    let zone = match zone.trim() {
+        "" => Err("Pick a time zone, or each person's own time.".to_string()),
+        zone => zone
+            .parse::<ScheduleZone>()
+            .map_err(|e: ScheduleError| e.to_string()),
     }
-    let questions: Vec<String> = text(QUESTIONS_BLOCK)
+    .map_err(|message| errors.insert(ZONE_BLOCK.to_string(), message))
+    .ok();
+    let questions: Vec<String> = value(QUESTIONS_BLOCK, FIELD)
+        .and_then(|v| v.value.as_deref())
+        .unwrap_or_default()
         .lines()
         .map(str::trim)
         .filter(|q| !q.is_empty())
@@ -405,8 +394,10 @@ pub(crate) fn read_new_checkin(
         errors.insert(QUESTIONS_BLOCK.to_string(), e.to_string());
         Vec::new()
     });
-    match (channel, schedule) {
-        (Some(channel), Ok(schedule)) if errors.is_empty() => Ok((channel, schedule, questions)),
+    match (channel, days, at, zone) {
+        (Some(channel), Some(days), Some(at), Some(zone)) if errors.is_empty() => {
+            Ok((channel, Schedule { days, at, zone }, questions))
+        }
         _ => Err(errors),
     }
 }
@@ -421,14 +412,13 @@ pub async fn submit_new_checkin(
     let (channel, schedule, questions) =
         match read_new_checkin(submission.view.state_params.state.as_ref()) {
             Ok(read) => read,
-            Err(errors) => {
-                return Some(serde_json::json!({ "response_action": "errors", "errors": errors }));
-            }
+            Err(errors) => return Some(errors_answer(errors)),
         };
     let refuse = |message: &str| {
-        Some(
-            serde_json::json!({ "response_action": "errors", "errors": { CHANNEL_BLOCK: message } }),
-        )
+        Some(errors_answer(HashMap::from([(
+            CHANNEL_BLOCK.to_string(),
+            message.to_string(),
+        )])))
     };
     match can_manage(bot, &team, &user).await {
         Ok(true) => {}

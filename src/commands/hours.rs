@@ -171,7 +171,7 @@ pub async fn clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
 }
 
 /// The member's date today, in their zone.
-fn today(hours: &MemberHours, now: DateTime<Utc>) -> NaiveDate {
+pub fn today(hours: &MemberHours, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&hours.tz).date_naive()
 }
 
@@ -187,6 +187,28 @@ pub fn check_away(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Aw
     AwayPeriod::new(from, to).map_err(|e| e.to_string())
 }
 
+/// Adds time off from `from` to `to` (dates in the member's zone, `today` theirs) to a
+/// member's hours, forgetting time off that is over; the error is the sentence to answer
+/// with. `/async away`, the Home tab's "Away today" and the hours form all add it here.
+pub fn add_time_off(
+    hours: &mut MemberHours,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<AwayPeriod, String> {
+    let period = check_away(from, to, today)?;
+    // Time off that is over is forgotten as new time off is added.
+    hours.away.retain(|p| p.to >= today && *p != period);
+    if hours.away.len() >= MAX_AWAY_PERIODS {
+        return Err(format!(
+            "You already have {MAX_AWAY_PERIODS} periods of time off planned; clear them with `/async away clear` and add what still holds."
+        ));
+    }
+    hours.away.push(period);
+    hours.away.sort_by_key(|p| (p.from, p.to));
+    Ok(period)
+}
+
 /// `/async away <from> [<to>]`.
 pub async fn away(
     bot: &Bot,
@@ -197,20 +219,11 @@ pub async fn away(
     let now = bot.clock.now();
     let me = bot.me(asker.team, asker.user, now).await?;
     let today = today(&me.hours, now);
-    let period = match check_away(from, to, today) {
+    let mut record = me.record();
+    let period = match add_time_off(&mut record, from, to, today) {
         Ok(period) => period,
         Err(sentence) => return Ok(sentence),
     };
-    let mut record = me.record();
-    // Time off that is over is forgotten as new time off is added.
-    record.away.retain(|p| p.to >= today && *p != period);
-    if record.away.len() >= MAX_AWAY_PERIODS {
-        return Ok(format!(
-            "You already have {MAX_AWAY_PERIODS} periods of time off planned; clear them with `/async away clear` and add what still holds."
-        ));
-    }
-    record.away.push(period);
-    record.away.sort_by_key(|p| (p.from, p.to));
     bot.save_hours(asker.team, asker.user, Some(&record))
         .await?;
     let back = availability(&record, now).back_at();

@@ -14,6 +14,7 @@ use std::ops::Range;
 use chrono::{NaiveDate, NaiveTime, TimeDelta, Timelike, Weekday};
 use chrono_tz::Tz;
 
+use crate::hours::dates::{DateError, away_range, parse_date};
 use crate::hours::days::{DaysError, Weekdays};
 use crate::hours::zone::{ZoneError, abbreviation_examples};
 pub use crate::hours::zone::{parse_zone, suggest_zones};
@@ -38,8 +39,7 @@ pub const MAX_KEYWORDS: usize = 20;
 pub const MAX_KEYWORD_CHARS: usize = 50;
 /// Most time ranges one `hours set` may give, over all its groups.
 pub const MAX_RANGES: usize = 24;
-/// Longest away period, in days, so availability searches stay bounded.
-pub const MAX_AWAY_DAYS: i64 = 366;
+pub use crate::hours::dates::MAX_AWAY_DAYS;
 
 // ---------------------------------------------------------------------------------------------
 // Stage 1: tokens
@@ -703,16 +703,8 @@ pub enum ParseError {
     TwoZones { first: String, second: String },
     #[error(transparent)]
     Zone(#[from] ZoneError),
-    #[error("`{0}` is not a date; write it as YYYY-MM-DD, e.g. /async away 2026-12-24 2027-01-02")]
-    BadDate(String),
-    #[error(
-        "The away period ends on {to}, before it starts on {from}; put the first day first, e.g. /async away {to} {from}"
-    )]
-    DatesReversed { from: NaiveDate, to: NaiveDate },
-    #[error(
-        "That away period is {days} days; set at most {max} days at a time, e.g. /async away 2026-07-01 2026-07-21"
-    )]
-    AwayTooLong { days: i64, max: i64 },
+    #[error(transparent)]
+    Date(#[from] DateError),
     #[error("`{got}` is not a duration; try {example}")]
     BadDuration { got: String, example: &'static str },
     #[error("{what} must be between {range}; `{got}` is not, so try {example}")]
@@ -804,7 +796,7 @@ impl ParseError {
             | OverlappingRanges { .. }
             | TooManyRanges { .. }
             | TwoZones { .. } => Some(Topic::Hours),
-            BadDate(_) | DatesReversed { .. } | AwayTooLong { .. } => Some(Topic::Away),
+            Date(_) => Some(Topic::Away),
             BadTime(_)
             | TooManyQuestions { .. }
             | QuestionTooLong { .. }
@@ -1315,27 +1307,6 @@ fn label_for_day(label: &str, day: Weekday, days: Weekdays) -> String {
 
 // --- away ---
 
-/// Reads `YYYY-MM-DD` (month and day may have one digit).
-fn parse_date(word: &str) -> Result<NaiveDate, ParseError> {
-    let bad = || ParseError::BadDate(shown(word));
-    let mut parts = word.split('-');
-    let (Some(year), Some(month), Some(day), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad());
-    };
-    let digits = |s: &str, lengths: Range<usize>| {
-        lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
-    };
-    if !digits(year, 4..5) || !digits(month, 1..3) || !digits(day, 1..3) {
-        return Err(bad());
-    }
-    let (Ok(year), Ok(month), Ok(day)) = (year.parse(), month.parse(), day.parse()) else {
-        return Err(bad());
-    };
-    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(bad)
-}
-
 fn parse_away(args: Args<'_>) -> Result<Command, ParseError> {
     let mut words: Vec<String> = Vec::new();
     for token in args.tokens {
@@ -1373,17 +1344,7 @@ fn parse_away(args: Args<'_>) -> Result<Command, ParseError> {
             Ok(Command::Away { from: day, to: day })
         }
         [from, to] => {
-            let (from, to) = (parse_date(from)?, parse_date(to)?);
-            if to < from {
-                return Err(ParseError::DatesReversed { from, to });
-            }
-            let days = (to - from).num_days() + 1;
-            if days > MAX_AWAY_DAYS {
-                return Err(ParseError::AwayTooLong {
-                    days,
-                    max: MAX_AWAY_DAYS,
-                });
-            }
+            let (from, to) = away_range(parse_date(from)?, parse_date(to)?)?;
             Ok(Command::Away { from, to })
         }
         [_, _, extra, ..] => Err(ParseError::UnexpectedArgument {
@@ -2881,27 +2842,27 @@ mod tests {
             ),
             (
                 "away 12/24",
-                |e| matches!(e, ParseError::BadDate(_)),
+                |e| matches!(e, ParseError::Date(DateError::BadDate(_))),
                 "YYYY-MM-DD, e.g. /async away 2026-12-24",
             ),
             (
                 "away 2026-02-30",
-                |e| matches!(e, ParseError::BadDate(_)),
+                |e| matches!(e, ParseError::Date(DateError::BadDate(_))),
                 "2026-12-24",
             ),
             (
                 "away tomorrow",
-                |e| matches!(e, ParseError::BadDate(_)),
+                |e| matches!(e, ParseError::Date(DateError::BadDate(_))),
                 "2026-12-24",
             ),
             (
                 "away 2027-01-02 2026-12-24",
-                |e| matches!(e, ParseError::DatesReversed { .. }),
+                |e| matches!(e, ParseError::Date(DateError::DatesReversed { .. })),
                 "/async away 2026-12-24 2027-01-02",
             ),
             (
                 "away 2026-01-01 2027-06-01",
-                |e| matches!(e, ParseError::AwayTooLong { .. }),
+                |e| matches!(e, ParseError::Date(DateError::AwayTooLong { .. })),
                 "/async away 2026-07-01",
             ),
             (

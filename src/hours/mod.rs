@@ -21,6 +21,7 @@
 //! overlap (an overnight range followed by an early start) are one window.
 
 pub mod availability;
+pub mod dates;
 pub mod days;
 pub mod error;
 pub mod format;
@@ -40,4 +41,4 @@ pub use overlap::overlap;
 pub use schedule::{TimeRange, WeeklySchedule, parse_hours_setting, parse_time_of_day};
 pub use signals::{SignalKind, SlackSignal, SlackStatus};
 pub use windows::{Window, current_window_end, local_time, next_window_start, windows_between};
-pub use zone::{ZoneError, parse_zone, zone_by_name};
+pub use zone::{ZoneError, parse_zone, pickable_zones, zone_by_name, zone_suggestions};

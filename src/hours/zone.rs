@@ -139,6 +139,67 @@ pub fn suggest_zones(word: &str) -> Vec<&'static str> {
     scored.into_iter().take(3).map(|(.., name)| name).collect()
 }
 
+/// The regions whose `Region/City` zones a picker offers; legacy aliases (`US/Eastern`,
+/// `Etc/GMT+5`, `EST5EDT`) are left out, as a person looking for their city means these.
+const PICKER_REGIONS: [&str; 9] = [
+    "Africa",
+    "America",
+    "Antarctica",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+];
+
+/// Every zone a picker offers: `UTC`, then the region/city zones, alphabetically.
+pub fn pickable_zones() -> &'static [&'static str] {
+    static ZONES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut names: Vec<&'static str> = TZ_VARIANTS
+            .iter()
+            .map(|tz| tz.name())
+            .filter(|name| {
+                name.split_once('/')
+                    .is_some_and(|(region, _)| PICKER_REGIONS.contains(&region))
+            })
+            .collect();
+        names.sort_unstable();
+        names.insert(0, "UTC");
+        names
+    });
+    &ZONES
+}
+
+/// The zones a searchable picker shows for what was `typed`: names containing it (in any
+/// case, `_` read as a space), those where a part of the name starts with it first, and
+/// `own` (the member's zone) before all when it matches or nothing was typed. At most
+/// `limit` names.
+pub fn zone_suggestions(typed: &str, own: Tz, limit: usize) -> Vec<&'static str> {
+    let query = typed.trim().to_lowercase().replace('_', " ");
+    let readable = |name: &str| name.to_lowercase().replace('_', " ");
+    let matches = |name: &str| query.is_empty() || readable(name).contains(&query);
+    let part_starts = |name: &str| {
+        readable(name)
+            .split(['/', ' ', '-'])
+            .any(|part| part.starts_with(&query))
+    };
+    let mut found: Vec<&'static str> = Vec::with_capacity(limit);
+    if matches(own.name()) {
+        found.push(own.name());
+    }
+    let mut rest: Vec<&'static str> = pickable_zones()
+        .iter()
+        .copied()
+        .filter(|name| *name != own.name() && matches(name))
+        .collect();
+    // A stable sort keeps the alphabetical order within each kind of match.
+    rest.sort_by_key(|name| !part_starts(name));
+    found.extend(rest);
+    found.truncate(limit);
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +256,49 @@ mod tests {
         );
         assert_eq!(zone_by_name("EST"), Some(chrono_tz::EST));
         assert_eq!(zone_by_name("Mars/Olympus"), None);
+    }
+    #[test]
+    fn a_picker_offers_city_zones_filtered_by_what_was_typed_with_the_members_own_first() {
+        let zones = pickable_zones();
+        assert_eq!(zones.first(), Some(&"UTC"));
+        assert!(zones.contains(&"Europe/Berlin") && zones.contains(&"America/Port-au-Prince"));
+        assert!(!zones.contains(&"US/Eastern") && !zones.contains(&"EST"));
+        assert!(
+            zones.iter().all(|name| parse_zone(name).is_ok()),
+            "every offer reads back"
+        );
+
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(
+            zone_suggestions("", berlin, 100).first(),
+            Some(&"Europe/Berlin")
+        );
+        assert_eq!(zone_suggestions("", berlin, 100).len(), 100);
+        // Typed "new": the cities whose name starts so come before names that only hold it.
+        let new = zone_suggestions("new", berlin, 100);
+        assert_eq!(new.first(), Some(&"America/New_York"), "{new:?}");
+        assert!(
+            new.iter().all(|n| n.to_lowercase().contains("new")),
+            "{new:?}"
+        );
+        let last_prefix = new.iter().rposition(|n| n.contains("New")).unwrap();
+        assert!(
+            new[..=last_prefix].iter().all(|n| n.contains("New")),
+            "{new:?}"
+        );
+        // "los angeles" finds the name with its underscore, in any case.
+        assert_eq!(
+            zone_suggestions("LOS ANGELES", berlin, 100),
+            ["America/Los_Angeles"]
+        );
+        // The member's zone leads when it matches, and is not listed twice.
+        let europe = zone_suggestions("europe/", berlin, 100);
+        assert_eq!(europe[0], "Europe/Berlin");
+        assert_eq!(europe.iter().filter(|n| **n == "Europe/Berlin").count(), 1);
+        assert!(!zone_suggestions("tokyo", berlin, 100).contains(&"Europe/Berlin"));
+        // A zone from a Slack profile outside the list still leads.
+        let eastern: Tz = "US/Eastern".parse().unwrap();
+        assert_eq!(zone_suggestions("", eastern, 5)[0], "US/Eastern");
+        assert!(zone_suggestions("xqzzy", berlin, 100).is_empty());
     }
 }

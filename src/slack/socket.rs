@@ -103,8 +103,9 @@ async fn on_command(
     Ok(commands::answer_within_deadline(state.bot.clone(), event, &scope).await)
 }
 
-/// Answered like the HTTP route; a modal's answer (its validation errors) goes back in
-/// the acknowledgement's payload, which slack-morphism sends when Slack accepts one.
+/// Answered like the HTTP route; a modal's answer (its validation errors) or a picker's
+/// options go back in the acknowledgement's payload, which slack-morphism sends when Slack
+/// accepts one.
 async fn on_interaction(
     event: SlackInteractionEvent,
     _client: Arc<SlackHttpClient>,
@@ -116,10 +117,10 @@ async fn on_interaction(
     let Some(answer) = answer_interaction(state.bot.clone(), event, &scope).await else {
         return Ok(SlackInteractionResponse::Empty);
     };
-    match serde_json::from_value::<SlackViewSubmissionResponse>(answer) {
-        Ok(response) => Ok(response.into()),
+    match serde_json::from_value::<SlackInteractionResponse>(answer) {
+        Ok(response) => Ok(response),
         Err(e) => {
-            warn!(error = %e, "an interaction answer is not a view submission response; acknowledged without it");
+            warn!(error = %e, "an interaction answer is neither a view submission response nor options; acknowledged without it");
             Ok(SlackInteractionResponse::Empty)
         }
     }
