@@ -209,7 +209,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
     };
     let socket = match &config.transport {
         Transport::SocketMode { app_token, .. } => Some(
-            SocketMode::start(client, app_token, bot.clone(), intake.clone())
+            SocketMode::start(&config.api_url, app_token, bot.clone(), intake.clone())
                 .await
                 .context("cannot open Socket Mode (SLACK_APP_TOKEN)")?,
         ),

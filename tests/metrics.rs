@@ -163,3 +163,55 @@ fn family_of(metric: &str) -> &str {
         .find_map(|suffix| metric.strip_suffix(suffix))
         .unwrap_or(metric)
 }
+
+/// A label value as the exposition format reads it back: `\\`, `\"` and `\n` unescaped.
+fn unescape_label(raw: &str) -> String {
+    let mut value = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('n') => value.push('\n'),
+                Some(other) => value.push(other),
+                None => value.push('\\'),
+            },
+            (c, false) => value.push(c),
+        }
+    }
+    value
+}
+
+#[tokio::test]
+async fn a_label_value_with_a_quote_a_backslash_or_a_newline_is_escaped_and_parses_back() {
+    let emulator = SlackEmulator::start().await;
+    let bot = TestBot::start(&emulator).await;
+    // The event type is a label of the events counter, and a signed payload may carry any.
+    let odd = "we\"ird\\type\nnext";
+    let mut body = event("app_mention.json", "EvOddType");
+    body["event"]["type"] = serde_json::json!(odd);
+    let (status, _) = post_event(bot.addr, &body).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (_, text) = get(bot.addr, "/metrics").await;
+    assert!(
+        text.contains(r#"async_norms_events_received_total{type="we\"ird\\type\nnext"} 1"#),
+        "{text}"
+    );
+    let lines = text.lines().map(|line| Ok(line.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text format");
+    let received: Vec<String> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "async_norms_events_received_total")
+        .filter_map(|s| s.labels.get("type").map(unescape_label))
+        .collect();
+    assert!(received.iter().any(|t| t == odd), "{received:?}");
+    // Every line of the scrape is still one sample or a comment: nothing was split.
+    assert!(
+        text.lines().all(|line| line.starts_with('#')
+            || line.starts_with("async_norms_")
+            || line.is_empty()),
+        "{text}"
+    );
+    bot.stop().await;
+}

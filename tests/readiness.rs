@@ -55,3 +55,16 @@ async fn readiness_follows_the_socket_mode_connection() {
     assert!(body.contains("Socket Mode"), "{body}");
     bot.stop().await;
 }
+#[tokio::test]
+async fn a_clean_close_of_the_socket_mode_connection_is_noticed() {
+    let emulator = SlackEmulator::start().await;
+    let bot = TestBot::start_socket_mode(&emulator).await;
+    wait_for_readiness(&bot, StatusCode::OK).await;
+
+    // Slack ends the connection with a closing handshake (no error follows), and does not
+    // give a new one yet.
+    emulator.close_socket_mode();
+    let body = wait_for_readiness(&bot, StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(body.contains("Socket Mode"), "{body}");
+    bot.stop().await;
+}

@@ -29,13 +29,24 @@ pub type SlackHttpClient = SlackClient<SlackClientHyperConnector<HttpsOrHttp>>;
 /// Builds slack-morphism's client for `api_url`. Its default connector is https-only; this
 /// one also speaks plain http, so `SLACK_API_URL` may point at a local service.
 pub fn build_client(api_url: &Url) -> Result<Arc<SlackHttpClient>, std::io::Error> {
-    let connector = SlackClientHyperConnector::with_connector(https_or_http())
-        .with_slack_api_url(api_url.as_str());
-    Ok(Arc::new(SlackClient::new(connector)))
+    Ok(Arc::new(client_through(https_or_http(), api_url)))
+}
+
+/// slack-morphism's client for `api_url`, its connections made by `connector`.
+pub(crate) fn client_through<H>(
+    connector: H,
+    api_url: &Url,
+) -> SlackClient<SlackClientHyperConnector<H>>
+where
+    H: hyper_util::client::legacy::connect::Connect + Clone + Send + Sync + 'static,
+{
+    SlackClient::new(
+        SlackClientHyperConnector::with_connector(connector).with_slack_api_url(api_url.as_str()),
+    )
 }
 
 /// The connector every call to Slack goes through: https, and http for a local Web API.
-fn https_or_http() -> HttpsOrHttp {
+pub(crate) fn https_or_http() -> HttpsOrHttp {
     let builder = hyper_rustls::HttpsConnectorBuilder::new();
     // Machines without a system certificate store still reach Slack through the bundled roots.
     let builder = match builder.with_native_roots() {

@@ -2,13 +2,20 @@
 //! slack-morphism runs the connection; its callbacks hand every envelope to the same
 //! intake and handlers as the HTTP routes, so both transports behave the same.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use hyper::Uri;
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::{Connected, Connection as Transport};
 use slack_morphism::errors::SlackClientError;
 use slack_morphism::prelude::*;
 use tracing::warn;
+use url::Url;
 
-use super::api::{HttpsOrHttp, SlackHttpClient};
+use super::api::{HttpsOrHttp, client_through, https_or_http};
 use super::installation::PayloadScope;
 use super::intake::{EventIntake, IntakeError};
 use crate::bot::{Bot, answer_interaction};
@@ -16,7 +23,8 @@ use crate::commands;
 use crate::config::Secret;
 use crate::ids::TeamId;
 
-type Connector = SlackClientHyperConnector<HttpsOrHttp>;
+type Connector = SlackClientHyperConnector<Watched>;
+type SocketClient = SlackClient<Connector>;
 
 /// What the callbacks need; slack-morphism keeps it in its user-state map.
 struct SocketState {
@@ -42,6 +50,75 @@ impl Connection {
     }
 }
 
+/// The connector of the Socket Mode listener's own Web API client. That client makes one
+/// call, `apps.connections.open`, and slack-morphism makes it only when a WebSocket is gone:
+/// at start, after a drop, and after a clean close, which tells the app nothing else. So
+/// each connection it opens marks the Socket Mode connection down until Slack's next
+/// `hello`; its connections are never reused, so every call opens one.
+#[derive(Clone)]
+pub struct Watched {
+    inner: HttpsOrHttp,
+    connection: Arc<Connection>,
+}
+
+type Connecting<T> =
+    Pin<Box<dyn Future<Output = Result<T, Box<dyn std::error::Error + Send + Sync>>> + Send>>;
+
+impl tower_service::Service<Uri> for Watched {
+    type Response = OneUse<<HttpsOrHttp as tower_service::Service<Uri>>::Response>;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+    type Future = Connecting<Self::Response>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, destination: Uri) -> Self::Future {
+        self.connection.set(false);
+        let connecting = self.inner.call(destination);
+        Box::pin(async move { connecting.await.map(OneUse) })
+    }
+}
+
+/// A transport the connection pool never hands out a second time.
+pub struct OneUse<T>(T);
+
+impl<T: Transport> Transport for OneUse<T> {
+    fn connected(&self) -> Connected {
+        let connected = self.0.connected();
+        connected.poison();
+        connected
+    }
+}
+
+impl<T: Read + Unpin> Read for OneUse<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl<T: Write + Unpin> Write for OneUse<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
 /// Slack's `hello` on a new connection: the connection is up.
 async fn connected(states: SlackClientEventsUserState) {
     if let Some(state) = state_of(&states).await {
@@ -62,7 +139,7 @@ async fn state_of(states: &SlackClientEventsUserState) -> Option<Arc<SocketState
 
 async fn on_push(
     event: SlackPushEventCallback,
-    _client: Arc<SlackHttpClient>,
+    _client: Arc<SocketClient>,
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
     let state = state_of(&states).await.ok_or("socket state missing")?;
@@ -95,7 +172,7 @@ async fn on_push(
 
 async fn on_command(
     event: SlackCommandEvent,
-    _client: Arc<SlackHttpClient>,
+    _client: Arc<SocketClient>,
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackCommandEventResponse> {
     let state = state_of(&states).await.ok_or("socket state missing")?;
@@ -108,7 +185,7 @@ async fn on_command(
 /// accepts one.
 async fn on_interaction(
     event: SlackInteractionEvent,
-    _client: Arc<SlackHttpClient>,
+    _client: Arc<SocketClient>,
     states: SlackClientEventsUserState,
 ) -> UserCallbackResult<SlackInteractionResponse> {
     let state = state_of(&states).await.ok_or("socket state missing")?;
@@ -131,7 +208,7 @@ async fn on_interaction(
 /// redelivers the envelope, as it retries an HTTP event answered 503.
 fn on_error(
     err: Box<dyn std::error::Error + Send + Sync>,
-    _client: Arc<SlackHttpClient>,
+    _client: Arc<SocketClient>,
     states: SlackClientEventsUserState,
 ) -> http::StatusCode {
     if let Some(SlackClientError::SocketModeProtocolError(_)) =
@@ -160,12 +237,19 @@ pub struct SocketMode {
 impl SocketMode {
     /// Opens the connection with the app-level token and starts receiving.
     pub async fn start(
-        client: Arc<SlackHttpClient>,
+        api_url: &Url,
         app_token: &Secret,
         bot: Arc<Bot>,
         intake: EventIntake,
     ) -> Result<Self, SlackClientError> {
         let connection = Arc::new(Connection::default());
+        let client = Arc::new(client_through(
+            Watched {
+                inner: https_or_http(),
+                connection: connection.clone(),
+            },
+            api_url,
+        ));
         let environment = Arc::new(
             SlackClientEventsListenerEnvironment::new(client)
                 .with_error_handler(on_error)

@@ -96,6 +96,8 @@ pub const BOT_USER_ID: &str = "UBOT";
 pub const BOT_ID: &str = "BBOT";
 /// The app the bot belongs to (`bots.info`), as in the fixtures' `api_app_id`.
 pub const APP_ID: &str = "A111";
+/// Told to a Socket Mode connection's task: close the connection cleanly.
+const CLOSE: &str = "\u{0}close";
 
 #[derive(Clone)]
 pub struct SlackEmulator {
@@ -380,6 +382,17 @@ impl SlackEmulator {
         loop {
             tokio::select! {
                 frame = rx.recv() => match frame {
+                    Some(text) if text == CLOSE => {
+                        // A clean close: the closing handshake, as Slack ends a connection.
+                        let _ = outgoing.send(Message::Close(Some(
+                            tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                                code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Normal,
+                                reason: "closing".into(),
+                            },
+                        ))).await;
+                        let _ = outgoing.close().await;
+                        return;
+                    }
                     Some(text) => if outgoing.send(Message::text(text)).await.is_err() { return },
                     None => return,
                 },
@@ -406,6 +419,16 @@ impl SlackEmulator {
         let mut hub = self.socket.lock().unwrap_or_else(|p| p.into_inner());
         hub.url = None;
         hub.clients.clear();
+    }
+
+    /// Closes every Socket Mode connection cleanly (a close frame, as Slack ends one) and
+    /// refuses new ones until [`SlackEmulator::enable_socket_mode`] is called again.
+    pub fn close_socket_mode(&self) {
+        let mut hub = self.socket.lock().unwrap_or_else(|p| p.into_inner());
+        hub.url = None;
+        for client in hub.clients.drain(..) {
+            let _ = client.send(CLOSE.to_string());
+        }
     }
 
     /// Sends a Socket Mode envelope over a connection the bot opened and waits for the
