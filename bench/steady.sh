@@ -6,6 +6,7 @@
 #   bench/steady.sh                      # 100,000 events at 5,000/s
 #   EVENTS=1000000 bench/steady.sh       # the data folder after a long run
 #   CORE=1 bench/steady.sh               # pin the bot to another core
+#   BASELINE=/path/to/async-norms bench/steady.sh   # CPU at 1,000/s of another build too
 #
 # Prints: acknowledgements (p50/p99), seconds from the last event until nothing waits (the
 # journal and the outbox), the drain rate, notes sent and dropped as too late, peak RSS, the
@@ -45,28 +46,34 @@ folder_mb() { du -sm "$1" | cut -f1; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.1f", b - a}'; }
 
-# Starts the bot on data folder $1, pinned to one core.
+# Starts the bot on data folder $1, pinned to one core; the build $2 if given.
 start_bot() {
   port_free "$APP_PORT"
   SLACK_API_URL="http://127.0.0.1:$EMULATOR_PORT/api" SLACK_BOT_TOKEN=xoxb-bench SLACK_SIGNING_SECRET="$SECRET" \
     ASYNC_NORMS_LISTEN="127.0.0.1:$APP_PORT" ASYNC_NORMS_DATA_DIR="$1" RUST_LOG=error \
-    taskset -c "$CORE" "$BIN/async-norms" serve >>"$WORK/bot.log" 2>&1 &
+    taskset -c "$CORE" "${2:-$BIN/async-norms}" serve >>"$WORK/bot.log" 2>&1 &
   BOT_PID=$!
   PIDS+=("$BOT_PID")
   wait_port "$APP_PORT"
 }
 stop_bot() { kill -INT "$BOT_PID" && wait "$BOT_PID" 2>/dev/null || true; }
 
+# Waits until the metric $1 is zero, at most $2 seconds after the moment $3 (now if not
+# given); prints the seconds from that moment.
+wait_zero() {
+  local from=${3:-$(now)}
+  while [ "$(metric "$1")" != 0 ] && [ "$(awk -v s="$(since "$from")" -v m="$2" 'BEGIN {print (s < m)}')" = 1 ]; do
+    sleep 0.2
+  done
+  since "$from"
+}
 # Waits until nothing waits in the journal or the outbox, at most $1 seconds; prints the
 # seconds it took.
 wait_drained() {
   local from
   from=$(now)
-  while { [ "$(metric async_norms_events_pending)" != 0 ] || [ "$(metric async_norms_notes_waiting)" != 0 ]; } &&
-    [ "$(awk -v s="$(since "$from")" -v m="$1" 'BEGIN {print (s < m)}')" = 1 ]; do
-    sleep 0.2
-  done
-  since "$from"
+  wait_zero async_norms_events_pending "$1" "$from" >/dev/null
+  wait_zero async_norms_notes_waiting "$1" "$from"
 }
 
 start_emulator "$WORK/emulator.log"
@@ -81,22 +88,40 @@ echo "== $EVENTS events at $RATE/s" >&2
 started=$(now)
 RUN=$(load --rate "$RATE" --count "$EVENTS" --concurrency 128)
 load_s=$(since "$started")
-after_last=$(wait_drained 300)
+last=$(now)
+after_last=$(wait_zero async_norms_events_pending 300 "$last")
 total_s=$(since "$started")
+outbox_after_last=$(wait_zero async_norms_notes_waiting 300 "$last")
 echo "acks: $(echo "$RUN" | field answered) answered, $(echo "$RUN" | field errors) errors, p50 $(echo "$RUN" | field p50_ms) ms, p99 $(echo "$RUN" | field p99_ms) ms, max $(echo "$RUN" | field max_ms) ms over ${load_s} s"
-echo "drained ${after_last} s after the last event (waiting: $(metric async_norms_events_pending) events, $(metric async_norms_notes_waiting) calls); drain rate $(awk -v n="$EVENTS" -v s="$total_s" 'BEGIN {printf "%.0f", n / s}') events/s from the first event"
+echo "every event handled ${after_last} s after the last one (waiting: $(metric async_norms_events_pending)); drain rate $(awk -v n="$EVENTS" -v s="$total_s" 'BEGIN {printf "%.0f", n / s}') events/s from the first event; outbox empty ${outbox_after_last} s after the last event (waiting: $(metric async_norms_notes_waiting) calls)"
 echo "handled $(metric async_norms_events_handled_total), failed $(metric async_norms_events_failed_total); notes sent $(metric 'async_norms_slack_api_calls_total{method="chat.postEphemeral"}'), dropped as too late $(metric async_norms_notes_expired_total); users.info calls $(metric 'async_norms_slack_api_calls_total{method="users.info"}')"
 echo "peak RSS $(rss_mb VmHWM) MB; data folder ${STEADY_MB} MB before, $(folder_mb "$WORK/data") MB drained"
 sleep 60
 echo "data folder a minute later: $(folder_mb "$WORK/data") MB"
 
+# CPU seconds per 10,000 events at a steady 1,000/s and the ack p99, for the bot just
+# started (after 2,000 events to warm it up).
+steady_cpu() {
+  load --count 2000 --concurrency 16 >/dev/null
+  wait_drained 60 >/dev/null
+  local cpu_before cpu_after run
+  cpu_before=$(cpu_seconds)
+  run=$(load --rate 1000 --count 10000 --concurrency 64)
+  wait_drained 120 >/dev/null
+  cpu_after=$(cpu_seconds)
+  echo "CPU $(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {printf "%.2f", b - a}') s per 10,000 events; ack p50 $(echo "$run" | field p50_ms) ms, p99 $(echo "$run" | field p99_ms) ms"
+}
+
 echo "== steady 1,000/s for 10 s" >&2
-cpu_before=$(cpu_seconds)
-STEADY=$(load --rate 1000 --count 10000 --concurrency 64)
-cpu_after=$(cpu_seconds)
-echo "1,000/s: CPU $(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {printf "%.2f", b - a}') s per 10,000 events; ack p50 $(echo "$STEADY" | field p50_ms) ms, p99 $(echo "$STEADY" | field p99_ms) ms"
-wait_drained 120 >/dev/null
 stop_bot
+start_bot "$WORK/steady"
+echo "1,000/s, this build: $(steady_cpu)"
+stop_bot
+if [ -n "${BASELINE:-}" ]; then
+  start_bot "$WORK/steady-baseline" "$BASELINE"
+  echo "1,000/s, $BASELINE: $(steady_cpu)"
+  stop_bot
+fi
 
 echo "== a restart with $PENDING events journaled and not handled" >&2
 python3 - "$WORK/pending.jsonl" "$PENDING" <<'PY'
@@ -119,7 +144,7 @@ with open(out, "w") as f:
                 "event_id": f"EvPending{i}", "event_time": 1_700_000_000,
                 "event": {"type": "message", "channel": f"C{i % 50:04}", "user": f"U{(i * 7) % 200:04}",
                           "text": text, "ts": ts, "event_ts": ts, "channel_type": "channel"}}
-        record = {"table": "events_journal", "key": f"T111/EvPending{i}",
+        record = {"table": "journal_pending", "key": f"T111/EvPending{i}",
                   "value": {"seen_at": 1_700_000_000, "event": body}}
         f.write(json.dumps(record) + "\n")
 PY

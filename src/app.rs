@@ -30,8 +30,8 @@ use crate::store::journal::EventJournal;
 
 /// How long shutdown waits for the last task holding the store to let go.
 const STORE_RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Event ids are remembered this long, well past Slack's last retry (about 5 minutes).
-const REMEMBER_EVENTS_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+/// How often handled event ids of past hours are forgotten.
+const FORGET_EVENTS_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// A started bot. Dropping it does not stop it: call [`RunningBot::shutdown`].
 pub struct RunningBot {
@@ -344,19 +344,22 @@ async fn meet_slack(
     })
 }
 
-/// Once an hour, forgets event ids older than a day.
+/// Every ten minutes, forgets the ids of events handled in hours no redelivery is looked up
+/// in any more ([`REMEMBER_HOURS`](crate::store::journal::REMEMBER_HOURS), well past Slack's
+/// last retry, about 5 minutes after the first delivery).
 async fn forget_old_events(
     journal: EventJournal,
     clock: Arc<dyn Clock>,
     shutdown: CancellationToken,
 ) {
-    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    let mut every = tokio::time::interval(FORGET_EVENTS_EVERY);
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => return,
-            _ = every_hour.tick() => {}
+            _ = every.tick() => {}
         }
-        let cutoff = clock.now().timestamp() - REMEMBER_EVENTS_FOR.as_secs() as i64;
+        let remembered = crate::store::journal::REMEMBER_HOURS - 1;
+        let cutoff = clock.now().timestamp() - remembered * 3600;
         match journal.prune_seen(cutoff) {
             Ok(0) => {}
             Ok(pruned) => info!(pruned, "forgot old event ids"),

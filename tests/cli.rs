@@ -263,7 +263,7 @@ async fn sigterm_stops_cleanly_and_export_import_move_everything() {
             .contains("async-norms-export")
     );
     assert!(
-        exported.contains("\"T111/EvExport1\""),
+        exported.contains("/EvExport1\",\"table\":\"journal_seen\""),
         "the seen event id is there: {exported}"
     );
     assert!(

@@ -159,7 +159,7 @@ impl Bot {
             },
         });
         serde_json::to_vec(&journaled).map_err(|source| StoreError::Encode {
-            table: "events_journal",
+            table: "journal_pending",
             source,
         })
     }

@@ -10,7 +10,7 @@
 //! note ([`merge_notes`]). A call Slack refuses is logged and dropped; one Slack could not
 //! take (an outage) is tried again until its deadline.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +37,10 @@ pub const MERGE_WINDOW_MS: i64 = 10_000;
 pub const MAX_MERGED: usize = 5;
 /// Calls looked at after a lane's oldest to find notes to merge with it.
 const MERGE_LOOK_AHEAD: usize = 64;
+/// Calls of a lane looked at, at most once every [`UNREACHABLE_EVERY`], for those that can
+/// no longer start in time behind the others.
+const UNREACHABLE_LOOK: usize = 20_000;
+const UNREACHABLE_EVERY: Duration = Duration::from_secs(1);
 /// The pause before trying a call again that Slack could not take.
 const RETRY_PAUSE: Duration = Duration::from_secs(5);
 
@@ -128,6 +132,62 @@ pub fn merge_notes(waiting: &[Waiting<OutgoingCall>]) -> Vec<&Waiting<OutgoingCa
         .collect()
 }
 
+/// Which of a lane's calls (all of them, in deadline order) cannot start before their
+/// deadline, by their index. The lane makes one call at a time, oldest first, merging notes
+/// as [`merge_notes`] does; `turn_ms(b)` is how many milliseconds from `now_ms` the `b`-th
+/// call from now could start at the method's pace. A call that cannot make it takes no turn
+/// from those after it.
+pub fn unreachable(
+    waiting: &[Waiting<OutgoingCall>],
+    now_ms: i64,
+    turn_ms: impl Fn(usize) -> i64,
+) -> Vec<usize> {
+    struct Batch {
+        first_deadline_ms: i64,
+        notes: usize,
+    }
+    let mut open: HashMap<(&ChannelId, &UserId, &Option<String>), Batch> = HashMap::new();
+    let mut turns = 0;
+    let mut late = Vec::new();
+    for (index, call) in waiting.iter().enumerate() {
+        let reader = match &call.call {
+            OutgoingCall::Note {
+                channel,
+                user,
+                thread_ts,
+                ..
+            } => Some((channel, user, thread_ts)),
+            _ => None,
+        };
+        let joins = reader
+            .and_then(|reader| open.get_mut(&reader))
+            .filter(|batch| {
+                batch.notes < MAX_MERGED
+                    && call.deadline_ms <= batch.first_deadline_ms + MERGE_WINDOW_MS
+            });
+        if let Some(batch) = joins {
+            // Its batch's first note makes it in time, and this one's deadline is later.
+            batch.notes += 1;
+            continue;
+        }
+        if call.deadline_ms < now_ms + turn_ms(turns) {
+            late.push(index);
+            continue;
+        }
+        if let Some(reader) = reader {
+            open.insert(
+                reader,
+                Batch {
+                    first_deadline_ms: call.deadline_ms,
+                    notes: 1,
+                },
+            );
+        }
+        turns += 1;
+    }
+    late
+}
+
 /// One note of the sections of several, each section once, in order.
 pub fn merged_note(notes: &[&Waiting<OutgoingCall>]) -> Note {
     let mut note = Note::default();
@@ -184,6 +244,7 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
 /// Makes one lane's calls, oldest first, until none is left or shutdown.
 async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
     let outbox = &bot.outbox;
+    let mut looked_ahead: Option<tokio::time::Instant> = None;
     loop {
         if shutdown.is_cancelled() {
             return;
@@ -195,6 +256,17 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
             Err(e) => {
                 warn!(team = %lane.team, method = lane.method, error = %e, "cannot read the outbox");
                 return;
+            }
+        }
+        if looked_ahead.is_none_or(|at| at.elapsed() >= UNREACHABLE_EVERY) {
+            looked_ahead = Some(tokio::time::Instant::now());
+            match drop_unreachable(bot, lane, now.timestamp_millis()) {
+                Ok(0) => {}
+                Ok(dropped) => count_expired(bot, lane, dropped),
+                Err(e) => {
+                    warn!(team = %lane.team, method = lane.method, error = %e, "cannot read the outbox");
+                    return;
+                }
             }
         }
         let waiting = match outbox.oldest(lane, MERGE_WINDOW_MS, MERGE_LOOK_AHEAD) {
@@ -247,6 +319,26 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
             bot.store.flush_soon();
         }
     }
+}
+
+/// Drops the lane's calls that cannot start before their deadline behind the others at the
+/// method's pace ([`unreachable`]): after a burst, a note that would arrive too late is
+/// counted at once rather than when its deadline passes. Returns how many.
+fn drop_unreachable(bot: &Bot, lane: &Lane, now_ms: i64) -> Result<usize, StoreError> {
+    let waiting = bot.outbox.oldest(
+        lane,
+        super::NOTE_LIFETIME.num_milliseconds(),
+        UNREACHABLE_LOOK,
+    )?;
+    let api = bot.slack.team(&lane.team);
+    let turn_ms = |turn: usize| {
+        i64::try_from(api.turn_of(&lane.method, turn).as_millis()).unwrap_or(i64::MAX / 2)
+    };
+    let late = unreachable(&waiting, now_ms, turn_ms);
+    for &index in &late {
+        bot.outbox.remove(&waiting[index].key)?;
+    }
+    Ok(late.len())
 }
 
 fn count_expired(bot: &Bot, lane: &Lane, expired: usize) {
@@ -394,6 +486,36 @@ mod tests {
             .map(|index| note("C1", "U1", &format!("line {index}"), index))
             .collect();
         assert_eq!(merge_notes(&waiting).len(), MAX_MERGED);
+    }
+
+    #[test]
+    fn calls_that_cannot_start_before_their_deadline_are_found_at_once() {
+        // One call a second; the first three notes have 2.5 s left, the rest more.
+        let turn_ms = |turn: usize| 1_000 * turn as i64;
+        let waiting = vec![
+            note("C1", "U1", "a", 2_500),
+            note("C1", "U2", "b", 2_500),
+            note("C1", "U3", "c", 2_500),
+            note("C1", "U1", "merges with a", 2_600),
+            note("C1", "U4", "d", 3_500),
+            note("C1", "U5", "e", 3_600),
+            note("C1", "U6", "f", 9_000),
+        ];
+        // a, b and c take turns 0, 1 and 2 (2 s < 2.5 s); "merges with a" goes with a;
+        // d's turn would be 3 s < 3.5 s; e's 4 s > 3.6 s, so e is late and takes no turn;
+        // f gets turn 4.
+        assert_eq!(unreachable(&waiting, 0, turn_ms), [5]);
+        assert_eq!(
+            unreachable(&waiting, 1_000, turn_ms),
+            [2, 5],
+            "a second later c misses its turn; d takes it"
+        );
+        assert!(unreachable(&[], 0, turn_ms).is_empty());
+        // Merging stops at the most a note can hold.
+        let six: Vec<_> = (0..=MAX_MERGED)
+            .map(|i| note("C1", "U1", &format!("{i}"), 500))
+            .collect();
+        assert_eq!(unreachable(&six, 0, turn_ms), [MAX_MERGED]);
     }
 
     #[test]

@@ -26,11 +26,12 @@ use crate::metrics::{Counter, Histogram};
 use crate::store::journal::{EventJournal, JournalKey};
 use crate::store::set_aside::{SetAside, SetAsideEvent};
 
-/// Events handled at the same time. Most of a handler's time is spent waiting for Slack
-/// (paced to its rate tiers), so this is set high enough that plain messages are not held
-/// up behind a burst of notes waiting for their turn, and low enough that memory stays
-/// small (a waiting event is a few KB).
-pub const CONCURRENCY: usize = 512;
+/// Events handled at the same time. Handlers leave their calls in the outbox rather than
+/// wait for Slack's pace; what they still wait for is a look-up (a channel's members, a
+/// member not in the directory, a user group). This is enough that a burst of such waits
+/// does not hold plain messages up, and small enough that memory stays bounded whatever
+/// the backlog (a handler in flight holds its event and its state, a few KB).
+pub const CONCURRENCY: usize = 64;
 /// Journal keys waiting in memory; beyond this, events wait on disk only.
 pub const QUEUE_CAPACITY: usize = 1024;
 /// How many keys one look into the journal brings back.

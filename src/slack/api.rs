@@ -317,6 +317,25 @@ impl Bucket {
 }
 
 impl Bucket {
+    /// How long from `now` until `n` more calls than those already waiting have had their
+    /// turn and one more could start (`n` = 0: the next call), reserving nothing.
+    fn turn_of(&self, now: Instant, n: usize) -> Duration {
+        let paused = self
+            .paused_until
+            .map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
+        let elapsed = now
+            .saturating_duration_since(self.refilled_at)
+            .as_secs_f64();
+        let tokens = (self.tokens + elapsed * self.pace.per_minute / 60.0).min(self.pace.burst);
+        let short = n as f64 + 1.0 - tokens;
+        let for_tokens = if short <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(short * 60.0 / self.pace.per_minute)
+        };
+        paused.max(for_tokens)
+    }
+
     /// Takes a token only if one is there now and [`SPARE_KEEPS`] of the burst stays.
     fn reserve_spare(&mut self, now: Instant) -> bool {
         if self.paused_until.is_some_and(|until| until > now) {
@@ -555,6 +574,18 @@ impl TeamApi {
     }
 
     /// How long the longest pause among these buckets still lasts.
+    /// How long from now until the `n`-th call of `method` (0: the next) could start at the
+    /// method's pace, after the calls already waiting for it and if nothing else spends it:
+    /// the sender drops what cannot start before its deadline.
+    pub fn turn_of(&self, method: &str, n: usize) -> Duration {
+        let all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        match all.get(method) {
+            Some(bucket) => bucket.turn_of(now, n),
+            None => Bucket::new(method_pace(method), now).turn_of(now, n),
+        }
+    }
+
     fn paused_for(&self, buckets: &[(String, Pace)]) -> Duration {
         let all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
@@ -1014,6 +1045,24 @@ mod tests {
                 Some("xoxb-only")
             );
         }
+    }
+
+    #[test]
+    fn a_calls_turn_is_told_without_reserving_it() {
+        let now = Instant::now();
+        let mut bucket = Bucket::new(ONE_PER_SECOND, now);
+        let secs = |wait: Duration| wait.as_secs_f64().round() as u64;
+        assert_eq!(secs(bucket.turn_of(now, 0)), 0);
+        assert_eq!(secs(bucket.turn_of(now, 1)), 0, "the burst holds two");
+        assert_eq!(secs(bucket.turn_of(now, 4)), 3);
+        assert_eq!(secs(bucket.turn_of(now, 4)), 3, "telling took nothing");
+        bucket.reserve(now, None);
+        bucket.reserve(now, None);
+        bucket.reserve(now, None);
+        assert_eq!(secs(bucket.turn_of(now, 0)), 2, "behind the one waiting");
+        assert_eq!(secs(bucket.turn_of(now + Duration::from_secs(2), 0)), 0);
+        bucket.paused_until = Some(now + Duration::from_secs(30));
+        assert_eq!(secs(bucket.turn_of(now, 0)), 30, "a 429's pause first");
     }
 
     #[test]

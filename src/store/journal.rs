@@ -1,14 +1,23 @@
 //! The event journal: how an event that Slack was told we received (HTTP 200) survives a
 //! crash, and how a redelivery of the same event is recognised, across restarts too.
 //!
-//! One tree, one entry per event id, written with a single compare-and-swap: admitting an
-//! event is atomic without a transaction (sled's multi-tree transactions wake its I/O
-//! threads on every commit, which dominated the cost of an event). An entry is JSON:
-//! `{"seen_at":N,"event":{…}}` while the event waits to be handled, `{"seen_at":N}` once it
-//! has been. The event is what the caller gives: the bot gives the distilled event
-//! (`bot::distil`), never the body Slack sent, because sled keeps overwritten bytes in its
-//! files for a while. The caller flushes before answering Slack. Ids stay for a day so
-//! retries are still recognised.
+//! Two trees. `journal_pending` holds each event waiting to be handled, keyed
+//! `"{team}/{event_id}"`, as JSON `{"seen_at":N,"event":{…}}`; it is admitted with a single
+//! compare-and-swap, so admitting is atomic without a transaction (sled's multi-tree
+//! transactions wake its I/O threads on every commit, which dominated the cost of an event).
+//! Once handled, the event leaves that tree and only its id stays in `journal_seen`, keyed
+//! `"{team}/{hour}/{event_id}"` (the hour it was first seen, 8 hex digits) with no content, so
+//! the ids of a busy hour cost a few bytes each on disk and are forgotten a whole hour at a
+//! time. The pending tree holds only the backlog: the worker reads it without stepping over
+//! handled ids, and once a backlog drains sled reuses its space.
+//!
+//! Slack retries an event it did not hear 200 for nearly at once, after a minute and after
+//! five; ids are looked up in the hour a redelivery arrives and the one before, and kept that
+//! long ([`REMEMBER_HOURS`]).
+//!
+//! The event is what the caller gives: the bot gives the distilled event (`bot::distil`), never
+//! the body Slack sent, because sled keeps overwritten bytes in its files for a while. The
+//! caller flushes before answering Slack.
 
 use crate::store::flush::Flusher;
 use std::sync::Arc;
@@ -21,10 +30,17 @@ use super::flush::DiskHealth;
 use super::{Store, StoreError};
 use crate::ids::TeamId;
 
-const JOURNAL_TREE: &str = "events_journal";
-/// The two trees of the first layout, moved into [`JOURNAL_TREE`] when found.
+const PENDING_TREE: &str = "journal_pending";
+const SEEN_TREE: &str = "journal_seen";
+/// The single tree of the second layout, moved into the two trees when found.
+const SINGLE_TREE: &str = "events_journal";
+/// The two trees of the first layout, moved when found.
 const OLD_SEEN_TREE: &str = "events_seen";
 const OLD_PENDING_TREE: &str = "events_pending";
+/// A handled id is recognised in the hour it was first seen and the next one.
+pub const REMEMBER_HOURS: i64 = 2;
+/// What a seen id stores: nothing but a valid JSON value, for `export`.
+const SEEN_VALUE: &[u8] = b"1";
 
 /// Whether an event is new or a redelivery of one already journaled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +54,11 @@ pub type JournalKey = String;
 
 #[derive(Clone)]
 pub struct EventJournal {
-    tree: sled::Tree,
+    pending: sled::Tree,
+    seen: sled::Tree,
     pending_count: Arc<AtomicUsize>,
     health: Arc<DiskHealth>,
-    /// The tree keeps the database (and its folder's lock) open: holding the flusher's handle
+    /// The trees keep the database (and its folder's lock) open: holding the flusher's handle
     /// too makes [`Store::closed`] wait for this journal's last clone.
     _open: Flusher,
 }
@@ -55,20 +72,10 @@ struct Entry<'a> {
 
 fn read_entry<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Entry<'a>, StoreError> {
     serde_json::from_slice(bytes).map_err(|source| StoreError::Corrupt {
-        table: JOURNAL_TREE.into(),
+        table: PENDING_TREE.into(),
         key: String::from_utf8_lossy(key).into_owned(),
         source,
     })
-}
-
-/// Whether an entry still holds its event, without reading the JSON: the entries are
-/// written only by this module, `{"seen_at":N,"event":…}` or `{"seen_at":N}`.
-fn is_pending(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .skip(1)
-        .find(|&&byte| byte == b',' || byte == b'}')
-        .is_some_and(|&byte| byte == b',')
 }
 
 fn pending_entry(seen_at: i64, raw: &[u8]) -> Vec<u8> {
@@ -79,56 +86,92 @@ fn pending_entry(seen_at: i64, raw: &[u8]) -> Vec<u8> {
     entry
 }
 
-fn done_entry(seen_at: i64) -> Vec<u8> {
-    format!("{{\"seen_at\":{seen_at}}}").into_bytes()
+/// The hour (since the Unix epoch) of a moment in Unix seconds.
+fn hour_of(unix: i64) -> i64 {
+    unix.div_euclid(3600)
+}
+
+/// The key of a handled id: `"{team}/{hour}/{event_id}"` from its journal key
+/// `"{team}/{event_id}"`. Hours are 8 hex digits, so keys sort by hour within a team.
+fn seen_key(journal_key: &str, hour: i64) -> Option<String> {
+    let (team, event_id) = journal_key.split_once('/')?;
+    Some(format!("{team}/{:08x}/{event_id}", hour.max(0)))
 }
 
 impl Store {
     pub fn event_journal(&self) -> Result<EventJournal, StoreError> {
-        let tree = self.db.open_tree(JOURNAL_TREE)?;
-        self.move_old_journal(&tree)?;
-        let mut pending = 0;
-        for entry in tree.iter() {
-            let (_, value) = entry?;
-            if is_pending(&value) {
-                pending += 1;
-            }
-        }
+        let pending = self.db.open_tree(PENDING_TREE)?;
+        let seen = self.db.open_tree(SEEN_TREE)?;
+        self.move_old_journal(&pending, &seen)?;
+        let count = pending.len();
         Ok(EventJournal {
-            tree,
-            pending_count: Arc::new(AtomicUsize::new(pending)),
+            pending,
+            seen,
+            pending_count: Arc::new(AtomicUsize::new(count)),
             health: self.health.clone(),
             _open: self.flusher.clone(),
         })
     }
 
-    /// Moves the journal of the first layout (a tree of ids, a tree of raw events) into
-    /// the single tree, then drops the old trees.
-    fn move_old_journal(&self, tree: &sled::Tree) -> Result<(), StoreError> {
+    /// Moves the journals of earlier layouts (a tree of ids and a tree of raw events; then
+    /// one tree of both) into the two trees, then drops the old trees.
+    fn move_old_journal(&self, pending: &sled::Tree, seen: &sled::Tree) -> Result<(), StoreError> {
         let names = self.db.tree_names();
         let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
-        if !has(OLD_SEEN_TREE) && !has(OLD_PENDING_TREE) {
+        let move_one = |key: &[u8], seen_at: i64, raw: Option<&[u8]>| -> Result<(), StoreError> {
+            match raw {
+                Some(raw) => {
+                    pending.insert(key, pending_entry(seen_at, raw))?;
+                }
+                None => {
+                    if let Some(seen_key) =
+                        seen_key(&String::from_utf8_lossy(key), hour_of(seen_at))
+                    {
+                        seen.insert(seen_key.as_bytes(), SEEN_VALUE)?;
+                    }
+                }
+            }
+            Ok(())
+        };
+        let mut moved = Vec::new();
+        if has(OLD_SEEN_TREE) || has(OLD_PENDING_TREE) {
+            let old_seen = self.db.open_tree(OLD_SEEN_TREE)?;
+            let old_pending = self.db.open_tree(OLD_PENDING_TREE)?;
+            let seen_at = |key: &[u8]| -> Result<i64, StoreError> {
+                Ok(old_seen
+                    .get(key)?
+                    .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse().ok())
+                    .unwrap_or(0))
+            };
+            for entry in old_pending.iter() {
+                let (key, raw) = entry?;
+                move_one(&key, seen_at(&key)?, Some(&raw))?;
+            }
+            for entry in old_seen.iter() {
+                let (key, _) = entry?;
+                if !old_pending.contains_key(&key)? {
+                    move_one(&key, seen_at(&key)?, None)?;
+                }
+            }
+            moved.extend([OLD_SEEN_TREE, OLD_PENDING_TREE]);
+        }
+        if has(SINGLE_TREE) {
+            for entry in self.db.open_tree(SINGLE_TREE)?.iter() {
+                let (key, value) = entry?;
+                // Unreadable: nothing can be done with it but forget it.
+                if let Ok(old) = read_entry(&key, &value) {
+                    move_one(&key, old.seen_at, old.event.map(|raw| raw.get().as_bytes()))?;
+                }
+            }
+            moved.push(SINGLE_TREE);
+        }
+        if moved.is_empty() {
             return Ok(());
         }
-        let seen = self.db.open_tree(OLD_SEEN_TREE)?;
-        let pending = self.db.open_tree(OLD_PENDING_TREE)?;
-        let seen_at = |key: &[u8]| -> Result<i64, StoreError> {
-            Ok(seen
-                .get(key)?
-                .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse().ok())
-                .unwrap_or(0))
-        };
-        for entry in seen.iter() {
-            let (key, _) = entry?;
-            tree.insert(&key, done_entry(seen_at(&key)?))?;
-        }
-        for entry in pending.iter() {
-            let (key, raw) = entry?;
-            tree.insert(&key, pending_entry(seen_at(&key)?, &raw))?;
-        }
         self.db.flush()?;
-        self.db.drop_tree(OLD_SEEN_TREE)?;
-        self.db.drop_tree(OLD_PENDING_TREE)?;
+        for name in moved {
+            self.db.drop_tree(name)?;
+        }
         self.db.flush()?;
         Ok(())
     }
@@ -149,32 +192,53 @@ impl EventJournal {
         // 200 for its retry (a duplicate of an entry that exists only in memory).
         self.health.check()?;
         let key = format!("{team}/{event_id}");
+        let refused = |error: sled::Error| {
+            self.health.record(&error);
+            // Said as the disk's refusal when it is one (logged once, by the health).
+            self.health.check().err().unwrap_or(error.into())
+        };
+        if self.was_handled(&key, received_at_unix).map_err(refused)? {
+            return Ok((Admission::Duplicate, key));
+        }
         let swapped = self
-            .tree
+            .pending
             .compare_and_swap(
                 key.as_bytes(),
                 None as Option<&[u8]>,
                 Some(pending_entry(received_at_unix, raw)),
             )
-            .map_err(|error| {
-                self.health.record(&error);
-                // Said as the disk's refusal when it is one (logged once, by the health).
-                self.health.check().err().unwrap_or(error.into())
-            })?;
-        let admission = match swapped {
-            Ok(()) => {
-                self.pending_count.fetch_add(1, Ordering::Relaxed);
-                Admission::New
+            .map_err(refused)?;
+        if swapped.is_err() {
+            return Ok((Admission::Duplicate, key));
+        }
+        // Handled between the look above and the swap: `complete` records the id before it
+        // removes the entry, so it is seen now, and this entry is a second copy.
+        if self.was_handled(&key, received_at_unix).map_err(refused)? {
+            self.pending.remove(key.as_bytes()).map_err(refused)?;
+            return Ok((Admission::Duplicate, key));
+        }
+        self.pending_count.fetch_add(1, Ordering::Relaxed);
+        Ok((Admission::New, key))
+    }
+
+    /// Whether the event under `key` was handled within the hours a redelivery arriving at
+    /// `now_unix` is looked up in.
+    fn was_handled(&self, key: &str, now_unix: i64) -> Result<bool, sled::Error> {
+        let now = hour_of(now_unix);
+        for hour in (now - REMEMBER_HOURS + 1..=now).rev() {
+            if let Some(seen_key) = seen_key(key, hour)
+                && self.seen.contains_key(seen_key.as_bytes())?
+            {
+                return Ok(true);
             }
-            Err(_already_there) => Admission::Duplicate,
-        };
-        Ok((admission, key))
+        }
+        Ok(false)
     }
 
     /// The raw event kept under `key` and when it was received (Unix seconds), if it has
     /// not been completed.
     pub fn get(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
-        let Some(bytes) = self.tree.get(key)? else {
+        let Some(bytes) = self.pending.get(key)? else {
             return Ok(None);
         };
         let entry = read_entry(key.as_bytes(), &bytes)?;
@@ -209,14 +273,11 @@ impl EventJournal {
             std::ops::Bound::Unbounded,
         );
         let mut keys = Vec::new();
-        for entry in self.tree.range::<&[u8], _>(range) {
-            let (key, value) = entry?;
-            if is_pending(&value) {
-                keys.push(String::from_utf8_lossy(&key).into_owned());
-                if keys.len() == limit {
-                    let resume_after = keys.last().cloned();
-                    return Ok((keys, resume_after));
-                }
+        for key in self.pending.range::<&[u8], _>(range).keys() {
+            keys.push(String::from_utf8_lossy(&key?).into_owned());
+            if keys.len() == limit {
+                let resume_after = keys.last().cloned();
+                return Ok((keys, resume_after));
             }
         }
         Ok((keys, None))
@@ -226,34 +287,52 @@ impl EventJournal {
         self.pending_count.load(Ordering::Relaxed)
     }
 
-    /// Drops the raw event, keeping the id: it has been handled. Not durable until the
-    /// store is flushed.
+    /// Drops the event, keeping its id: it has been handled. Not durable until the store is
+    /// flushed.
     pub fn complete(&self, key: &str) -> Result<(), StoreError> {
-        let Some(bytes) = self.tree.get(key)? else {
+        let Some(bytes) = self.pending.get(key)? else {
             return Ok(());
         };
         let entry = read_entry(key.as_bytes(), &bytes)?;
-        if entry.event.is_some() {
-            self.tree.insert(key, done_entry(entry.seen_at))?;
+        // The id first: an admission that finds neither would take a redelivery as new.
+        if let Some(seen_key) = seen_key(key, hour_of(entry.seen_at)) {
+            self.seen.insert(seen_key.as_bytes(), SEEN_VALUE)?;
+        }
+        if self.pending.remove(key)?.is_some() {
             self.pending_count.fetch_sub(1, Ordering::Relaxed);
         }
         Ok(())
     }
 
-    /// Forgets handled event ids seen before `cutoff_unix`; returns how many. Events not
-    /// yet handled are kept, however old.
+    /// Forgets handled event ids first seen in an hour before the one of `cutoff_unix`;
+    /// returns how many. Events not yet handled are kept, however old.
     pub fn prune_seen(&self, cutoff_unix: i64) -> Result<usize, StoreError> {
+        let cutoff = hour_of(cutoff_unix);
         let mut pruned = 0;
-        for entry in self.tree.iter() {
-            let (key, value) = entry?;
-            let forget = match read_entry(&key, &value) {
-                Ok(entry) => entry.event.is_none() && entry.seen_at < cutoff_unix,
-                // Unreadable: nothing can be done with it but forget it.
-                Err(_) => true,
-            };
-            if forget {
-                self.tree.remove(key)?;
+        let mut from: Vec<u8> = Vec::new();
+        // Each team's ids sort by hour: remove from its first key up to the cutoff hour,
+        // then jump past the team.
+        while let Some(entry) = self.seen.range(from.as_slice()..).next() {
+            let (key, _) = entry?;
+            let text = String::from_utf8_lossy(&key);
+            let Some((team, rest)) = text.split_once('/') else {
+                self.seen.remove(&key)?;
                 pruned += 1;
+                continue;
+            };
+            let hour = rest
+                .split_once('/')
+                .and_then(|(hour, _)| i64::from_str_radix(hour, 16).ok());
+            match hour {
+                Some(hour) if hour >= cutoff => {
+                    // '0' follows '/': past every key of this team.
+                    from = format!("{team}0").into_bytes();
+                }
+                // Old, or unreadable: nothing can be done with it but forget it.
+                _ => {
+                    self.seen.remove(&key)?;
+                    pruned += 1;
+                }
             }
         }
         Ok(pruned)
@@ -263,6 +342,8 @@ impl EventJournal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HOUR: i64 = 3600;
 
     #[test]
     fn an_event_is_admitted_once_and_kept_until_completed() {
@@ -277,16 +358,54 @@ mod tests {
         assert_eq!(journal.pending().unwrap(), vec![key.clone()]);
         journal.complete(&key).unwrap();
         assert!(journal.pending().unwrap().is_empty());
-        // Still a duplicate after completion: Slack may retry after we handled it.
-        assert_eq!(
-            journal.admit(&team, "Ev1", b"{}", 102).unwrap().0,
-            Admission::Duplicate
-        );
-        assert_eq!(journal.prune_seen(101).unwrap(), 1);
+        assert!(journal.get(&key).unwrap().is_none());
+        // Still a duplicate after completion: Slack may retry after we handled it, in the
+        // same hour or the next.
+        for retried_at in [102, HOUR + 5, 2 * HOUR - 1] {
+            assert_eq!(
+                journal.admit(&team, "Ev1", b"{}", retried_at).unwrap().0,
+                Admission::Duplicate,
+                "at {retried_at}"
+            );
+        }
+        assert_eq!(journal.pending_len(), 0);
+        assert_eq!(journal.prune_seen(HOUR).unwrap(), 1);
         assert_eq!(
             journal.admit(&team, "Ev1", b"{}", 103).unwrap().0,
             Admission::New
         );
+    }
+
+    #[test]
+    fn handled_ids_are_forgotten_by_the_hour_for_every_team() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let journal = store.event_journal().unwrap();
+        for team in ["T1", "T2", "E9"] {
+            for (index, at) in [10, HOUR + 10, 3 * HOUR].into_iter().enumerate() {
+                let (_, key) = journal
+                    .admit(&TeamId::new(team), &format!("Ev{index}"), b"{}", at)
+                    .unwrap();
+                journal.complete(&key).unwrap();
+            }
+        }
+        // A pending event of the first hour stays, however old.
+        journal
+            .admit(&TeamId::new("T1"), "EvOld", b"{}", 5)
+            .unwrap();
+        assert_eq!(
+            journal.prune_seen(HOUR + 20).unwrap(),
+            3,
+            "the first hour's"
+        );
+        assert_eq!(journal.prune_seen(HOUR + 20).unwrap(), 0);
+        assert_eq!(
+            journal.prune_seen(3 * HOUR).unwrap(),
+            3,
+            "the second hour's"
+        );
+        assert_eq!(journal.seen.len(), 3);
+        assert_eq!(journal.pending().unwrap(), ["T1/EvOld"]);
     }
 
     #[test]
@@ -309,8 +428,6 @@ mod tests {
         assert!(rest.is_empty() && resume.is_none());
         assert_eq!(journal.pending().unwrap().len(), 4);
         assert_eq!(journal.pending_len(), 4);
-        assert!(is_pending(br#"{"seen_at":-5,"event":{"a":"}"}}"#));
-        assert!(!is_pending(br#"{"seen_at":12}"#));
     }
 
     #[test]
@@ -320,6 +437,8 @@ mod tests {
             let store = Store::open(dir.path()).unwrap();
             let journal = store.event_journal().unwrap();
             journal.admit(&TeamId::new("T1"), "Ev9", b"{}", 1).unwrap();
+            let (_, done) = journal.admit(&TeamId::new("T1"), "Ev8", b"{}", 1).unwrap();
+            journal.complete(&done).unwrap();
             store.flush_now().unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
@@ -327,25 +446,27 @@ mod tests {
         assert_eq!(journal.pending().unwrap(), vec!["T1/Ev9".to_string()]);
         assert_eq!(journal.pending_len(), 1);
         assert_eq!(journal.get("T1/Ev9").unwrap().unwrap(), (b"{}".to_vec(), 1));
+        assert_eq!(
+            journal
+                .admit(&TeamId::new("T1"), "Ev8", b"{}", 2)
+                .unwrap()
+                .0,
+            Admission::Duplicate
+        );
     }
 
-    #[test]
-    fn the_first_layout_is_moved_into_the_single_tree() {
+    /// Earlier layouts found in a data folder, each moved into the two trees.
+    fn moved_layout(write: impl FnOnce(&Store)) {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            let seen = store.db.open_tree(OLD_SEEN_TREE).unwrap();
-            let pending = store.db.open_tree(OLD_PENDING_TREE).unwrap();
-            seen.insert("T1/EvDone", "100").unwrap();
-            seen.insert("T1/EvWaiting", "200").unwrap();
-            pending
-                .insert("T1/EvWaiting", r#"{"type":"event_callback"}"#)
-                .unwrap();
+            write(&store);
             store.flush_now().unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
         let journal = store.event_journal().unwrap();
         assert_eq!(journal.pending().unwrap(), vec!["T1/EvWaiting".to_string()]);
+        assert_eq!(journal.pending_len(), 1);
         assert_eq!(
             journal.get("T1/EvWaiting").unwrap().unwrap(),
             (br#"{"type":"event_callback"}"#.to_vec(), 200)
@@ -359,12 +480,40 @@ mod tests {
             !store
                 .data_trees()
                 .iter()
-                .any(|t| t == OLD_SEEN_TREE || t == OLD_PENDING_TREE)
+                .any(|t| [OLD_SEEN_TREE, OLD_PENDING_TREE, SINGLE_TREE].contains(&t.as_str()))
         );
         assert_eq!(
-            journal.prune_seen(150).unwrap(),
+            journal.prune_seen(2 * HOUR).unwrap(),
             1,
             "the handled id, not the waiting event"
         );
+    }
+
+    #[test]
+    fn the_first_layout_is_moved_into_the_two_trees() {
+        moved_layout(|store| {
+            let seen = store.db.open_tree(OLD_SEEN_TREE).unwrap();
+            let pending = store.db.open_tree(OLD_PENDING_TREE).unwrap();
+            seen.insert("T1/EvDone", "100").unwrap();
+            seen.insert("T1/EvWaiting", "200").unwrap();
+            pending
+                .insert("T1/EvWaiting", r#"{"type":"event_callback"}"#)
+                .unwrap();
+        });
+    }
+
+    #[test]
+    fn the_single_tree_layout_is_moved_into_the_two_trees() {
+        moved_layout(|store| {
+            let single = store.db.open_tree(SINGLE_TREE).unwrap();
+            single.insert("T1/EvDone", r#"{"seen_at":100}"#).unwrap();
+            single
+                .insert(
+                    "T1/EvWaiting",
+                    pending_entry(200, br#"{"type":"event_callback"}"#),
+                )
+                .unwrap();
+            single.insert("T1/EvBroken", "not json").unwrap();
+        });
     }
 }
