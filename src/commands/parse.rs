@@ -751,7 +751,11 @@ pub enum ParseError {
     )]
     KeywordTooLong { got: String, max: usize },
     #[error("`{got}` is not on or off; try {example}")]
-    BadOnOff { got: String, example: &'static str },
+    BadOnOff {
+        topic: Topic,
+        got: String,
+        example: &'static str,
+    },
     #[error(
         "`{0}` is not a way to nudge; use ephemeral, reaction or thread, e.g. /async norms action reaction :hourglass_flowing_sand:"
     )]
@@ -788,7 +792,8 @@ impl ParseError {
             | UnexpectedArgument { topic, .. }
             | MissingArgument { topic, .. }
             | NotAUser { topic, .. }
-            | NotAChannel { topic, .. } => Some(*topic),
+            | NotAChannel { topic, .. }
+            | BadOnOff { topic, .. } => Some(*topic),
             BadTimeRange(_)
             | EmptyTimeRange(_)
             | MissingDays { .. }
@@ -803,11 +808,9 @@ impl ParseError {
             | EmptyQuestion { .. }
             | BadCheckinId(_)
             | DuplicateClause { .. } => Some(Topic::Checkin),
-            TooManyKeywords { .. }
-            | KeywordTooLong { .. }
-            | BadOnOff { .. }
-            | BadNudgeAction(_)
-            | BadEmoji(_) => Some(Topic::Norms),
+            TooManyKeywords { .. } | KeywordTooLong { .. } | BadNudgeAction(_) | BadEmoji(_) => {
+                Some(Topic::Norms)
+            }
             BadPeriod(_) => Some(Topic::Stats),
             _ => None,
         }
@@ -1067,6 +1070,7 @@ fn parse_hours(args: Args<'_>) -> Result<Command, ParseError> {
             }
             "signals" | "signal" => Ok(Command::HoursSignals(on_off(
                 args.skip(1),
+                Topic::Hours,
                 "/async hours signals off",
             )?)),
             _ => Err(ParseError::UnknownSubcommand {
@@ -1513,10 +1517,12 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
         },
         "nudges" | "nudge" => Ok(Command::NormsNudges(on_off(
             rest,
+            Topic::Norms,
             "/async norms nudges off",
         )?)),
         "digest" | "digests" => Ok(Command::NormsDigest(on_off(
             rest,
+            Topic::Norms,
             "/async norms digest off",
         )?)),
         "action" | "actions" => parse_nudge_action(rest),
@@ -1577,10 +1583,11 @@ fn parse_forget(args: Args<'_>) -> Result<Command, ParseError> {
 }
 
 /// `on` or `off` as the whole of `args`; `example` goes into the error.
-fn on_off(args: Args<'_>, example: &'static str) -> Result<bool, ParseError> {
+/// Reads `on` or `off`, the last word of `topic`'s command; mistakes show `topic`'s usage.
+fn on_off(args: Args<'_>, topic: Topic, example: &'static str) -> Result<bool, ParseError> {
     let Some(token) = args.first() else {
         return Err(ParseError::MissingArgument {
-            topic: Topic::Norms,
+            topic,
             what: "on or off",
         });
     };
@@ -1589,12 +1596,13 @@ fn on_off(args: Args<'_>, example: &'static str) -> Result<bool, ParseError> {
         Some("off") => false,
         _ => {
             return Err(ParseError::BadOnOff {
+                topic,
                 got: shown(&args.source(token)),
                 example,
             });
         }
     };
-    args.skip(1).end(Topic::Norms)?;
+    args.skip(1).end(topic)?;
     Ok(on)
 }
 
@@ -3394,6 +3402,28 @@ mod tests {
         );
         assert_eq!(parse("away 12/24").unwrap_err().topic(), Some(Topic::Away));
         assert_eq!(parse("frob").unwrap_err().topic(), None);
+    }
+
+    /// `hours signals maybe` answered with the usage of `/async norms`: the usage shown is
+    /// the topic's whose command was mistyped.
+    #[test]
+    fn an_on_off_mistake_shows_the_usage_of_its_own_topic() {
+        for (text, topic) in [
+            ("hours signals maybe", Topic::Hours),
+            ("hours signals", Topic::Hours),
+            ("hours signals on please", Topic::Hours),
+            ("norms nudges maybe", Topic::Norms),
+            ("norms digest", Topic::Norms),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert_eq!(error.topic(), Some(topic), "{text}: {error}");
+        }
+        let error = parse("hours signals maybe").unwrap_err();
+        assert!(usage(error.topic().unwrap()).contains("/async hours signals on|off"));
+        assert!(
+            error.to_string().contains("try /async hours signals off"),
+            "{error}"
+        );
     }
 
     #[test]
