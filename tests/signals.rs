@@ -401,6 +401,132 @@ async fn a_reminder_set_before_a_restart_arrives_after_it_at_the_members_start_t
     assert_eq!(emulator.calls_to("chat.postMessage").len(), 1);
 }
 
+/// U1 pings `mentioned` at night (Tuesday 22:14 in Berlin) and presses the note's "Remind me
+/// when they are back"; returns once the bot has answered the press.
+async fn remind_about(bot: &TestBot, emulator: &SlackEmulator, mentioned: &str) {
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvRemindAbout",
+            "U1",
+            "C1",
+            &format!("{mentioned} the numbers are in"),
+            "1772572440.000100",
+            None,
+        ),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    let (status, _) = interact(
+        bot.addr,
+        &remind_press(&notes[0], "U1", &emulator.response_url()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let answers = emulator.wait_for("response_url", 1, PATIENCE).await;
+    let text = answers[0].text_and_blocks();
+    assert!(
+        text.contains("I will send you a message when they are back"),
+        "{text}"
+    );
+}
+
+/// Polls `user`'s `/async my data` until it holds `needle`; returns it.
+async fn my_data_with(bot: &TestBot, emulator: &SlackEmulator, user: &str, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let data = slash(bot.addr, emulator, user, "C1", "my data").await;
+        if data.contains(needle) {
+            return data;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "my data never held {needle}: {data}"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The member's start moved later after the reminder was set: at the old start the bot
+/// checks their hours again and moves the reminder, and the DM comes at the new start.
+#[tokio::test]
+async fn a_reminder_whose_member_changed_their_hours_comes_at_the_new_start_not_before() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("America/New_York"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    let clock = clock_at(TUESDAY_EVENING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    remind_about(&bot, &emulator, "<@U2>").await;
+    my_data_with(&bot, &emulator, "U1", "2026-03-04T08:00:00Z").await;
+    // U2 now starts at 11:00 Berlin, 10:00 UTC.
+    let saved = slash(
+        bot.addr,
+        &emulator,
+        "U2",
+        "C1",
+        "hours set mon-fri 11:00-19:00",
+    )
+    .await;
+    assert!(saved.starts_with("Saved."), "{saved}");
+
+    clock.set(at("2026-03-04T08:00:00Z"));
+    my_data_with(&bot, &emulator, "U1", "2026-03-04T10:00:00Z").await;
+    assert!(
+        emulator.calls_to("chat.postMessage").is_empty(),
+        "not sent at the old start"
+    );
+    clock.set(at("2026-03-04T10:00:00Z"));
+    let dms = emulator.wait_for("chat.postMessage", 1, PATIENCE).await;
+    assert!(
+        dms[0]
+            .text_and_blocks()
+            .contains("<@U2> is back at work now"),
+        "{:?}",
+        dms[0].params
+    );
+    bot.stop().await;
+    assert_eq!(emulator.calls_to("chat.postMessage").len(), 1);
+}
+
+/// `forget me` deletes the reminders a member set and those about them, and says so first.
+#[tokio::test]
+async fn forget_me_deletes_the_reminders_the_member_set_and_those_about_them() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("America/New_York"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    emulator.add_user("U3", Some("Europe/Berlin"));
+    let clock = clock_at(TUESDAY_EVENING);
+    let bot = TestBot::start_with_clock(&emulator, clock.clone()).await;
+    remind_about(&bot, &emulator, "<@U2> <@U3>").await;
+    let data = my_data_with(&bot, &emulator, "U1", "\"member\": \"U3\"").await;
+    assert!(data.contains("\"member\": \"U2\""), "{data}");
+
+    // U2 is the subject of one reminder.
+    let asked = slash(bot.addr, &emulator, "U2", "C1", "forget me").await;
+    assert!(
+        asked.contains("1 reminder you set or that is about you"),
+        "{asked}"
+    );
+    let done = slash(bot.addr, &emulator, "U2", "C1", "forget me confirm").await;
+    assert!(
+        done.contains("1 reminder you set or that is about you"),
+        "{done}"
+    );
+    let data = slash(bot.addr, &emulator, "U1", "C1", "my data").await;
+    assert!(!data.contains("\"member\": \"U2\""), "{data}");
+    assert!(data.contains("\"member\": \"U3\""), "{data}");
+
+    // U1 set the other.
+    let done = slash(bot.addr, &emulator, "U1", "C1", "forget me confirm").await;
+    assert!(
+        done.contains("1 reminder you set or that is about you"),
+        "{done}"
+    );
+    let data = slash(bot.addr, &emulator, "U1", "C1", "my data").await;
+    assert!(data.contains("\"reminders\": []"), "{data}");
+    bot.stop().await;
+}
+
 /// A Home tab button pressed by `user`.
 fn home_press(user: &str, action_id: &str) -> serde_json::Value {
     let mut pressed = fixture_json("block_actions.json");

@@ -31,6 +31,8 @@ pub struct MemberRecords {
     pub hours: bool,
     pub manager_role: bool,
     pub answers: usize,
+    /// "Remind me when they are back" reminders the member set, or that are about them.
+    pub reminders: usize,
     /// Nudge cooldowns, digest marks and opt-out, the open DM check-in: small records that
     /// name the member.
     pub other: usize,
@@ -99,6 +101,13 @@ impl Bot {
             .into_iter()
             .map(|(key, sent)| json!({ "digest": key, "sent_at": sent }))
             .collect();
+        let reminders: Vec<Value> = self
+            .reminders_table()?
+            .scan(team, "")?
+            .into_iter()
+            .filter(|(_, r)| r.sender == *user || r.member == *user)
+            .map(|(_, r)| json!(r))
+            .collect();
         let managed: Vec<Value> = tables
             .checkins
             .scan(team, "")?
@@ -114,6 +123,7 @@ impl Bot {
             "checkin_answers": answers,
             "checkin_asked_by_dm_in": tables.dm_open.get(team, user.as_str())?,
             "checkins_managed": managed,
+            "reminders": reminders,
             "nudge_cooldowns": cooldowns,
             "norms_digests_sent": digests,
             "norms_digest_off": self.workspace_norms(team)?.digest_opt_outs.contains(user),
@@ -178,6 +188,14 @@ impl Bot {
             .map(|(key, _)| key)
             .filter(|key| ends_with_user(key, user))
             .collect();
+        let reminders = self.reminders_table()?;
+        let reminder_keys: Vec<String> = reminders
+            .scan(team, "")?
+            .into_iter()
+            .filter(|(_, reminder)| reminder.sender == *user || reminder.member == *user)
+            .map(|(key, _)| key)
+            .collect();
+        records.reminders = reminder_keys.len();
         let digest_prefix = format!("{user}/");
         let digest_marks = digests.scan(team, &digest_prefix)?.len();
         let dm_open = tables.dm_open.get(team, user.as_str())?.is_some();
@@ -194,6 +212,9 @@ impl Bot {
         }
         for key in &cooldown_keys {
             cooldowns.remove(team, key)?;
+        }
+        for key in &reminder_keys {
+            reminders.remove(team, key)?;
         }
         digests.remove_prefix(team, &digest_prefix)?;
         tables.dm_open.remove(team, user.as_str())?;

@@ -1,8 +1,10 @@
 //! "Remind me when they are back": a sender who pinged someone outside their hours can ask,
 //! from the note, to be told when that person's working hours start. The reminder is written
 //! and flushed before the press is answered, so it survives a restart; one task sleeps on the
-//! clock until the earliest is due and sends it by DM. Deleting the message the note was
-//! about cancels its reminders: there is nothing left to follow up.
+//! clock until the earliest is due and sends it by DM, once the member's hours as they are
+//! then say they are back (hours changed meanwhile move it to the new start). Deleting the
+//! message the note was about cancels its reminders: there is nothing left to follow up;
+//! `/async forget me` deletes those the member set and those about them.
 
 use std::sync::Arc;
 
@@ -70,7 +72,7 @@ impl Reminder {
 pub struct ReminderSignal(Notify);
 
 impl Bot {
-    fn reminders_table(&self) -> Result<Table<Reminder>, StoreError> {
+    pub(crate) fn reminders_table(&self) -> Result<Table<Reminder>, StoreError> {
         self.store.table(REMINDERS_TABLE)
     }
 
@@ -156,7 +158,26 @@ impl Bot {
         Ok(())
     }
 
-    /// Sends every reminder due at `now`; returns when the next one is due.
+    /// When `member`, not working at `now` by their hours as they are now, is back; `None`
+    /// when they are working (or cannot be looked up, or have no hours ahead: the reminder
+    /// then goes as set).
+    async fn back_later(
+        &self,
+        team: &TeamId,
+        member: &UserId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, HandleError> {
+        let Some(reached) = self.reach(team, member, now).await? else {
+            return Ok(None);
+        };
+        Ok(availability(&reached.hours, now)
+            .back_at()
+            .filter(|back| *back > now))
+    }
+
+    /// Sends every reminder due at `now` whose member is back by their hours as they are
+    /// now (one whose hours changed is moved to their new start); returns when the next one
+    /// is due.
     async fn send_due_reminders(
         &self,
         now: DateTime<Utc>,
@@ -164,7 +185,16 @@ impl Bot {
         let table = self.reminders_table()?;
         let mut next: Option<DateTime<Utc>> = None;
         let all: Vec<(TeamId, String, Reminder)> = table.scan_all().collect::<Result<_, _>>()?;
-        for (team, key, reminder) in all {
+        for (team, key, mut reminder) in all {
+            if reminder.due <= now
+                && let Some(moved) = self.back_later(&team, &reminder.member, now).await?
+            {
+                // The member's hours changed since the reminder was set: not back yet.
+                info!(team = %team, "a reminder moved to the member's new start");
+                reminder.due = moved;
+                table.put(&team, &key, &reminder)?;
+                self.store.flush().await?;
+            }
             if reminder.due > now {
                 next = Some(next.map_or(reminder.due, |n| n.min(reminder.due)));
                 continue;

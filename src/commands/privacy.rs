@@ -67,6 +67,11 @@ fn describe(records: &MemberRecords) -> String {
         1 => parts.push("1 check-in answer".to_string()),
         n => parts.push(format!("{n} check-in answers")),
     }
+    match records.reminders {
+        0 => {}
+        1 => parts.push("1 reminder you set or that is about you".to_string()),
+        n => parts.push(format!("{n} reminders you set or that are about you")),
+    }
     match records.other {
         0 => {}
         1 => parts.push("1 other record naming you (a nudge pause, a digest mark)".to_string()),
