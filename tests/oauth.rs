@@ -444,6 +444,87 @@ async fn commands_and_interactions_under_an_org_wide_install_keep_each_workspace
 }
 
 #[tokio::test]
+async fn uninstalling_an_org_wide_install_deletes_its_workspaces_data_and_no_other() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("W1", Some("Europe/Berlin"));
+    emulator.allow_org_install("code-org", "EORG", "xoxb-org", "UORGBOT");
+    emulator.allow_install("code-a", "TA", "xoxb-team-a", "UBOTA");
+    let bot = distributed_bot(&emulator).await;
+    install(&bot, "code-org").await;
+    install(&bot, "code-a").await;
+    let hours = "hours set mon-fri 06:00-07:00 Europe/Berlin";
+    assert!(
+        slash_in_org(&bot, "T5", "EORG", "W1", hours)
+            .await
+            .contains("06:00")
+    );
+    assert!(slash_in(&bot, "TA", "W1", hours).await.contains("06:00"));
+
+    // The organisation removes the app: Slack names only the organisation.
+    let mut gone = mention("EvOrgGone", None, Some("EORG"), "CX");
+    gone["event"] = json!({"type": "app_uninstalled"});
+    let (status, _) = post_event(bot.addr, &gone).await;
+    assert_eq!(status, StatusCode::OK);
+    bot.wait_for_metric(
+        "async_norms_events_handled_total{type=\"app_uninstalled\"}",
+        1.0,
+    )
+    .await;
+    let in_t5 = slash_in_org(&bot, "T5", "EORG", "W1", "hours").await;
+    assert!(in_t5.contains("not installed"), "{in_t5}");
+    let in_a = slash_in(&bot, "TA", "W1", "hours").await;
+    assert!(in_a.contains("06:00"), "{in_a}");
+
+    let data_dir = bot.stop().await;
+    let data = data_dir.path().to_str().expect("a UTF-8 path");
+    let (code, exported, stderr) = run_cli(&["export", "--data-dir", data], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !exported.contains("\"T5/"),
+        "T5's records are left: {exported}"
+    );
+    assert!(
+        exported.contains("\"TA/W1\""),
+        "TA's hours are kept: {exported}"
+    );
+}
+
+#[tokio::test]
+async fn workspaces_granted_to_an_org_wide_install_are_served_before_they_speak() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("W1", Some("Europe/Berlin"));
+    emulator.allow_org_install("code-org", "EORG", "xoxb-org", "UORGBOT");
+    let bot = distributed_bot(&emulator).await;
+    install(&bot, "code-org").await;
+
+    // The organisation's admin adds the app to two workspaces (Slack's payload, as sent).
+    let mut granted = fixture_json("app_mention.json");
+    granted.as_object_mut().expect("object").remove("team_id");
+    granted["event_id"] = json!("EvGranted");
+    granted["enterprise_id"] = json!("EORG");
+    granted["event"] =
+        json!({"type": "team_access_granted", "team_ids": ["T8", "T9"], "event_ts": "111.222"});
+    let (status, _) = post_event(bot.addr, &granted).await;
+    assert_eq!(status, StatusCode::OK);
+    // Their directories are read with the organisation's token at once.
+    wait_for_directory_read_after(&emulator, "xoxb-org", "T8", 0).await;
+    wait_for_directory_read_after(&emulator, "xoxb-org", "T9", 0).await;
+    // A command naming only its workspace (as a Socket Mode one reaches the bot) is served.
+    let in_t8 = slash_in(&bot, "T8", "W1", "hours").await;
+    assert!(in_t8.contains("the default"), "{in_t8}");
+    // A grant to an organisation that did not install the app serves nothing.
+    granted["event_id"] = json!("EvGrantedElsewhere");
+    granted["enterprise_id"] = json!("EOTHER");
+    granted["event"]["team_ids"] = json!(["T10"]);
+    post_event(bot.addr, &granted).await;
+    bot.wait_for_metric("async_norms_foreign_payloads_total{route=\"events\"}", 1.0)
+        .await;
+    let in_t10 = slash_in(&bot, "T10", "W1", "hours").await;
+    assert!(in_t10.contains("not installed"), "{in_t10}");
+    bot.stop().await;
+}
+
+#[tokio::test]
 async fn a_new_installation_has_its_member_directory_read_at_once() {
     let emulator = SlackEmulator::start().await;
     emulator.add_user("U1", Some("Europe/Berlin"));

@@ -225,6 +225,7 @@ fn the_manifest_declares_what_the_bot_needs() {
         "user_change",
         "team_join",
         "app_uninstalled",
+        "team_access_granted",
     ] {
         assert!(events.contains(&needed), "{needed}");
     }

@@ -45,6 +45,18 @@ impl Bot {
         true
     }
 
+    /// `team_access_granted`: an organisation's admin added the app to these workspaces.
+    /// They are served from now on, so that a payload naming only its workspace (all that
+    /// slack-morphism keeps of a Socket Mode one) is served too.
+    pub fn grant_workspaces(self: &Arc<Self>, org: &str, teams: &[String]) {
+        if !self.installations.has_org(org) {
+            return;
+        }
+        for team in teams.iter().filter(|team| !team.is_empty()) {
+            self.serve_workspace(TeamId::new(team.as_str()), TeamId::new(org));
+        }
+    }
+
     /// Serves workspace `team` with `org`'s org-wide install: its token, its bot user. The
     /// workspace's data stays its own. Remembered in the store; its directory is read now.
     pub fn serve_workspace(self: &Arc<Self>, team: TeamId, org: TeamId) {

@@ -170,7 +170,8 @@ impl Installations {
             || self.org_of(&team).is_some()
     }
 
-    fn has_org(&self, org: &str) -> bool {
+    /// Whether organisation `org` installed the app org-wide.
+    pub fn has_org(&self, org: &str) -> bool {
         self.orgs
             .read()
             .unwrap_or_else(|p| p.into_inner())

@@ -96,6 +96,20 @@ impl EventIntake {
                             "event_callback without team_id or enterprise_id".into(),
                         )
                     })?;
+                if let (Some(org), Some(teams)) = (
+                    envelope.enterprise_id.as_deref(),
+                    envelope
+                        .event
+                        .as_ref()
+                        .and_then(|event| event.team_ids.as_deref()),
+                ) && envelope
+                    .event
+                    .as_ref()
+                    .and_then(|event| event.kind.as_deref())
+                    == Some("team_access_granted")
+                {
+                    self.bot.grant_workspaces(org, teams);
+                }
                 let event_id = envelope.event_id.ok_or_else(|| {
                     IntakeError::Malformed("event_callback without event_id".into())
                 })?;

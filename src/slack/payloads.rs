@@ -79,6 +79,8 @@ impl Envelope {
 pub struct EventHead {
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// `team_access_granted`: the workspaces an org-wide install may now serve.
+    pub team_ids: Option<Vec<String>>,
 }
 
 /// Reads the envelope of an Events API body.
