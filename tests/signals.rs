@@ -81,6 +81,13 @@ async fn a_user_group_ping_at_night_yields_one_note_naming_its_members_outside_t
     .await;
     emulator.wait_for("chat.postEphemeral", 2, PATIENCE).await;
     assert_eq!(emulator.calls_to("usergroups.users.list").len(), 1);
+    // Each read names the workspace, as an org-wide install's token needs.
+    for method in ["usergroups.users.list", "usergroups.list"] {
+        for call in emulator.calls_to(method) {
+            assert_eq!(call.param("team_id"), Some(emulator::TEAM_ID), "{method}");
+        }
+    }
+    assert!(!emulator.calls_to("usergroups.list").is_empty());
     emulator.add_group("S0614TZR7", "backend", &["U1", "U3"]);
     post_event(
         bot.addr,

@@ -103,8 +103,10 @@ impl Groups {
         {
             return Ok(cached.value.clone());
         }
+        // Named to the workspace, as an org-wide install's token needs.
         let request =
-            SlackApiUserGroupsUsersListRequest::new(SlackUserGroupId::new(group.to_string()));
+            SlackApiUserGroupsUsersListRequest::new(SlackUserGroupId::new(group.to_string()))
+                .with_team_id(SlackTeamId::new(team.as_str().into()));
         let answer = slack.team(team).usergroups_users_list(request).await?;
         let members: Arc<[UserId]> = answer
             .users
@@ -134,7 +136,10 @@ impl Groups {
         }
         let answer = match slack
             .team(team)
-            .usergroups_list(SlackApiUserGroupsListRequest::new())
+            .usergroups_list(
+                SlackApiUserGroupsListRequest::new()
+                    .with_team_id(SlackTeamId::new(team.as_str().into())),
+            )
             .await
         {
             Ok(answer) => answer,
