@@ -13,18 +13,18 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::bot::Bot;
-use crate::bot::messages::BotIdentity;
 use crate::bot::worker::{Worker, event_queue};
 use crate::clock::Clock;
 use crate::config::{ServeConfig, Transport};
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Metrics;
+use crate::server::intake::EventIntake;
+use crate::server::socket::SocketMode;
+use crate::server::{self, HttpState, ListenerLimits, Routes};
 use crate::slack::api::{ApiError, SlackApi, build_client};
 use crate::slack::installation::Installations;
-use crate::slack::intake::EventIntake;
+use crate::slack::messages::BotIdentity;
 use crate::slack::oauth::{Distribution, InstallationStore};
-use crate::slack::server::{self, HttpState, ListenerLimits, Routes};
-use crate::slack::socket::SocketMode;
 use crate::store::Store;
 use crate::store::journal::EventJournal;
 
@@ -301,7 +301,7 @@ struct Me {
 async fn meet_slack(
     config: &ServeConfig,
     slack: &SlackApi,
-    token: &crate::config::Secret,
+    token: &crate::secret::Secret,
     client: Arc<crate::slack::api::SlackHttpClient>,
     metrics: Arc<Metrics>,
 ) -> anyhow::Result<Me> {

@@ -2,31 +2,12 @@
 //! at start-up, so that a bad setting stops the bot with one line naming it instead of
 //! failing later in the middle of a request. Secrets never appear in `Debug` output.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use url::Url;
 
-/// A token or signing secret: printable only on purpose, never by `{:?}` in a log line.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::secret::Secret;
 
 /// How Slack reaches the bot.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,8 @@ pub mod ids;
 pub mod manifest;
 pub(crate) mod metrics;
 pub mod norms;
+pub mod secret;
+pub(crate) mod server;
 pub mod slack;
 pub mod store;
 mod typed;

@@ -32,7 +32,7 @@ pub const MAX_CACHED_WEEKS: usize = 100_000;
 pub const REPORT_FORMAT: &str = "async-norms-audit/1";
 
 /// Subtypes that are still a person talking, as the live bot reads them
-/// (`bot::messages::classify`); a test holds the two to the same answers.
+/// (`slack::messages::classify`); a test holds the two to the same answers.
 const PERSON_SUBTYPES: [&str; 3] = ["thread_broadcast", "file_share", "me_message"];
 
 /// Whether a message is a person talking, and if not, why it was left out.
@@ -882,8 +882,10 @@ fn suggest(
 mod tests {
     use super::*;
     use crate::audit::export::{Conversation, ExportUser};
-    use crate::bot::messages::{BotIdentity, MessageEvent, MessageKind, classify as bot_classify};
     use crate::hours::availability;
+    use crate::slack::messages::{
+        BotIdentity, MessageEvent, MessageKind, classify as bot_classify,
+    };
 
     fn workspace() -> Workspace {
         let user = |id: &str, tz: &str, is_bot: bool| ExportUser {

@@ -15,11 +15,11 @@ use slack_morphism::prelude::*;
 use crate::bot::Bot;
 use crate::bot::ask::{Question, read_question};
 use crate::bot::directory::Profile;
-use crate::bot::messages::{HumanMessage, MessageKind, classify};
 pub use crate::decision::MessageRecord;
 use crate::hours::{SlackStatus, zone_by_name};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::norms::ScanFacts;
+use crate::slack::messages::{HumanMessage, MessageKind, classify};
 use crate::slack::payloads::{EventBody, read_event_callback};
 use crate::store::StoreError;
 

@@ -8,7 +8,6 @@ pub(crate) mod distil;
 pub mod groups;
 pub(crate) mod home;
 pub mod members;
-pub mod messages;
 pub(crate) mod privacy;
 pub(crate) mod reminders;
 pub(crate) mod roles;
@@ -31,12 +30,12 @@ use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::{Counter, Metrics};
 use crate::norms::feedback;
 use crate::slack::api::{ApiError, Share, SlackApi};
+use crate::slack::messages::BotIdentity;
 use crate::store::{Store, StoreError};
 use ask::Question;
 use directory::Directory;
 use distil::{Distilled, JournaledEvent};
 use members::Reach;
-use messages::BotIdentity;
 use sender::{CallOutbox, OutgoingCall};
 
 /// Mentioned members looked up in Slack for one message (those known already cost

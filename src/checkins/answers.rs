@@ -6,7 +6,6 @@
 use slack_morphism::prelude::*;
 use tracing::{debug, warn};
 
-use crate::bot::messages::HumanMessage;
 use crate::bot::{Bot, HandleError};
 use crate::checkins::plan;
 use crate::checkins::post::Target;
@@ -14,6 +13,7 @@ use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
 use crate::checkins::runner::is_open;
 use crate::checkins::texts::{self, ANSWER_ACTION, ANSWER_MODAL};
 use crate::ids::{TeamId, UserId};
+use crate::slack::messages::HumanMessage;
 use crate::store::StoreError;
 
 /// The reaction that quietly says "saved" under a reply taken as an answer.

@@ -19,9 +19,9 @@ use tokio::time::Instant;
 use tracing::{error, warn};
 use url::Url;
 
-use crate::config::Secret;
 use crate::ids::TeamId;
 use crate::metrics::{Counter, Histogram, Metrics};
+use crate::secret::Secret;
 
 pub type HttpsOrHttp = HttpsConnector<HttpConnector>;
 pub type SlackHttpClient = SlackClient<SlackClientHyperConnector<HttpsOrHttp>>;

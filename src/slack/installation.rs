@@ -14,9 +14,9 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
-use crate::bot::messages::BotIdentity;
 use crate::ids::TeamId;
 use crate::metrics::{Counter, Metrics};
+use crate::slack::messages::BotIdentity;
 
 /// The installed teams and this app's id.
 #[derive(Debug, Default)]

@@ -1,11 +1,10 @@
-//! The edge towards Slack: the HTTP listener and Socket Mode, request signatures, event
-//! intake, and the one door for outgoing Web API calls.
+//! The edge towards Slack's wire: request signatures, the payloads and message shapes Slack
+//! sends, the installations and OAuth, and the one door for outgoing Web API calls. The
+//! listener that receives from Slack and hands over to the handlers is `server`.
 
 pub(crate) mod api;
 pub(crate) mod installation;
-pub(crate) mod intake;
+pub mod messages;
 pub(crate) mod oauth;
 pub mod payloads;
-pub(crate) mod server;
 pub mod signature;
-pub(crate) mod socket;

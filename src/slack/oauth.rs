@@ -15,8 +15,8 @@ use hmac::{KeyInit as _, Mac};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::Secret;
 use crate::ids::TeamId;
+use crate::secret::Secret;
 use crate::store::{
     INSTALLATIONS_TABLE, OAUTH_STATES_TABLE as STATES_TABLE, Store, StoreError, Table,
 };

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use slack_morphism::prelude::*;
 
 use super::installation::PayloadScope;
-use crate::bot::messages::MessageEvent;
 use crate::ids::TeamId;
+use crate::slack::messages::MessageEvent;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {

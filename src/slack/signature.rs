@@ -5,7 +5,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// Requests older or newer than this are replays (or a badly wrong clock).
 pub const MAX_SKEW_SECONDS: i64 = 5 * 60;

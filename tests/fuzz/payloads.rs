@@ -10,8 +10,8 @@
 use std::path::Path;
 use std::sync::LazyLock;
 
-use async_norms::bot::messages::{BotIdentity, MessageEvent, MessageKind, classify};
 use async_norms::ids::UserId;
+use async_norms::slack::messages::{BotIdentity, MessageEvent, MessageKind, classify};
 use async_norms::slack::payloads::{
     EventBody, read_command, read_envelope, read_event_callback, read_interaction,
 };

@@ -1,6 +1,11 @@
 //! The HTTP listener: Slack's three routes, a health check and metrics. Every `/slack/*`
 //! request is size-limited and signature-checked before anything reads it; bad input gets
-//! a 4xx with a sentence, never a 500.
+//! a 4xx with a sentence, never a 500. With [`socket`] (Socket Mode) and [`intake`] (events
+//! journaled before they are acknowledged), this is where Slack's requests reach the
+//! handlers.
+
+pub(crate) mod intake;
+pub(crate) mod socket;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -21,14 +26,14 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use super::intake::{EventIntake, Intake, IntakeError};
-use super::payloads::{read_command_scoped, read_interaction_scoped};
-use super::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::bot::{Bot, answer_interaction};
 use crate::commands;
-use crate::config::Secret;
 use crate::metrics::{Counter, Histogram};
+use crate::secret::Secret;
+use crate::slack::payloads::{read_command_scoped, read_interaction_scoped};
+use crate::slack::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::store::StoreError;
+use intake::{EventIntake, Intake, IntakeError};
 
 /// Slack's payloads are small; anything larger is not from Slack.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -42,9 +47,9 @@ pub struct HttpState {
     /// `None` in Socket Mode without a signing secret: then `/slack/*` is refused.
     pub signing_secret: Option<Secret>,
     /// The Socket Mode connection's state, when the bot uses it.
-    pub socket: Option<Arc<super::socket::Connection>>,
+    pub socket: Option<Arc<socket::Connection>>,
     /// "Add to Slack", when the app is distributed over OAuth.
-    pub distribution: Option<Arc<super::oauth::Distribution>>,
+    pub distribution: Option<Arc<crate::slack::oauth::Distribution>>,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -375,7 +380,7 @@ async fn install_route(state: &HttpState, path: &str, query: &str) -> Reply {
             Ok(installation) => {
                 state.bot.welcome_installation(&installation);
                 info!(scope = %installation.scope, org_wide = installation.is_enterprise_install, "the app was installed");
-                super::oauth::installed_page(&installation)
+                crate::slack::oauth::installed_page(&installation)
             }
             Err(page) => page,
         }

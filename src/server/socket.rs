@@ -15,13 +15,13 @@ use slack_morphism::prelude::*;
 use tracing::warn;
 use url::Url;
 
-use super::api::{HttpsOrHttp, client_through, https_or_http};
-use super::installation::PayloadScope;
 use super::intake::{EventIntake, IntakeError};
 use crate::bot::{Bot, answer_interaction};
 use crate::commands;
-use crate::config::Secret;
 use crate::ids::TeamId;
+use crate::secret::Secret;
+use crate::slack::api::{HttpsOrHttp, client_through, https_or_http};
+use crate::slack::installation::PayloadScope;
 
 type Connector = SlackClientHyperConnector<Watched>;
 type SocketClient = SlackClient<Connector>;

@@ -4,12 +4,12 @@
 //! the answer never waits for the work. A redelivery of an event
 //! already journaled is answered 200 and dropped here.
 
-use super::installation::{Installations, PayloadScope};
-use super::payloads::read_envelope;
 use crate::bot::Bot;
 use crate::bot::worker::{EventQueue, Handover};
 use crate::ids::TeamId;
 use crate::metrics::{Counter, Metrics};
+use crate::slack::installation::{Installations, PayloadScope};
+use crate::slack::payloads::read_envelope;
 use crate::store::journal::{Admission, EventJournal};
 use crate::store::{Store, StoreError};
 
