@@ -36,26 +36,6 @@ impl Bot {
         Ok(())
     }
 
-    /// "Away today" or "Focus 1 h" on the Home tab: the same as `/async away <today>` or
-    /// `/async focus 1h`, then the tab shows the new state.
-    pub(crate) async fn on_home_button(
-        &self,
-        team: &TeamId,
-        user: &UserId,
-        button: &str,
-    ) -> Result<(), HandleError> {
-        let asker = crate::commands::hours::Asker { team, user };
-        if button == views::HOME_AWAY_ACTION {
-            let now = self.clock.now();
-            let hours = self.me(team, user, now).await?.hours;
-            let today = crate::hours::local_time(&hours, now).date_naive();
-            crate::commands::hours::away(self, &asker, today, today).await?;
-        } else {
-            crate::commands::hours::focus(self, &asker, chrono::TimeDelta::hours(1)).await?;
-        }
-        self.publish_home(team, user).await
-    }
-
     /// "Edit hours" on the Home tab: opens the modal filled with the member's hours.
     pub async fn open_hours_modal(
         &self,

@@ -5,9 +5,9 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
-use crate::bot::Bot;
 use crate::bot::directory::zone_of;
 use crate::bot::members::Me;
+use crate::bot::{Bot, HandleError};
 use crate::commands::parse::{ChannelRef, HoursSpec, UserRef};
 use crate::decision::card::{hours_text, own_card};
 use crate::hours::{
@@ -239,6 +239,25 @@ pub async fn away(
         away_text(&period),
         record.tz.name()
     ))
+}
+
+/// "Away today" or "Focus 1 h" on the Home tab: the same as `/async away <today>` or
+/// `/async focus 1h`, then the tab shows the new state.
+pub(crate) async fn home_button(
+    bot: &Bot,
+    team: &TeamId,
+    user: &UserId,
+    button: &str,
+) -> Result<(), HandleError> {
+    let asker = Asker { team, user };
+    if button == crate::views::HOME_AWAY_ACTION {
+        let now = bot.clock.now();
+        let today = today(&bot.me(team, user, now).await?.hours, now);
+        away(bot, &asker, today, today).await?;
+    } else {
+        focus(bot, &asker, TimeDelta::hours(1)).await?;
+    }
+    bot.publish_home(team, user).await
 }
 
 /// `/async away clear`.

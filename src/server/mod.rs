@@ -5,6 +5,7 @@
 //! handlers.
 
 pub(crate) mod intake;
+pub(crate) mod interactions;
 pub(crate) mod socket;
 
 use std::net::SocketAddr;
@@ -26,10 +27,11 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::bot::{Bot, answer_interaction};
+use crate::bot::Bot;
 use crate::commands;
 use crate::metrics::{Counter, Histogram};
 use crate::secret::Secret;
+use crate::server::interactions::answer_interaction;
 use crate::slack::payloads::{read_command_scoped, read_interaction_scoped};
 use crate::slack::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::store::StoreError;

@@ -16,10 +16,11 @@ use tracing::warn;
 use url::Url;
 
 use super::intake::{EventIntake, IntakeError};
-use crate::bot::{Bot, answer_interaction};
+use crate::bot::Bot;
 use crate::commands;
 use crate::ids::TeamId;
 use crate::secret::Secret;
+use crate::server::interactions::answer_interaction;
 use crate::slack::api::{HttpsOrHttp, client_through, https_or_http};
 use crate::slack::installation::PayloadScope;
 
