@@ -101,9 +101,8 @@ impl Bot {
         }
         if let Some((from, to)) = form.time_off {
             // Today in the zone just picked, as `/async away` would read it after saving.
-            let today = crate::commands::hours::today(&hours, now);
-            if let Err(sentence) = crate::commands::hours::add_time_off(&mut hours, from, to, today)
-            {
+            let today = crate::hours::today(&hours, now);
+            if let Err(sentence) = crate::hours::add_time_off(&mut hours, from, to, today) {
                 return Some(errors_answer(HashMap::from([(
                     views::AWAY_FROM_BLOCK.to_string(),
                     sentence,

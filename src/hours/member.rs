@@ -100,6 +100,48 @@ mod zone_name {
     }
 }
 
+/// Most periods of time off one member keeps.
+pub const MAX_AWAY_PERIODS: usize = 20;
+
+/// The member's date today, in their zone.
+pub fn today(hours: &MemberHours, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&hours.tz).date_naive()
+}
+
+/// Checks an away period against today in the member's zone; the error is the sentence to
+/// answer with.
+pub fn check_away(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<AwayPeriod, String> {
+    if from < today {
+        let to = to.max(today);
+        return Err(format!(
+            "{from} is in the past (today is {today} where you are); time off starts today or later, e.g. `/async away {today} {to}`."
+        ));
+    }
+    AwayPeriod::new(from, to).map_err(|e| e.to_string())
+}
+
+/// Adds time off from `from` to `to` (dates in the member's zone, `today` theirs) to a
+/// member's hours, forgetting time off that is over; the error is the sentence to answer
+/// with. `/async away`, the Home tab's "Away today" and the hours form all add it here.
+pub fn add_time_off(
+    hours: &mut MemberHours,
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<AwayPeriod, String> {
+    let period = check_away(from, to, today)?;
+    // Time off that is over is forgotten as new time off is added.
+    hours.away.retain(|p| p.to >= today && *p != period);
+    if hours.away.len() >= MAX_AWAY_PERIODS {
+        return Err(format!(
+            "You already have {MAX_AWAY_PERIODS} periods of time off planned; clear them with `/async away clear` and add what still holds."
+        ));
+    }
+    hours.away.push(period);
+    hours.away.sort_by_key(|p| (p.from, p.to));
+    Ok(period)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +198,16 @@ mod tests {
         let one_day = AwayPeriod::new(date("2026-12-28"), date("2026-12-28")).unwrap();
         assert!(one_day.contains(date("2026-12-28")));
         assert!(!one_day.contains(date("2026-12-29")));
+    }
+
+    #[test]
+    fn time_off_in_the_past_is_refused_with_the_fix() {
+        let today = date("2026-03-03");
+        assert_eq!(
+            check_away(date("2026-03-01"), date("2026-03-05"), today).unwrap_err(),
+            "2026-03-01 is in the past (today is 2026-03-03 where you are); time off starts today or later, e.g. `/async away 2026-03-03 2026-03-05`."
+        );
+        assert!(check_away(date("2026-03-03"), date("2026-03-03"), today).is_ok());
+        assert!(check_away(date("2026-12-28"), date("2027-01-03"), today).is_ok());
     }
 }

@@ -36,7 +36,9 @@ pub use availability::{Availability, availability};
 pub use days::{DaysError, Weekdays};
 pub use error::HoursError;
 pub use format::{format_back, format_relative};
-pub use member::{AwayPeriod, FocusBlock, MemberHours};
+pub use member::{
+    AwayPeriod, FocusBlock, MAX_AWAY_PERIODS, MemberHours, add_time_off, check_away, today,
+};
 pub use overlap::overlap;
 pub use schedule::{TimeRange, WeeklySchedule, parse_hours_setting, parse_time_of_day};
 pub use signals::{SignalKind, SlackSignal, SlackStatus};
