@@ -304,14 +304,9 @@ fn urgency_section(findings: &[Finding], norms: &NudgeContext) -> Option<NoteSec
 
 #[cfg(test)]
 mod tests {
+    use super::note::tests::{person, tuesday_evening};
     use super::*;
-    use crate::hours::MemberHours;
     use crate::norms::{Broadcast, RuleId};
-
-    /// Tuesday 21:14 UTC: night in Berlin, afternoon in New York.
-    fn tuesday_evening() -> DateTime<Utc> {
-        "2026-03-03T21:14:00Z".parse().unwrap()
-    }
 
     fn scanned(text: &str) -> ScanFacts {
         let lexicon = WorkspaceNorms::default().lexicon().unwrap();
@@ -328,14 +323,6 @@ mod tests {
             scan: scanned(text),
             before: None,
             answer: None,
-        }
-    }
-
-    fn person(id: &str, tz: Tz) -> Reached {
-        Reached {
-            user: UserId::new(id),
-            is_person: true,
-            hours: MemberHours::default_in(tz),
         }
     }
 

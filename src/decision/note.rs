@@ -514,7 +514,7 @@ pub fn parse_remind_button_value(value: &str) -> Option<(ChannelId, String, Vec<
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::hours::{AwayPeriod, FocusBlock};
 
@@ -522,7 +522,7 @@ mod tests {
         text.parse().unwrap()
     }
 
-    fn person(id: &str, tz: Tz) -> Reached {
+    pub(crate) fn person(id: &str, tz: Tz) -> Reached {
         Reached {
             user: UserId::new(id),
             is_person: true,
@@ -531,7 +531,7 @@ mod tests {
     }
 
     /// Tuesday 21:14 UTC: night in Berlin and Tokyo, afternoon in New York.
-    fn tuesday_evening() -> DateTime<Utc> {
+    pub(crate) fn tuesday_evening() -> DateTime<Utc> {
         at("2026-03-03T21:14:00Z")
     }
 
