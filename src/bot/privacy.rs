@@ -13,13 +13,13 @@ use tracing::{info, warn};
 
 use crate::bot::digest::DIGESTS_TABLE;
 use crate::bot::roles::{ManagerGrant, ROLES_TABLE};
-use crate::bot::urgency::COOLDOWNS_TABLE;
 use crate::bot::{Bot, HandleError};
 use crate::checkins::occurrence::OccurrenceKey;
 use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Counter;
 use crate::store::StoreError;
+use crate::store::cooldowns::Cooldowns;
 
 /// How often answers past their retention are looked for.
 const RETENTION_SWEEP_EVERY: TimeDelta = TimeDelta::hours(1);
@@ -86,12 +86,9 @@ impl Bot {
                 json!({ "occurrence": occurrence, "answer": answer })
             })
             .collect();
-        let cooldowns: Vec<Value> = self
-            .store
-            .table::<DateTime<Utc>>(COOLDOWNS_TABLE)?
-            .scan(team, "")?
+        let cooldowns: Vec<Value> = Cooldowns::open(&self.store)?
+            .of_member(team, user)?
             .into_iter()
-            .filter(|(key, _)| ends_with_user(key, user))
             .map(|(key, until)| json!({ "channel_and_user": key, "until": until }))
             .collect();
         let digests: Vec<Value> = self
@@ -167,7 +164,7 @@ impl Bot {
         let tables = CheckinTables::open(&self.store)?;
         let hours = self.hours_table()?;
         let roles = self.store.table::<ManagerGrant>(ROLES_TABLE)?;
-        let cooldowns = self.store.table::<DateTime<Utc>>(COOLDOWNS_TABLE)?;
+        let cooldowns = Cooldowns::open(&self.store)?;
         let digests = self.store.table::<DateTime<Utc>>(DIGESTS_TABLE)?;
         let mut records = MemberRecords {
             hours: hours.get(team, user.as_str())?.is_some(),
@@ -183,10 +180,9 @@ impl Bot {
             .collect();
         records.answers = answer_keys.len();
         let cooldown_keys: Vec<String> = cooldowns
-            .scan(team, "")?
+            .of_member(team, user)?
             .into_iter()
             .map(|(key, _)| key)
-            .filter(|key| ends_with_user(key, user))
             .collect();
         let reminders = self.reminders_table()?;
         let reminder_keys: Vec<String> = reminders
@@ -210,9 +206,7 @@ impl Bot {
         for key in &answer_keys {
             tables.answers.remove(team, key)?;
         }
-        for key in &cooldown_keys {
-            cooldowns.remove(team, key)?;
-        }
+        cooldowns.remove_stored(team, &cooldown_keys)?;
         for key in &reminder_keys {
             reminders.remove(team, key)?;
         }

@@ -18,6 +18,7 @@ use crate::ids::{ChannelId, TeamId, UserId};
 use crate::norms::feedback::{self, PhraseFeedback};
 use crate::norms::settings::NUDGE_COOLDOWN;
 use crate::norms::{ChannelNorms, Finding, FindingRecord, RuleId, UrgencyLexicon, WorkspaceNorms};
+use crate::store::cooldowns::Cooldowns;
 use crate::store::{StoreError, Table};
 
 /// Workspace and channel norms: the key `workspace`, and `channel/<id>` per channel.
@@ -27,8 +28,6 @@ pub const FINDINGS_TABLE: &str = "findings";
 /// Per phrase, how many nudges it gave and how many were marked "Not a demand"; keyed by
 /// the phrase as the word list spells it. No text, channel or person.
 pub const FEEDBACK_TABLE: &str = "phrase_feedback";
-/// Until when a sender is not nudged again in a channel, keyed `<channel>/<user>`.
-pub const COOLDOWNS_TABLE: &str = "nudge_cooldowns";
 
 const WORKSPACE_KEY: &str = "workspace";
 
@@ -142,12 +141,11 @@ impl Bot {
         user: &UserId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let table = self.norms_table::<DateTime<Utc>>(COOLDOWNS_TABLE)?;
-        let key = format!("{channel}/{user}");
-        match table.get(team, &key)? {
+        let cooldowns = Cooldowns::open(&self.store)?;
+        match cooldowns.until(team, channel, user)? {
             Some(until) if until > now => Ok(true),
             Some(_) => {
-                table.remove(team, &key)?;
+                cooldowns.remove(team, channel, user)?;
                 Ok(false)
             }
             None => Ok(false),
@@ -163,13 +161,9 @@ impl Bot {
         user: &UserId,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let table = self.norms_table::<DateTime<Utc>>(COOLDOWNS_TABLE)?;
-        for (key, until) in table.scan(team, "")? {
-            if until <= now {
-                table.remove(team, &key)?;
-            }
-        }
-        table.put(team, &format!("{channel}/{user}"), &(now + NUDGE_COOLDOWN))
+        let cooldowns = Cooldowns::open(&self.store)?;
+        cooldowns.remove_ended(team, now)?;
+        cooldowns.start(team, channel, user, now + NUDGE_COOLDOWN)
     }
 
     /// Stores one flagged message's record.
