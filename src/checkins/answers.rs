@@ -58,9 +58,7 @@ fn open_occurrence_answered(
     message: &HumanMessage,
 ) -> Result<Option<OccurrenceRecord>, StoreError> {
     let key = match &message.thread_ts {
-        Some(thread) => tables
-            .threads
-            .get(team, &format!("{}/{thread}", message.channel))?,
+        Some(thread) => tables.occurrence_in_thread(team, &message.channel, thread)?,
         None if message.channel.as_str().starts_with('D') => {
             tables.dm_open.get(team, message.user.as_str())?
         }

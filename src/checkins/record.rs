@@ -251,6 +251,11 @@ pub fn answers_prefix(key: &OccurrenceKey) -> String {
     format!("{key}/")
 }
 
+/// The key of the threads table: a prompt's channel and timestamp.
+fn thread_key(channel: &ChannelId, ts: &str) -> String {
+    format!("{channel}/{ts}")
+}
+
 /// Every check-in table, opened once.
 #[derive(Clone)]
 pub struct CheckinTables {
@@ -276,6 +281,27 @@ impl CheckinTables {
             dm_open: store.table(DM_OPEN_TABLE)?,
             sequence: store.table(SEQUENCE_TABLE)?,
         })
+    }
+
+    /// The occurrence whose prompt started the thread `thread_ts` in `channel`.
+    pub fn occurrence_in_thread(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        thread_ts: &str,
+    ) -> Result<Option<OccurrenceKey>, StoreError> {
+        self.threads.get(team, &thread_key(channel, thread_ts))
+    }
+
+    /// Remembers that `key`'s prompt started the thread `ts` in `channel`.
+    pub fn remember_thread(
+        &self,
+        team: &TeamId,
+        channel: &ChannelId,
+        ts: &str,
+        key: &OccurrenceKey,
+    ) -> Result<(), StoreError> {
+        self.threads.put(team, &thread_key(channel, ts), key)
     }
 
     /// A fresh check-in id: 1, 2, 3… per workspace, never reused.

@@ -434,8 +434,7 @@ impl Runner {
             return Ok(());
         };
         self.tables
-            .threads
-            .put(team, &format!("{}/{ts}", record.channel), &record.key)?;
+            .remember_thread(team, &record.channel, &ts, &record.key)?;
         self.advance_and_save(team, record, OccurrenceEvent::Prompted(ts))
             .await?;
         info!(team = %team, occurrence = %record.key, asked = record.asked.len(), late = record.late, "check-in prompted");
@@ -505,8 +504,7 @@ impl Runner {
                 .await?
             {
                 self.tables
-                    .threads
-                    .put(team, &format!("{channel}/{ts}"), &record.key)?;
+                    .remember_thread(team, &channel, &ts, &record.key)?;
             }
             record.dms[index].done = true;
             self.save(team, record).await?;
