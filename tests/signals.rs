@@ -222,7 +222,7 @@ async fn a_member_with_a_holiday_status_is_reported_away_with_the_status() {
     // U2 turns Slack's signals off for themselves: their hours alone count again.
     let off = slash(bot.addr, &emulator, "U2", "C1", "hours signals off").await;
     assert!(
-        off.starts_with("Saved: your Slack status no longer counts"),
+        off.starts_with("Saved: your Slack status and Do Not Disturb no longer count"),
         "{off}"
     );
     post_event(
@@ -278,6 +278,95 @@ async fn a_member_with_a_holiday_status_is_reported_away_with_the_status() {
     bot.wait_for_handled_messages(3.0).await;
     all_notes_sent(&bot).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
+    bot.stop().await;
+}
+
+/// Tuesday 3 March 2026, 13:30 UTC: 14:30 in Berlin.
+const TUESDAY_HALF_PAST_ONE_UNIX: i64 = 1_772_544_600;
+
+#[tokio::test]
+async fn a_member_with_do_not_disturb_on_is_reported_in_focus_until_it_ends() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("America/New_York"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    emulator.add_user("U3", Some("Europe/Berlin"));
+    emulator.set_dnd("U2", Some(TUESDAY_HALF_PAST_ONE_UNIX));
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    // 11:00 in Berlin, inside U2's hours: only Do Not Disturb says they are focusing.
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvDnd1",
+            "U1",
+            "C1",
+            "<@U2> can you look at this?",
+            "1772532000.000100",
+            None,
+        ),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    let text = notes[0].text_and_blocks();
+    assert!(
+        text.contains(
+            ":headphones: <@U2> · in focus time · Do Not Disturb until 14:30 · *11:00 Tue* their time"
+        ),
+        "{text}"
+    );
+    let asked = emulator.calls_to("dnd.info");
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].param("user"), Some("U2"));
+
+    // A member without DND, inside their hours: no note. U2 again: DND read from memory.
+    for (event_id, text, ts) in [
+        ("EvDnd2", "<@U3> can you look at this?", "1772532010.000100"),
+        ("EvDnd3", "<@U2> and this?", "1772532020.000100"),
+    ] {
+        post_event(
+            bot.addr,
+            &message_event(event_id, "U1", "C1", text, ts, None),
+        )
+        .await;
+    }
+    bot.wait_for_handled_messages(3.0).await;
+    all_notes_sent(&bot).await;
+    let notes = emulator.calls_to("chat.postEphemeral");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(!notes[1].text_and_blocks().contains("<@U3>"));
+    assert!(
+        notes[1]
+            .text_and_blocks()
+            .contains("<@U2> · in focus time · Do Not Disturb until 14:30")
+    );
+    let asked: Vec<_> = emulator
+        .calls_to("dnd.info")
+        .iter()
+        .map(|call| call.param("user").unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(asked, ["U2", "U3"]);
+
+    // U2 turns Slack's signals off for themselves: their hours alone count, DND is not read.
+    let off = slash(bot.addr, &emulator, "U2", "C1", "hours signals off").await;
+    assert!(
+        off.starts_with("Saved: your Slack status and Do Not Disturb"),
+        "{off}"
+    );
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvDnd4",
+            "U1",
+            "C1",
+            "<@U2> still?",
+            "1772532030.000100",
+            None,
+        ),
+    )
+    .await;
+    bot.wait_for_handled_messages(4.0).await;
+    all_notes_sent(&bot).await;
+    assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 2);
+    assert_eq!(emulator.calls_to("dnd.info").len(), 2);
     bot.stop().await;
 }
 

@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 use tracing::warn;
 
-use crate::hours::{MemberHours, SlackStatus, zone_by_name};
+use crate::hours::{DndStatus, MemberHours, SlackStatus, zone_by_name};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::{ApiError, Share, SlackApi};
 
@@ -23,6 +23,10 @@ use crate::slack::api::{ApiError, Share, SlackApi};
 pub const PROFILE_TTL: TimeDelta = TimeDelta::hours(12);
 /// How long a channel's member list is trusted.
 pub const CHANNEL_TTL: TimeDelta = TimeDelta::minutes(5);
+/// How long a member's Do Not Disturb settings (`dnd.info`) are read from memory: a busy
+/// channel mentioning them asks Slack once in this time. A `dnd_updated_user` event
+/// refreshes them at once.
+pub const DND_TTL: TimeDelta = TimeDelta::minutes(5);
 /// Profiles kept before expired ones are swept (a large workspace is about 100,000 people;
 /// one profile is a few dozen bytes).
 const MAX_PROFILES: usize = 250_000;
@@ -169,6 +173,7 @@ type Lookup = Arc<tokio::sync::OnceCell<Result<Profile, ApiError>>>;
 type ChannelMap = HashMap<(TeamId, ChannelId), Cached<Arc<[UserId]>>>;
 type MissingMap = HashMap<(TeamId, UserId), Cached<String>>;
 type StatusMap = HashMap<(TeamId, UserId), SlackStatus>;
+type DndMap = HashMap<(TeamId, UserId), Cached<DndStatus>>;
 
 /// The in-memory directory of one bot process. Locks are held only to read or write a map
 /// entry, never across a call to Slack.
@@ -181,6 +186,8 @@ pub struct Directory {
     missing: Mutex<MissingMap>,
     /// Members' profile statuses, as last read with their profile (only those set).
     statuses: Mutex<StatusMap>,
+    /// Members' Do Not Disturb settings, as `dnd.info` or `dnd_updated_user` last said.
+    dnd: Mutex<DndMap>,
 }
 
 impl Directory {
@@ -298,8 +305,45 @@ impl Directory {
         self.statuses.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A member's Do Not Disturb settings if read less than [`DND_TTL`] ago.
+    pub fn cached_dnd(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> Option<DndStatus> {
+        self.lock_dnd()
+            .get(&(team.clone(), user.clone()))
+            .filter(|cached| is_fresh(cached.fetched_at, now, DND_TTL))
+            .map(|cached| cached.value)
+    }
+
+    /// Keeps a member's Do Not Disturb settings as Slack sent them.
+    pub fn remember_dnd(&self, team: &TeamId, user: &UserId, dnd: DndStatus, now: DateTime<Utc>) {
+        let mut all = self.lock_dnd();
+        make_room(&mut all, MAX_PROFILES, now, DND_TTL);
+        all.insert(
+            (team.clone(), user.clone()),
+            Cached {
+                value: dnd,
+                fetched_at: now,
+            },
+        );
+    }
+
+    /// Forgets a member's Do Not Disturb settings: the next message mentioning them asks
+    /// Slack again.
+    pub fn forget_dnd(&self, team: &TeamId, user: &UserId) {
+        self.lock_dnd().remove(&(team.clone(), user.clone()));
+    }
+
+    fn lock_dnd(&self) -> std::sync::MutexGuard<'_, DndMap> {
+        self.dnd.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Drops everything cached of a workspace.
     pub fn forget_team(&self, team: &TeamId) {
+        self.lock_dnd().retain(|(t, _), _| t != team);
         self.lock_statuses().retain(|(t, _), _| t != team);
         self.lock_profiles().retain(|(t, _), _| t != team);
         self.lock_channels().retain(|(t, _), _| t != team);

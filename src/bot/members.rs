@@ -10,8 +10,8 @@ use tracing::{debug, warn};
 use crate::bot::Bot;
 use crate::bot::directory::{Profile, effective_hours};
 use crate::decision::note::{Audience, Reached};
-use crate::hours::MemberHours;
 use crate::hours::signals::away_signal;
+use crate::hours::{Availability, DndStatus, MemberHours, availability};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::{ApiError, Share};
 use crate::store::{StoreError, Table};
@@ -263,11 +263,15 @@ impl Bot {
                 hours: self.with_signals(team, user, hours, now)?,
             });
         }
+        // Broadcasts read DND only with spare rate, from what the profiles left.
+        self.add_dnd(team, &mut audience.members, lookups_left, 0, now)
+            .await?;
         Ok(audience)
     }
 
     /// `hours` with what Slack says about the member now (an away-like profile status, read
-    /// with the workspace's away words), unless the member turned Slack's signals off.
+    /// with the workspace's away words, else Do Not Disturb as last read), unless the member
+    /// turned Slack's signals off.
     pub(crate) fn with_signals(
         &self,
         team: &TeamId,
@@ -275,15 +279,93 @@ impl Bot {
         mut hours: MemberHours,
         now: DateTime<Utc>,
     ) -> Result<MemberHours, StoreError> {
-        let Some(status) = self.directory.cached_status(team, user) else {
+        let status = self.directory.cached_status(team, user);
+        let dnd = self.directory.cached_dnd(team, user, now);
+        if status.is_none() && dnd.is_none() {
             return Ok(hours);
-        };
+        }
         let norms = self.workspace_norms(team)?;
         if norms.signals_off.contains(user) {
             return Ok(hours);
         }
-        hours.signal = away_signal(&status, &norms.away_words(), now);
+        hours.signal = status
+            .and_then(|status| away_signal(&status, &norms.away_words(), now))
+            .or_else(|| dnd.and_then(|dnd| dnd.signal(now)));
         Ok(hours)
+    }
+
+    /// Adds Do Not Disturb to the `members` it could change: people available now by their
+    /// hours (DND changes nothing for someone away or off work) whose signals are on. Those
+    /// read less than [`DND_TTL`](crate::bot::directory::DND_TTL) ago cost nothing; at most
+    /// `lookups_left` others are asked of Slack (`dnd.info`, taken from it), the first
+    /// `waited` waiting their turn, the rest only with spare rate. A call that fails leaves
+    /// DND unknown: the member counts as their hours say.
+    pub(crate) async fn add_dnd(
+        &self,
+        team: &TeamId,
+        members: &mut [Reached],
+        lookups_left: &mut usize,
+        mut waited: usize,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut signals_off = None;
+        for member in members.iter_mut() {
+            let reachable = matches!(
+                availability(&member.hours, now),
+                Availability::Available { .. }
+            );
+            if !member.is_person || !reachable {
+                continue;
+            }
+            let off = match &signals_off {
+                Some(off) => off,
+                None => signals_off.insert(self.workspace_norms(team)?.signals_off),
+            };
+            if off.contains(&member.user) {
+                continue;
+            }
+            let dnd = match self.directory.cached_dnd(team, &member.user, now) {
+                Some(dnd) => dnd,
+                None if *lookups_left == 0 => continue,
+                None => {
+                    *lookups_left -= 1;
+                    let share = if waited > 0 {
+                        waited -= 1;
+                        Share::Waited
+                    } else {
+                        Share::Spare
+                    };
+                    match self
+                        .slack
+                        .team(team)
+                        .dnd_info(member.user.as_str(), share)
+                        .await
+                    {
+                        Ok(info) => {
+                            let dnd = DndStatus::from_slack(
+                                info.dnd_enabled,
+                                info.next_dnd_start_ts,
+                                info.next_dnd_end_ts,
+                                info.snooze_enabled,
+                                info.snooze_endtime,
+                            );
+                            self.directory.remember_dnd(team, &member.user, dnd, now);
+                            dnd
+                        }
+                        Err(e) => {
+                            if !matches!(e, ApiError::Expired { .. }) {
+                                warn!(team = %team, user = %member.user, error = %e, "could not read a member's Do Not Disturb");
+                            }
+                            continue;
+                        }
+                    }
+                }
+            };
+            if let Some(signal) = dnd.signal(now) {
+                member.hours.signal = Some(signal);
+            }
+        }
+        Ok(())
     }
 
     /// Writes a member's hours, or removes the record when `hours` is `None`, and waits until

@@ -361,6 +361,15 @@ impl Bot {
                 Reach::NotChecked => not_checked += 1,
             }
         }
+        let mut dnd_lookups = MENTION_LOOKUPS;
+        self.add_dnd(
+            team,
+            &mut mentioned,
+            &mut dnd_lookups,
+            MENTION_LOOKUPS_WAITED,
+            now,
+        )
+        .await?;
         let audience: Option<Audience> = match mentions.broadcast {
             Some(_) => {
                 self.audience(team, &message.channel, &[&message.user, me], now)

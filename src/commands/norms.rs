@@ -219,14 +219,15 @@ async fn digest(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, Handle
     })
 }
 
-/// `/async hours signals on|off`: whether the member's Slack status counts for them.
+/// `/async hours signals on|off`: whether the member's Slack status and Do Not Disturb count
+/// for them.
 pub async fn signals(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, HandleError> {
     let mut workspace = bot.workspace_norms(asker.team)?;
     let was_on = !workspace.signals_off.contains(asker.user);
     if was_on == on {
         return Ok(format!(
-            "Your Slack status already {} count; nothing changed.",
-            if on { "does" } else { "does not" }
+            "Your Slack status and Do Not Disturb already {} count; nothing changed.",
+            if on { "do" } else { "do not" }
         ));
     }
     if on {
@@ -236,9 +237,9 @@ pub async fn signals(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, H
     }
     bot.save_workspace_norms(asker.team, &workspace).await?;
     Ok(if on {
-        "Saved: a Slack status such as \"Vacationing\" or \"Out sick\" counts as away for you until it expires.".to_string()
+        "Saved: a Slack status such as \"Vacationing\" or \"Out sick\" counts as away for you until it expires, and Do Not Disturb as focus time.".to_string()
     } else {
-        "Saved: your Slack status no longer counts; only your hours, time off and focus time do. `/async hours signals on` brings it back.".to_string()
+        "Saved: your Slack status and Do Not Disturb no longer count; only your hours, time off and focus time do. `/async hours signals on` brings it back.".to_string()
     })
 }
 

@@ -553,7 +553,7 @@ command_enum! {
         HoursSet(HoursSpec),
         /// `/async hours clear` — back to the default, Mon–Fri 09:00–17:00 in my profile's zone.
         HoursClear,
-        /// `/async hours signals on|off` — whether my Slack status (holiday, sick, out of office) counts as away.
+        /// `/async hours signals on|off` — whether my Slack status (holiday, sick, out of office) counts as away and Do Not Disturb as focus time.
         HoursSignals(bool),
         /// `/async away <YYYY-MM-DD> [<YYYY-MM-DD>]` — I am away those days (inclusive).
         ///

@@ -153,7 +153,21 @@ pub fn signal_text(
         .filter(|signal| signal.is_active(now))?;
     let shown = match (signal.kind, state) {
         (SignalKind::Away, Availability::Away { .. }) => format!("Slack status: {}", signal.label),
-        (SignalKind::DoNotDisturb, Availability::Focus { .. }) => signal.label.clone(),
+        // DND lasts hours, not days: "Do Not Disturb until 14:30", as focus time reads.
+        (SignalKind::DoNotDisturb, Availability::Focus { .. }) => {
+            return Some(match signal.until {
+                Some(until) => {
+                    let local = until.with_timezone(&hours.tz);
+                    let time = if until - now < chrono::TimeDelta::hours(20) {
+                        local.format("%H:%M")
+                    } else {
+                        local.format("%a %H:%M")
+                    };
+                    format!("{} until {time}", signal.label)
+                }
+                None => signal.label.clone(),
+            });
+        }
         _ => return None,
     };
     Some(match signal.until {

@@ -41,6 +41,6 @@ pub use member::{
 };
 pub use overlap::overlap;
 pub use schedule::{TimeRange, WeeklySchedule, parse_hours_setting, parse_time_of_day};
-pub use signals::{SignalKind, SlackSignal, SlackStatus};
+pub use signals::{DndStatus, SignalKind, SlackSignal, SlackStatus};
 pub use windows::{Window, current_window_end, local_time, next_window_start, windows_between};
 pub use zone::{ZoneError, parse_zone, pickable_zones, zone_by_name, zone_suggestions};

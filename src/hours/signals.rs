@@ -71,6 +71,51 @@ impl SlackSignal {
     }
 }
 
+/// A member's Do Not Disturb settings, as `dnd.info` answers: a scheduled period (its next
+/// start and end) and a snooze (until its end). Kept as Slack sent them, so an answer read
+/// a few minutes ago still says rightly whether DND is on now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DndStatus {
+    /// The scheduled period, when the member has a DND schedule.
+    pub scheduled: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The end of the snooze the member turned on, if any.
+    pub snooze_end: Option<DateTime<Utc>>,
+}
+
+impl DndStatus {
+    /// From `dnd.info`'s fields (Unix seconds; 0 or absent for none).
+    pub fn from_slack(
+        dnd_enabled: bool,
+        next_start: i64,
+        next_end: i64,
+        snooze_enabled: bool,
+        snooze_end: i64,
+    ) -> Self {
+        let at = |unix: i64| {
+            (unix > 0)
+                .then(|| DateTime::from_timestamp(unix, 0))
+                .flatten()
+        };
+        DndStatus {
+            scheduled: dnd_enabled
+                .then(|| at(next_start).zip(at(next_end)))
+                .flatten()
+                .filter(|(start, end)| start < end),
+            snooze_end: snooze_enabled.then(|| at(snooze_end)).flatten(),
+        }
+    }
+
+    /// The Do Not Disturb signal at `now`, if DND is on: until the latest end of what is on.
+    pub fn signal(&self, now: DateTime<Utc>) -> Option<SlackSignal> {
+        let scheduled = self
+            .scheduled
+            .filter(|(start, end)| *start <= now && now < *end)
+            .map(|(_, end)| end);
+        let snoozed = self.snooze_end.filter(|end| now < *end);
+        scheduled.max(snoozed).map(SlackSignal::do_not_disturb)
+    }
+}
+
 /// Words of a status that mean the member is away, in every language the bot ships
 /// (English, German, Spanish). A word matches at the start of a word of the status, so
 /// "vacation" matches "Vacationing"; a workspace can add its own and remove these.
@@ -250,5 +295,50 @@ mod tests {
             SlackStatus::from_profile(None, None, 1_772_812_800).expiration,
             Some(at("2026-03-06T16:00:00Z"))
         );
+    }
+    #[test]
+    fn do_not_disturb_is_on_while_snoozed_or_inside_its_schedule() {
+        let now = at("2026-03-03T10:00:00Z");
+        let unix = |text: &str| at(text).timestamp();
+        let snoozed = DndStatus::from_slack(false, 0, 0, true, unix("2026-03-03T13:30:00Z"));
+        assert_eq!(
+            snoozed.signal(now),
+            Some(SlackSignal::do_not_disturb(at("2026-03-03T13:30:00Z")))
+        );
+        assert_eq!(snoozed.signal(at("2026-03-03T13:30:00Z")), None);
+        let scheduled = DndStatus::from_slack(
+            true,
+            unix("2026-03-03T09:00:00Z"),
+            unix("2026-03-03T11:00:00Z"),
+            false,
+            0,
+        );
+        assert_eq!(
+            scheduled.signal(now).and_then(|s| s.until),
+            Some(at("2026-03-03T11:00:00Z"))
+        );
+        assert_eq!(scheduled.signal(at("2026-03-03T08:59:00Z")), None);
+        // Both on: it lasts until the later end.
+        let both = DndStatus::from_slack(
+            true,
+            unix("2026-03-03T09:00:00Z"),
+            unix("2026-03-03T11:00:00Z"),
+            true,
+            unix("2026-03-03T12:00:00Z"),
+        );
+        assert_eq!(
+            both.signal(now).and_then(|s| s.until),
+            Some(at("2026-03-03T12:00:00Z"))
+        );
+        // A schedule turned off, or a snooze not enabled, is no DND whatever the times say.
+        let off = DndStatus::from_slack(
+            false,
+            unix("2026-03-03T09:00:00Z"),
+            unix("2026-03-03T11:00:00Z"),
+            false,
+            unix("2026-03-03T12:00:00Z"),
+        );
+        assert_eq!(off.signal(now), None);
+        assert_eq!(DndStatus::default().signal(now), None);
     }
 }

@@ -176,6 +176,21 @@ impl ApiError {
     }
 }
 
+/// What `dnd.info` answers (the fields the bot reads; Unix seconds, 0 or absent for none).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct DndInfo {
+    #[serde(default)]
+    pub dnd_enabled: bool,
+    #[serde(default)]
+    pub next_dnd_start_ts: i64,
+    #[serde(default)]
+    pub next_dnd_end_ts: i64,
+    #[serde(default)]
+    pub snooze_enabled: bool,
+    #[serde(default)]
+    pub snooze_endtime: i64,
+}
+
 /// How hard the bot pushes one method: a burst, then a steady rate (Slack's tiers).
 #[derive(Debug, Clone, Copy)]
 struct Pace {
@@ -242,7 +257,8 @@ fn method_pace(method: &str) -> Pace {
         | "conversations.open"
         | "chat.update"
         | "chat.scheduleMessage"
-        | "reactions.add" => TIER_3,
+        | "reactions.add"
+        | "dnd.info" => TIER_3,
         _ => TIER_4,
     }
 }
@@ -918,6 +934,23 @@ impl TeamApi {
         self.call_shared("users.info", None, None, share, |client, token| {
             let request = request.clone();
             async move { client.open_session(&token).users_info(&request).await }
+        })
+        .await
+    }
+
+    /// `dnd.info`: a member's Do Not Disturb settings, spending `share` of its rate.
+    /// slack-morphism has no typed method for it; the call goes through its session's
+    /// generic GET, paced, retried and counted like every other.
+    pub async fn dnd_info(&self, user: &str, share: Share) -> Result<DndInfo, ApiError> {
+        self.call_shared("dnd.info", None, None, share, |client, token| {
+            let params = vec![("user", Some(user.to_string()))];
+            async move {
+                client
+                    .open_session(&token)
+                    .http_session_api
+                    .http_get("dnd.info", &params, None)
+                    .await
+            }
         })
         .await
     }

@@ -62,6 +62,8 @@ pub struct User {
     pub is_bot: bool,
     /// The profile status: text, emoji, expiration (Unix seconds, 0 for none).
     pub status: Option<(String, String, i64)>,
+    /// Do Not Disturb snoozed until this Unix second, as `dnd.info` reports it.
+    pub dnd_until: Option<i64>,
 }
 
 #[derive(Default)]
@@ -280,6 +282,7 @@ impl SlackEmulator {
                 is_admin: false,
                 is_bot: false,
                 status: None,
+                dnd_until: None,
             },
         );
     }
@@ -293,6 +296,7 @@ impl SlackEmulator {
                 is_admin: true,
                 is_bot: false,
                 status: None,
+                dnd_until: None,
             },
         );
     }
@@ -301,6 +305,13 @@ impl SlackEmulator {
     pub fn set_status(&self, id: &str, text: &str, emoji: &str, expiration: i64) {
         if let Some(user) = self.state().users.get_mut(id) {
             user.status = Some((text.into(), emoji.into(), expiration));
+        }
+    }
+
+    /// Turns a member's Do Not Disturb on until `until` (Unix seconds), or off with `None`.
+    pub fn set_dnd(&self, id: &str, until: Option<i64>) {
+        if let Some(user) = self.state().users.get_mut(id) {
+            user.dnd_until = until;
         }
     }
 
@@ -740,6 +751,17 @@ impl SlackEmulator {
                     None => json!({"ok": false, "error": "user_not_found"}),
                 }
             }
+            "dnd.info" => match self.state().users.get(&param("user")) {
+                // Shaped as Slack answers: no schedule, a snooze when DND is on.
+                Some(user) => json!({
+                    "ok": true, "dnd_enabled": false,
+                    "next_dnd_start_ts": 1, "next_dnd_end_ts": 1,
+                    "snooze_enabled": user.dnd_until.is_some(),
+                    "snooze_endtime": user.dnd_until.unwrap_or(0),
+                    "snooze_remaining": 0
+                }),
+                None => json!({"ok": false, "error": "user_not_found"}),
+            },
             "users.list" => {
                 let mut users: Vec<User> = self.state().users.values().cloned().collect();
                 users.sort_by(|a, b| a.id.cmp(&b.id));
