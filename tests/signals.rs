@@ -345,7 +345,34 @@ async fn a_member_with_do_not_disturb_on_is_reported_in_focus_until_it_ends() {
         .collect();
     assert_eq!(asked, ["U2", "U3"]);
 
-    // U2 turns Slack's signals off for themselves: their hours alone count, DND is not read.
+    // U2 ends DND early: the dnd_updated_user event makes the next mention read it again.
+    emulator.set_dnd("U2", None);
+    dnd_updated(&bot, "EvDndOff", "U2", 1.0).await;
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvDnd5",
+            "U1",
+            "C1",
+            "<@U2> now?",
+            "1772532025.000100",
+            None,
+        ),
+    )
+    .await;
+    bot.wait_for_handled_messages(4.0).await;
+    all_notes_sent(&bot).await;
+    assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 2);
+    assert_eq!(
+        emulator.calls_to("dnd.info").len(),
+        3,
+        "DND is read again after the event"
+    );
+
+    // DND on again, but U2 turns Slack's signals off for themselves: their hours alone
+    // count, and DND is not read.
+    emulator.set_dnd("U2", Some(TUESDAY_HALF_PAST_ONE_UNIX));
+    dnd_updated(&bot, "EvDndOn", "U2", 2.0).await;
     let off = slash(bot.addr, &emulator, "U2", "C1", "hours signals off").await;
     assert!(
         off.starts_with("Saved: your Slack status and Do Not Disturb"),
@@ -363,11 +390,28 @@ async fn a_member_with_do_not_disturb_on_is_reported_in_focus_until_it_ends() {
         ),
     )
     .await;
-    bot.wait_for_handled_messages(4.0).await;
+    bot.wait_for_handled_messages(5.0).await;
     all_notes_sent(&bot).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 2);
-    assert_eq!(emulator.calls_to("dnd.info").len(), 2);
+    assert_eq!(emulator.calls_to("dnd.info").len(), 3);
     bot.stop().await;
+}
+
+/// Posts a `dnd_updated_user` event as Slack sends it and waits until it is the `handled`th.
+async fn dnd_updated(bot: &TestBot, event_id: &str, user: &str, handled: f64) {
+    let mut body = event_envelope(event_id);
+    body["event"] = json!({
+        "type": "dnd_updated_user",
+        "user": user,
+        "dnd_status": {"dnd_enabled": false, "next_dnd_start_ts": 1, "next_dnd_end_ts": 1},
+        "event_ts": "1772532001.000100"
+    });
+    post_event(bot.addr, &body).await;
+    bot.wait_for_metric(
+        "async_norms_events_handled_total{type=\"dnd_updated_user\"}",
+        handled,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -50,6 +50,8 @@ pub enum Distilled {
     HomeOpened { user: UserId },
     /// A member's profile changed: the parts the bot uses.
     UserChange { user: UserId, profile: ProfileFacts },
+    /// A member's Do Not Disturb settings changed (`dnd_updated_user`).
+    DndChanged { user: UserId },
     /// A user group was created or changed (`subteam_*`).
     GroupChanged(crate::bot::groups::GroupChange),
     /// The app was removed from the workspace.
@@ -72,6 +74,7 @@ impl Distilled {
             Distilled::AppMention { .. } => "app_mention",
             Distilled::HomeOpened { .. } => "app_home_opened",
             Distilled::UserChange { .. } => "user_change",
+            Distilled::DndChanged { .. } => "dnd_updated_user",
             Distilled::GroupChanged(_) => "subteam",
             Distilled::AppUninstalled => "app_uninstalled",
             Distilled::TokensRevoked => "tokens_revoked",
@@ -252,6 +255,18 @@ impl Bot {
                     Distilled::TokensRevoked
                 } else {
                     ignored("tokens_revoked")
+                }
+            }
+            SlackEventCallbackBody::Unknown(value)
+                if value.get("type").and_then(|t| t.as_str()) == Some("dnd_updated_user") =>
+            {
+                match value.get("user").and_then(|u| u.as_str()) {
+                    Some(user) if !user.is_empty() => Distilled::DndChanged {
+                        user: UserId::new(user),
+                    },
+                    _ => Distilled::Unreadable {
+                        event_type: "dnd_updated_user".into(),
+                    },
                 }
             }
             SlackEventCallbackBody::Unknown(value) => {

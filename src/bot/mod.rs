@@ -179,6 +179,11 @@ impl Bot {
                     .remember(&team, &user, (&profile).into(), self.clock.now());
                 Ok("user_change")
             }
+            Distilled::DndChanged { user } => {
+                // The event lacks the snooze: the next message mentioning them asks again.
+                self.directory.forget_dnd(&team, &user);
+                Ok("dnd_updated_user")
+            }
             Distilled::GroupChanged(change) => {
                 self.groups.apply(&team, change, self.clock.now());
                 Ok("subteam")
