@@ -397,6 +397,56 @@ async fn a_member_with_do_not_disturb_on_is_reported_in_focus_until_it_ends() {
     bot.stop().await;
 }
 
+#[tokio::test]
+async fn a_do_not_disturb_slack_cannot_tell_leaves_the_member_as_their_hours_say() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("America/New_York"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    emulator.set_dnd("U2", Some(TUESDAY_HALF_PAST_ONE_UNIX));
+    emulator.inject("dnd.info", Fault::Refused("internal_error"), 1);
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvDndFail1",
+            "U1",
+            "C1",
+            "<@U2> can you look at this?",
+            "1772532000.000100",
+            None,
+        ),
+    )
+    .await;
+    // The message is handled (no error, no retry of the event); U2 counts as working.
+    bot.wait_for_handled_messages(1.0).await;
+    all_notes_sent(&bot).await;
+    assert_eq!(emulator.calls_to("dnd.info").len(), 1);
+    assert!(emulator.calls_to("chat.postEphemeral").is_empty());
+    // The failure is not remembered: the next mention asks again and reads DND.
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvDndFail2",
+            "U1",
+            "C1",
+            "<@U2> again?",
+            "1772532010.000100",
+            None,
+        ),
+    )
+    .await;
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    assert!(
+        notes[0]
+            .text_and_blocks()
+            .contains("Do Not Disturb until 14:30"),
+        "{}",
+        notes[0].text_and_blocks()
+    );
+    assert_eq!(emulator.calls_to("dnd.info").len(), 2);
+    bot.stop().await;
+}
+
 /// Posts a `dnd_updated_user` event as Slack sends it and waits until it is the `handled`th.
 async fn dnd_updated(bot: &TestBot, event_id: &str, user: &str, handled: f64) {
     let mut body = event_envelope(event_id);

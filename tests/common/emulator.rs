@@ -49,9 +49,13 @@ impl Call {
 /// A fault to inject into the next answers of a method.
 #[derive(Debug, Clone)]
 pub enum Fault {
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     ServerError,
     Stall(Duration),
+    /// Slack's refusal with this error code (HTTP 200, `ok: false`), not retried.
+    Refused(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -662,6 +666,9 @@ impl SlackEmulator {
                 );
             }
             Some(Fault::Stall(duration)) => tokio::time::sleep(duration).await,
+            Some(Fault::Refused(code)) => {
+                return reply(StatusCode::OK, json!({"ok": false, "error": code}), None);
+            }
             None => {}
         }
         if method == "oauth.v2.access" {
