@@ -61,12 +61,8 @@ async fn install(bot: &TestBot, code: &str) {
     assert!(page.contains("installed"), "{page}");
 }
 
-/// A slash command from `team`.
-async fn slash_in(bot: &TestBot, team: &str, user: &str, text: &str) -> String {
-    let form = command_form(text, user, "C1", &bot.emulator.response_url()).replace(
-        &format!("team_id={}", common::emulator::TEAM_ID),
-        &format!("team_id={team}"),
-    );
+/// Posts a signed slash-command form; the text of the bot's answer.
+async fn post_command(bot: &TestBot, form: &str) -> String {
     let (status, body) = post_signed(
         bot.addr,
         "/slack/commands",
@@ -78,6 +74,15 @@ async fn slash_in(bot: &TestBot, team: &str, user: &str, text: &str) -> String {
     assert_eq!(status, StatusCode::OK, "{body}");
     let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     answer["text"].as_str().unwrap_or_default().to_string()
+}
+
+/// A slash command from `team`.
+async fn slash_in(bot: &TestBot, team: &str, user: &str, text: &str) -> String {
+    let form = command_form(text, user, "C1", &bot.emulator.response_url()).replace(
+        &format!("team_id={}", common::emulator::TEAM_ID),
+        &format!("team_id={team}"),
+    );
+    post_command(bot, &form).await
 }
 
 /// An app mention in `team`'s channel `channel`, answered with one `chat.postMessage`.
@@ -121,17 +126,7 @@ async fn slash_in_org(bot: &TestBot, team: &str, org: &str, user: &str, text: &s
         )
         .replace("enterprise_id=E111", &format!("enterprise_id={org}"))
         + "&is_enterprise_install=true&api_app_id=A111";
-    let (status, body) = post_signed(
-        bot.addr,
-        "/slack/commands",
-        "application/x-www-form-urlencoded",
-        form.as_bytes(),
-        &[],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-    answer["text"].as_str().unwrap_or_default().to_string()
+    post_command(bot, &form).await
 }
 
 /// How many times the member directory of `team` was read with `token`.
