@@ -29,6 +29,18 @@ fn event_envelope(event_id: &str) -> serde_json::Value {
     body
 }
 
+/// Posts a message from `user` in C1, then waits until `handled` messages have been
+/// handled and the notes they left have been sent.
+async fn say(bot: &TestBot, event_id: &str, user: &str, text: &str, ts: &str, handled: f64) {
+    post_event(
+        bot.addr,
+        &message_event(event_id, user, "C1", text, ts, None),
+    )
+    .await;
+    bot.wait_for_handled_messages(handled).await;
+    all_notes_sent(bot).await;
+}
+
 #[tokio::test]
 async fn a_user_group_ping_at_night_yields_one_note_naming_its_members_outside_their_hours() {
     let emulator = SlackEmulator::start().await;
@@ -104,20 +116,15 @@ async fn a_user_group_ping_at_night_yields_one_note_naming_its_members_outside_t
     .await;
     bot.wait_for_metric("async_norms_events_handled_total{type=\"subteam\"}", 1.0)
         .await;
-    post_event(
-        bot.addr,
-        &message_event(
-            "EvGroup3",
-            "U1",
-            "C1",
-            "<!subteam^S0614TZR7> and now?",
-            "1772572560.000100",
-            None,
-        ),
+    say(
+        &bot,
+        "EvGroup3",
+        "U1",
+        "<!subteam^S0614TZR7> and now?",
+        "1772572560.000100",
+        3.0,
     )
     .await;
-    bot.wait_for_handled_messages(3.0).await;
-    all_notes_sent(&bot).await;
     assert_eq!(emulator.calls_to("usergroups.users.list").len(), 2);
     // Nobody left in the group is outside their hours: no third note.
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 2);
@@ -225,20 +232,15 @@ async fn a_member_with_a_holiday_status_is_reported_away_with_the_status() {
         off.starts_with("Saved: your Slack status and Do Not Disturb no longer count"),
         "{off}"
     );
-    post_event(
-        bot.addr,
-        &message_event(
-            "EvStatusOff",
-            "U1",
-            "C1",
-            "<@U2> still?",
-            "1772532030.000100",
-            None,
-        ),
+    say(
+        &bot,
+        "EvStatusOff",
+        "U1",
+        "<@U2> still?",
+        "1772532030.000100",
+        2.0,
     )
     .await;
-    bot.wait_for_handled_messages(2.0).await;
-    all_notes_sent(&bot).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
     let on = slash(bot.addr, &emulator, "U2", "C1", "hours signals on").await;
     assert!(on.starts_with("Saved: a Slack status"), "{on}");
@@ -263,20 +265,15 @@ async fn a_member_with_a_holiday_status_is_reported_away_with_the_status() {
         1.0,
     )
     .await;
-    post_event(
-        bot.addr,
-        &message_event(
-            "EvStatus2",
-            "U1",
-            "C1",
-            "<@U2> and now?",
-            "1772532060.000100",
-            None,
-        ),
+    say(
+        &bot,
+        "EvStatus2",
+        "U1",
+        "<@U2> and now?",
+        "1772532060.000100",
+        3.0,
     )
     .await;
-    bot.wait_for_handled_messages(3.0).await;
-    all_notes_sent(&bot).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 1);
     bot.stop().await;
 }
@@ -348,20 +345,7 @@ async fn a_member_with_do_not_disturb_on_is_reported_in_focus_until_it_ends() {
     // U2 ends DND early: the dnd_updated_user event makes the next mention read it again.
     emulator.set_dnd("U2", None);
     dnd_updated(&bot, "EvDndOff", "U2", 1.0).await;
-    post_event(
-        bot.addr,
-        &message_event(
-            "EvDnd5",
-            "U1",
-            "C1",
-            "<@U2> now?",
-            "1772532025.000100",
-            None,
-        ),
-    )
-    .await;
-    bot.wait_for_handled_messages(4.0).await;
-    all_notes_sent(&bot).await;
+    say(&bot, "EvDnd5", "U1", "<@U2> now?", "1772532025.000100", 4.0).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 2);
     assert_eq!(
         emulator.calls_to("dnd.info").len(),
@@ -378,20 +362,15 @@ async fn a_member_with_do_not_disturb_on_is_reported_in_focus_until_it_ends() {
         off.starts_with("Saved: your Slack status and Do Not Disturb"),
         "{off}"
     );
-    post_event(
-        bot.addr,
-        &message_event(
-            "EvDnd4",
-            "U1",
-            "C1",
-            "<@U2> still?",
-            "1772532030.000100",
-            None,
-        ),
+    say(
+        &bot,
+        "EvDnd4",
+        "U1",
+        "<@U2> still?",
+        "1772532030.000100",
+        5.0,
     )
     .await;
-    bot.wait_for_handled_messages(5.0).await;
-    all_notes_sent(&bot).await;
     assert_eq!(emulator.calls_to("chat.postEphemeral").len(), 2);
     assert_eq!(emulator.calls_to("dnd.info").len(), 3);
     bot.stop().await;
