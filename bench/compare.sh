@@ -94,22 +94,7 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 fi
 
 echo "== this disk's fsync latency (4 KiB appends, 250 a second for 4 s)" >&2
-FSYNC=$(python3 - "$WORK/fsync.probe" <<'PY'
-import os, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-took = []
-for _ in range(1000):
-    os.write(fd, b"x" * 4096)
-    start = time.perf_counter()
-    os.fsync(fd)
-    took.append((time.perf_counter() - start) * 1000)
-    time.sleep(max(0.0, 0.004 - (time.perf_counter() - start)))
-os.close(fd)
-os.remove(sys.argv[1])
-took.sort()
-print(f"p50 {took[500]:.2f} ms, p99 {took[990]:.2f} ms, max {took[-1]:.2f} ms, over 10 ms: {sum(t > 10 for t in took)} of 1000")
-PY
-)
+FSYNC=$(fsync_probe "$WORK/fsync.probe")
 
 RESULTS="$WORK/results.tsv"
 printf 'app\tmax_rate\tp50_1k\tp99_1k\tmax_1k\trss_1k\trss_mb\tcpu_per_10k\tevents\tnotes\n' >"$RESULTS"

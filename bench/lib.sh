@@ -1,5 +1,5 @@
 # Shared by the bench scripts (sourced, not run): the processes they start and their ports.
-# Expects BIN (the release folder) and EMULATOR_PORT.
+# Expects BIN (the release folder), EMULATOR_PORT and, for `metric`, APP_PORT.
 
 PIDS=()
 cleanup() { for pid in "${PIDS[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -30,4 +30,30 @@ start_emulator() {
   EMULATOR_PID=$!
   PIDS+=("$EMULATOR_PID")
   wait_port "$EMULATOR_PORT"
+}
+
+# A metric of the bot, summed over its labels.
+metric() {
+  { exec 3<>"/dev/tcp/127.0.0.1/$APP_PORT" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3; } |
+    awk -v m="$1" '$1 == m || index($1, m "{") == 1 {sum += $2} END {print sum + 0}'
+}
+
+# This disk's fsync latency: 4 KiB appends to the file $1, 250 a second for 4 s (a one-burst
+# probe misses a disk's stalls). Prints p50, p99, max and how many took over 10 ms.
+fsync_probe() {
+  python3 - "$1" <<'PY'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+took = []
+for _ in range(1000):
+    os.write(fd, b"x" * 4096)
+    start = time.perf_counter()
+    os.fsync(fd)
+    took.append((time.perf_counter() - start) * 1000)
+    time.sleep(max(0.0, 0.004 - (time.perf_counter() - start)))
+os.close(fd)
+os.remove(sys.argv[1])
+took.sort()
+print(f"p50 {took[500]:.2f} ms, p99 {took[990]:.2f} ms, max {took[-1]:.2f} ms, over 10 ms: {sum(t > 10 for t in took)} of 1000")
+PY
 }

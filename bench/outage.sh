@@ -24,11 +24,6 @@ BIN="$ROOT/target/release"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-# A metric of the bot, summed over its labels.
-metric() {
-  { exec 3<>"/dev/tcp/127.0.0.1/$APP_PORT" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3; } |
-    awk -v m="$1" '$1 == m || index($1, m "{") == 1 {sum += $2} END {print sum + 0}'
-}
 memory() { awk '/VmRSS|VmHWM/ {printf "%s %.1f MB  ", $1, $2 / 1024}' "/proc/$BOT_PID/status"; }
 load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 600 "$@"; }
 

@@ -33,11 +33,6 @@ BIN="$ROOT/target/release"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
-# A metric of the bot, summed over its labels.
-metric() {
-  { exec 3<>"/dev/tcp/127.0.0.1/$APP_PORT" && printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3; } |
-    awk -v m="$1" '$1 == m || index($1, m "{") == 1 {sum += $2} END {print sum + 0}'
-}
 rss_mb() { awk -v k="$1:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$BOT_PID/status"; }
 cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$BOT_PID/stat"; }
 load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 600 "$@"; }
@@ -156,18 +151,4 @@ echo "restart: drained $PENDING in ${restart_drain} s; peak RSS $(rss_mb VmHWM) 
 stop_bot
 
 echo "== this disk's fsync latency (4 KiB appends, 250 a second for 4 s)" >&2
-python3 - "$WORK/fsync.probe" <<'PY'
-import os, sys, time
-fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-took = []
-for _ in range(1000):
-    os.write(fd, b"x" * 4096)
-    start = time.perf_counter()
-    os.fsync(fd)
-    took.append((time.perf_counter() - start) * 1000)
-    time.sleep(max(0.0, 0.004 - (time.perf_counter() - start)))
-os.close(fd)
-os.remove(sys.argv[1])
-took.sort()
-print(f"fsync: p50 {took[500]:.2f} ms, p99 {took[990]:.2f} ms, max {took[-1]:.2f} ms")
-PY
+echo "fsync: $(fsync_probe "$WORK/fsync.probe")"
