@@ -179,6 +179,8 @@ impl Flusher {
                     // Every handle of the store is gone: release the database (and its
                     // lock) and say so, for anyone waiting to open the folder again.
                     drop(db);
+                    // sled's pool threads may hold it a moment longer.
+                    super::lock::wait_until_released(&thread_health.path);
                     let _ = closed_tx.send(true);
                 });
             if let Err(e) = spawned {

@@ -8,6 +8,7 @@
 pub mod cooldowns;
 mod flush;
 pub mod journal;
+mod lock;
 pub mod outbox;
 pub mod set_aside;
 
@@ -81,6 +82,28 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+/// Opens the sled database in `path`, telling a folder locked by another process apart.
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(CACHE_BYTES)
+        .open()
+        .map_err(|source| match &source {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("lock") =>
+            {
+                StoreError::Locked {
+                    path: path.to_path_buf(),
+                }
+            }
+            _ => StoreError::Open {
+                path: path.to_path_buf(),
+                source,
+            },
+        })
+}
+
 /// The store of one bot process. Cheap to clone: every clone shares the same database.
 #[derive(Clone)]
 pub struct Store {
@@ -92,24 +115,16 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store in `path` and checks its schema version.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|source| match &source {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("lock") =>
-                {
-                    StoreError::Locked {
-                        path: path.to_path_buf(),
-                    }
-                }
-                _ => StoreError::Open {
-                    path: path.to_path_buf(),
-                    source,
-                },
-            })?;
+        let db = match open_db(path) {
+            // A store this process closed a moment ago may still be letting go.
+            Err(StoreError::Locked { .. })
+                if lock::held_here(path) && lock::released_soon(path) =>
+            {
+                open_db(path)?
+            }
+            opened => opened?,
+        };
+        lock::opened(path);
         let health = Arc::new(DiskHealth::new(path.to_path_buf()));
         let store = Self {
             flusher: Flusher::start(db.clone(), health.clone()),
