@@ -67,10 +67,14 @@ fn open_occurrence_answered(
     let Some(key) = key else {
         return Ok(None);
     };
+    // Closed at its close time, whether or not the report is saved yet: a reply sent after
+    // it is just a reply, even while the report is being posted.
+    let sent_in_time =
+        |record: &OccurrenceRecord| message.sent_at().is_none_or(|sent| sent < record.close_at);
     Ok(tables
         .occurrences
         .get(team, &key.to_string())?
-        .filter(|record| is_open(&record.state)))
+        .filter(|record| is_open(&record.state) && sent_in_time(record)))
 }
 
 impl Bot {

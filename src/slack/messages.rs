@@ -2,6 +2,7 @@
 //! messages, edits, deletions, joins, bot posts and more; the rules and the mention notes
 //! must only ever see a person's own words, once.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
@@ -56,6 +57,15 @@ pub struct HumanMessage {
     pub ts: String,
     /// Set when the message is a reply in a thread.
     pub thread_ts: Option<String>,
+}
+
+impl HumanMessage {
+    /// When it was sent: the whole seconds of its `ts` (Slack's message ids are the epoch
+    /// seconds of the post, then a sequence number). `None` for a ts that is not one.
+    pub fn sent_at(&self) -> Option<DateTime<Utc>> {
+        let seconds = self.ts.split_once('.').map_or(self.ts.as_str(), |(s, _)| s);
+        DateTime::from_timestamp(seconds.parse().ok()?, 0)
+    }
 }
 
 /// What a `message` event is.
@@ -176,6 +186,25 @@ mod tests {
         assert_eq!(message.user, UserId::new("U1"));
         assert_eq!(message.text, "hi <@U2>");
         assert_eq!(message.thread_ts.as_deref(), Some("1700000000.000001"));
+    }
+
+    #[test]
+    fn a_message_was_sent_at_the_seconds_of_its_ts() {
+        let message = |ts: &str| HumanMessage {
+            channel: ChannelId::new("C1"),
+            user: UserId::new("U1"),
+            text: String::new(),
+            ts: ts.into(),
+            thread_ts: None,
+        };
+        let sent = message("1772474000.000100").sent_at();
+        assert_eq!(
+            sent.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-03-02T17:53:20+00:00")
+        );
+        assert_eq!(message("1772474000").sent_at(), sent);
+        assert_eq!(message("not a ts").sent_at(), None);
+        assert_eq!(message("").sent_at(), None);
     }
 
     #[test]
