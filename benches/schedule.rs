@@ -5,9 +5,9 @@
 
 use std::hint::black_box;
 
+use async_norms::bot::checkins::runner::load_queue;
 use async_norms::checkins::occurrence::CheckinId;
 use async_norms::checkins::record::{Checkin, CheckinTables, Participants, default_questions};
-use async_norms::checkins::runner::load_queue;
 use async_norms::checkins::schedule::{DueQueue, Schedule, earliest_due};
 use async_norms::ids::{ChannelId, TeamId, UserId};
 use async_norms::store::Store;

@@ -215,7 +215,7 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         ),
         Transport::Http { .. } => None,
     };
-    let checkin_runner = crate::checkins::runner::run(bot.clone(), shutdown.clone());
+    let checkin_runner = crate::bot::checkins::runner::run(bot.clone(), shutdown.clone());
     let directory = keep_directory(bot.clone(), shutdown.clone());
     let digests = crate::bot::digest::run(bot.clone(), shutdown.clone());
     let retention = crate::bot::privacy::run_retention(bot.clone(), shutdown.clone());

@@ -2,6 +2,7 @@
 //! Socket Mode edges hand everything here, so both transports behave the same.
 
 pub mod ask;
+pub mod checkins;
 pub(crate) mod digest;
 pub(crate) mod directory;
 pub(crate) mod distil;
@@ -91,7 +92,7 @@ pub struct Bot {
     /// Each workspace's compiled urgency words.
     pub lexicons: urgency::LexiconCache,
     /// Tells the check-in runner about created and changed check-ins.
-    pub checkins: crate::checkins::runner::CheckinSignal,
+    pub checkins: checkins::runner::CheckinSignal,
     /// The teams and app this bot serves; payloads for others are answered and ignored.
     pub installations: Arc<crate::slack::installation::Installations>,
     /// Calls to Slack decided by handlers, made by the sender ([`sender::run`]).

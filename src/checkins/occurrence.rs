@@ -130,6 +130,14 @@ impl OccurrenceState {
         )
     }
 
+    /// Whether the occurrence is still taking answers.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self,
+            OccurrenceState::Prompted { .. } | OccurrenceState::Reminded { .. }
+        )
+    }
+
     /// The prompt's Slack ts, once the prompt has been posted.
     pub fn prompt_ts(&self) -> Option<&str> {
         match self {

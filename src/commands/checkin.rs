@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use slack_morphism::prelude::*;
 use tracing::warn;
 
+use crate::bot::checkins::runner::Change;
 use crate::bot::home::errors_answer;
 use crate::bot::roles::can_manage;
 use crate::bot::{Bot, HandleError};
@@ -16,7 +17,6 @@ use crate::checkins::occurrence::{CheckinId, DEFAULT_GRACE, OccurrenceKey};
 use crate::checkins::record::{
     Checkin, CheckinTables, DEFAULT_CLOSE_AFTER, OccurrenceRecord, Participants, default_questions,
 };
-use crate::checkins::runner::Change;
 use crate::checkins::schedule::{Schedule, ScheduleError, ScheduleZone, parse_time_of_day};
 use crate::checkins::texts::schedule_text;
 use crate::commands::hours::Asker;

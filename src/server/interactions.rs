@@ -47,7 +47,7 @@ pub(crate) async fn answer_interaction(
 async fn handle_interaction(bot: &Bot, event: &SlackInteractionEvent) -> Option<serde_json::Value> {
     match event {
         SlackInteractionEvent::BlockActions(actions)
-            if crate::checkins::answers::is_answer_action(actions) =>
+            if crate::bot::checkins::answers::is_answer_action(actions) =>
         {
             bot.on_answer_action(actions).await;
             None
@@ -69,7 +69,7 @@ async fn handle_interaction(bot: &Bot, event: &SlackInteractionEvent) -> Option<
             None
         }
         SlackInteractionEvent::ViewSubmission(submission)
-            if crate::checkins::answers::is_answer_submission(submission) =>
+            if crate::bot::checkins::answers::is_answer_submission(submission) =>
         {
             bot.on_answer_submission(submission).await
         }

@@ -6,11 +6,10 @@
 use slack_morphism::prelude::*;
 use tracing::{debug, warn};
 
+use crate::bot::checkins::post::Target;
 use crate::bot::{Bot, HandleError};
 use crate::checkins::plan;
-use crate::checkins::post::Target;
 use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
-use crate::checkins::runner::is_open;
 use crate::checkins::texts::{self, ANSWER_ACTION, ANSWER_MODAL};
 use crate::ids::{TeamId, UserId};
 use crate::slack::messages::HumanMessage;
@@ -74,7 +73,7 @@ fn open_occurrence_answered(
     Ok(tables
         .occurrences
         .get(team, &key.to_string())?
-        .filter(|record| is_open(&record.state) && sent_in_time(record)))
+        .filter(|record| record.state.is_open() && sent_in_time(record)))
 }
 
 impl Bot {
@@ -217,7 +216,7 @@ impl Bot {
             let Some(record) = tables.occurrences.get(&team, &key.to_string())? else {
                 return Ok(());
             };
-            let view = if is_open(&record.state) {
+            let view = if record.state.is_open() {
                 let previous = tables.answers.get(&team, &format!("{key}/{user}"))?;
                 texts::answer_modal(&record, previous.as_ref())
             } else {
@@ -259,7 +258,7 @@ impl Bot {
             let Some(record) = tables.occurrences.get(&team, &key.to_string())? else {
                 return Ok(false);
             };
-            if !is_open(&record.state) {
+            if !record.state.is_open() {
                 return Ok(false);
             }
             let fields = texts::read_answer_modal(

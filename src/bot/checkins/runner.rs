@@ -14,13 +14,12 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use crate::bot::checkins::post::Target;
 use crate::bot::{Bot, HandleError};
 use crate::checkins::occurrence::{
-    CheckinId, MissedAction, OccurrenceEvent, OccurrenceKey, OccurrenceState, SkipReason, advance,
-    missed_action,
+    CheckinId, MissedAction, OccurrenceEvent, OccurrenceKey, SkipReason, advance, missed_action,
 };
 use crate::checkins::plan::{self, Action, Candidate};
-use crate::checkins::post::Target;
 use crate::checkins::record::{Checkin, CheckinTables, DmPurpose, OccurrenceRecord, PlannedDm};
 use crate::checkins::schedule::{DueQueue, ScheduleZone};
 use crate::checkins::texts;
@@ -619,12 +618,4 @@ pub fn load_queue(tables: &CheckinTables, now: DateTime<Utc>) -> Result<DueQueue
         queue.push(Job::Step(team, key), now);
     }
     Ok(queue)
-}
-
-/// Whether an occurrence is still taking answers.
-pub fn is_open(state: &OccurrenceState) -> bool {
-    matches!(
-        state,
-        OccurrenceState::Prompted { .. } | OccurrenceState::Reminded { .. }
-    )
 }
