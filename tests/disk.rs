@@ -328,3 +328,60 @@ async fn over_socket_mode_an_event_the_disk_refuses_is_not_acknowledged() {
     assert_alive(&mut bot, &log);
     bot.kill_9();
 }
+
+/// A note Slack took while the disk fails is made once: its removal from the outbox is
+/// refused, and the sender pauses (saying so once) instead of making it again at Slack's
+/// pace or running its lanes in a busy loop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_made_while_the_disk_fails_is_made_once_and_sending_pauses() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("UFOCUS", Some("Europe/Berlin"));
+    emulator.hold("chat.postEphemeral");
+    emulator.hold("chat.postMessage");
+    let data_dir = tempfile::tempdir().unwrap();
+    let (mut bot, log) =
+        BotProcess::start_with_file_limit(&emulator, data_dir.path(), Some(160 * 1024));
+    let focus = slash(bot.addr, &emulator, "UFOCUS", "C1", "focus 90m").await;
+    assert!(focus.contains("Focus time until"), "{focus}");
+    let sent_now = format!("{}.000100", chrono::Utc::now().timestamp());
+    let ping = message_event(
+        "EvFocusPing",
+        "U1",
+        "C1",
+        "<@UFOCUS> can you look at this?",
+        &sent_now,
+        None,
+    );
+    let (status, body) = deliver(&bot, &ping, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The note is on its way to Slack, which holds it while the disk fills up.
+    emulator
+        .wait_for_attempts("chat.postEphemeral", 1, PATIENCE)
+        .await;
+    send_until_refused(&bot, |_| 6 * 1024).await;
+    assert_one_clear_log_line(&log, data_dir.path()).await;
+
+    emulator.release("chat.postEphemeral");
+    wait_for_log_line(
+        &log,
+        "sending to Slack is paused until the store works again",
+    )
+    .await;
+    let notes = emulator.answered("chat.postEphemeral");
+    assert_eq!(notes.len(), 1, "made once: {notes:?}");
+    let log_text = log.lock().unwrap().clone();
+    assert_eq!(
+        log_text
+            .matches("cannot take a made call out of the outbox")
+            .count(),
+        1,
+        "{log_text}"
+    );
+    assert_eq!(
+        log_text.matches("sending to Slack is paused").count(),
+        1,
+        "{log_text}"
+    );
+    assert_alive(&mut bot, &log);
+    bot.kill_9();
+}

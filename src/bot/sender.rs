@@ -43,6 +43,18 @@ const UNREACHABLE_LOOK: usize = 20_000;
 const UNREACHABLE_EVERY: Duration = Duration::from_secs(1);
 /// The pause before trying a call again that Slack could not take.
 const RETRY_PAUSE: Duration = Duration::from_secs(5);
+/// How often a sender stopped by a failing store looks whether it works again.
+const STORE_RECHECK: Duration = Duration::from_secs(5);
+
+/// Why a lane stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LaneEnd {
+    /// Nothing left to send, or shutdown.
+    Done,
+    /// The outbox could not be read or changed. Running the lane again at once would spin
+    /// on the same error, or make a call whose removal failed a second time.
+    StoreFailed,
+}
 
 /// A call to Slack decided by a handler, waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -205,32 +217,49 @@ pub fn merged_note(notes: &[&Waiting<OutgoingCall>]) -> Note {
 
 /// Watches the outbox and runs a lane for each workspace and method with calls waiting,
 /// until shutdown. Calls still waiting then stay in the outbox for the next start.
+///
+/// When a lane stops because the store failed, no lane starts again until the store says
+/// it works ([`crate::store::Store::health`], looked at every [`STORE_RECHECK`]): the bot is
+/// unready then, and a disk that refuses writes must not turn into a busy loop or into a
+/// note made again and again because its removal from the outbox failed.
 pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     let outbox = bot.outbox.clone();
     let mut running: HashSet<Lane> = HashSet::new();
-    let mut lanes: JoinSet<Lane> = JoinSet::new();
+    let mut lanes: JoinSet<(Lane, LaneEnd)> = JoinSet::new();
+    let mut store_failed = false;
     loop {
-        match outbox.lanes() {
-            Ok(found) => {
-                for lane in found {
-                    if running.insert(lane.clone()) {
-                        let bot = bot.clone();
-                        let shutdown = shutdown.clone();
-                        lanes.spawn(async move {
-                            run_lane(&bot, &lane, &shutdown).await;
-                            lane
-                        });
+        if store_failed && bot.store.health().is_ok() {
+            info!("the store works again; sending resumes");
+            store_failed = false;
+        }
+        if !store_failed {
+            match outbox.lanes() {
+                Ok(found) => {
+                    for lane in found {
+                        if running.insert(lane.clone()) {
+                            let bot = bot.clone();
+                            let shutdown = shutdown.clone();
+                            lanes.spawn(async move {
+                                let end = run_lane(&bot, &lane, &shutdown).await;
+                                (lane, end)
+                            });
+                        }
                     }
                 }
+                Err(e) => warn!(error = %e, "cannot read the outbox; calls waiting there stay"),
             }
-            Err(e) => warn!(error = %e, "cannot read the outbox; calls waiting there stay"),
         }
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = outbox.put_since() => {}
+            _ = outbox.put_since(), if !store_failed => {}
+            _ = tokio::time::sleep(STORE_RECHECK), if store_failed => {}
             Some(done) = lanes.join_next(), if !lanes.is_empty() => {
-                if let Ok(lane) = done {
+                if let Ok((lane, end)) = done {
                     running.remove(&lane);
+                    if end == LaneEnd::StoreFailed && !store_failed {
+                        warn!("sending to Slack is paused until the store works again; the calls stay in the outbox");
+                        store_failed = true;
+                    }
                 }
             }
         }
@@ -242,12 +271,12 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
 }
 
 /// Makes one lane's calls, oldest first, until none is left or shutdown.
-async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
+async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) -> LaneEnd {
     let outbox = &bot.outbox;
     let mut looked_ahead: Option<tokio::time::Instant> = None;
     loop {
         if shutdown.is_cancelled() {
-            return;
+            return LaneEnd::Done;
         }
         let now = bot.clock.now();
         match outbox.expire(lane, now.timestamp_millis()) {
@@ -255,7 +284,7 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
             Ok(expired) => count_expired(bot, lane, expired),
             Err(e) => {
                 warn!(team = %lane.team, method = lane.method, error = %e, "cannot read the outbox");
-                return;
+                return LaneEnd::StoreFailed;
             }
         }
         if looked_ahead.is_none_or(|at| at.elapsed() >= UNREACHABLE_EVERY) {
@@ -265,16 +294,16 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
                 Ok(dropped) => count_expired(bot, lane, dropped),
                 Err(e) => {
                     warn!(team = %lane.team, method = lane.method, error = %e, "cannot read the outbox");
-                    return;
+                    return LaneEnd::StoreFailed;
                 }
             }
         }
         let waiting = match outbox.oldest(lane, MERGE_WINDOW_MS, MERGE_LOOK_AHEAD) {
-            Ok(waiting) if waiting.is_empty() => return,
+            Ok(waiting) if waiting.is_empty() => return LaneEnd::Done,
             Ok(waiting) => waiting,
             Err(e) => {
                 warn!(team = %lane.team, method = lane.method, error = %e, "cannot read the outbox");
-                return;
+                return LaneEnd::StoreFailed;
             }
         };
         let batch = merge_notes(&waiting);
@@ -283,7 +312,7 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
             Duration::from_millis(u64::try_from(deadline_ms - now.timestamp_millis()).unwrap_or(0));
         let deadline = tokio::time::Instant::now() + left;
         let sent = tokio::select! {
-            _ = shutdown.cancelled() => return,
+            _ = shutdown.cancelled() => return LaneEnd::Done,
             sent = make(bot, &lane.team, &batch, deadline) => sent,
         };
         let done = match sent {
@@ -304,19 +333,21 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) {
             Err(unavailable @ ApiError::Unavailable { .. }) => {
                 warn!(team = %lane.team, method = lane.method, error = %unavailable, "Slack did not take a call; trying again until its deadline");
                 tokio::select! {
-                    _ = shutdown.cancelled() => return,
+                    _ = shutdown.cancelled() => return LaneEnd::Done,
                     _ = tokio::time::sleep(RETRY_PAUSE.min(left)) => {}
                 }
                 false
             }
         };
         if done {
-            for waiting in &batch {
-                if let Err(e) = outbox.remove(&waiting.key) {
-                    warn!(team = %lane.team, error = %e, "cannot take a made call out of the outbox; it may be made again");
-                }
-            }
+            let removed: Result<(), StoreError> = batch
+                .iter()
+                .try_for_each(|waiting| outbox.remove(&waiting.key));
             bot.store.flush_soon();
+            if let Err(e) = removed {
+                warn!(team = %lane.team, method = lane.method, error = %e, "cannot take a made call out of the outbox; it may be made again once the store works, or after a restart");
+                return LaneEnd::StoreFailed;
+            }
         }
     }
 }
