@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate, TimeDelta, Weekday};
 
 use crate::audit::analysis::{ConversationReport, Figures, Report, display_name};
 use crate::norms::RuleId;
+use crate::norms::markup::escape_html;
 
 /// The files a report is made of, inside the output folder.
 pub const JSON_FILE: &str = "report.json";
@@ -30,22 +31,6 @@ pub fn write(report: &Report, source: &str, out: &Path) -> std::io::Result<PathB
     Ok(html_path)
 }
 
-/// Escapes text for HTML and SVG (both XML-shaped).
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 const CELL: usize = 22;
 const LEFT: usize = 44;
 const PANEL_TOP: usize = 40;
@@ -61,7 +46,7 @@ pub fn heatmap_svg(report: &Report) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">"#
     );
     svg.push_str(r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-    let zone = escape(&report.heatmap.zone);
+    let zone = escape_html(&report.heatmap.zone);
     panel(
         &mut svg,
         0,
@@ -198,9 +183,9 @@ pub fn trend_svg(report: &Report) -> String {
         true => format!(
             "By week, the latest {} ({})",
             weeks.len(),
-            escape(&report.zone)
+            escape_html(&report.zone)
         ),
-        false => format!("By week ({})", escape(&report.zone)),
+        false => format!("By week ({})", escape_html(&report.zone)),
     };
     let _ = write!(
         svg,
@@ -230,7 +215,7 @@ pub fn trend_svg(report: &Report) -> String {
                 LEFT + i * bar,
                 base - h,
                 bar.saturating_sub(1).max(1),
-                escape(&week.name),
+                escape_html(&week.name),
             );
         }
     }
@@ -239,9 +224,9 @@ pub fn trend_svg(report: &Report) -> String {
         let _ = write!(
             svg,
             r##"<text x="{LEFT}" y="{y}" fill="#555555">{}</text><text x="{}" y="{y}" fill="#555555" text-anchor="end">{}</text>"##,
-            escape(&first.name),
+            escape_html(&first.name),
             LEFT + bar * weeks.len(),
-            escape(&last.name)
+            escape_html(&last.name)
         );
     }
     svg.push_str("</svg>\n");
@@ -319,7 +304,7 @@ fn figure_cells(html: &mut String, f: &Figures) {
         minutes(f.median_first_reply_minutes),
     ];
     for cell in cells {
-        let _ = write!(html, "<td>{}</td>", escape(&cell));
+        let _ = write!(html, "<td>{}</td>", escape_html(&cell));
     }
 }
 
@@ -331,7 +316,7 @@ fn table_head(html: &mut String, first: &str) {
         "<div class=\"scroll\"><table><thead><tr><th>{first}</th>"
     );
     for column in COLUMNS {
-        let _ = write!(html, "<th>{}</th>", escape(column));
+        let _ = write!(html, "<th>{}</th>", escape_html(column));
     }
     html.push_str("</tr></thead><tbody>");
 }
@@ -350,16 +335,16 @@ pub fn html(report: &Report, source: &str) -> String {
     let _ = write!(
         html,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>Communication norms audit: {}</title><style>{STYLE}</style></head><body>",
-        escape(source)
+        escape_html(source)
     );
     let t = &report.totals;
     let _ = write!(
         html,
         "<h1>Communication norms audit</h1><p class=\"note\">{} · {} to {} · weeks and hours in {}</p>",
-        escape(source),
-        escape(report.first_message.as_deref().unwrap_or("–")),
-        escape(report.last_message.as_deref().unwrap_or("–")),
-        escape(&report.zone),
+        escape_html(source),
+        escape_html(report.first_message.as_deref().unwrap_or("–")),
+        escape_html(report.last_message.as_deref().unwrap_or("–")),
+        escape_html(&report.zone),
     );
     let active = report
         .conversations
@@ -374,7 +359,7 @@ pub fn html(report: &Report, source: &str) -> String {
         report.members.people,
         report.members.hours_given,
         report.members.zone_unknown,
-        escape(&report.zone),
+        escape_html(&report.zone),
         t.mentions_off_hours,
         t.mentions,
         pct(t.mentions_off_hours, t.mentions),
@@ -385,7 +370,7 @@ pub fn html(report: &Report, source: &str) -> String {
         let _ = write!(
             html,
             "<p class=\"note\">The export has no list of members (users.json or org_users.json): people are the ids its conversations and messages name, nobody is known as a bot, and every recipient's zone is unknown, so their hours are read in {}.</p>",
-            escape(&report.zone)
+            escape_html(&report.zone)
         );
     }
 
@@ -399,7 +384,7 @@ pub fn html(report: &Report, source: &str) -> String {
         let _ = write!(
             html,
             "<p class=\"suggestion\">{}</p>",
-            escape(&suggestion.text)
+            escape_html(&suggestion.text)
         );
     }
 
@@ -415,7 +400,7 @@ pub fn html(report: &Report, source: &str) -> String {
         .iter()
         .filter(|c| c.totals.messages > 0)
     {
-        let _ = write!(html, "<tr><td>{}</td>", escape(&conversation_label(c)));
+        let _ = write!(html, "<tr><td>{}</td>", escape_html(&conversation_label(c)));
         figure_cells(&mut html, &c.totals);
         html.push_str("</tr>");
     }
@@ -428,12 +413,12 @@ pub fn html(report: &Report, source: &str) -> String {
         let _ = write!(
             html,
             "<details><summary>{} — {} messages</summary>",
-            escape(&conversation_label(c)),
+            escape_html(&conversation_label(c)),
             c.totals.messages
         );
         table_head(&mut html, "week");
         for week in &c.weeks {
-            let _ = write!(html, "<tr><td>{}</td>", escape(&week.week));
+            let _ = write!(html, "<tr><td>{}</td>", escape_html(&week.week));
             figure_cells(&mut html, &week.figures);
             html.push_str("</tr>");
         }
@@ -458,15 +443,15 @@ pub fn html(report: &Report, source: &str) -> String {
         let _ = write!(
             html,
             "<li>folder <code>{}</code>: no channel list names it</li>",
-            escape(folder)
+            escape_html(folder)
         );
     }
     for file in &report.skipped_files {
         let _ = write!(
             html,
             "<li>file <code>{}</code>: {}</li>",
-            escape(&file.path),
-            escape(&file.reason)
+            escape_html(&file.path),
+            escape_html(&file.reason)
         );
     }
     html.push_str("</ul><p class=\"note\">Counts are by channel and week, never by person. Flags are what the bot's rules would have said; a broadcast's reach is the channel's members, as @channel notifies them. Every figure is in report.json.</p></body></html>\n");
@@ -476,11 +461,6 @@ pub fn html(report: &Report, source: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_is_escaped_for_html() {
-        assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
-    }
 
     fn report_with_weeks(weeks: &[(&str, u64)]) -> Report {
         let figures = |messages| Figures {

@@ -21,6 +21,7 @@ pub use crate::hours::zone::{parse_zone, suggest_zones};
 use crate::hours::{HoursError, TimeRange, parse_time_of_day};
 use crate::ids::{ChannelId, UserId};
 use crate::norms::NudgeAction;
+use crate::norms::markup::{self, Entity, escape, unescape};
 use crate::typed::{edit_distance, shown};
 
 /// Longest command text accepted, in characters (Slack's own limit is about the same).
@@ -227,63 +228,34 @@ fn entity_at(text: &str) -> Option<(Target, usize)> {
     Some((parse_entity(inner)?, close + 1))
 }
 
-fn is_slack_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 fn non_empty(label: Option<&str>) -> Option<String> {
-    label.map(str::trim).filter(|l| !l.is_empty()).map(unescape)
+    label
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| unescape(l).into_owned())
 }
 
 fn parse_entity(inner: &str) -> Option<Target> {
-    let (head, label) = match inner.split_once('|') {
-        Some((head, label)) => (head, Some(label)),
-        None => (inner, None),
-    };
-    if let Some(id) = head.strip_prefix('@') {
-        return is_slack_id(id).then(|| Target::User {
+    Some(match markup::entity(inner)? {
+        Entity::User { id, label } => Target::User {
             id: UserId::new(id),
             name: non_empty(label),
-        });
-    }
-    if let Some(id) = head.strip_prefix('#') {
-        return is_slack_id(id).then(|| Target::Channel {
+        },
+        Entity::Channel { id, label } => Target::Channel {
             id: ChannelId::new(id),
             name: non_empty(label),
-        });
-    }
-    if let Some(special) = head.strip_prefix('!') {
-        let broadcast = match special.to_ascii_lowercase().as_str() {
-            "here" => Broadcast::Here,
-            "channel" => Broadcast::Channel,
-            "everyone" => Broadcast::Everyone,
-            _ => {
-                let id = special.strip_prefix("subteam^")?;
-                return is_slack_id(id).then(|| Target::UserGroup {
-                    id: id.to_string(),
-                    handle: non_empty(label),
-                });
-            }
-        };
-        return Some(Target::Broadcast(broadcast));
-    }
-    if head.contains(':') && !head.trim().is_empty() && !head.contains(char::is_whitespace) {
-        return Some(Target::Link {
-            url: unescape(head),
+        },
+        Entity::Subteam { id, label } => Target::UserGroup {
+            id: id.to_string(),
+            handle: non_empty(label),
+        },
+        Entity::Broadcast(broadcast) => Target::Broadcast(broadcast),
+        Entity::Special { .. } => return None,
+        Entity::Link { url, label } => Target::Link {
+            url: unescape(url).into_owned(),
             label: non_empty(label),
-        });
-    }
-    None
-}
-
-/// Decodes the three characters Slack escapes in command text.
-fn unescape(text: &str) -> String {
-    if !text.contains('&') {
-        return text.to_string();
-    }
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+        },
+    })
 }
 
 /// Turns a plain word into a word or, for `@name` / `#name`, an unresolved target.
@@ -291,12 +263,11 @@ fn classify_word(word: &str) -> TokenKind {
     let name_of = |rest: &str| rest.trim_end_matches(',').to_string();
     if let Some(rest) = word.strip_prefix('@') {
         let name = name_of(rest);
-        match name.to_ascii_lowercase().as_str() {
-            "" => {}
-            "here" => return TokenKind::Target(Target::Broadcast(Broadcast::Here)),
-            "channel" => return TokenKind::Target(Target::Broadcast(Broadcast::Channel)),
-            "everyone" => return TokenKind::Target(Target::Broadcast(Broadcast::Everyone)),
-            _ => return TokenKind::Target(Target::UnresolvedUser(name)),
+        if let Some(broadcast) = Broadcast::from_keyword(&name) {
+            return TokenKind::Target(Target::Broadcast(broadcast));
+        }
+        if !name.is_empty() {
+            return TokenKind::Target(Target::UnresolvedUser(name));
         }
     }
     if let Some(rest) = word.strip_prefix('#') {
@@ -347,7 +318,7 @@ fn render_plain(raw: &str) -> String {
         }
     }
     out.push_str(rest);
-    unescape(&out)
+    unescape(&out).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -625,7 +596,7 @@ pub fn help_text() -> String {
     let mut text = String::from("*`/async` — working hours, urgency norms and check-ins*\n");
     for line in Command::HELP_LINES {
         text.push_str("• ");
-        text.push_str(&escape_mrkdwn(line.trim()));
+        text.push_str(&escape(line.trim()));
         text.push('\n');
     }
     text.push_str(
@@ -633,13 +604,6 @@ pub fn help_text() -> String {
          _Zones:_ IANA names such as `Europe/Berlin` or `America/New_York`.",
     );
     text
-}
-
-/// Escapes the three characters Slack reads as markup in message text.
-fn escape_mrkdwn(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,12 @@
 //! Slack sends text with `&`, `<` and `>` escaped as `&amp;`, `&lt;` and `&gt;`, so every raw
 //! `<` opens markup (`<@U123|name>`, `<!here>`, `<#C123|name>`, `<https://…|label>`). Prose
 //! pieces are returned still escaped; [`unescape`] turns a piece back into what was typed.
+//!
+//! This is the one place that knows Slack's text conventions: the three-character escape
+//! ([`escape`], [`unescape`]), what one `<…>` stands for ([`entity`], read the same way for a
+//! message and for slash-command text) and how user text is made safe to post again
+//! ([`escape`], [`neutralise`]). [`escape_html`] is the different escape of the pages and
+//! reports the bot writes as HTML; it lives here so no one writes a fourth.
 
 use std::borrow::Cow;
 
@@ -62,13 +68,12 @@ impl Broadcast {
         }
     }
 
-    fn from_keyword(keyword: &str) -> Option<Self> {
-        match keyword {
-            "here" => Some(Broadcast::Here),
-            "channel" => Some(Broadcast::Channel),
-            "everyone" => Some(Broadcast::Everyone),
-            _ => None,
-        }
+    /// `here`, `channel` or `everyone`, in any case: the keyword of `<!here>` or of a typed
+    /// `@here`.
+    pub(crate) fn from_keyword(keyword: &str) -> Option<Self> {
+        [Broadcast::Here, Broadcast::Channel, Broadcast::Everyone]
+            .into_iter()
+            .find(|b| b.as_display()[1..].eq_ignore_ascii_case(keyword))
     }
 }
 
@@ -93,6 +98,61 @@ pub enum Token<'a> {
     /// `<!subteam^S123>` or `<!subteam^S123|@handle>`: the mentioned user group's id. Slack
     /// notifies every member of the group.
     Subteam(&'a str),
+}
+
+/// What one `<…>` of Slack markup stands for, with its `|label` when it has one (still
+/// escaped, untrimmed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity<'a> {
+    /// `<@U123>` or `<@U123|name>`.
+    User { id: &'a str, label: Option<&'a str> },
+    /// `<#C123>`, `<#C123|>` or `<#C123|name>`.
+    Channel { id: &'a str, label: Option<&'a str> },
+    /// `<!subteam^S123>` or `<!subteam^S123|@handle>`: a user group.
+    Subteam { id: &'a str, label: Option<&'a str> },
+    /// `<!here>`, `<!channel>`, `<!everyone>`, with or without a `|label`.
+    Broadcast(Broadcast),
+    /// Any other `<!…>`, such as `<!date^…|fallback>`: Slack renders it itself.
+    Special { label: Option<&'a str> },
+    /// `<https://…>`, `<https://…|label>`, `<mailto:…|label>`: a link (its address still
+    /// escaped).
+    Link {
+        url: &'a str,
+        label: Option<&'a str>,
+    },
+}
+
+/// Reads the inside of one `<…>` (without the angle brackets). `None` when it is not an
+/// entity Slack writes: an id that is not 1 to 32 letters and digits, or a link target
+/// without a scheme.
+pub fn entity(inner: &str) -> Option<Entity<'_>> {
+    let (target, label) = match inner.split_once('|') {
+        Some((target, label)) => (target, Some(label)),
+        None => (inner, None),
+    };
+    if let Some(id) = target.strip_prefix('@') {
+        return is_slack_id(id).then_some(Entity::User { id, label });
+    }
+    if let Some(id) = target.strip_prefix('#') {
+        return is_slack_id(id).then_some(Entity::Channel { id, label });
+    }
+    if let Some(keyword) = target.strip_prefix('!') {
+        if let Some(id) = keyword.strip_prefix("subteam^") {
+            return is_slack_id(id).then_some(Entity::Subteam { id, label });
+        }
+        return Some(match Broadcast::from_keyword(keyword) {
+            Some(broadcast) => Entity::Broadcast(broadcast),
+            None => Entity::Special { label },
+        });
+    }
+    let is_link =
+        target.contains(':') && !target.trim().is_empty() && !target.contains(char::is_whitespace);
+    is_link.then_some(Entity::Link { url: target, label })
+}
+
+/// Slack's ids (`U123`, `C042`, `S7`) are letters and digits, at most 32 of them.
+fn is_slack_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Splits Slack message text into [`Token`]s without allocating.
@@ -232,26 +292,22 @@ impl<'a> Tokens<'a> {
         };
         self.pos = close + 1;
         let inner = &text[inner_start..close];
-        let (target, label) = match inner.split_once('|') {
-            Some((target, label)) => (target, Some((label, inner_start + target.len() + 1))),
-            None => (inner, None),
+        let label = match entity(inner) {
+            Some(Entity::User { id, .. }) => return Some(Token::User(id)),
+            Some(Entity::Channel { id, .. }) => return Some(Token::Channel(id)),
+            Some(Entity::Subteam { id, .. }) => return Some(Token::Subteam(id)),
+            Some(Entity::Broadcast(broadcast)) => return Some(Token::Broadcast(broadcast)),
+            Some(Entity::Special { .. }) => return None,
+            Some(Entity::Link { label, .. }) => label,
+            // Markup Slack does not write: its label, if any, is still what the person wrote.
+            None => inner.split_once('|').map(|(_, label)| label),
         };
-        if let Some(id) = target.strip_prefix('@') {
-            return Some(Token::User(id));
-        }
-        if let Some(id) = target.strip_prefix('#') {
-            return Some(Token::Channel(id));
-        }
-        if let Some(keyword) = target.strip_prefix('!') {
-            if let Some(id) = keyword.strip_prefix("subteam^") {
-                return Some(Token::Subteam(id));
-            }
-            return Broadcast::from_keyword(keyword).map(Token::Broadcast);
-        }
+        let target = &inner[..inner.len() - label.map_or(0, |l| l.len() + 1)];
         match label {
-            Some((label, start)) if !in_quote && !label_is_url(target, label) => {
-                Some(Token::Prose { text: label, start })
-            }
+            Some(label) if !in_quote && !label_is_url(target, label) => Some(Token::Prose {
+                text: label,
+                start: close - label.len(),
+            }),
             _ => None,
         }
     }
@@ -360,6 +416,23 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Escapes text for HTML and SVG (both XML-shaped): `&`, `<`, `>` and both quotes. Not
+/// Slack's escape ([`escape`]): for the pages the bot serves and the reports it writes.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Makes the text of a Slack message (already in Slack's markup, `&lt;` for a typed `<`)
 /// safe to post again: its `<…>` mentions and links read as typed and notify nobody.
 pub fn neutralise(message_text: &str) -> String {
@@ -400,6 +473,81 @@ mod tests {
                 Token::Subteam("S8"),
             ]
         );
+    }
+
+    #[test]
+    fn each_entity_is_read_with_its_label() {
+        let cases = [
+            (
+                "@U123",
+                Some(Entity::User {
+                    id: "U123",
+                    label: None,
+                }),
+            ),
+            (
+                "@W9|bob",
+                Some(Entity::User {
+                    id: "W9",
+                    label: Some("bob"),
+                }),
+            ),
+            (
+                "#C1|",
+                Some(Entity::Channel {
+                    id: "C1",
+                    label: Some(""),
+                }),
+            ),
+            (
+                "#C2|general",
+                Some(Entity::Channel {
+                    id: "C2",
+                    label: Some("general"),
+                }),
+            ),
+            (
+                "!subteam^S7|@devs",
+                Some(Entity::Subteam {
+                    id: "S7",
+                    label: Some("@devs"),
+                }),
+            ),
+            ("!here|here", Some(Entity::Broadcast(Broadcast::Here))),
+            ("!CHANNEL", Some(Entity::Broadcast(Broadcast::Channel))),
+            ("!everyone", Some(Entity::Broadcast(Broadcast::Everyone))),
+            (
+                "!date^1700000000^{time}|9:00",
+                Some(Entity::Special {
+                    label: Some("9:00"),
+                }),
+            ),
+            (
+                "https://a.b/c?x=1&amp;y=2",
+                Some(Entity::Link {
+                    url: "https://a.b/c?x=1&amp;y=2",
+                    label: None,
+                }),
+            ),
+            (
+                "mailto:a@b.c|a@b.c",
+                Some(Entity::Link {
+                    url: "mailto:a@b.c",
+                    label: Some("a@b.c"),
+                }),
+            ),
+            // Not what Slack writes: no id, an id that is not letters and digits, no scheme.
+            ("@", None),
+            ("@U 1", None),
+            ("#C-1", None),
+            ("!subteam^", None),
+            (&*format!("@{}", "U".repeat(33)), None),
+            ("b c", None),
+            ("plain|label", None),
+        ];
+        for (inner, expected) in cases {
+            assert_eq!(entity(inner), expected, "{inner}");
+        }
     }
 
     #[test]
@@ -481,5 +629,11 @@ mod tests {
         assert_eq!(unescape("R&amp;D &lt;now&gt; &x"), "R&D <now> &x");
         assert_eq!(escape("R&D <now>"), "R&amp;D &lt;now&gt;");
         assert!(matches!(unescape("plain"), Cow::Borrowed(_)));
+        assert_eq!(unescape("&amp;lt; &lt;&amp;"), "&lt; <&");
+    }
+
+    #[test]
+    fn text_is_escaped_for_html() {
+        assert_eq!(escape_html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
     }
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::ids::TeamId;
+use crate::norms::markup::escape_html;
 use crate::secret::Secret;
 use crate::store::{
     INSTALLATIONS_TABLE, OAUTH_STATES_TABLE as STATES_TABLE, Store, StoreError, Table,
@@ -381,13 +382,6 @@ fn page(status: http::StatusCode, title: &str, body: &str) -> Page {
              <body><h1>{title}</h1>\n<p>{body}</p></body></html>\n"
         ),
     }
-}
-
-fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Distribution: the install page and the redirect, with the installations they keep.
