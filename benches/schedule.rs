@@ -7,10 +7,11 @@ use std::hint::black_box;
 
 use async_norms::bot::checkins::runner::load_queue;
 use async_norms::checkins::occurrence::CheckinId;
-use async_norms::checkins::record::{Checkin, CheckinTables, Participants, default_questions};
+use async_norms::checkins::record::{Checkin, Participants, default_questions};
 use async_norms::checkins::schedule::{DueQueue, Schedule, earliest_due};
 use async_norms::ids::{ChannelId, TeamId, UserId};
 use async_norms::store::Store;
+use async_norms::store::checkins::CheckinTables;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -4,9 +4,10 @@
 
 mod common;
 
-use async_norms::checkins::record::{POSTS_TABLE, PostMark};
+use async_norms::checkins::record::PostMark;
 use async_norms::ids::TeamId;
 use async_norms::store::Store;
+use async_norms::store::checkins::POSTS_TABLE;
 use common::*;
 use hyper::StatusCode;
 use serde_json::json;

@@ -14,11 +14,10 @@ use tracing::{info, warn};
 use crate::bot::digest::DIGESTS_TABLE;
 use crate::bot::roles::{ManagerGrant, ROLES_TABLE};
 use crate::bot::{Bot, HandleError};
-use crate::checkins::occurrence::OccurrenceKey;
-use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
 use crate::ids::{TeamId, UserId};
 use crate::metrics::Counter;
 use crate::store::StoreError;
+use crate::store::checkins::CheckinTables;
 use crate::store::cooldowns::Cooldowns;
 
 /// How often answers past their retention are looked for.
@@ -42,12 +41,6 @@ impl MemberRecords {
     pub fn is_empty(&self) -> bool {
         *self == MemberRecords::default()
     }
-}
-
-/// The part of a key after its last `/`: the member of `<…>/<user>` keys.
-fn ends_with_user(key: &str, user: &UserId) -> bool {
-    key.rsplit_once('/')
-        .is_some_and(|(_, last)| last == user.as_str())
 }
 
 impl Bot {
@@ -77,14 +70,9 @@ impl Bot {
     pub fn member_data(&self, team: &TeamId, user: &UserId) -> Result<Value, StoreError> {
         let tables = CheckinTables::open(&self.store)?;
         let answers: Vec<Value> = tables
-            .answers
-            .scan(team, "")?
+            .answers_of_member(team, user)?
             .into_iter()
-            .filter(|(key, _)| ends_with_user(key, user))
-            .map(|(key, answer)| {
-                let occurrence = key.rsplit_once('/').map_or(key.as_str(), |(o, _)| o);
-                json!({ "occurrence": occurrence, "answer": answer })
-            })
+            .map(|(occurrence, answer)| json!({ "occurrence": occurrence, "answer": answer }))
             .collect();
         let cooldowns: Vec<Value> = Cooldowns::open(&self.store)?
             .of_member(team, user)?
@@ -118,7 +106,7 @@ impl Bot {
             "hours": self.stored_hours(team, user)?,
             "manager_role": self.store.table::<ManagerGrant>(ROLES_TABLE)?.get(team, user.as_str())?,
             "checkin_answers": answers,
-            "checkin_asked_by_dm_in": tables.dm_open.get(team, user.as_str())?,
+            "checkin_asked_by_dm_in": tables.asked_by_dm(team, user)?,
             "checkins_managed": managed,
             "reminders": reminders,
             "nudge_cooldowns": cooldowns,
@@ -171,14 +159,7 @@ impl Bot {
             manager_role: roles.get(team, user.as_str())?.is_some(),
             ..MemberRecords::default()
         };
-        let answer_keys: Vec<String> = tables
-            .answers
-            .scan(team, "")?
-            .into_iter()
-            .map(|(key, _)| key)
-            .filter(|key| ends_with_user(key, user))
-            .collect();
-        records.answers = answer_keys.len();
+        records.answers = tables.answers_of_member(team, user)?.len();
         let cooldown_keys: Vec<String> = cooldowns
             .of_member(team, user)?
             .into_iter()
@@ -194,7 +175,7 @@ impl Bot {
         records.reminders = reminder_keys.len();
         let digest_prefix = format!("{user}/");
         let digest_marks = digests.scan(team, &digest_prefix)?.len();
-        let dm_open = tables.dm_open.get(team, user.as_str())?.is_some();
+        let dm_open = tables.asked_by_dm(team, user)?.is_some();
         let opted_out = self.workspace_norms(team)?.digest_opt_outs.contains(user);
         records.other =
             cooldown_keys.len() + digest_marks + usize::from(dm_open) + usize::from(opted_out);
@@ -203,81 +184,35 @@ impl Bot {
         }
         hours.remove(team, user.as_str())?;
         roles.remove(team, user.as_str())?;
-        for key in &answer_keys {
-            tables.answers.remove(team, key)?;
-        }
+        tables.remove_answers_of_member(team, user)?;
         cooldowns.remove_stored(team, &cooldown_keys)?;
         for key in &reminder_keys {
             reminders.remove(team, key)?;
         }
         digests.remove_prefix(team, &digest_prefix)?;
-        tables.dm_open.remove(team, user.as_str())?;
+        tables.forget_dm(team, user)?;
         Ok(records)
     }
 
     /// Deletes the answers of every occurrence reported (or skipped) longer ago than its
     /// workspace's retention, and answers whose occurrence is gone; returns how many.
     pub fn delete_expired_answers(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
-        let tables = CheckinTables::open(&self.store)?;
         let mut retention: HashMap<TeamId, TimeDelta> = HashMap::new();
-        let mut occurrences: HashMap<(TeamId, String), Option<OccurrenceRecord>> = HashMap::new();
-        let mut expired: Vec<(TeamId, String)> = Vec::new();
-        for entry in tables.answers.scan_all() {
-            let (team, key, _answer): (TeamId, String, Answer) = entry?;
-            let Some((occurrence, _user)) = key.rsplit_once('/') else {
-                continue;
-            };
-            let keep_for = match retention.get(&team) {
+        CheckinTables::open(&self.store)?.remove_answers_where(|team, occurrence| {
+            let keep_for = match retention.get(team) {
                 Some(keep_for) => *keep_for,
                 None => {
-                    let keep_for = self.workspace_norms(&team)?.answer_retention();
+                    let keep_for = self.workspace_norms(team)?.answer_retention();
                     retention.insert(team.clone(), keep_for);
                     keep_for
                 }
             };
-            let slot = (team.clone(), occurrence.to_string());
-            if !occurrences.contains_key(&slot) {
-                let record = tables.occurrences.get(&team, occurrence)?;
-                occurrences.insert(slot.clone(), record);
-            }
-            let over = match &occurrences[&slot] {
+            Ok(match occurrence {
                 // Kept until the report, then for the retention period.
                 Some(record) => record.state.is_final() && record.close_at + keep_for <= now,
                 None => true,
-            };
-            if over {
-                expired.push((team, key));
-            }
-        }
-        for (team, key) in &expired {
-            tables.answers.remove(team, key)?;
-        }
-        Ok(expired.len())
-    }
-
-    /// Deletes a check-in with its occurrences, their answers and every mark they left.
-    pub fn delete_checkin_records(&self, team: &TeamId, id: &str) -> Result<bool, StoreError> {
-        let tables = CheckinTables::open(&self.store)?;
-        if !tables.checkins.remove(team, id)? {
-            return Ok(false);
-        }
-        let prefix = format!("{id}/");
-        tables.occurrences.remove_prefix(team, &prefix)?;
-        tables.answers.remove_prefix(team, &prefix)?;
-        tables.open.remove_prefix(team, &prefix)?;
-        tables.posts.remove_prefix(team, &prefix)?;
-        let of_this = |key: &OccurrenceKey| key.checkin.as_str() == id;
-        for (thread, key) in tables.threads.scan(team, "")? {
-            if of_this(&key) {
-                tables.threads.remove(team, &thread)?;
-            }
-        }
-        for (user, key) in tables.dm_open.scan(team, "")? {
-            if of_this(&key) {
-                tables.dm_open.remove(team, &user)?;
-            }
-        }
-        Ok(true)
+            })
+        })
     }
 }
 

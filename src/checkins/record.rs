@@ -1,7 +1,7 @@
 //! What the store keeps about check-ins: each check-in's definition, each occurrence with its
 //! state and the times of its steps, the answers people gave (the only message content the
-//! bot keeps), and a mark for every post so that none is ever made twice. All tables are
-//! scoped by team like every other table, and appear in `export`.
+//! bot keeps), and a mark for every post so that none is ever made twice. The tables and
+//! their keys are in [`crate::store::checkins`].
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -9,27 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkins::occurrence::{CheckinId, OccurrenceKey, OccurrenceState};
 use crate::checkins::schedule::{Occurrence, Schedule, ScheduleZone};
-use crate::ids::{ChannelId, TeamId, UserId};
-use crate::store::{Store, StoreError, Table};
-
-/// Check-ins by id.
-pub const CHECKINS_TABLE: &str = "checkins";
-/// Occurrences by `<checkin>/<YYYY-MM-DD>`, kept after they end: their history.
-pub const OCCURRENCES_TABLE: &str = "checkin_occurrences";
-/// The keys of occurrences not yet reported or skipped, so start-up never reads history.
-pub const OPEN_TABLE: &str = "checkin_open";
-/// Answers by `<checkin>/<YYYY-MM-DD>/<user>`.
-pub const ANSWERS_TABLE: &str = "checkin_answers";
-/// One mark per post the runner makes, by a name that says what the post is for.
-pub const POSTS_TABLE: &str = "checkin_posts";
-/// Which occurrence a prompt (or a prompt sent by DM) belongs to, by `<channel>/<ts>`, so a
-/// thread reply under it is taken as an answer.
-pub const THREADS_TABLE: &str = "checkin_threads";
-/// The latest occurrence each member was asked in by DM, by user id: a plain DM reply
-/// answers it.
-pub const DM_OPEN_TABLE: &str = "checkin_dm_open";
-/// The last check-in id handed out.
-pub const SEQUENCE_TABLE: &str = "checkin_sequence";
+use crate::ids::{ChannelId, UserId};
 
 /// How long an occurrence stays open for answers after its (last) prompt, unless set.
 pub const DEFAULT_CLOSE_AFTER: TimeDelta = TimeDelta::hours(8);
@@ -244,119 +224,4 @@ pub enum PostMark {
         channel: ChannelId,
         ts: String,
     },
-}
-
-/// The key of an occurrence's answers: `<checkin>/<date>/`.
-pub fn answers_prefix(key: &OccurrenceKey) -> String {
-    format!("{key}/")
-}
-
-/// The key of the threads table: a prompt's channel and timestamp.
-fn thread_key(channel: &ChannelId, ts: &str) -> String {
-    format!("{channel}/{ts}")
-}
-
-/// Every check-in table, opened once.
-#[derive(Clone)]
-pub struct CheckinTables {
-    pub checkins: Table<Checkin>,
-    pub occurrences: Table<OccurrenceRecord>,
-    pub open: Table<OccurrenceKey>,
-    pub answers: Table<Answer>,
-    pub posts: Table<PostMark>,
-    pub threads: Table<OccurrenceKey>,
-    pub dm_open: Table<OccurrenceKey>,
-    pub sequence: Table<u64>,
-}
-
-impl CheckinTables {
-    pub fn open(store: &Store) -> Result<Self, StoreError> {
-        Ok(CheckinTables {
-            checkins: store.table(CHECKINS_TABLE)?,
-            occurrences: store.table(OCCURRENCES_TABLE)?,
-            open: store.table(OPEN_TABLE)?,
-            answers: store.table(ANSWERS_TABLE)?,
-            posts: store.table(POSTS_TABLE)?,
-            threads: store.table(THREADS_TABLE)?,
-            dm_open: store.table(DM_OPEN_TABLE)?,
-            sequence: store.table(SEQUENCE_TABLE)?,
-        })
-    }
-
-    /// The occurrence whose prompt started the thread `thread_ts` in `channel`.
-    pub fn occurrence_in_thread(
-        &self,
-        team: &TeamId,
-        channel: &ChannelId,
-        thread_ts: &str,
-    ) -> Result<Option<OccurrenceKey>, StoreError> {
-        self.threads.get(team, &thread_key(channel, thread_ts))
-    }
-
-    /// Remembers that `key`'s prompt started the thread `ts` in `channel`.
-    pub fn remember_thread(
-        &self,
-        team: &TeamId,
-        channel: &ChannelId,
-        ts: &str,
-        key: &OccurrenceKey,
-    ) -> Result<(), StoreError> {
-        self.threads.put(team, &thread_key(channel, ts), key)
-    }
-
-    /// A fresh check-in id: 1, 2, 3… per workspace, never reused.
-    pub fn next_id(&self, team: &TeamId) -> Result<CheckinId, StoreError> {
-        // One compare-and-swap: two check-ins created at the same moment get two ids.
-        let next = self
-            .sequence
-            .upsert(team, "last", |last| last.unwrap_or(0) + 1)?;
-        Ok(CheckinId::new(next.to_string()))
-    }
-
-    /// Writes an occurrence and keeps the index of open ones in step with its state.
-    pub fn save_occurrence(
-        &self,
-        team: &TeamId,
-        record: &OccurrenceRecord,
-    ) -> Result<(), StoreError> {
-        let key = record.key.to_string();
-        self.occurrences.put(team, &key, record)?;
-        if record.state.is_final() {
-            self.open.remove(team, &key)?;
-        } else {
-            self.open.put(team, &key, &record.key)?;
-        }
-        Ok(())
-    }
-
-    /// The answers given to an occurrence, in user order.
-    pub fn answers_to(
-        &self,
-        team: &TeamId,
-        key: &OccurrenceKey,
-    ) -> Result<Vec<Answer>, StoreError> {
-        Ok(self
-            .answers
-            .scan(team, &answers_prefix(key))?
-            .into_iter()
-            .map(|(_, answer)| answer)
-            .filter(|answer| !answer.is_empty())
-            .collect())
-    }
-
-    /// The latest `count` occurrences of a check-in, newest first.
-    pub fn recent_occurrences(
-        &self,
-        team: &TeamId,
-        id: &CheckinId,
-        count: usize,
-    ) -> Result<Vec<OccurrenceRecord>, StoreError> {
-        let mut all = self.occurrences.scan(team, &format!("{id}/"))?;
-        all.reverse();
-        Ok(all
-            .into_iter()
-            .take(count)
-            .map(|(_, record)| record)
-            .collect())
-    }
 }

@@ -15,7 +15,7 @@ use crate::bot::roles::can_manage;
 use crate::bot::{Bot, HandleError};
 use crate::checkins::occurrence::{CheckinId, DEFAULT_GRACE, OccurrenceKey};
 use crate::checkins::record::{
-    Checkin, CheckinTables, DEFAULT_CLOSE_AFTER, OccurrenceRecord, Participants, default_questions,
+    Checkin, DEFAULT_CLOSE_AFTER, OccurrenceRecord, Participants, default_questions,
 };
 use crate::checkins::schedule::{Schedule, ScheduleError, ScheduleZone, parse_time_of_day};
 use crate::checkins::texts::schedule_text;
@@ -24,6 +24,7 @@ use crate::commands::parse::{ChannelRef, CheckinZone, Command, check_questions};
 use crate::decision::card::escape;
 use crate::hours::Weekdays;
 use crate::ids::{ChannelId, TeamId, UserId};
+use crate::store::checkins::CheckinTables;
 use crate::views;
 
 /// The answer to a member who may not change check-ins.
@@ -240,7 +241,7 @@ async fn pause(bot: &Bot, team: &TeamId, id: &str, paused: bool) -> Result<Strin
 }
 
 async fn delete(bot: &Bot, team: &TeamId, id: &str) -> Result<String, HandleError> {
-    if !bot.delete_checkin_records(team, id)? {
+    if !CheckinTables::open(&bot.store)?.delete_checkin(team, id)? {
         return Ok(unknown(id));
     }
     bot.store.flush().await?;
@@ -265,16 +266,12 @@ async fn run_now(bot: &Bot, asker: &Asker<'_>, id: &str) -> Result<String, Handl
     // Opening now: for local time, everyone whose time today has passed is asked at once,
     // the rest at their own time.
     let record = OccurrenceRecord::due(&checkin, key.clone(), now);
-    if !tables
-        .occurrences
-        .insert_if_absent(asker.team, &key.to_string(), &record)?
-    {
+    if !tables.create_occurrence(asker.team, &record)? {
         return Ok(format!(
             "Check-in `{id}` has already run today ({}); it runs once a day.",
             date.format("%a %-d %b")
         ));
     }
-    tables.open.put(asker.team, &key.to_string(), &key)?;
     bot.store.flush().await?;
     bot.checkins
         .send(Change::Occurrence(asker.team.clone(), key));

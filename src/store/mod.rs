@@ -5,6 +5,7 @@
 //! Only this module touches sled. Other modules see [`Table`]s of serde values, so a shared
 //! database can later stand behind the same narrow surface when several replicas run.
 
+pub mod checkins;
 pub mod cooldowns;
 mod flush;
 pub mod journal;

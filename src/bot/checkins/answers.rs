@@ -9,11 +9,12 @@ use tracing::{debug, warn};
 use crate::bot::checkins::post::Target;
 use crate::bot::{Bot, HandleError};
 use crate::checkins::plan;
-use crate::checkins::record::{Answer, CheckinTables, OccurrenceRecord};
+use crate::checkins::record::{Answer, OccurrenceRecord};
 use crate::checkins::texts::{self, ANSWER_ACTION, ANSWER_MODAL};
 use crate::ids::{TeamId, UserId};
 use crate::slack::messages::HumanMessage;
 use crate::store::StoreError;
+use crate::store::checkins::CheckinTables;
 
 /// The reaction that quietly says "saved" under a reply taken as an answer.
 const SAVED_REACTION: &str = "white_check_mark";
@@ -59,7 +60,7 @@ fn open_occurrence_answered(
     let key = match &message.thread_ts {
         Some(thread) => tables.occurrence_in_thread(team, &message.channel, thread)?,
         None if message.channel.as_str().starts_with('D') => {
-            tables.dm_open.get(team, message.user.as_str())?
+            tables.asked_by_dm(team, &message.user)?
         }
         None => None,
     };
@@ -71,8 +72,7 @@ fn open_occurrence_answered(
     let sent_in_time =
         |record: &OccurrenceRecord| message.sent_at().is_none_or(|sent| sent < record.close_at);
     Ok(tables
-        .occurrences
-        .get(team, &key.to_string())?
+        .occurrence(team, &key)?
         .filter(|record| record.state.is_open() && sent_in_time(record)))
 }
 
@@ -143,10 +143,8 @@ impl Bot {
         change: AnswerChange,
         copy: bool,
     ) -> Result<(), HandleError> {
-        let answer_key = format!("{}/{user}", record.key);
         let mut answer = tables
-            .answers
-            .get(team, &answer_key)?
+            .answer(team, &record.key, user)?
             .unwrap_or_else(|| Answer::empty(user.clone()));
         match change {
             AnswerChange::Fields(fields) => answer.fields = fields,
@@ -158,7 +156,7 @@ impl Bot {
             }
         }
         answer.updated_at = Some(self.clock.now());
-        tables.answers.put(team, &answer_key, &answer)?;
+        tables.save_answer(team, &record.key, &answer)?;
         self.store.flush().await?;
         let Some(thread) = record.state.prompt_ts() else {
             return Ok(());
@@ -185,7 +183,7 @@ impl Bot {
                 let content = SlackMessageContent::new().with_text(text);
                 if let Some(ts) = self.post_once(tables, team, &name, target, content).await? {
                     answer.copy_ts = Some(ts);
-                    tables.answers.put(team, &answer_key, &answer)?;
+                    tables.save_answer(team, &record.key, &answer)?;
                     self.store.flush().await?;
                 }
             }
@@ -213,11 +211,11 @@ impl Bot {
         };
         let opened = async {
             let tables = CheckinTables::open(&self.store)?;
-            let Some(record) = tables.occurrences.get(&team, &key.to_string())? else {
+            let Some(record) = tables.occurrence(&team, &key)? else {
                 return Ok(());
             };
             let view = if record.state.is_open() {
-                let previous = tables.answers.get(&team, &format!("{key}/{user}"))?;
+                let previous = tables.answer(&team, &key, &user)?;
                 texts::answer_modal(&record, previous.as_ref())
             } else {
                 closed_modal()
@@ -255,7 +253,7 @@ impl Bot {
         };
         let saved = async {
             let tables = CheckinTables::open(&self.store)?;
-            let Some(record) = tables.occurrences.get(&team, &key.to_string())? else {
+            let Some(record) = tables.occurrence(&team, &key)? else {
                 return Ok(false);
             };
             if !record.state.is_open() {

@@ -9,8 +9,9 @@ use slack_morphism::prelude::*;
 use tracing::{info, warn};
 
 use crate::bot::{Bot, HandleError};
-use crate::checkins::record::{CheckinTables, PostMark};
+use crate::checkins::record::PostMark;
 use crate::ids::{ChannelId, TeamId};
+use crate::store::checkins::CheckinTables;
 
 /// The `event_type` of the metadata on every check-in post.
 pub const METADATA_EVENT_TYPE: &str = "async_norms_checkin";

@@ -20,13 +20,14 @@ use crate::checkins::occurrence::{
     CheckinId, MissedAction, OccurrenceEvent, OccurrenceKey, SkipReason, advance, missed_action,
 };
 use crate::checkins::plan::{self, Action, Candidate};
-use crate::checkins::record::{Checkin, CheckinTables, DmPurpose, OccurrenceRecord, PlannedDm};
+use crate::checkins::record::{Checkin, DmPurpose, OccurrenceRecord, PlannedDm};
 use crate::checkins::schedule::{DueQueue, ScheduleZone};
 use crate::checkins::texts;
 use crate::hours::availability;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::ApiError;
 use crate::store::StoreError;
+use crate::store::checkins::CheckinTables;
 
 /// After a failed step (Slack unreachable, store error), the runner tries again this much
 /// later by its clock.
@@ -190,13 +191,7 @@ impl Runner {
             let key = OccurrenceKey::new(id.clone(), next.date);
             let record = OccurrenceRecord::due(&checkin, key.clone(), next.at);
             // A `run` may already have made today's occurrence: it stands.
-            if self
-                .tables
-                .occurrences
-                .insert_if_absent(team, &key.to_string(), &record)?
-            {
-                self.tables.open.put(team, &key.to_string(), &key)?;
-            }
+            self.tables.create_occurrence(team, &record)?;
             self.advance_checkin(team, id, checkin.next_after).await?;
             self.queue.push(Job::Step(team.clone(), key), now);
         }
@@ -225,7 +220,7 @@ impl Runner {
     /// Takes the steps an occurrence is due for, then queues it at its next instant.
     async fn step(&mut self, team: &TeamId, key: &OccurrenceKey) -> Result<(), HandleError> {
         loop {
-            let Some(mut record) = self.tables.occurrences.get(team, &key.to_string())? else {
+            let Some(mut record) = self.tables.occurrence(team, key)? else {
                 return Ok(());
             };
             let checkin = self.tables.checkins.get(team, key.checkin.as_str())?;
@@ -494,9 +489,7 @@ impl Runner {
             };
             // Written before the DM goes: a reply is recognised as an answer when it arrives
             // (at intake, where only an answer's text is kept), however quickly it comes.
-            self.tables
-                .dm_open
-                .put(team, dm.user.as_str(), &record.key)?;
+            self.tables.ask_by_dm(team, &dm.user, &record.key)?;
             if let Some(ts) = self
                 .bot
                 .post_once(&self.tables, team, &name, target, content)
@@ -613,8 +606,8 @@ pub fn load_queue(tables: &CheckinTables, now: DateTime<Utc>) -> Result<DueQueue
             queue.push(Job::Open(team, checkin.id), next.at);
         }
     }
-    for entry in tables.open.scan_all() {
-        let (team, _, key) = entry?;
+    for entry in tables.all_open() {
+        let (team, key) = entry?;
         queue.push(Job::Step(team, key), now);
     }
     Ok(queue)
