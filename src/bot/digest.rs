@@ -22,9 +22,7 @@ use crate::bot::{Bot, HandleError};
 use crate::ids::{TeamId, UserId};
 use crate::norms::digest;
 use crate::norms::stats::summarise;
-
-/// One mark per digest sent, keyed `<user>/<ISO week>`, holding when it was sent.
-pub const DIGESTS_TABLE: &str = "norms_digests";
+use crate::store::digests::DigestMarks;
 
 /// Inside the Monday window the recipients are listed again at least this often, so a new
 /// manager or admin is not missed.
@@ -88,7 +86,7 @@ pub async fn send_due(
         return Ok(now + RELIST_EVERY);
     }
     let opted_out = bot.workspace_norms(team)?.digest_opt_outs;
-    let marks = bot.store.table::<DateTime<Utc>>(DIGESTS_TABLE)?;
+    let marks = DigestMarks::open(&bot.store)?;
     let mut next = now + TimeDelta::days(7);
     for recipient in recipients(bot, team).await? {
         next = next.min(digest::next_due_after(now, recipient.tz));
@@ -102,8 +100,7 @@ pub async fn send_due(
         if !digest::worth_sending(&report) {
             continue;
         }
-        let key = format!("{}/{}", recipient.user, week.iso_week());
-        if !marks.insert_if_absent(team, &key, &now)? {
+        if !marks.mark_sent(team, &recipient.user, &week.iso_week(), now)? {
             continue;
         }
         bot.store.flush().await?;

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::bot::digest::DIGESTS_TABLE;
 use crate::bot::roles::{ManagerGrant, ROLES_TABLE};
 use crate::bot::{Bot, HandleError};
 use crate::ids::{TeamId, UserId};
@@ -19,6 +18,8 @@ use crate::metrics::Counter;
 use crate::store::StoreError;
 use crate::store::checkins::CheckinTables;
 use crate::store::cooldowns::Cooldowns;
+use crate::store::digests::DigestMarks;
+use crate::store::reminders::Reminders;
 
 /// How often answers past their retention are looked for.
 const RETENTION_SWEEP_EVERY: TimeDelta = TimeDelta::hours(1);
@@ -79,19 +80,15 @@ impl Bot {
             .into_iter()
             .map(|(key, until)| json!({ "channel_and_user": key, "until": until }))
             .collect();
-        let digests: Vec<Value> = self
-            .store
-            .table::<DateTime<Utc>>(DIGESTS_TABLE)?
-            .scan(team, &format!("{user}/"))?
+        let digests: Vec<Value> = DigestMarks::open(&self.store)?
+            .of_member(team, user)?
             .into_iter()
             .map(|(key, sent)| json!({ "digest": key, "sent_at": sent }))
             .collect();
-        let reminders: Vec<Value> = self
-            .reminders_table()?
-            .scan(team, "")?
+        let reminders: Vec<Value> = Reminders::open(&self.store)?
+            .naming(team, user)?
             .into_iter()
-            .filter(|(_, r)| r.sender == *user || r.member == *user)
-            .map(|(_, r)| json!(r))
+            .map(|r| json!(r))
             .collect();
         let managed: Vec<Value> = tables
             .checkins
@@ -153,7 +150,7 @@ impl Bot {
         let hours = self.hours_table()?;
         let roles = self.store.table::<ManagerGrant>(ROLES_TABLE)?;
         let cooldowns = Cooldowns::open(&self.store)?;
-        let digests = self.store.table::<DateTime<Utc>>(DIGESTS_TABLE)?;
+        let digests = DigestMarks::open(&self.store)?;
         let mut records = MemberRecords {
             hours: hours.get(team, user.as_str())?.is_some(),
             manager_role: roles.get(team, user.as_str())?.is_some(),
@@ -165,16 +162,9 @@ impl Bot {
             .into_iter()
             .map(|(key, _)| key)
             .collect();
-        let reminders = self.reminders_table()?;
-        let reminder_keys: Vec<String> = reminders
-            .scan(team, "")?
-            .into_iter()
-            .filter(|(_, reminder)| reminder.sender == *user || reminder.member == *user)
-            .map(|(key, _)| key)
-            .collect();
-        records.reminders = reminder_keys.len();
-        let digest_prefix = format!("{user}/");
-        let digest_marks = digests.scan(team, &digest_prefix)?.len();
+        let reminders = Reminders::open(&self.store)?;
+        records.reminders = reminders.naming(team, user)?.len();
+        let digest_marks = digests.of_member(team, user)?.len();
         let dm_open = tables.asked_by_dm(team, user)?.is_some();
         let opted_out = self.workspace_norms(team)?.digest_opt_outs.contains(user);
         records.other =
@@ -186,10 +176,8 @@ impl Bot {
         roles.remove(team, user.as_str())?;
         tables.remove_answers_of_member(team, user)?;
         cooldowns.remove_stored(team, &cooldown_keys)?;
-        for key in &reminder_keys {
-            reminders.remove(team, key)?;
-        }
-        digests.remove_prefix(team, &digest_prefix)?;
+        reminders.remove_naming(team, user)?;
+        digests.remove_of_member(team, user)?;
         tables.forget_dm(team, user)?;
         Ok(records)
     }

@@ -9,7 +9,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use slack_morphism::prelude::*;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -20,51 +19,29 @@ use crate::decision::card::slack_date;
 use crate::decision::note::{REMIND_ACTION, parse_remind_button_value};
 use crate::hours::availability;
 use crate::ids::{ChannelId, TeamId, UserId};
-use crate::store::{StoreError, Table};
+use crate::store::reminders::{Reminder, Reminders};
 
-/// The table of reminders, keyed `<channel>/<message ts>/<member>/<sender>`, so the
-/// reminders about one message are found by prefix when it is deleted.
-pub const REMINDERS_TABLE: &str = "reminders";
-
-/// One reminder: tell `sender` at `due` that `member` is back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reminder {
-    pub sender: UserId,
-    pub member: UserId,
-    pub channel: ChannelId,
-    pub message_ts: String,
-    pub due: DateTime<Utc>,
-}
-
-impl Reminder {
-    fn key(&self) -> String {
-        format!(
-            "{}/{}/{}/{}",
-            self.channel, self.message_ts, self.member, self.sender
-        )
-    }
-
-    /// The DM the sender gets.
-    pub fn text(&self) -> String {
-        format!(
-            ":wave: <@{}> is back at work now. You asked to be reminded about your message in <#{}> from {}.",
-            self.member,
-            self.channel,
-            slack_date(
-                DateTime::from_timestamp(
-                    self.message_ts
-                        .split('.')
-                        .next()
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or_default(),
-                    0
-                )
-                .unwrap_or_default(),
-                "{date_short_pretty} {time}",
-                "earlier"
+/// The DM the sender gets.
+fn reminder_text(reminder: &Reminder) -> String {
+    format!(
+        ":wave: <@{}> is back at work now. You asked to be reminded about your message in <#{}> from {}.",
+        reminder.member,
+        reminder.channel,
+        slack_date(
+            DateTime::from_timestamp(
+                reminder
+                    .message_ts
+                    .split('.')
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_default(),
+                0
             )
+            .unwrap_or_default(),
+            "{date_short_pretty} {time}",
+            "earlier"
         )
-    }
+    )
 }
 
 /// Wakes the reminder task when a reminder is added.
@@ -72,10 +49,6 @@ impl Reminder {
 pub struct ReminderSignal(Notify);
 
 impl Bot {
-    pub(crate) fn reminders_table(&self) -> Result<Table<Reminder>, StoreError> {
-        self.store.table(REMINDERS_TABLE)
-    }
-
     /// The note's button was pressed: a reminder for each member still not working, due
     /// when they are back; written to disk before the answer says so.
     pub(crate) async fn on_remind_me(
@@ -99,7 +72,7 @@ impl Bot {
         };
         let now = self.clock.now();
         let reader_tz = self.me(&team, &sender, now).await?.hours.tz;
-        let table = self.reminders_table()?;
+        let table = Reminders::open(&self.store)?;
         let mut lines = Vec::new();
         for member in members {
             let Some(reached) = self.reach(&team, &member, now).await? else {
@@ -115,7 +88,7 @@ impl Bot {
                 message_ts: message_ts.clone(),
                 due,
             };
-            table.put(&team, &reminder.key(), &reminder)?;
+            table.put(&team, &reminder)?;
             lines.push(format!(
                 "<@{member}> at {}",
                 due.with_timezone(&reader_tz).format("%a %H:%M")
@@ -148,9 +121,8 @@ impl Bot {
         channel: &ChannelId,
         message_ts: &str,
     ) -> Result<(), HandleError> {
-        let removed = self
-            .reminders_table()?
-            .remove_prefix(team, &format!("{channel}/{message_ts}/"))?;
+        let removed =
+            Reminders::open(&self.store)?.remove_about_message(team, channel, message_ts)?;
         if removed > 0 {
             info!(team = %team, removed, "reminders cancelled with their message");
             self.store.flush().await?;
@@ -182,27 +154,27 @@ impl Bot {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, HandleError> {
-        let table = self.reminders_table()?;
+        let table = Reminders::open(&self.store)?;
         let mut next: Option<DateTime<Utc>> = None;
-        let all: Vec<(TeamId, String, Reminder)> = table.scan_all().collect::<Result<_, _>>()?;
-        for (team, key, mut reminder) in all {
+        for (team, mut reminder) in table.all()? {
             if reminder.due <= now
                 && let Some(moved) = self.back_later(&team, &reminder.member, now).await?
             {
                 // The member's hours changed since the reminder was set: not back yet.
                 info!(team = %team, "a reminder moved to the member's new start");
                 reminder.due = moved;
-                table.put(&team, &key, &reminder)?;
+                table.put(&team, &reminder)?;
                 self.store.flush().await?;
             }
             if reminder.due > now {
                 next = Some(next.map_or(reminder.due, |n| n.min(reminder.due)));
                 continue;
             }
-            crate::bot::digest::send(self, &team, &reminder.sender, reminder.text()).await?;
+            crate::bot::digest::send(self, &team, &reminder.sender, reminder_text(&reminder))
+                .await?;
             // Removed after the send: a crash between the two sends it again rather than
             // never.
-            table.remove(&team, &key)?;
+            table.remove(&team, &reminder)?;
             self.store.flush().await?;
         }
         Ok(next)

@@ -7,10 +7,12 @@
 
 pub mod checkins;
 pub mod cooldowns;
+pub mod digests;
 mod flush;
 pub mod journal;
 mod lock;
 pub mod outbox;
+pub mod reminders;
 pub mod set_aside;
 
 use std::io::{BufRead, Write};
