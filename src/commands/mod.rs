@@ -22,7 +22,7 @@ use crate::ids::{TeamId, UserId};
 use crate::metrics::Counter;
 use crate::slack::installation::PayloadScope;
 use hours::Asker;
-use parse::{Command, ParseError, Topic, usage};
+use parse::{Command, ParseError, usage};
 
 /// Slack waits three seconds for the answer; leave room for the network.
 pub(crate) const ANSWER_DEADLINE: Duration = Duration::from_millis(2500);
@@ -44,44 +44,8 @@ pub fn error_answer(error: &ParseError) -> String {
     let message = escape(&error.to_string()).into_owned();
     match (error, error.topic()) {
         (ParseError::UnknownCommand { .. }, _) => format!("{message}\n\n{}", help_text()),
-        (_, Some(topic)) => format!("{message}\nUsage: `{}`", escape(usage(topic))),
+        (_, Some(topic)) => format!("{message}\nUsage: `{}`", escape(&usage(topic))),
         (_, None) => message,
-    }
-}
-
-/// The subcommand a command belongs to, for metrics.
-fn topic_of(command: &Command) -> Topic {
-    match command {
-        Command::Help(_) => Topic::Help,
-        Command::Hours
-        | Command::HoursOf(_)
-        | Command::HoursSet(_)
-        | Command::HoursClear
-        | Command::HoursSignals(_) => Topic::Hours,
-        Command::Away { .. } | Command::AwayClear => Topic::Away,
-        Command::Focus(_) | Command::FocusOff => Topic::Focus,
-        Command::Overlap { .. } => Topic::Overlap,
-        Command::Norms
-        | Command::NormsUrgentChannel(_)
-        | Command::NormsUrgentChannelRemove(_)
-        | Command::NormsResponseTime(_)
-        | Command::NormsKeywords { .. }
-        | Command::NormsAwayWords { .. }
-        | Command::NormsNudges(_)
-        | Command::NormsAction(_)
-        | Command::NormsDigest(_)
-        | Command::NormsRetention(_) => Topic::Norms,
-        Command::CheckinCreate { .. }
-        | Command::CheckinNew
-        | Command::CheckinList
-        | Command::CheckinPause(_)
-        | Command::CheckinResume(_)
-        | Command::CheckinDelete(_)
-        | Command::CheckinRun(_) => Topic::Checkin,
-        Command::Stats { .. } => Topic::Stats,
-        Command::RoleManager { .. } => Topic::Role,
-        Command::MyData => Topic::My,
-        Command::ForgetMe { .. } => Topic::Forget,
     }
 }
 
@@ -96,7 +60,7 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
             return ephemeral(error_answer(&error));
         }
     };
-    let topic = topic_of(&command);
+    let topic = command.form().row().topic;
     bot.metrics
         .inc(Counter::Commands, &[("subcommand", topic.word())]);
     let team = TeamId::new(event.team_id.0.clone());
@@ -107,7 +71,7 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
     };
     let answer: Result<String, crate::bot::HandleError> = match command {
         Command::Help(None) => Ok(help_text()),
-        Command::Help(Some(topic)) => Ok(format!("Usage: `{}`", escape(usage(topic)))),
+        Command::Help(Some(topic)) => Ok(format!("Usage: `{}`", escape(&usage(topic)))),
         Command::Hours => hours::mine(bot, &asker).await.map_err(Into::into),
         Command::HoursOf(users) => hours::theirs(bot, &asker, &users).await,
         Command::HoursSet(spec) => hours::set(bot, &asker, &spec).await.map_err(Into::into),

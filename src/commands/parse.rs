@@ -401,48 +401,45 @@ pub enum Topic {
     Forget,
 }
 
-impl Topic {
-    const ALL: [Topic; 11] = [
-        Topic::Help,
-        Topic::Hours,
-        Topic::Away,
-        Topic::Focus,
-        Topic::Overlap,
-        Topic::Norms,
+/// Each topic's word, the other words people type for it, and the form whose example ends
+/// its usage line; in the order of [`Topic`]'s variants.
+const TOPICS: [(Topic, &str, &[&str], Form); 11] = [
+    (Topic::Help, "help", &["?"], Form::Help),
+    (Topic::Hours, "hours", &["hour"], Form::HoursSet),
+    (Topic::Away, "away", &[], Form::Away),
+    (Topic::Focus, "focus", &[], Form::Focus),
+    (Topic::Overlap, "overlap", &[], Form::Overlap),
+    (Topic::Norms, "norms", &["norm"], Form::NormsResponseTime),
+    (
         Topic::Checkin,
-        Topic::Stats,
-        Topic::Role,
-        Topic::My,
-        Topic::Forget,
-    ];
+        "checkin",
+        &["check-in", "checkins", "check-ins"],
+        Form::CheckinCreate,
+    ),
+    (Topic::Stats, "stats", &[], Form::Stats),
+    (Topic::Role, "role", &["roles"], Form::RoleManager),
+    (Topic::My, "my", &[], Form::MyData),
+    (Topic::Forget, "forget", &[], Form::ForgetMe),
+];
 
+impl Topic {
     /// The word that starts the subcommand.
     pub fn word(self) -> &'static str {
-        match self {
-            Topic::Help => "help",
-            Topic::Hours => "hours",
-            Topic::Away => "away",
-            Topic::Focus => "focus",
-            Topic::Overlap => "overlap",
-            Topic::Norms => "norms",
-            Topic::Checkin => "checkin",
-            Topic::Stats => "stats",
-            Topic::Role => "role",
-            Topic::My => "my",
-            Topic::Forget => "forget",
-        }
+        TOPICS[self as usize].1
     }
 
+    /// The form whose example ends the topic's usage line.
+    fn example(self) -> Form {
+        TOPICS[self as usize].3
+    }
+
+    /// The topic `word` starts, by its word or an alias, in any case.
     fn from_word(word: &str) -> Option<Topic> {
         let word = word.to_lowercase();
-        let word = match word.as_str() {
-            "check-in" | "checkins" | "check-ins" => "checkin",
-            "hour" => "hours",
-            "norm" => "norms",
-            "roles" => "role",
-            other => other,
-        };
-        Topic::ALL.into_iter().find(|t| t.word() == word)
+        TOPICS
+            .iter()
+            .find(|(_, name, aliases, _)| *name == word || aliases.contains(&word.as_str()))
+            .map(|&(topic, ..)| topic)
     }
 }
 
@@ -452,42 +449,28 @@ impl fmt::Display for Topic {
     }
 }
 
-/// The usage of one subcommand on one line, ending in an example, for error messages.
-pub fn usage(topic: Topic) -> &'static str {
-    match topic {
-        Topic::Help => {
-            "/async help [hours|away|focus|overlap|norms|checkin|stats|role|my|forget], e.g. /async help hours"
-        }
-        Topic::Hours => {
-            "/async hours [@user …] | /async hours set <days> <HH:MM>-<HH:MM>[,…] [<zone>] [; …] | /async hours clear | /async hours signals on|off, e.g. /async hours set mon-fri 09:00-17:00 Europe/Berlin"
-        }
-        Topic::Away => {
-            "/async away <YYYY-MM-DD> [<YYYY-MM-DD>] | /async away clear, e.g. /async away 2026-12-24 2027-01-02"
-        }
-        Topic::Focus => "/async focus <90m|2h|1h30m> | /async focus off, e.g. /async focus 90m",
-        Topic::Overlap => {
-            "/async overlap @user [@user …] [#channel …], e.g. /async overlap @alice @bob"
-        }
-        Topic::Norms => {
-            "/async norms [urgent-channel [remove] #channel | response-time <24h> | keywords add|remove <word …> | away-words add|remove <word …> | nudges on|off | action ephemeral|reaction [:emoji:]|thread | digest on|off | retention <90d>], e.g. /async norms response-time 24h"
-        }
-        Topic::Checkin => {
-            "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\"] | new | list | pause|resume|delete|run <id>, e.g. /async checkin create #team at 09:30 on mon-fri"
-        }
-        Topic::Stats => "/async stats [#channel] [7d|30d], e.g. /async stats #general 30d",
-        Topic::Role => "/async role manager [remove] @user, e.g. /async role manager @alice",
-        Topic::My => "/async my data, e.g. /async my data",
-        Topic::Forget => "/async forget me [confirm], e.g. /async forget me",
-    }
+/// How one [`Form`] is typed and what it does.
+pub struct FormRow {
+    pub topic: Topic,
+    /// The form, with `<placeholders>`, `[optional parts]` and `a|b` choices.
+    pub syntax: &'static str,
+    /// What it does, in a line; `{example}` stands for the form's example.
+    pub help: &'static str,
+    /// A whole command that works as typed.
+    pub example: &'static str,
 }
 
-/// Declares the command enum and collects the first line of each variant's doc comment, so
-/// the doc comments are the help text and the two can never drift apart.
-macro_rules! command_enum {
+/// Declares [`Command`] from the command table written on its variants, and with it
+/// [`Form`], one field-less twin per variant whose [`Form::row`] is that variant's row: its
+/// `#[form(..)]` (topic, syntax, example) and the first line of its doc comment (the help).
+/// The help, each topic's usage and the examples in [`ParseError`]s are all made from these
+/// rows, so a form's syntax is written once.
+macro_rules! command_table {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident {
+        pub enum Command {
             $(
+                #[form(topic = $topic:ident, syntax = $syntax:literal, example = $example:literal)]
                 #[doc = $help:literal]
                 $(#[doc = $more:literal])*
                 $variant:ident $(( $($tuple:tt)* ))? $({ $($record:tt)* })?
@@ -495,7 +478,7 @@ macro_rules! command_enum {
         }
     ) => {
         $(#[$meta])*
-        pub enum $name {
+        pub enum Command {
             $(
                 #[doc = $help]
                 $(#[doc = $more])*
@@ -503,62 +486,156 @@ macro_rules! command_enum {
             ),*
         }
 
-        impl $name {
-            /// One help line per command form, from the first line of its doc comment.
-            pub const HELP_LINES: &'static [&'static str] = &[$($help),*];
+        /// One form of `/async`: a [`Command`] variant without its values.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Form {
+            $($variant),*
+        }
+
+        impl Form {
+            /// Every form, in the order of the help.
+            pub const ALL: &'static [Form] = &[$(Form::$variant),*];
+
+            /// The form's row of the command table.
+            pub const fn row(self) -> FormRow {
+                match self {
+                    $(Form::$variant => FormRow {
+                        topic: Topic::$topic,
+                        syntax: $syntax,
+                        help: $help,
+                        example: $example,
+                    }),*
+                }
+            }
+        }
+
+        impl Command {
+            /// The form this command was typed in.
+            pub fn form(&self) -> Form {
+                match self {
+                    $(Command::$variant { .. } => Form::$variant),*
+                }
+            }
         }
     };
 }
 
-command_enum! {
-    /// A validated `/async` command. The first line of each variant's doc is its help line.
+impl Form {
+    /// A whole command of this form, for an error to end with.
+    pub const fn example(self) -> &'static str {
+        self.row().example
+    }
+
+    /// The form's line in the help: its syntax, then what it does.
+    fn help_line(self) -> String {
+        let row = self.row();
+        let help = row.help.trim().replace("{example}", row.example);
+        format!("`{}` — {help}", row.syntax)
+    }
+}
+
+/// The usage of one subcommand on one line, ending in an example, for error messages: its
+/// forms, then its example.
+pub fn usage(topic: Topic) -> String {
+    let forms: Vec<&str> = Form::ALL
+        .iter()
+        .map(|form| form.row())
+        .filter(|row| row.topic == topic)
+        .map(|row| row.syntax)
+        .collect();
+    format!("{}, e.g. {}", forms.join(" | "), topic.example().example())
+}
+
+command_table! {
+    /// A validated `/async` command. Each variant carries its row of the command table: the
+    /// `#[form(..)]` and the first line of its doc comment, the help.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum Command {
-        /// `/async help [topic]` — this list, or the usage of one subcommand.
+        #[form(topic = Help, syntax = "/async help [topic]", example = "/async help hours")]
+        /// this list, or the usage of one subcommand.
         Help(Option<Topic>),
-        /// `/async hours` — my working hours and local time.
+        #[form(topic = Hours, syntax = "/async hours", example = "/async hours")]
+        /// my working hours and local time.
         Hours,
-        /// `/async hours @user [@user …]` — their hours, local time now and next available.
+        #[form(topic = Hours, syntax = "/async hours @user [@user …]",
+            example = "/async hours @alice @bob")]
+        /// their hours, local time now and next available.
         HoursOf(Vec<UserRef>),
-        /// `/async hours set <days> <HH:MM>-<HH:MM>[,…] [<zone>] [; <days> <ranges> …]` — set my hours, e.g. `mon-fri 09:00-17:30 Europe/Berlin`.
+        #[form(topic = Hours, syntax = "/async hours set <days> <HH:MM>-<HH:MM>[,…] [<zone>] [; <days> <ranges> …]",
+            example = "/async hours set mon-fri 09:00-17:00 Europe/Berlin")]
+        /// set my hours, e.g. `{example}`.
         HoursSet(HoursSpec),
-        /// `/async hours clear` — back to the default, Mon–Fri 09:00–17:00 in my profile's zone.
+        #[form(topic = Hours, syntax = "/async hours clear", example = "/async hours clear")]
+        /// back to the default, Mon–Fri 09:00–17:00 in my profile's zone.
         HoursClear,
-        /// `/async hours signals on|off` — whether my Slack status (holiday, sick, out of office) counts as away and Do Not Disturb as focus time.
+        #[form(topic = Hours, syntax = "/async hours signals on|off",
+            example = "/async hours signals off")]
+        /// whether my Slack status (holiday, sick, out of office) counts as away and Do Not Disturb as focus time.
         HoursSignals(bool),
-        /// `/async away <YYYY-MM-DD> [<YYYY-MM-DD>]` — I am away those days (inclusive).
+        #[form(topic = Away, syntax = "/async away <YYYY-MM-DD> [<YYYY-MM-DD>]",
+            example = "/async away 2026-12-24 2027-01-02")]
+        /// I am away those days (inclusive).
         ///
         /// `to >= from` always holds; a single date gives `to == from`.
         Away { from: NaiveDate, to: NaiveDate },
-        /// `/async away clear` — I am back.
+        #[form(topic = Away, syntax = "/async away clear", example = "/async away clear")]
+        /// I am back.
         AwayClear,
-        /// `/async focus <90m|2h|1h30m>` — focus time from now, between 1m and 12h.
+        #[form(topic = Focus, syntax = "/async focus <90m|2h|1h30m>", example = "/async focus 90m")]
+        /// focus time from now, between 1m and 12h.
         Focus(TimeDelta),
-        /// `/async focus off` — end focus time now.
+        #[form(topic = Focus, syntax = "/async focus off", example = "/async focus off")]
+        /// end focus time now.
         FocusOff,
-        /// `/async overlap @a @b [#channel …]` — our shared working window this week, in my time zone.
-        Overlap { users: Vec<UserRef>, channels: Vec<ChannelRef> },
-        /// `/async norms` — this channel's norms.
+        #[form(topic = Overlap, syntax = "/async overlap @a @b [#channel …]",
+            example = "/async overlap @alice @bob #team")]
+        /// our shared working window this week, in my time zone.
+        Overlap {
+            users: Vec<UserRef>,
+            channels: Vec<ChannelRef>,
+        },
+        #[form(topic = Norms, syntax = "/async norms", example = "/async norms")]
+        /// this channel's norms.
         Norms,
-        /// `/async norms urgent-channel #channel` — where real emergencies go (managers and admins).
+        #[form(topic = Norms, syntax = "/async norms urgent-channel #channel",
+            example = "/async norms urgent-channel #incidents")]
+        /// where real emergencies go (managers and admins).
         NormsUrgentChannel(ChannelRef),
-        /// `/async norms urgent-channel remove #channel` — the channel is no longer for emergencies; urgency there is flagged again.
+        #[form(topic = Norms, syntax = "/async norms urgent-channel remove #channel",
+            example = "/async norms urgent-channel remove #incidents")]
+        /// the channel is no longer for emergencies; urgency there is flagged again.
         NormsUrgentChannelRemove(ChannelRef),
-        /// `/async norms response-time <24h|4h|2d|30m>` — the reply time this channel expects.
+        #[form(topic = Norms, syntax = "/async norms response-time <24h|4h|2d|30m>",
+            example = "/async norms response-time 24h")]
+        /// the reply time this channel expects.
         NormsResponseTime(TimeDelta),
-        /// `/async norms keywords add|remove <word …>` — urgency words, any language; quote phrases.
+        #[form(topic = Norms, syntax = "/async norms keywords add|remove <word …>",
+            example = "/async norms keywords add urgent asap")]
+        /// urgency words, any language; quote phrases.
         NormsKeywords { add: bool, words: Vec<String> },
-        /// `/async norms away-words add|remove <word …>` — words of a Slack status that mean away (managers and admins).
+        #[form(topic = Norms, syntax = "/async norms away-words add|remove <word …>",
+            example = "/async norms away-words add vacaciones")]
+        /// words of a Slack status that mean away (managers and admins).
         NormsAwayWords { add: bool, words: Vec<String> },
-        /// `/async norms nudges on|off` — private nudges about urgency in this channel.
+        #[form(topic = Norms, syntax = "/async norms nudges on|off",
+            example = "/async norms nudges off")]
+        /// private nudges about urgency in this channel.
         NormsNudges(bool),
-        /// `/async norms digest on|off` — my weekly norms digest (managers and admins): a DM on Monday at 09:00 my time.
+        #[form(topic = Norms, syntax = "/async norms digest on|off",
+            example = "/async norms digest off")]
+        /// my weekly norms digest (managers and admins): a DM on Monday at 09:00 my time.
         NormsDigest(bool),
-        /// `/async norms retention <90d|30d|…>` — how long check-in answers are kept after their report (admins), 1d to 3650d.
+        #[form(topic = Norms, syntax = "/async norms retention <90d|30d|…>",
+            example = "/async norms retention 90d")]
+        /// how long check-in answers are kept after their report (admins), 1d to 3650d.
         NormsRetention(TimeDelta),
-        /// `/async norms action ephemeral|reaction [:emoji:]|thread` — how this channel's nudges arrive: a private note, a reaction on the message, or a reply in its thread.
+        #[form(topic = Norms, syntax = "/async norms action ephemeral|reaction [:emoji:]|thread",
+            example = "/async norms action reaction :eyes:")]
+        /// how this channel's nudges arrive: a private note, a reaction on the message, or a reply in its thread.
         NormsAction(NudgeAction),
-        /// `/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions "Q1" | "Q2" …]` — a recurring check-in.
+        #[form(topic = Checkin, syntax = "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\" …]",
+            example = "/async checkin create #team at 09:30 on mon-fri in Europe/London")]
+        /// a recurring check-in.
         CheckinCreate {
             channel: ChannelRef,
             at: NaiveTime,
@@ -567,25 +644,44 @@ command_enum! {
             /// Empty when none were given; the handler then uses its default questions.
             questions: Vec<String>,
         },
-        /// `/async checkin new` — create a check-in in a form.
+        #[form(topic = Checkin, syntax = "/async checkin new", example = "/async checkin new")]
+        /// create a check-in in a form.
         CheckinNew,
-        /// `/async checkin list` — check-ins and their ids.
+        #[form(topic = Checkin, syntax = "/async checkin list", example = "/async checkin list")]
+        /// check-ins and their ids.
         CheckinList,
-        /// `/async checkin pause <id>` — stop a check-in for now.
+        #[form(topic = Checkin, syntax = "/async checkin pause <id>",
+            example = "/async checkin pause 3")]
+        /// stop a check-in for now.
         CheckinPause(String),
-        /// `/async checkin resume <id>` — start a paused check-in again.
+        #[form(topic = Checkin, syntax = "/async checkin resume <id>",
+            example = "/async checkin resume 3")]
+        /// start a paused check-in again.
         CheckinResume(String),
-        /// `/async checkin delete <id>` — remove a check-in.
+        #[form(topic = Checkin, syntax = "/async checkin delete <id>",
+            example = "/async checkin delete 3")]
+        /// remove a check-in.
         CheckinDelete(String),
-        /// `/async checkin run <id>` — run a check-in now, once.
+        #[form(topic = Checkin, syntax = "/async checkin run <id>",
+            example = "/async checkin run 3")]
+        /// run a check-in now, once.
         CheckinRun(String),
-        /// `/async stats [#channel] [7d|30d]` — urgency and check-in figures per channel, never per person.
-        Stats { channel: Option<ChannelRef>, period: StatsPeriod },
-        /// `/async role manager [remove] @user` — grant or revoke the manager role (admins).
+        #[form(topic = Stats, syntax = "/async stats [#channel] [7d|30d]",
+            example = "/async stats #general 30d")]
+        /// urgency and check-in figures per channel, never per person.
+        Stats {
+            channel: Option<ChannelRef>,
+            period: StatsPeriod,
+        },
+        #[form(topic = Role, syntax = "/async role manager [remove] @user",
+            example = "/async role manager @alice")]
+        /// grant or revoke the manager role (admins).
         RoleManager { grant: bool, user: UserRef },
-        /// `/async my data` — everything the bot keeps about me, sent privately as JSON.
+        #[form(topic = My, syntax = "/async my data", example = "/async my data")]
+        /// everything the bot keeps about me, sent privately as JSON.
         MyData,
-        /// `/async forget me [confirm]` — delete my hours, time off, focus, role and check-in answers (asks first).
+        #[form(topic = Forget, syntax = "/async forget me [confirm]", example = "/async forget me")]
+        /// delete my hours, time off, focus, role and check-in answers (asks first).
         ForgetMe { confirmed: bool },
     }
 }
@@ -594,9 +690,9 @@ command_enum! {
 /// a one-line description.
 pub fn help_text() -> String {
     let mut text = String::from("*`/async` — working hours, urgency norms and check-ins*\n");
-    for line in Command::HELP_LINES {
+    for form in Form::ALL.iter() {
         text.push_str("• ");
-        text.push_str(&escape(line.trim()));
+        text.push_str(&escape(&form.help_line()));
         text.push('\n');
     }
     text.push_str(
@@ -617,18 +713,20 @@ pub fn help_text() -> String {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error(
-        "That command is {chars} characters long; keep it under {max}, e.g. /async hours set mon-fri 09:00-17:00"
+        "That command is {chars} characters long; keep it under {max}, e.g. {}",
+        Form::HoursSet.example()
     )]
     TooLong { chars: usize, max: usize },
     #[error(
-        "The command contains an invisible control character (U+{code:04X}); type it again instead of pasting it, e.g. /async hours"
+        "The command contains an invisible control character (U+{code:04X}); type it again instead of pasting it, e.g. {}",
+        Form::Hours.example()
     )]
     ControlCharacter { code: u32 },
     #[error(
         "The quote at `{fragment}` is never closed; end each quoted text with a quote, e.g. questions \"What did you finish?\" | \"What is next?\""
     )]
     UnterminatedQuote { fragment: String },
-    #[error("`/async {got}` is not a command.{} Type /async help for the list, e.g. /async hours", did_you_mean(.suggestion))]
+    #[error("`/async {got}` is not a command.{} Type /async help for the list, e.g. {}", did_you_mean(.suggestion), Form::Hours.example())]
     UnknownCommand {
         got: String,
         suggestion: Option<&'static str>,
@@ -650,7 +748,8 @@ pub enum ParseError {
     #[error(transparent)]
     Days(#[from] DaysError),
     #[error(
-        "Each group of hours starts with its days, before `{got}`; e.g. /async hours set mon-fri 09:00-17:00 Europe/Berlin"
+        "Each group of hours starts with its days, before `{got}`; e.g. {}",
+        Form::HoursSet.example()
     )]
     MissingDays { got: String },
     #[error("Give the times after `{days}`, e.g. /async hours set {days} 09:00-17:00")]
@@ -669,25 +768,28 @@ pub enum ParseError {
     Zone(#[from] ZoneError),
     #[error(transparent)]
     Date(#[from] DateError),
-    #[error("`{got}` is not a duration; try {example}")]
-    BadDuration { got: String, example: &'static str },
-    #[error("{what} must be between {range}; `{got}` is not, so try {example}")]
-    DurationOutOfRange {
-        what: &'static str,
+    #[error("`{got}` is not a duration; try {}", .rule.example())]
+    BadDuration {
         got: String,
-        range: &'static str,
-        example: &'static str,
+        rule: &'static DurationRule,
+    },
+    #[error("{} must be between {}; `{got}` is not, so try {}", .rule.what, .rule.range, .rule.example())]
+    DurationOutOfRange {
+        got: String,
+        rule: &'static DurationRule,
     },
     #[error("`{got}` is not a person; mention people with @ so Slack links them. Usage: {}", usage(*.topic))]
     NotAUser { topic: Topic, got: String },
     #[error("`{got}` is not a channel; pick one with # so Slack links it. Usage: {}", usage(*.topic))]
     NotAChannel { topic: Topic, got: String },
     #[error(
-        "That names more than {max} people; ask about at most {max} at a time, e.g. /async hours @alice @bob"
+        "That names more than {max} people; ask about at most {max} at a time, e.g. {}",
+        Form::HoursOf.example()
     )]
     TooManyUsers { max: usize },
     #[error(
-        "That names more than {max} channels; name at most {max}, e.g. /async overlap @alice #team"
+        "That names more than {max} channels; name at most {max}, e.g. {}",
+        Form::Overlap.example()
     )]
     TooManyChannels { max: usize },
     #[error(
@@ -707,35 +809,40 @@ pub enum ParseError {
     )]
     EmptyQuestion { number: usize },
     #[error(
-        "That is more than {max} keywords; add at most {max} at a time, e.g. /async norms keywords add urgent asap"
+        "That is more than {max} keywords; add at most {max} at a time, e.g. {}",
+        Form::NormsKeywords.example()
     )]
     TooManyKeywords { max: usize },
     #[error(
         "`{got}` is longer than {max} characters; keywords are words or short phrases, e.g. /async norms keywords add \"right now\""
     )]
     KeywordTooLong { got: String, max: usize },
-    #[error("`{got}` is not on or off; try {example}")]
-    BadOnOff {
-        topic: Topic,
-        got: String,
-        example: &'static str,
-    },
+    #[error("`{got}` is not on or off; try {}", .form.example())]
+    BadOnOff { form: Form, got: String },
     #[error(
-        "`{0}` is not a way to nudge; use ephemeral, reaction or thread, e.g. /async norms action reaction :hourglass_flowing_sand:"
+        "`{0}` is not a way to nudge; use ephemeral, reaction or thread, e.g. {example}",
+        example = Form::NormsAction.example()
     )]
     BadNudgeAction(String),
     #[error(
-        "`{0}` is not an emoji name; type the name between colons as Slack suggests it, e.g. /async norms action reaction :eyes:"
+        "`{0}` is not an emoji name; type the name between colons as Slack suggests it, e.g. {example}",
+        example = Form::NormsAction.example()
     )]
     BadEmoji(String),
     #[error(
-        "`{0}` is not a check-in id; /async checkin list shows them, e.g. /async checkin pause 3"
+        "`{0}` is not a check-in id; {list} shows them, e.g. {example}",
+        list = Form::CheckinList.example(),
+        example = Form::CheckinPause.example()
     )]
     BadCheckinId(String),
-    #[error("`{0}` is not a report period; use 7d or 30d, e.g. /async stats #general 30d")]
+    #[error(
+        "`{0}` is not a report period; use 7d or 30d, e.g. {example}",
+        example = Form::Stats.example()
+    )]
     BadPeriod(String),
     #[error(
-        "`{clause}` is given twice; give it once, e.g. /async checkin create #team at 09:30 on mon-fri in Europe/London"
+        "`{clause}` is given twice; give it once, e.g. {}",
+        Form::CheckinCreate.example()
     )]
     DuplicateClause { clause: &'static str },
 }
@@ -756,8 +863,8 @@ impl ParseError {
             | UnexpectedArgument { topic, .. }
             | MissingArgument { topic, .. }
             | NotAUser { topic, .. }
-            | NotAChannel { topic, .. }
-            | BadOnOff { topic, .. } => Some(*topic),
+            | NotAChannel { topic, .. } => Some(*topic),
+            BadOnOff { form, .. } => Some(form.row().topic),
             BadTimeRange(_)
             | EmptyTimeRange(_)
             | MissingDays { .. }
@@ -805,27 +912,29 @@ pub fn parse(text: &str) -> Result<Command, ParseError> {
     let TokenKind::Word(word) = &first.kind else {
         return Err(unknown_command(&args.source(first)));
     };
-    match word.to_lowercase().as_str() {
-        "help" | "?" => parse_help(rest),
-        "hours" | "hour" => parse_hours(rest),
-        "away" => parse_away(rest),
-        "focus" => parse_focus(rest),
-        "overlap" => parse_overlap(rest),
-        "norms" | "norm" => parse_norms(rest),
-        "checkin" | "check-in" | "checkins" | "check-ins" => parse_checkin(rest),
-        "stats" => parse_stats(rest),
-        "role" | "roles" => parse_role(rest),
-        "my" => parse_my(rest),
-        "forget" => parse_forget(rest),
-        _ => Err(unknown_command(word)),
+    let Some(topic) = Topic::from_word(word) else {
+        return Err(unknown_command(word));
+    };
+    match topic {
+        Topic::Help => parse_help(rest),
+        Topic::Hours => parse_hours(rest),
+        Topic::Away => parse_away(rest),
+        Topic::Focus => parse_focus(rest),
+        Topic::Overlap => parse_overlap(rest),
+        Topic::Norms => parse_norms(rest),
+        Topic::Checkin => parse_checkin(rest),
+        Topic::Stats => parse_stats(rest),
+        Topic::Role => parse_role(rest),
+        Topic::My => parse_my(rest),
+        Topic::Forget => parse_forget(rest),
     }
 }
 
 fn unknown_command(got: &str) -> ParseError {
     let lower = got.to_lowercase();
-    let suggestion = Topic::ALL
-        .into_iter()
-        .map(|t| (edit_distance(&lower, t.word()), t.word()))
+    let suggestion = TOPICS
+        .iter()
+        .map(|&(_, word, ..)| (edit_distance(&lower, word), word))
         .filter(|(distance, _)| *distance <= 2)
         .min()
         .map(|(_, word)| word);
@@ -1034,8 +1143,7 @@ fn parse_hours(args: Args<'_>) -> Result<Command, ParseError> {
             }
             "signals" | "signal" => Ok(Command::HoursSignals(on_off(
                 args.skip(1),
-                Topic::Hours,
-                "/async hours signals off",
+                Form::HoursSignals,
             )?)),
             _ => Err(ParseError::UnknownSubcommand {
                 topic: Topic::Hours,
@@ -1358,12 +1466,23 @@ fn parse_duration(text: &str) -> Option<TimeDelta> {
     Some(TimeDelta::minutes(total))
 }
 
-struct DurationRule {
+/// The bounds of one duration a command takes, and how to say them in an error.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DurationRule {
     what: &'static str,
     min: TimeDelta,
     max: TimeDelta,
     range: &'static str,
-    example: &'static str,
+    /// The form that takes it, whose example the error ends with.
+    form: Form,
+    /// Other values to try, after the example.
+    others: &'static str,
+}
+
+impl DurationRule {
+    fn example(&self) -> String {
+        format!("{} (or {})", self.form.example(), self.others)
+    }
 }
 
 const FOCUS_RULE: DurationRule = DurationRule {
@@ -1371,7 +1490,8 @@ const FOCUS_RULE: DurationRule = DurationRule {
     min: TimeDelta::minutes(1),
     max: TimeDelta::hours(12),
     range: "1m and 12h",
-    example: "/async focus 90m (or 2h, 1h30m)",
+    form: Form::Focus,
+    others: "2h, 1h30m",
 };
 
 const RETENTION_RULE: DurationRule = DurationRule {
@@ -1379,7 +1499,8 @@ const RETENTION_RULE: DurationRule = DurationRule {
     min: TimeDelta::days(1),
     max: TimeDelta::days(3650),
     range: "1d and 3650d",
-    example: "/async norms retention 90d (or 30d, 365d)",
+    form: Form::NormsRetention,
+    others: "30d, 365d",
 };
 
 const RESPONSE_TIME_RULE: DurationRule = DurationRule {
@@ -1387,22 +1508,21 @@ const RESPONSE_TIME_RULE: DurationRule = DurationRule {
     min: TimeDelta::minutes(1),
     max: TimeDelta::days(30),
     range: "1m and 30d",
-    example: "/async norms response-time 24h (or 4h, 2d, 30m)",
+    form: Form::NormsResponseTime,
+    others: "4h, 2d, 30m",
 };
 
-fn bounded_duration(text: &str, rule: &DurationRule) -> Result<TimeDelta, ParseError> {
+fn bounded_duration(text: &str, rule: &'static DurationRule) -> Result<TimeDelta, ParseError> {
     let Some(duration) = parse_duration(text) else {
         return Err(ParseError::BadDuration {
             got: shown(text),
-            example: rule.example,
+            rule,
         });
     };
     if duration < rule.min || duration > rule.max {
         return Err(ParseError::DurationOutOfRange {
-            what: rule.what,
             got: shown(text),
-            range: rule.range,
-            example: rule.example,
+            rule,
         });
     }
     Ok(duration)
@@ -1479,16 +1599,8 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
             Command::NormsKeywords { add, words } => Ok(Command::NormsAwayWords { add, words }),
             other => Ok(other),
         },
-        "nudges" | "nudge" => Ok(Command::NormsNudges(on_off(
-            rest,
-            Topic::Norms,
-            "/async norms nudges off",
-        )?)),
-        "digest" | "digests" => Ok(Command::NormsDigest(on_off(
-            rest,
-            Topic::Norms,
-            "/async norms digest off",
-        )?)),
+        "nudges" | "nudge" => Ok(Command::NormsNudges(on_off(rest, Form::NormsNudges)?)),
+        "digest" | "digests" => Ok(Command::NormsDigest(on_off(rest, Form::NormsDigest)?)),
         "action" | "actions" => parse_nudge_action(rest),
         "retention" | "retain" => {
             if rest.first().is_none() {
@@ -1546,9 +1658,10 @@ fn parse_forget(args: Args<'_>) -> Result<Command, ParseError> {
     Ok(Command::ForgetMe { confirmed })
 }
 
-/// `on` or `off` as the whole of `args`; `example` goes into the error.
-/// Reads `on` or `off`, the last word of `topic`'s command; mistakes show `topic`'s usage.
-fn on_off(args: Args<'_>, topic: Topic, example: &'static str) -> Result<bool, ParseError> {
+/// Reads `on` or `off`, the last word of `form`; mistakes show `form`'s example and its
+/// topic's usage.
+fn on_off(args: Args<'_>, form: Form) -> Result<bool, ParseError> {
+    let topic = form.row().topic;
     let Some(token) = args.first() else {
         return Err(ParseError::MissingArgument {
             topic,
@@ -1560,9 +1673,8 @@ fn on_off(args: Args<'_>, topic: Topic, example: &'static str) -> Result<bool, P
         Some("off") => false,
         _ => {
             return Err(ParseError::BadOnOff {
-                topic,
+                form,
                 got: shown(&args.source(token)),
-                example,
             });
         }
     };
@@ -2942,7 +3054,7 @@ mod tests {
                         }
                     )
                 },
-                "urgent-channel [remove] #channel",
+                "urgent-channel #channel",
             ),
             (
                 "norms urgent-channel incidents",
@@ -2952,17 +3064,17 @@ mod tests {
             (
                 "norms urgent-channel remove",
                 |e| matches!(e, ParseError::MissingArgument { .. }),
-                "urgent-channel [remove] #channel",
+                "urgent-channel remove #channel",
             ),
             (
                 "norms urgent-channel remove <#C1> <#C2>",
                 |e| matches!(e, ParseError::UnexpectedArgument { .. }),
-                "urgent-channel [remove] #channel",
+                "urgent-channel remove #channel",
             ),
             (
                 "norms urgent-channel <#C1> <#C2>",
                 |e| matches!(e, ParseError::UnexpectedArgument { .. }),
-                "urgent-channel [remove] #channel",
+                "urgent-channel #channel",
             ),
             (
                 "norms response-time soon",
@@ -3168,7 +3280,7 @@ mod tests {
             (
                 "checkin pause",
                 |e| matches!(e, ParseError::MissingArgument { .. }),
-                "pause|resume|delete|run <id>",
+                "/async checkin pause <id>",
             ),
             (
                 "checkin pause a/b",
@@ -3178,7 +3290,7 @@ mod tests {
             (
                 "checkin pause 3 4",
                 |e| matches!(e, ParseError::UnexpectedArgument { .. }),
-                "pause|resume|delete|run <id>",
+                "/async checkin pause <id>",
             ),
             (
                 "checkin frob",
@@ -3341,7 +3453,8 @@ mod tests {
         ] {
             assert!(help.contains(form), "help lacks {form}");
         }
-        for line in Command::HELP_LINES {
+        for form in Form::ALL {
+            let line = form.help_line();
             assert!(
                 line.contains("` — "),
                 "help line without a description: {line}"
@@ -3350,8 +3463,15 @@ mod tests {
     }
 
     #[test]
+    fn topics_are_listed_in_the_order_of_their_variants() {
+        for (index, (topic, ..)) in TOPICS.iter().enumerate() {
+            assert_eq!(*topic as usize, index, "{topic}");
+        }
+    }
+
+    #[test]
     fn every_usage_line_ends_with_an_example() {
-        for topic in Topic::ALL {
+        for (topic, ..) in TOPICS {
             let line = usage(topic);
             assert!(line.contains(", e.g. /async "), "{topic}: {line}");
             assert!(!line.contains('\n'), "{topic}: {line}");
