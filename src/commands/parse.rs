@@ -452,6 +452,10 @@ impl fmt::Display for Topic {
 /// How one [`Form`] is typed and what it does.
 pub struct FormRow {
     pub topic: Topic,
+    /// The word after the topic's that picks the form, then its aliases; none when what
+    /// follows is a value (a person, a date, a duration) or the form shares the word of the
+    /// form before it.
+    pub words: &'static [&'static str],
     /// The form, with `<placeholders>`, `[optional parts]` and `a|b` choices.
     pub syntax: &'static str,
     /// What it does, in a line; `{example}` stands for the form's example.
@@ -462,7 +466,7 @@ pub struct FormRow {
 
 /// Declares [`Command`] from the command table written on its variants, and with it
 /// [`Form`], one field-less twin per variant whose [`Form::row`] is that variant's row: its
-/// `#[form(..)]` (topic, syntax, example) and the first line of its doc comment (the help).
+/// `#[form(..)]` (topic, words, syntax, example) and the first line of its doc comment (the help).
 /// The help, each topic's usage and the examples in [`ParseError`]s are all made from these
 /// rows, so a form's syntax is written once.
 macro_rules! command_table {
@@ -470,7 +474,12 @@ macro_rules! command_table {
         $(#[$meta:meta])*
         pub enum Command {
             $(
-                #[form(topic = $topic:ident, syntax = $syntax:literal, example = $example:literal)]
+                #[form(
+                    topic = $topic:ident,
+                    words = [$($word:literal),*],
+                    syntax = $syntax:literal,
+                    example = $example:literal
+                )]
                 #[doc = $help:literal]
                 $(#[doc = $more:literal])*
                 $variant:ident $(( $($tuple:tt)* ))? $({ $($record:tt)* })?
@@ -501,6 +510,7 @@ macro_rules! command_table {
                 match self {
                     $(Form::$variant => FormRow {
                         topic: Topic::$topic,
+                        words: &[$($word),*],
                         syntax: $syntax,
                         help: $help,
                         example: $example,
@@ -521,6 +531,15 @@ macro_rules! command_table {
 }
 
 impl Form {
+    /// The form of `topic` that `word` picks, by its word or an alias, in any case.
+    fn named(topic: Topic, word: &str) -> Option<Form> {
+        let word = word.to_lowercase();
+        Form::ALL.iter().copied().find(|form| {
+            let row = form.row();
+            row.topic == topic && row.words.contains(&word.as_str())
+        })
+    }
+
     /// A whole command of this form, for an error to end with.
     pub const fn example(self) -> &'static str {
         self.row().example
@@ -551,89 +570,104 @@ command_table! {
     /// `#[form(..)]` and the first line of its doc comment, the help.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum Command {
-        #[form(topic = Help, syntax = "/async help [topic]", example = "/async help hours")]
+        #[form(topic = Help, words = [],
+            syntax = "/async help [topic]", example = "/async help hours")]
         /// this list, or the usage of one subcommand.
         Help(Option<Topic>),
-        #[form(topic = Hours, syntax = "/async hours", example = "/async hours")]
+        #[form(topic = Hours, words = [], syntax = "/async hours", example = "/async hours")]
         /// my working hours and local time.
         Hours,
-        #[form(topic = Hours, syntax = "/async hours @user [@user …]",
-            example = "/async hours @alice @bob")]
+        #[form(topic = Hours, words = [],
+            syntax = "/async hours @user [@user …]", example = "/async hours @alice @bob")]
         /// their hours, local time now and next available.
         HoursOf(Vec<UserRef>),
-        #[form(topic = Hours, syntax = "/async hours set <days> <HH:MM>-<HH:MM>[,…] [<zone>] [; <days> <ranges> …]",
+        #[form(topic = Hours, words = ["set"],
+            syntax = "/async hours set <days> <HH:MM>-<HH:MM>[,…] [<zone>] [; <days> <ranges> …]",
             example = "/async hours set mon-fri 09:00-17:00 Europe/Berlin")]
         /// set my hours, e.g. `{example}`.
         HoursSet(HoursSpec),
-        #[form(topic = Hours, syntax = "/async hours clear", example = "/async hours clear")]
+        #[form(topic = Hours, words = ["clear", "reset"],
+            syntax = "/async hours clear", example = "/async hours clear")]
         /// back to the default, Mon–Fri 09:00–17:00 in my profile's zone.
         HoursClear,
-        #[form(topic = Hours, syntax = "/async hours signals on|off",
-            example = "/async hours signals off")]
+        #[form(topic = Hours, words = ["signals", "signal"],
+            syntax = "/async hours signals on|off", example = "/async hours signals off")]
         /// whether my Slack status (holiday, sick, out of office) counts as away and Do Not Disturb as focus time.
         HoursSignals(bool),
-        #[form(topic = Away, syntax = "/async away <YYYY-MM-DD> [<YYYY-MM-DD>]",
+        #[form(topic = Away, words = [],
+            syntax = "/async away <YYYY-MM-DD> [<YYYY-MM-DD>]",
             example = "/async away 2026-12-24 2027-01-02")]
         /// I am away those days (inclusive).
         ///
         /// `to >= from` always holds; a single date gives `to == from`.
         Away { from: NaiveDate, to: NaiveDate },
-        #[form(topic = Away, syntax = "/async away clear", example = "/async away clear")]
+        #[form(topic = Away, words = ["clear", "off"],
+            syntax = "/async away clear", example = "/async away clear")]
         /// I am back.
         AwayClear,
-        #[form(topic = Focus, syntax = "/async focus <90m|2h|1h30m>", example = "/async focus 90m")]
+        #[form(topic = Focus, words = [],
+            syntax = "/async focus <90m|2h|1h30m>", example = "/async focus 90m")]
         /// focus time from now, between 1m and 12h.
         Focus(TimeDelta),
-        #[form(topic = Focus, syntax = "/async focus off", example = "/async focus off")]
+        #[form(topic = Focus, words = ["off"],
+            syntax = "/async focus off", example = "/async focus off")]
         /// end focus time now.
         FocusOff,
-        #[form(topic = Overlap, syntax = "/async overlap @a @b [#channel …]",
+        #[form(topic = Overlap, words = [],
+            syntax = "/async overlap @a @b [#channel …]",
             example = "/async overlap @alice @bob #team")]
         /// our shared working window this week, in my time zone.
         Overlap {
             users: Vec<UserRef>,
             channels: Vec<ChannelRef>,
         },
-        #[form(topic = Norms, syntax = "/async norms", example = "/async norms")]
+        #[form(topic = Norms, words = [], syntax = "/async norms", example = "/async norms")]
         /// this channel's norms.
         Norms,
-        #[form(topic = Norms, syntax = "/async norms urgent-channel #channel",
+        #[form(topic = Norms, words = ["urgent-channel", "urgent_channel", "urgentchannel", "urgent"],
+            syntax = "/async norms urgent-channel #channel",
             example = "/async norms urgent-channel #incidents")]
         /// where real emergencies go (managers and admins).
         NormsUrgentChannel(ChannelRef),
-        #[form(topic = Norms, syntax = "/async norms urgent-channel remove #channel",
+        #[form(topic = Norms, words = [],
+            syntax = "/async norms urgent-channel remove #channel",
             example = "/async norms urgent-channel remove #incidents")]
         /// the channel is no longer for emergencies; urgency there is flagged again.
         NormsUrgentChannelRemove(ChannelRef),
-        #[form(topic = Norms, syntax = "/async norms response-time <24h|4h|2d|30m>",
+        #[form(topic = Norms, words = ["response-time", "response_time", "responsetime", "reply-time"],
+            syntax = "/async norms response-time <24h|4h|2d|30m>",
             example = "/async norms response-time 24h")]
         /// the reply time this channel expects.
         NormsResponseTime(TimeDelta),
-        #[form(topic = Norms, syntax = "/async norms keywords add|remove <word …>",
+        #[form(topic = Norms, words = ["keywords", "keyword"],
+            syntax = "/async norms keywords add|remove <word …>",
             example = "/async norms keywords add urgent asap")]
         /// urgency words, any language; quote phrases.
         NormsKeywords { add: bool, words: Vec<String> },
-        #[form(topic = Norms, syntax = "/async norms away-words add|remove <word …>",
+        #[form(topic = Norms, words = ["away-words", "away-word"],
+            syntax = "/async norms away-words add|remove <word …>",
             example = "/async norms away-words add vacaciones")]
         /// words of a Slack status that mean away (managers and admins).
         NormsAwayWords { add: bool, words: Vec<String> },
-        #[form(topic = Norms, syntax = "/async norms nudges on|off",
-            example = "/async norms nudges off")]
+        #[form(topic = Norms, words = ["nudges", "nudge"],
+            syntax = "/async norms nudges on|off", example = "/async norms nudges off")]
         /// private nudges about urgency in this channel.
         NormsNudges(bool),
-        #[form(topic = Norms, syntax = "/async norms digest on|off",
-            example = "/async norms digest off")]
+        #[form(topic = Norms, words = ["digest", "digests"],
+            syntax = "/async norms digest on|off", example = "/async norms digest off")]
         /// my weekly norms digest (managers and admins): a DM on Monday at 09:00 my time.
         NormsDigest(bool),
-        #[form(topic = Norms, syntax = "/async norms retention <90d|30d|…>",
-            example = "/async norms retention 90d")]
+        #[form(topic = Norms, words = ["retention", "retain"],
+            syntax = "/async norms retention <90d|30d|…>", example = "/async norms retention 90d")]
         /// how long check-in answers are kept after their report (admins), 1d to 3650d.
         NormsRetention(TimeDelta),
-        #[form(topic = Norms, syntax = "/async norms action ephemeral|reaction [:emoji:]|thread",
+        #[form(topic = Norms, words = ["action", "actions"],
+            syntax = "/async norms action ephemeral|reaction [:emoji:]|thread",
             example = "/async norms action reaction :eyes:")]
         /// how this channel's nudges arrive: a private note, a reaction on the message, or a reply in its thread.
         NormsAction(NudgeAction),
-        #[form(topic = Checkin, syntax = "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\" …]",
+        #[form(topic = Checkin, words = ["create"],
+            syntax = "/async checkin create #channel at <HH:MM> on <days> [in <zone>|local] [questions \"Q1\" | \"Q2\" …]",
             example = "/async checkin create #team at 09:30 on mon-fri in Europe/London")]
         /// a recurring check-in.
         CheckinCreate {
@@ -644,43 +678,46 @@ command_table! {
             /// Empty when none were given; the handler then uses its default questions.
             questions: Vec<String>,
         },
-        #[form(topic = Checkin, syntax = "/async checkin new", example = "/async checkin new")]
+        #[form(topic = Checkin, words = ["new"],
+            syntax = "/async checkin new", example = "/async checkin new")]
         /// create a check-in in a form.
         CheckinNew,
-        #[form(topic = Checkin, syntax = "/async checkin list", example = "/async checkin list")]
+        #[form(topic = Checkin, words = ["list", "ls"],
+            syntax = "/async checkin list", example = "/async checkin list")]
         /// check-ins and their ids.
         CheckinList,
-        #[form(topic = Checkin, syntax = "/async checkin pause <id>",
-            example = "/async checkin pause 3")]
+        #[form(topic = Checkin, words = ["pause"],
+            syntax = "/async checkin pause <id>", example = "/async checkin pause 3")]
         /// stop a check-in for now.
         CheckinPause(String),
-        #[form(topic = Checkin, syntax = "/async checkin resume <id>",
-            example = "/async checkin resume 3")]
+        #[form(topic = Checkin, words = ["resume"],
+            syntax = "/async checkin resume <id>", example = "/async checkin resume 3")]
         /// start a paused check-in again.
         CheckinResume(String),
-        #[form(topic = Checkin, syntax = "/async checkin delete <id>",
-            example = "/async checkin delete 3")]
+        #[form(topic = Checkin, words = ["delete", "remove", "rm"],
+            syntax = "/async checkin delete <id>", example = "/async checkin delete 3")]
         /// remove a check-in.
         CheckinDelete(String),
-        #[form(topic = Checkin, syntax = "/async checkin run <id>",
-            example = "/async checkin run 3")]
+        #[form(topic = Checkin, words = ["run"],
+            syntax = "/async checkin run <id>", example = "/async checkin run 3")]
         /// run a check-in now, once.
         CheckinRun(String),
-        #[form(topic = Stats, syntax = "/async stats [#channel] [7d|30d]",
-            example = "/async stats #general 30d")]
+        #[form(topic = Stats, words = [],
+            syntax = "/async stats [#channel] [7d|30d]", example = "/async stats #general 30d")]
         /// urgency and check-in figures per channel, never per person.
         Stats {
             channel: Option<ChannelRef>,
             period: StatsPeriod,
         },
-        #[form(topic = Role, syntax = "/async role manager [remove] @user",
-            example = "/async role manager @alice")]
+        #[form(topic = Role, words = ["manager", "managers"],
+            syntax = "/async role manager [remove] @user", example = "/async role manager @alice")]
         /// grant or revoke the manager role (admins).
         RoleManager { grant: bool, user: UserRef },
-        #[form(topic = My, syntax = "/async my data", example = "/async my data")]
+        #[form(topic = My, words = ["data"], syntax = "/async my data", example = "/async my data")]
         /// everything the bot keeps about me, sent privately as JSON.
         MyData,
-        #[form(topic = Forget, syntax = "/async forget me [confirm]", example = "/async forget me")]
+        #[form(topic = Forget, words = ["me"],
+            syntax = "/async forget me [confirm]", example = "/async forget me")]
         /// delete my hours, time off, focus, role and check-in answers (asks first).
         ForgetMe { confirmed: bool },
     }
@@ -1135,13 +1172,13 @@ fn parse_hours(args: Args<'_>) -> Result<Command, ParseError> {
             let (users, _) = people_and_channels(args, Topic::Hours, false)?;
             Ok(Command::HoursOf(users))
         }
-        TokenKind::Word(word) => match word.to_lowercase().as_str() {
-            "set" => Ok(Command::HoursSet(parse_hours_spec(args.skip(1))?)),
-            "clear" | "reset" => {
+        TokenKind::Word(word) => match Form::named(Topic::Hours, word) {
+            Some(Form::HoursSet) => Ok(Command::HoursSet(parse_hours_spec(args.skip(1))?)),
+            Some(Form::HoursClear) => {
                 args.skip(1).end(Topic::Hours)?;
                 Ok(Command::HoursClear)
             }
-            "signals" | "signal" => Ok(Command::HoursSignals(on_off(
+            Some(Form::HoursSignals) => Ok(Command::HoursSignals(on_off(
                 args.skip(1),
                 Form::HoursSignals,
             )?)),
@@ -1412,9 +1449,7 @@ fn parse_away(args: Args<'_>) -> Result<Command, ParseError> {
             topic: Topic::Away,
             what: "the dates",
         }),
-        [word] if word.eq_ignore_ascii_case("clear") || word.eq_ignore_ascii_case("off") => {
-            Ok(Command::AwayClear)
-        }
+        [word] if Form::named(Topic::Away, word) == Some(Form::AwayClear) => Ok(Command::AwayClear),
         [day] => {
             let day = parse_date(day)?;
             Ok(Command::Away { from: day, to: day })
@@ -1535,7 +1570,7 @@ fn parse_focus(args: Args<'_>) -> Result<Command, ParseError> {
             what: "how long",
         });
     }
-    if args.keyword().as_deref() == Some("off") {
+    if args.keyword().and_then(|w| Form::named(Topic::Focus, &w)) == Some(Form::FocusOff) {
         args.skip(1).end(Topic::Focus)?;
         return Ok(Command::FocusOff);
     }
@@ -1569,19 +1604,18 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
         });
     };
     let rest = args.skip(1);
-    match word.as_str() {
-        "urgent-channel" | "urgent_channel" | "urgentchannel" | "urgent" => {
-            match rest.keyword().as_deref() {
-                Some("remove" | "rm" | "delete") => Ok(Command::NormsUrgentChannelRemove(
-                    one_channel(rest.skip(1), Topic::Norms)?,
-                )),
-                _ => Ok(Command::NormsUrgentChannel(one_channel(
-                    rest,
-                    Topic::Norms,
-                )?)),
-            }
-        }
-        "response-time" | "response_time" | "responsetime" | "reply-time" => {
+    match Form::named(Topic::Norms, &word) {
+        Some(Form::NormsUrgentChannel) => match rest.keyword().as_deref() {
+            Some("remove" | "rm" | "delete") => Ok(Command::NormsUrgentChannelRemove(one_channel(
+                rest.skip(1),
+                Topic::Norms,
+            )?)),
+            _ => Ok(Command::NormsUrgentChannel(one_channel(
+                rest,
+                Topic::Norms,
+            )?)),
+        },
+        Some(Form::NormsResponseTime) => {
             if rest.first().is_none() {
                 return Err(ParseError::MissingArgument {
                     topic: Topic::Norms,
@@ -1594,15 +1628,15 @@ fn parse_norms(args: Args<'_>) -> Result<Command, ParseError> {
                 &RESPONSE_TIME_RULE,
             )?))
         }
-        "keywords" | "keyword" => parse_keywords(rest),
-        "away-words" | "away-word" => match parse_keywords(rest)? {
+        Some(Form::NormsKeywords) => parse_keywords(rest),
+        Some(Form::NormsAwayWords) => match parse_keywords(rest)? {
             Command::NormsKeywords { add, words } => Ok(Command::NormsAwayWords { add, words }),
             other => Ok(other),
         },
-        "nudges" | "nudge" => Ok(Command::NormsNudges(on_off(rest, Form::NormsNudges)?)),
-        "digest" | "digests" => Ok(Command::NormsDigest(on_off(rest, Form::NormsDigest)?)),
-        "action" | "actions" => parse_nudge_action(rest),
-        "retention" | "retain" => {
+        Some(Form::NormsNudges) => Ok(Command::NormsNudges(on_off(rest, Form::NormsNudges)?)),
+        Some(Form::NormsDigest) => Ok(Command::NormsDigest(on_off(rest, Form::NormsDigest)?)),
+        Some(Form::NormsAction) => parse_nudge_action(rest),
+        Some(Form::NormsRetention) => {
             if rest.first().is_none() {
                 return Err(ParseError::MissingArgument {
                     topic: Topic::Norms,
@@ -1643,18 +1677,17 @@ fn exact_words(args: Args<'_>, words: &[&'static str], topic: Topic) -> Result<(
 }
 
 fn parse_my(args: Args<'_>) -> Result<Command, ParseError> {
-    exact_words(args, &["data"], Topic::My)?;
+    exact_words(args, Form::MyData.row().words, Topic::My)?;
     Ok(Command::MyData)
 }
 
 fn parse_forget(args: Args<'_>) -> Result<Command, ParseError> {
     let confirmed = args.skip(1).keyword().as_deref() == Some("confirm");
-    let words: &[&'static str] = if confirmed {
-        &["me", "confirm"]
-    } else {
-        &["me"]
-    };
-    exact_words(args, words, Topic::Forget)?;
+    let mut words = Form::ForgetMe.row().words.to_vec();
+    if confirmed {
+        words.push("confirm");
+    }
+    exact_words(args, &words, Topic::Forget)?;
     Ok(Command::ForgetMe { confirmed })
 }
 
@@ -1819,14 +1852,14 @@ fn parse_checkin(args: Args<'_>) -> Result<Command, ParseError> {
     };
     let rest = args.skip(1);
     let simple = |command: Command| rest.end(Topic::Checkin).map(|()| command);
-    match word.as_str() {
-        "create" => parse_checkin_create(rest),
-        "new" => simple(Command::CheckinNew),
-        "list" | "ls" => simple(Command::CheckinList),
-        "pause" => Ok(Command::CheckinPause(checkin_id(rest)?)),
-        "resume" => Ok(Command::CheckinResume(checkin_id(rest)?)),
-        "delete" | "remove" | "rm" => Ok(Command::CheckinDelete(checkin_id(rest)?)),
-        "run" => Ok(Command::CheckinRun(checkin_id(rest)?)),
+    match Form::named(Topic::Checkin, &word) {
+        Some(Form::CheckinCreate) => parse_checkin_create(rest),
+        Some(Form::CheckinNew) => simple(Command::CheckinNew),
+        Some(Form::CheckinList) => simple(Command::CheckinList),
+        Some(Form::CheckinPause) => Ok(Command::CheckinPause(checkin_id(rest)?)),
+        Some(Form::CheckinResume) => Ok(Command::CheckinResume(checkin_id(rest)?)),
+        Some(Form::CheckinDelete) => Ok(Command::CheckinDelete(checkin_id(rest)?)),
+        Some(Form::CheckinRun) => Ok(Command::CheckinRun(checkin_id(rest)?)),
         _ => Err(ParseError::UnknownSubcommand {
             topic: Topic::Checkin,
             got: shown(&word),
@@ -2106,12 +2139,12 @@ fn parse_stats(args: Args<'_>) -> Result<Command, ParseError> {
 
 fn parse_role(args: Args<'_>) -> Result<Command, ParseError> {
     let topic = Topic::Role;
-    match args.keyword().as_deref() {
-        Some("manager" | "managers") => {}
+    match args.keyword() {
+        Some(word) if Form::named(topic, &word) == Some(Form::RoleManager) => {}
         Some(other) => {
             return Err(ParseError::UnknownSubcommand {
                 topic,
-                got: shown(other),
+                got: shown(&other),
             });
         }
         None => {
@@ -3459,6 +3492,33 @@ mod tests {
                 line.contains("` — "),
                 "help line without a description: {line}"
             );
+        }
+    }
+
+    #[test]
+    fn each_form_is_typed_as_its_syntax_says_and_its_words_pick_only_it() {
+        for &form in Form::ALL {
+            let row = form.row();
+            let typed = format!("/async {}", row.topic.word());
+            assert!(row.syntax.starts_with(&typed), "{form:?}: {}", row.syntax);
+            assert!(row.example.starts_with(&typed), "{form:?}: {}", row.example);
+            if let Some(word) = row.words.first() {
+                let syntax = format!("{typed} {word}");
+                assert!(row.syntax.starts_with(&syntax), "{form:?}: {}", row.syntax);
+            }
+            for word in row.words {
+                assert_eq!(Form::named(row.topic, word), Some(form), "{word}");
+                assert_eq!(Form::named(row.topic, &word.to_uppercase()), Some(form));
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_is_a_command_of_its_form() {
+        for &form in Form::ALL {
+            let example = form.example();
+            let text = example.strip_prefix("/async ").unwrap_or(example);
+            assert_eq!(parse(text).map(|c| c.form()), Ok(form), "{example}");
         }
     }
 
