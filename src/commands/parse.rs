@@ -994,6 +994,14 @@ impl<'a> Args<'a> {
         render_plain(&self.text[token.span.clone()])
     }
 
+    /// `token` was not expected there; the error quotes it as typed.
+    fn unexpected(&self, token: &Token, topic: Topic) -> ParseError {
+        ParseError::UnexpectedArgument {
+            topic,
+            got: shown(&self.source(token)),
+        }
+    }
+
     fn first(&self) -> Option<&'a Token> {
         self.tokens.first()
     }
@@ -1017,10 +1025,7 @@ impl<'a> Args<'a> {
     fn end(&self, topic: Topic) -> Result<(), ParseError> {
         match self.first() {
             None => Ok(()),
-            Some(token) => Err(ParseError::UnexpectedArgument {
-                topic,
-                got: shown(&self.source(token)),
-            }),
+            Some(token) => Err(self.unexpected(token, topic)),
         }
     }
 
@@ -1031,10 +1036,7 @@ impl<'a> Args<'a> {
             match &token.kind {
                 TokenKind::Word(word) => joined.push_str(word),
                 _ => {
-                    return Err(ParseError::UnexpectedArgument {
-                        topic,
-                        got: shown(&self.source(token)),
-                    });
+                    return Err(self.unexpected(token, topic));
                 }
             }
         }
@@ -1187,10 +1189,7 @@ fn parse_hours(args: Args<'_>) -> Result<Command, ParseError> {
                 got: shown(word),
             }),
         },
-        _ => Err(ParseError::UnexpectedArgument {
-            topic: Topic::Hours,
-            got: shown(&args.source(first)),
-        }),
+        _ => Err(args.unexpected(first, Topic::Hours)),
     }
 }
 
@@ -1316,10 +1315,7 @@ fn parse_hours_spec(args: Args<'_>) -> Result<HoursSpec, ParseError> {
             continue;
         };
         if let Some(token) = group.iter().find(|t| !matches!(t.kind, TokenKind::Word(_))) {
-            return Err(ParseError::UnexpectedArgument {
-                topic: Topic::Hours,
-                got: shown(&args.source(token)),
-            });
+            return Err(args.unexpected(token, Topic::Hours));
         }
         let text = close_up_separators(&args.text[first.span.start..last.span.end]);
         let words: Vec<&str> = text.split_whitespace().collect();
@@ -1426,10 +1422,7 @@ fn parse_away(args: Args<'_>) -> Result<Command, ParseError> {
         match &token.kind {
             TokenKind::Word(word) => words.push(word.clone()),
             _ => {
-                return Err(ParseError::UnexpectedArgument {
-                    topic: Topic::Away,
-                    got: shown(&args.source(token)),
-                });
+                return Err(args.unexpected(token, Topic::Away));
             }
         }
     }
@@ -1799,10 +1792,7 @@ fn parse_keywords(args: Args<'_>) -> Result<Command, ParseError> {
                 .filter(|w| !w.is_empty())
                 .collect(),
             TokenKind::Pipe | TokenKind::Semicolon => {
-                return Err(ParseError::UnexpectedArgument {
-                    topic: Topic::Norms,
-                    got: shown(&rest.source(token)),
-                });
+                return Err(rest.unexpected(token, Topic::Norms));
             }
         };
         for word in found {
@@ -1923,10 +1913,7 @@ fn parse_checkin_create(args: Args<'_>) -> Result<Command, ParseError> {
     let mut rest = args.skip(1);
     while let Some(token) = rest.first() {
         let Some(word) = rest.keyword() else {
-            return Err(ParseError::UnexpectedArgument {
-                topic,
-                got: shown(&rest.source(token)),
-            });
+            return Err(rest.unexpected(token, topic));
         };
         rest = rest.skip(1);
         match word.as_str() {
@@ -2097,12 +2084,7 @@ fn parse_stats(args: Args<'_>) -> Result<Command, ParseError> {
         match &token.kind {
             TokenKind::Target(target) => match channel_ref(target) {
                 Some(found) if channel.is_none() => channel = Some(found),
-                Some(_) => {
-                    return Err(ParseError::UnexpectedArgument {
-                        topic: Topic::Stats,
-                        got: got(),
-                    });
-                }
+                Some(_) => return Err(args.unexpected(token, Topic::Stats)),
                 None => {
                     return Err(ParseError::NotAChannel {
                         topic: Topic::Stats,
@@ -2115,20 +2097,10 @@ fn parse_stats(args: Args<'_>) -> Result<Command, ParseError> {
                     "7d" | "week" => StatsPeriod::SevenDays,
                     "30d" | "month" => StatsPeriod::ThirtyDays,
                     _ if starts_with_digit(word) => return Err(ParseError::BadPeriod(got())),
-                    _ => {
-                        return Err(ParseError::UnexpectedArgument {
-                            topic: Topic::Stats,
-                            got: got(),
-                        });
-                    }
+                    _ => return Err(args.unexpected(token, Topic::Stats)),
                 });
             }
-            _ => {
-                return Err(ParseError::UnexpectedArgument {
-                    topic: Topic::Stats,
-                    got: got(),
-                });
-            }
+            _ => return Err(args.unexpected(token, Topic::Stats)),
         }
     }
     Ok(Command::Stats {
