@@ -196,9 +196,10 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
         while let Some(next) = text[pos..].chars().next() {
             // Slack writes `&` as `&amp;`: that `;` ends an escape, not a group of hours.
             let ends_escape = next == ';'
-                && ["&amp", "&lt", "&gt"]
-                    .iter()
-                    .any(|e| text[start..pos].ends_with(e));
+                && text[start..pos].rfind('&').is_some_and(|amp| {
+                    let escape = markup::escape_at(&text[start + amp..]);
+                    escape.map(str::len) == Some(pos + 1 - start - amp)
+                });
             if ends_word(next) && !ends_escape {
                 break;
             }

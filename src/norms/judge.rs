@@ -463,10 +463,7 @@ fn tokenize(text: &str, through: usize) -> Vec<Token> {
             }
             '&' => {
                 // Slack's escapes: `&gt;` and `&lt;` read as punctuation, `&amp;` as "and".
-                let entity = ["&gt;", "&lt;", "&amp;"]
-                    .into_iter()
-                    .find(|e| text[i..].starts_with(e));
-                if let Some(entity) = entity {
+                if let Some(entity) = crate::norms::markup::escape_at(&text[i..]) {
                     push(&mut tokens, Kind::Comma, i, i + entity.len());
                     i += entity.len();
                     continue;

@@ -370,6 +370,17 @@ fn label_is_url(target: &str, label: &str) -> bool {
             && (label.contains('/') || label.contains('@')))
 }
 
+/// Slack's three escapes and the characters they stand for.
+const ESCAPES: [(&str, char); 3] = [("&amp;", '&'), ("&lt;", '<'), ("&gt;", '>')];
+
+/// The escape (`&amp;`, `&lt;` or `&gt;`) `text` starts with, if any.
+pub fn escape_at(text: &str) -> Option<&'static str> {
+    ESCAPES
+        .into_iter()
+        .map(|(escape, _)| escape)
+        .find(|escape| text.starts_with(escape))
+}
+
 /// Turns Slack's `&amp;`, `&lt;` and `&gt;` back into `&`, `<` and `>`; borrows when there
 /// is nothing to replace.
 pub fn unescape(text: &str) -> Cow<'_, str> {
@@ -381,15 +392,10 @@ pub fn unescape(text: &str) -> Cow<'_, str> {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let (decoded, len) = if rest.starts_with("&amp;") {
-            ('&', 5)
-        } else if rest.starts_with("&lt;") {
-            ('<', 4)
-        } else if rest.starts_with("&gt;") {
-            ('>', 4)
-        } else {
-            ('&', 1)
-        };
+        let (decoded, len) = ESCAPES
+            .into_iter()
+            .find(|(escape, _)| rest.starts_with(escape))
+            .map_or(('&', 1), |(escape, c)| (c, escape.len()));
         out.push(decoded);
         rest = &rest[len..];
     }
@@ -630,6 +636,8 @@ mod tests {
         assert_eq!(escape("R&D <now>"), "R&amp;D &lt;now&gt;");
         assert!(matches!(unescape("plain"), Cow::Borrowed(_)));
         assert_eq!(unescape("&amp;lt; &lt;&amp;"), "&lt; <&");
+        assert_eq!(escape_at("&gt;&amp;"), Some("&gt;"));
+        assert_eq!(escape_at("&g"), None);
     }
 
     #[test]
