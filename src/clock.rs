@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 /// A future a clock hands out to wait on; boxed so `Clock` stays object-safe.
-pub type ClockFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+pub(crate) type ClockFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// Tells the current instant, and waits for a later one.
 pub trait Clock: Send + Sync {

@@ -11,7 +11,7 @@ pub use crate::secret::Secret;
 
 /// How Slack reaches the bot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     /// Slack POSTs to our public URL; every request is signed with this secret.
     Http { signing_secret: Secret },
     /// The bot opens a WebSocket to Slack with an app-level token; no public URL needed.
@@ -26,21 +26,21 @@ pub enum Transport {
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     /// One workspace's bot token; `None` when workspaces install the app over OAuth.
-    pub bot_token: Option<Secret>,
+    pub(crate) bot_token: Option<Secret>,
     /// "Add to Slack": workspaces install the app and each gets its own token.
-    pub oauth: Option<crate::slack::oauth::OAuthSettings>,
-    pub transport: Transport,
-    pub api_url: Url,
-    pub listen: SocketAddr,
-    pub data_dir: PathBuf,
+    pub(crate) oauth: Option<crate::slack::oauth::OAuthSettings>,
+    pub(crate) transport: Transport,
+    pub(crate) api_url: Url,
+    pub(crate) listen: SocketAddr,
+    pub(crate) data_dir: PathBuf,
     /// The zone of members whose Slack profile has none.
-    pub default_tz: chrono_tz::Tz,
+    pub(crate) default_tz: chrono_tz::Tz,
     /// Where `/metrics` is served instead of the public listener, when set.
-    pub admin_listen: Option<SocketAddr>,
+    pub(crate) admin_listen: Option<SocketAddr>,
     /// How long a client has to send a whole request, headers and body.
-    pub request_deadline: std::time::Duration,
+    pub(crate) request_deadline: std::time::Duration,
     /// Connections served at once; more wait in the kernel's queue until one closes.
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
 }
 
 /// The settings as given, before validation (from clap, or built by hand in tests).
@@ -62,12 +62,12 @@ pub struct RawServeSettings {
     pub encryption_key: Option<String>,
 }
 
-pub const DEFAULT_API_URL: &str = "https://slack.com/api";
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
+pub(crate) const DEFAULT_API_URL: &str = "https://slack.com/api";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA_DIR: &str = "./data";
-pub const DEFAULT_TZ: &str = "UTC";
-pub const DEFAULT_REQUEST_DEADLINE_SECS: u64 = 10;
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub(crate) const DEFAULT_TZ: &str = "UTC";
+pub(crate) const DEFAULT_REQUEST_DEADLINE_SECS: u64 = 10;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
 /// A setting that stops start-up. Each message names the variable and its flag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -213,7 +213,7 @@ impl ServeConfig {
     }
 
     /// The signing secret that guards the HTTP routes, if any.
-    pub fn signing_secret(&self) -> Option<&Secret> {
+    pub(crate) fn signing_secret(&self) -> Option<&Secret> {
         match &self.transport {
             Transport::Http { signing_secret } => Some(signing_secret),
             Transport::SocketMode { signing_secret, .. } => signing_secret.as_ref(),

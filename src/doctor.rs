@@ -13,7 +13,7 @@ use crate::store::{Store, StoreError};
 
 /// How one check came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Ok,
     /// Works, but worth a look; does not fail the run.
     Note,
@@ -23,12 +23,12 @@ pub enum Verdict {
 /// One line of the doctor's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    pub verdict: Verdict,
+    pub(crate) verdict: Verdict,
     /// What was checked: `settings`, `token`, `scopes`, `data folder`.
-    pub subject: &'static str,
-    pub finding: String,
+    pub(crate) subject: &'static str,
+    pub(crate) finding: String,
     /// What to do about a failure or a note.
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
 }
 
 impl Check {
@@ -215,7 +215,7 @@ fn token_failure(error: &ApiError, api_url: &str) -> Check {
 }
 
 /// Compares the scopes Slack granted the token with those the manifest asks for.
-pub fn scopes_check(granted: Option<&[String]>, wanted: &[&str]) -> Check {
+pub(crate) fn scopes_check(granted: Option<&[String]>, wanted: &[&str]) -> Check {
     let Some(granted) = granted else {
         return Check::with(
             Verdict::Note,
@@ -244,7 +244,7 @@ pub fn scopes_check(granted: Option<&[String]>, wanted: &[&str]) -> Check {
 }
 
 /// The data folder opened, or why it did not.
-pub fn data_folder_check(path: &str, opened: Result<(), StoreError>) -> Check {
+pub(crate) fn data_folder_check(path: &str, opened: Result<(), StoreError>) -> Check {
     match opened {
         Ok(()) => Check::ok("data folder", format!("{path} opens and is writable")),
         Err(StoreError::Locked { .. }) => Check::with(

@@ -19,7 +19,7 @@ pub mod ids;
 pub mod manifest;
 pub(crate) mod metrics;
 pub mod norms;
-pub mod secret;
+pub(crate) mod secret;
 pub(crate) mod server;
 pub mod slack;
 pub mod store;

@@ -43,7 +43,7 @@ pub fn render(base_url: Option<&str>, delivery: Delivery) -> Result<String, Mani
 }
 
 /// The bot scopes the manifest asks for, in its order (`oauth_config.scopes.bot`).
-pub fn bot_scopes() -> Vec<&'static str> {
+pub(crate) fn bot_scopes() -> Vec<&'static str> {
     let mut lines = MANIFEST.lines().map(str::trim);
     // The shipped file is fixed at build time; its test below keeps this reader honest.
     lines

@@ -20,7 +20,7 @@ type Labels = Vec<(String, String)>;
 
 /// The counters the bot exports, with their help text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Counter {
+pub(crate) enum Counter {
     HttpRequests,
     SignatureRejections,
     EventsReceived,
@@ -162,7 +162,7 @@ impl Counter {
 
 /// The latencies the bot measures, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Histogram {
+pub(crate) enum Histogram {
     /// From a request (or Socket Mode envelope) arriving to its answer, by route.
     Acknowledgement,
     /// From the worker taking an event to its handling ending, by event type.
@@ -205,7 +205,7 @@ fn new_histogram() -> PromHistogram {
 }
 
 /// Every metric of one bot.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Mutex<Registry>,
     counters: BTreeMap<Counter, Family<Labels, PromCounter>>,
     histograms: BTreeMap<Histogram, Family<Labels, PromHistogram>>,
@@ -220,7 +220,7 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut registry = Registry::default();
         let mut counters = BTreeMap::new();
         for counter in COUNTERS {
@@ -263,28 +263,29 @@ impl Metrics {
     }
 
     /// Adds one to `counter` with these labels (`[("route", "/slack/events")]`).
-    pub fn inc(&self, counter: Counter, labels: &[(&str, &str)]) {
+    pub(crate) fn inc(&self, counter: Counter, labels: &[(&str, &str)]) {
         if let Some(family) = self.counters.get(&counter) {
             family.get_or_create(&Self::labels(labels)).inc();
         }
     }
 
     /// Records one latency, in seconds.
-    pub fn observe(&self, histogram: Histogram, labels: &[(&str, &str)], seconds: f64) {
+    pub(crate) fn observe(&self, histogram: Histogram, labels: &[(&str, &str)], seconds: f64) {
         if let Some(family) = self.histograms.get(&histogram) {
             family.get_or_create(&Self::labels(labels)).observe(seconds);
         }
     }
 
-    /// The current value of a counter with exactly these labels (for tests and logs).
-    pub fn value(&self, counter: Counter, labels: &[(&str, &str)]) -> u64 {
+    /// The current value of a counter with exactly these labels.
+    #[cfg(test)]
+    pub(crate) fn value(&self, counter: Counter, labels: &[(&str, &str)]) -> u64 {
         self.counters.get(&counter).map_or(0, |family| {
             family.get_or_create(&Self::labels(labels)).get()
         })
     }
 
     /// OpenMetrics text; `gauges` are set first (name, help, value).
-    pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
+    pub(crate) fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
         let mut registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
         let mut known = self.gauges.lock().unwrap_or_else(|p| p.into_inner());
         for (name, help, value) in gauges {
@@ -304,7 +305,7 @@ impl Metrics {
 }
 
 /// The content type of [`Metrics::render`]'s text.
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[cfg(test)]
 mod tests {

@@ -17,24 +17,24 @@ use crate::hours::{
 };
 
 /// The `action_id` of the Home tab's "Edit hours" button.
-pub const EDIT_HOURS_ACTION: &str = "hours_edit";
+pub(crate) const EDIT_HOURS_ACTION: &str = "hours_edit";
 /// The `action_id` of the Home tab's "Away today" button.
-pub const HOME_AWAY_ACTION: &str = "home_away_today";
+pub(crate) const HOME_AWAY_ACTION: &str = "home_away_today";
 /// The `action_id` of the Home tab's "Focus 1 h" button.
-pub const HOME_FOCUS_ACTION: &str = "home_focus_hour";
+pub(crate) const HOME_FOCUS_ACTION: &str = "home_focus_hour";
 /// The `callback_id` of the working-hours modal.
-pub const HOURS_MODAL: &str = "hours_modal";
+pub(crate) const HOURS_MODAL: &str = "hours_modal";
 /// The `block_id` of the Home tab's check-in section, which the check-in views fill.
-pub const CHECKINS_BLOCK: &str = "checkins";
+pub(crate) const CHECKINS_BLOCK: &str = "checkins";
 
 /// What the Home tab shows about one member.
 #[derive(Debug, Clone)]
-pub struct HomeFacts<'a> {
-    pub hours: &'a MemberHours,
+pub(crate) struct HomeFacts<'a> {
+    pub(crate) hours: &'a MemberHours,
     /// Whether the member set their hours (else they are the default from their profile).
-    pub set_by_member: bool,
-    pub state: Availability,
-    pub now: DateTime<Utc>,
+    pub(crate) set_by_member: bool,
+    pub(crate) state: Availability,
+    pub(crate) now: DateTime<Utc>,
 }
 
 fn section(text: String) -> SlackBlock {
@@ -50,7 +50,7 @@ fn context(text: &str) -> SlackBlock {
 
 /// The Home tab of one member: their state now, their hours (with an "Edit hours" button),
 /// time off, focus time, and the check-ins section.
-pub fn home(facts: &HomeFacts<'_>) -> SlackView {
+pub(crate) fn home(facts: &HomeFacts<'_>) -> SlackView {
     let hours = facts.hours;
     let origin = if facts.set_by_member {
         "set by you"
@@ -126,10 +126,10 @@ pub fn home(facts: &HomeFacts<'_>) -> SlackView {
 // ---- pickers, shared by the hours and check-in forms ----
 
 /// The `action_id` of the hours form's zone picker, whose options the bot serves.
-pub const ZONE_ACTION: &str = "zone";
+pub(crate) const ZONE_ACTION: &str = "zone";
 /// The `action_id` of the check-in form's zone picker, which offers each person's own
 /// time (`local`) besides the zones.
-pub const ZONE_OR_LOCAL_ACTION: &str = "zone_or_local";
+pub(crate) const ZONE_OR_LOCAL_ACTION: &str = "zone_or_local";
 /// Slack shows at most 100 options in an answer to a `block_suggestion`.
 const MAX_SUGGESTIONS: usize = 100;
 /// The word a check-in's zone picker sends for each person's own time.
@@ -204,7 +204,7 @@ pub(crate) fn zone_picker(action: &str, initial: &str) -> SlackInputBlockElement
 /// The options a zone picker shows for what was typed: the member's own zone first, then
 /// (in the check-in form) each person's own time, then the matching zones. `None` for a
 /// picker the bot does not serve.
-pub fn zone_suggestions(action: &str, typed: &str, own: Tz) -> Option<serde_json::Value> {
+pub(crate) fn zone_suggestions(action: &str, typed: &str, own: Tz) -> Option<serde_json::Value> {
     let with_local = match action {
         ZONE_ACTION => false,
         ZONE_OR_LOCAL_ACTION => true,
@@ -272,19 +272,19 @@ const DAYS_BLOCK: &str = "days";
 const START_BLOCK: &str = "start";
 const END_BLOCK: &str = "end";
 /// The `block_id` of the hours form's zone picker.
-pub const ZONE_BLOCK: &str = "zone";
+pub(crate) const ZONE_BLOCK: &str = "zone";
 /// The `block_id` of the hours form's first day of time off.
-pub const AWAY_FROM_BLOCK: &str = "away_from";
+pub(crate) const AWAY_FROM_BLOCK: &str = "away_from";
 const AWAY_TO_BLOCK: &str = "away_to";
 const PICKED: &str = "picked";
 
 /// What the hours form says: one range on the days ticked, a zone, and time off to add.
 #[derive(Debug, Clone, PartialEq)]
-pub struct HoursForm {
-    pub schedule: WeeklySchedule,
-    pub zone: Tz,
+pub(crate) struct HoursForm {
+    pub(crate) schedule: WeeklySchedule,
+    pub(crate) zone: Tz,
     /// First and last day of time off to add, if any was picked.
-    pub time_off: Option<(NaiveDate, NaiveDate)>,
+    pub(crate) time_off: Option<(NaiveDate, NaiveDate)>,
 }
 
 /// The days and the one range the form starts from: the first working day's first range,
@@ -303,7 +303,7 @@ fn form_week(schedule: &WeeklySchedule) -> (Weekdays, TimeRange) {
 }
 
 /// The form to edit working hours: days, start and end, zone, and time off to add.
-pub fn hours_modal(hours: &MemberHours) -> SlackView {
+pub(crate) fn hours_modal(hours: &MemberHours) -> SlackView {
     let (days, range) = form_week(&hours.schedule);
     let mut blocks: Vec<SlackBlock> = vec![context(
         "Tick your working days and pick when the day starts and ends; an end before the \
@@ -354,7 +354,7 @@ pub fn hours_modal(hours: &MemberHours) -> SlackView {
 
 /// Reads the submitted hours form, each value through the reader `/async` uses for it, or
 /// an error per block (as Slack's `response_action: errors` wants them).
-pub fn read_hours_modal(
+pub(crate) fn read_hours_modal(
     state: Option<&SlackViewState>,
 ) -> Result<HoursForm, HashMap<String, String>> {
     let value = |block: &str, action: &str| state_value(state, block, action);

@@ -23,13 +23,13 @@ use crate::ids::UserId;
 use crate::norms::{Broadcast, ChannelContext, RuleId};
 
 /// How long a thread waits for its first reply before it is forgotten.
-pub const THREAD_MEMORY: TimeDelta = TimeDelta::days(14);
+pub(crate) const THREAD_MEMORY: TimeDelta = TimeDelta::days(14);
 /// The most threads waiting for a first reply at once, in one conversation.
-pub const MAX_OPEN_THREADS: usize = 100_000;
+pub(crate) const MAX_OPEN_THREADS: usize = 100_000;
 /// The most (member, week) working-window lists cached at once.
-pub const MAX_CACHED_WEEKS: usize = 100_000;
+pub(crate) const MAX_CACHED_WEEKS: usize = 100_000;
 /// The version of `report.json`'s shape; bumped when a field changes meaning.
-pub const REPORT_FORMAT: &str = "async-norms-audit/1";
+pub(crate) const REPORT_FORMAT: &str = "async-norms-audit/1";
 
 /// Subtypes that are still a person talking, as the live bot reads them
 /// (`slack::messages::classify`); a test holds the two to the same answers.
@@ -37,7 +37,7 @@ const PERSON_SUBTYPES: [&str; 3] = ["thread_broadcast", "file_share", "me_messag
 
 /// Whether a message is a person talking, and if not, why it was left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageSort {
+pub(crate) enum MessageSort {
     Person,
     /// A bot or integration: `bot_message`, a `bot_id`, or a user marked `is_bot`.
     Bot,
@@ -46,7 +46,7 @@ pub enum MessageSort {
 }
 
 /// Sorts a message the way the live bot does (bots and system messages are not people).
-pub fn sort_message(message: &RawMessage<'_>) -> MessageSort {
+pub(crate) fn sort_message(message: &RawMessage<'_>) -> MessageSort {
     if message
         .kind
         .as_deref()
@@ -69,7 +69,7 @@ fn is_member_id(id: &str) -> bool {
 }
 
 /// A Slack `ts` (`1709546400.000200`) as microseconds since the epoch.
-pub fn parse_ts(ts: &str) -> Option<i64> {
+pub(crate) fn parse_ts(ts: &str) -> Option<i64> {
     let (secs, fraction) = ts.split_once('.').unwrap_or((ts, ""));
     let secs: i64 = secs.parse().ok()?;
     let digits = fraction.get(..fraction.len().min(6))?;
@@ -157,92 +157,92 @@ pub struct Figures {
     /// Messages people wrote (bots and system messages left out), thread replies included.
     pub messages: u64,
     /// Messages with urgency words or `!!!`, flagged or not (never flagged in an urgent channel).
-    pub urgency_messages: u64,
+    pub(crate) urgency_messages: u64,
     /// Messages each rule flagged, every rule named.
-    pub flags: BTreeMap<RuleId, u64>,
+    pub(crate) flags: BTreeMap<RuleId, u64>,
     /// Messages with `@here`, `@channel` or `@everyone`.
-    pub broadcasts: u64,
+    pub(crate) broadcasts: u64,
     /// Members those broadcasts notified, summed over broadcasts.
-    pub broadcast_reach: u64,
+    pub(crate) broadcast_reach: u64,
     /// Of those, the ones outside their working hours at the time.
-    pub broadcast_off_hours_reach: u64,
+    pub(crate) broadcast_off_hours_reach: u64,
     /// Members mentioned (each once a message; self-mentions and bots left out).
-    pub mentions: u64,
+    pub(crate) mentions: u64,
     /// Of those, the ones outside their working hours at the time.
-    pub mentions_off_hours: u64,
+    pub(crate) mentions_off_hours: u64,
     /// Threads started (a parent with replies), counted in the parent's week.
-    pub threads: u64,
+    pub(crate) threads: u64,
     /// Threads whose first reply by someone other than the author was seen.
-    pub threads_replied: u64,
+    pub(crate) threads_replied: u64,
     /// Median minutes from a parent to its first reply by someone else; `null` without any.
-    pub median_first_reply_minutes: Option<u32>,
+    pub(crate) median_first_reply_minutes: Option<u32>,
 }
 
 /// Everything the audit found; written as `report.json` and shown as `report.html`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
-    pub format: &'static str,
+    pub(crate) format: &'static str,
     /// The IANA zone of weeks and of the heat map.
-    pub zone: String,
+    pub(crate) zone: String,
     /// The first and last message counted, RFC 3339 UTC; `null` without messages.
-    pub first_message: Option<String>,
-    pub last_message: Option<String>,
-    pub members: MemberSummary,
+    pub(crate) first_message: Option<String>,
+    pub(crate) last_message: Option<String>,
+    pub(crate) members: MemberSummary,
     pub totals: Figures,
-    pub left_out: LeftOut,
+    pub(crate) left_out: LeftOut,
     pub conversations: Vec<ConversationReport>,
     /// Every conversation's figures summed by ISO week, weeks with messages only, oldest
     /// first: the trend.
     pub weeks: Vec<WeekReport>,
-    pub heatmap: Heatmap,
-    pub suggestions: Vec<Suggestion>,
+    pub(crate) heatmap: Heatmap,
+    pub(crate) suggestions: Vec<Suggestion>,
     pub skipped_files: Vec<SkippedFile>,
 }
 
 /// Who the hours came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct MemberSummary {
+pub(crate) struct MemberSummary {
     /// Whether the export had a list of members (`users.json` or `org_users.json`). Without
     /// one, people are the ids the conversations and messages name, and no zone is known.
-    pub users_listed: bool,
+    pub(crate) users_listed: bool,
     /// People in the members list (bots left out), deleted accounts included; without a
     /// list, the people seen.
-    pub people: u64,
-    pub bots: u64,
+    pub(crate) people: u64,
+    pub(crate) bots: u64,
     /// People whose hours came from the hours file.
-    pub hours_given: u64,
+    pub(crate) hours_given: u64,
     /// People without a usable profile zone and no zone given: their hours are read in the
     /// report's zone (`--tz`).
-    pub zone_unknown: u64,
+    pub(crate) zone_unknown: u64,
 }
 
 /// Messages not counted, by why.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LeftOut {
-    pub bot_messages: u64,
-    pub system_messages: u64,
+pub(crate) struct LeftOut {
+    pub(crate) bot_messages: u64,
+    pub(crate) system_messages: u64,
     /// Messages without a user or a readable `ts`.
-    pub unreadable_messages: u64,
+    pub(crate) unreadable_messages: u64,
     /// Direct and group-DM conversations not read (`--include-dms` reads them).
-    pub dm_conversations: u64,
+    pub(crate) dm_conversations: u64,
     /// Folders with day files that no channel list names, not read.
-    pub unlisted_folders: Vec<String>,
+    pub(crate) unlisted_folders: Vec<String>,
 }
 
 /// One conversation's figures, in total and by ISO week.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConversationReport {
-    pub id: String,
+    pub(crate) id: String,
     pub name: String,
-    pub kind: ConversationKind,
+    pub(crate) kind: ConversationKind,
     /// The Enterprise Grid workspace's folder; `null` outside a Grid org export.
     pub workspace: Option<String>,
     /// Designated urgent by the norms file: nothing is flagged there.
-    pub urgent: bool,
+    pub(crate) urgent: bool,
     /// Members listed for it in the export.
-    pub members: u64,
+    pub(crate) members: u64,
     pub totals: Figures,
-    pub weeks: Vec<WeekReport>,
+    pub(crate) weeks: Vec<WeekReport>,
 }
 
 /// One ISO week of a conversation.
@@ -256,23 +256,23 @@ pub struct WeekReport {
 
 /// Hour-of-week counts, rows Monday to Sunday, columns 00 to 23, in the report's zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Heatmap {
-    pub zone: String,
-    pub days: [&'static str; 7],
+pub(crate) struct Heatmap {
+    pub(crate) zone: String,
+    pub(crate) days: [&'static str; 7],
     /// Messages by the hour they were sent.
-    pub messages: [[u64; 24]; 7],
+    pub(crate) messages: [[u64; 24]; 7],
     /// Mentions of someone outside their working hours, by the hour they were sent.
-    pub off_hours_mentions: [[u64; 24]; 7],
+    pub(crate) off_hours_mentions: [[u64; 24]; 7],
 }
 
 /// A norm the figures point to; about channels, never about people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Suggestion {
+pub(crate) struct Suggestion {
     /// `urgent_channel`, `urgency_elsewhere`, `broadcasts`, `off_hours_mentions`, `reply_time`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The conversation it is about, by name, when it is about one.
-    pub channel: Option<String>,
-    pub text: String,
+    pub(crate) channel: Option<String>,
+    pub(crate) text: String,
 }
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -300,7 +300,7 @@ struct OpenThread {
 
 /// The running audit: feed it conversations and their messages in order, then take the
 /// [`Report`].
-pub struct Analysis<'s> {
+pub(crate) struct Analysis<'s> {
     settings: &'s AuditSettings,
     members: Vec<Member>,
     member_index: HashMap<String, u32>,
@@ -327,7 +327,7 @@ impl<'s> Analysis<'s> {
     /// Sets up the members' hours (the hours file, else Mon–Fri 09:00–17:00 in their
     /// profile's zone, else in the report's zone) and the conversations. Without a members
     /// list, the conversations' members are the people known so far.
-    pub fn new(settings: &'s AuditSettings, workspace: &Workspace) -> Self {
+    pub(crate) fn new(settings: &'s AuditSettings, workspace: &Workspace) -> Self {
         let mut analysis = Analysis {
             settings,
             members: Vec::with_capacity(workspace.users.len()),
@@ -446,14 +446,14 @@ impl<'s> Analysis<'s> {
 
     /// The messages that follow belong to the `index`-th conversation of the workspace.
     /// Threads do not cross conversations, so the open ones are dropped.
-    pub fn begin_conversation(&mut self, index: usize) {
+    pub(crate) fn begin_conversation(&mut self, index: usize) {
         self.current = index;
         self.open_threads.clear();
     }
 
     /// Counts one message of the current conversation. Messages of a conversation must come
     /// oldest first (day files in date order, as Slack writes them).
-    pub fn message(&mut self, message: &RawMessage<'_>) {
+    pub(crate) fn message(&mut self, message: &RawMessage<'_>) {
         match sort_message(message) {
             MessageSort::Person => {}
             MessageSort::Bot => return self.left_out.bot_messages += 1,
@@ -638,7 +638,7 @@ impl<'s> Analysis<'s> {
     }
 
     /// The report. `skipped_files` are the files the reader left out.
-    pub fn finish(self, skipped_files: Vec<SkippedFile>) -> Report {
+    pub(crate) fn finish(self, skipped_files: Vec<SkippedFile>) -> Report {
         let mut totals = Counts::default();
         let mut by_week: BTreeMap<u32, Counts> = BTreeMap::new();
         let mut per_conversation: Vec<(Counts, Vec<WeekReport>)> =
@@ -709,7 +709,7 @@ fn week_name(week: u32) -> String {
 }
 
 /// How a conversation is named in a sentence; a Grid workspace's in its workspace.
-pub fn display_name(conversation: &ConversationReport) -> String {
+pub(crate) fn display_name(conversation: &ConversationReport) -> String {
     let name = &conversation.name;
     let base = match conversation.kind {
         ConversationKind::Channel | ConversationKind::Private => format!("#{name}"),
@@ -906,7 +906,6 @@ mod tests {
                 id: "C1".into(),
                 name: "general".into(),
                 kind: ConversationKind::Channel,
-                created: None,
                 members: vec!["UB".into(), "UN".into(), "UT".into(), "UBOT".into()],
                 folder: "general".into(),
                 workspace: None,

@@ -26,7 +26,7 @@ use crate::audit::lenient::{self, Entry};
 pub const MAX_DAY_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// The largest list (`users.json`, `channels.json`…) read: a large org's member list with
 /// full profiles runs to hundreds of megabytes.
-pub const MAX_LIST_BYTES: u64 = 1024 * 1024 * 1024;
+pub(crate) const MAX_LIST_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// The lists of members an export may have at its top (`org_users.json`: Enterprise Grid).
 const USER_LISTS: [&str; 2] = ["users.json", "org_users.json"];
@@ -63,26 +63,26 @@ pub struct SkippedFile {
 #[serde(default)]
 pub struct ExportUser {
     #[serde(deserialize_with = "lenient::text_or_empty")]
-    pub id: String,
+    pub(crate) id: String,
     #[serde(deserialize_with = "lenient::text_or_empty")]
-    pub name: String,
+    pub(crate) name: String,
     #[serde(deserialize_with = "lenient::owned_text")]
-    pub real_name: Option<String>,
+    pub(crate) real_name: Option<String>,
     /// IANA zone from the profile; absent for some bots and old accounts.
     #[serde(deserialize_with = "lenient::owned_text")]
-    pub tz: Option<String>,
+    pub(crate) tz: Option<String>,
     #[serde(deserialize_with = "lenient::integer")]
-    pub tz_offset: Option<i64>,
+    pub(crate) tz_offset: Option<i64>,
     #[serde(deserialize_with = "lenient::flag")]
-    pub is_bot: bool,
+    pub(crate) is_bot: bool,
     #[serde(deserialize_with = "lenient::flag")]
-    pub deleted: bool,
+    pub(crate) deleted: bool,
 }
 
 /// Which list a conversation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ConversationKind {
+pub(crate) enum ConversationKind {
     /// `channels.json`: public channels.
     Channel,
     /// `groups.json`: private channels.
@@ -97,25 +97,24 @@ pub enum ConversationKind {
 
 impl ConversationKind {
     /// Direct and group messages: left out of an audit unless asked for.
-    pub fn is_private_message(self) -> bool {
+    pub(crate) fn is_private_message(self) -> bool {
         matches!(self, ConversationKind::GroupDm | ConversationKind::Dm)
     }
 }
 
 /// A conversation as the export lists it, with the folder its day files are in.
 #[derive(Debug, Clone)]
-pub struct Conversation {
-    pub id: String,
+pub(crate) struct Conversation {
+    pub(crate) id: String,
     /// The channel's name; the id for direct messages and conversations listed without one.
-    pub name: String,
-    pub kind: ConversationKind,
-    pub created: Option<i64>,
-    pub members: Vec<String>,
+    pub(crate) name: String,
+    pub(crate) kind: ConversationKind,
+    pub(crate) members: Vec<String>,
     /// The folder holding `<YYYY-MM-DD>.json` files, inside the export: the name (the id
     /// without one), under the workspace's folder in an Enterprise Grid export.
-    pub folder: String,
+    pub(crate) folder: String,
     /// The workspace folder of an Enterprise Grid export; `None` at the export's top.
-    pub workspace: Option<String>,
+    pub(crate) workspace: Option<String>,
 }
 
 /// An entry of `channels.json`, `groups.json`, `mpims.json` or `dms.json`: only what the
@@ -128,9 +127,9 @@ pub struct ListedConversation {
     #[serde(deserialize_with = "lenient::owned_text")]
     pub name: Option<String>,
     #[serde(deserialize_with = "lenient::integer")]
-    pub created: Option<i64>,
+    pub(crate) created: Option<i64>,
     #[serde(deserialize_with = "lenient::ids")]
-    pub members: Vec<String>,
+    pub(crate) members: Vec<String>,
 }
 
 /// Reads a list file's bytes: the objects of a JSON list, anything else in it left out; an
@@ -160,18 +159,18 @@ pub fn parse_day(bytes: &[u8]) -> Result<Vec<RawMessage<'_>>, String> {
 
 /// The workspace's lists: members and conversations.
 #[derive(Debug, Clone, Default)]
-pub struct Workspace {
-    pub users: Vec<ExportUser>,
+pub(crate) struct Workspace {
+    pub(crate) users: Vec<ExportUser>,
     /// Whether a list of members was read. Without one, members are known only by the ids
     /// the conversations and messages name, and none has a known zone.
-    pub users_listed: bool,
+    pub(crate) users_listed: bool,
     /// The conversations to read, in list order (channels, private channels, group DMs,
     /// DMs; then folders read as unlisted), top level first, then each Grid workspace.
-    pub conversations: Vec<Conversation>,
+    pub(crate) conversations: Vec<Conversation>,
     /// Folders of direct and group messages left out because they were not asked for.
-    pub private_folders: Vec<String>,
+    pub(crate) private_folders: Vec<String>,
     /// Folders with day files that no list names and that were not read.
-    pub unlisted_folders: Vec<String>,
+    pub(crate) unlisted_folders: Vec<String>,
 }
 
 /// One message object of a day file, read leniently (every field optional, numbers and
@@ -181,25 +180,25 @@ pub struct Workspace {
 #[serde(default)]
 pub struct RawMessage<'a> {
     #[serde(rename = "type", borrow, deserialize_with = "lenient::text")]
-    pub kind: Option<Cow<'a, str>>,
+    pub(crate) kind: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "lenient::text")]
-    pub subtype: Option<Cow<'a, str>>,
+    pub(crate) subtype: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "lenient::text")]
-    pub user: Option<Cow<'a, str>>,
+    pub(crate) user: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "lenient::text")]
-    pub bot_id: Option<Cow<'a, str>>,
+    pub(crate) bot_id: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "lenient::text")]
-    pub text: Option<Cow<'a, str>>,
+    pub(crate) text: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "lenient::text")]
-    pub ts: Option<Cow<'a, str>>,
+    pub(crate) ts: Option<Cow<'a, str>>,
     #[serde(borrow, deserialize_with = "lenient::text")]
-    pub thread_ts: Option<Cow<'a, str>>,
+    pub(crate) thread_ts: Option<Cow<'a, str>>,
     #[serde(deserialize_with = "lenient::count")]
-    pub reply_count: Option<u64>,
+    pub(crate) reply_count: Option<u64>,
 }
 
 /// An opened export.
-pub struct Export {
+pub(crate) struct Export {
     source: Source,
 }
 
@@ -306,7 +305,7 @@ fn read_limited(reader: impl Read, buf: &mut Vec<u8>, limit: u64) -> Result<(), 
 impl Export {
     /// Opens a folder or a `.zip`. The zip's directory is read once; a zip whose files sit
     /// under one top folder (as some tools write them) is read from that folder.
-    pub fn open(path: &Path) -> Result<Export, ExportError> {
+    pub(crate) fn open(path: &Path) -> Result<Export, ExportError> {
         let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ExportError::NotFound(path.to_path_buf()),
             _ => ExportError::Io {
@@ -502,7 +501,11 @@ impl Export {
     /// each Grid workspace's folder. Direct and group messages are left out unless
     /// `include_dms`. When a conversation list cannot be read, or there is none, the folders
     /// of day files that no list names are read as unlisted conversations.
-    pub fn workspace(&mut self, include_dms: bool, skipped: &mut Vec<SkippedFile>) -> Workspace {
+    pub(crate) fn workspace(
+        &mut self,
+        include_dms: bool,
+        skipped: &mut Vec<SkippedFile>,
+    ) -> Workspace {
         let grid = self.grid_workspaces();
         let scopes: Vec<Option<String>> = std::iter::once(None)
             .chain(grid.iter().cloned().map(Some))
@@ -567,7 +570,6 @@ impl Export {
                         id: listed.id,
                         name,
                         kind,
-                        created: listed.created,
                         members: listed.members,
                         folder,
                         workspace: scope.clone(),
@@ -603,7 +605,6 @@ impl Export {
                         id: name.clone(),
                         name,
                         kind: kind.unwrap_or(ConversationKind::Unlisted),
-                        created: None,
                         members: Vec::new(),
                         folder,
                         workspace: scope.clone(),
@@ -617,7 +618,7 @@ impl Export {
     /// The day files of a conversation's folder, as paths inside the export, oldest first;
     /// none for a folder that is absent or not one the reader built. A folder that is a
     /// symbolic link is not followed: an `Err` with the reason.
-    pub fn day_files(&self, folder: &str) -> Result<Vec<String>, String> {
+    pub(crate) fn day_files(&self, folder: &str) -> Result<Vec<String>, String> {
         if !is_conversation_folder(folder) {
             return Ok(Vec::new());
         }
@@ -657,7 +658,7 @@ impl Export {
     /// Reads one day file into `buf` and parses its messages, borrowing from `buf`. A file
     /// that cannot be read, is not a regular file, is larger than [`MAX_DAY_FILE_BYTES`] or
     /// is not a JSON list is an `Err` with the reason, and nothing of it is used.
-    pub fn read_day<'b>(
+    pub(crate) fn read_day<'b>(
         &mut self,
         relative: &str,
         buf: &'b mut Vec<u8>,

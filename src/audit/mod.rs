@@ -10,8 +10,8 @@
 pub mod analysis;
 pub mod export;
 mod lenient;
-pub mod report;
-pub mod settings;
+pub(crate) mod report;
+pub(crate) mod settings;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -22,8 +22,6 @@ use crate::audit::analysis::{Analysis, Report};
 use crate::audit::export::{Export, ExportError, SkippedFile};
 use crate::audit::settings::{AuditSettings, SettingsError};
 use crate::norms::RuleId;
-
-pub use analysis::REPORT_FORMAT;
 
 /// Why an audit could not run; each message is one line a person can act on.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +82,7 @@ pub struct Outcome {
 }
 
 /// Reads the settings files named in `options`.
-pub fn load_settings(options: &AuditOptions) -> Result<AuditSettings, AuditError> {
+pub(crate) fn load_settings(options: &AuditOptions) -> Result<AuditSettings, AuditError> {
     let read = |path: &Path| {
         std::fs::read_to_string(path).map_err(|source| AuditError::ReadSettings {
             path: path.to_path_buf(),
@@ -245,7 +243,7 @@ fn export_name(path: &Path) -> String {
 /// Text from an export made safe for a terminal: control characters (escape sequences,
 /// carriage returns, bells) are dropped, so a crafted channel or file name cannot rewrite
 /// what the terminal shows.
-pub fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     text.chars().filter(|c| !c.is_control()).collect()
 }
 

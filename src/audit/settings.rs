@@ -40,19 +40,19 @@ pub enum SettingsError {
 
 /// Everything the analysis is told besides the export.
 #[derive(Debug, Clone)]
-pub struct AuditSettings {
-    pub lexicon: UrgencyLexicon,
+pub(crate) struct AuditSettings {
+    pub(crate) lexicon: UrgencyLexicon,
     /// Channels designated urgent, by name (without `#`) or id.
-    pub urgent_channels: Vec<String>,
+    pub(crate) urgent_channels: Vec<String>,
     /// Hours given per member, by user id or name; a `None` zone means the profile's.
-    pub hours: HashMap<String, (WeeklySchedule, Option<Tz>)>,
+    pub(crate) hours: HashMap<String, (WeeklySchedule, Option<Tz>)>,
     /// The zone weeks and the heat map are read in.
-    pub zone: Tz,
+    pub(crate) zone: Tz,
 }
 
 impl AuditSettings {
     /// The shipped urgency words, no urgent channel, default hours for everyone, UTC.
-    pub fn defaults() -> Result<Self, SettingsError> {
+    pub(crate) fn defaults() -> Result<Self, SettingsError> {
         Ok(AuditSettings {
             lexicon: UrgencyLexicon::with_defaults()?,
             urgent_channels: Vec::new(),
@@ -62,7 +62,7 @@ impl AuditSettings {
     }
 
     /// Applies a norms file's text.
-    pub fn with_norms(mut self, text: &str) -> Result<Self, SettingsError> {
+    pub(crate) fn with_norms(mut self, text: &str) -> Result<Self, SettingsError> {
         let norms: NormsFile =
             toml::from_str(text).map_err(|e| SettingsError::NormsToml(one_line(&e)))?;
         self.lexicon = UrgencyLexicon::customised(&norms.extra_words, &norms.removed_words)?;
@@ -76,7 +76,7 @@ impl AuditSettings {
     }
 
     /// Applies an hours file's text.
-    pub fn with_hours(mut self, text: &str) -> Result<Self, SettingsError> {
+    pub(crate) fn with_hours(mut self, text: &str) -> Result<Self, SettingsError> {
         let table: toml::Table =
             toml::from_str(text).map_err(|e| SettingsError::HoursToml(one_line(&e)))?;
         for (member, value) in table {
@@ -95,13 +95,13 @@ impl AuditSettings {
     }
 
     /// Sets the report's zone from an IANA name.
-    pub fn with_zone(mut self, name: &str) -> Result<Self, SettingsError> {
+    pub(crate) fn with_zone(mut self, name: &str) -> Result<Self, SettingsError> {
         self.zone = parse_zone(name).map_err(|e| SettingsError::Zone(e.into()))?;
         Ok(self)
     }
 
     /// Whether a conversation, by name or id, is designated urgent.
-    pub fn is_urgent(&self, name: &str, id: &str) -> bool {
+    pub(crate) fn is_urgent(&self, name: &str, id: &str) -> bool {
         self.urgent_channels
             .iter()
             .any(|c| c == id || c.eq_ignore_ascii_case(name))

@@ -36,13 +36,13 @@ const MAX_PAGES: usize = 1000;
 
 /// Someone who receives the digest, in their zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recipient {
-    pub user: UserId,
-    pub tz: Tz,
+pub(crate) struct Recipient {
+    pub(crate) user: UserId,
+    pub(crate) tz: Tz,
 }
 
 /// Sends the digests of `team` until `shutdown` is cancelled.
-pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
+pub(crate) async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
         let now = bot.clock.now();
         let wake = match digest::quiet_until(now) {
@@ -71,7 +71,7 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
 }
 
 /// Sends every digest due at `now`; returns when the next one falls due.
-pub async fn send_due(
+pub(crate) async fn send_due(
     bot: &Bot,
     team: &TeamId,
     now: DateTime<Utc>,
@@ -125,7 +125,7 @@ pub async fn send_due(
 
 /// The workspace's admins, owners and granted managers who are people, by user id, each in
 /// the zone of their stored hours, else their profile's, else the bot's default.
-pub async fn recipients(bot: &Bot, team: &TeamId) -> Result<Vec<Recipient>, HandleError> {
+pub(crate) async fn recipients(bot: &Bot, team: &TeamId) -> Result<Vec<Recipient>, HandleError> {
     let managers: HashSet<UserId> = granted_managers(bot, team)?.into_iter().collect();
     let mut found = Vec::new();
     let mut cursor: Option<SlackCursorId> = None;

@@ -20,13 +20,13 @@ use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::{ApiError, Share, SlackApi};
 
 /// How long a profile read from `users.info` is trusted.
-pub const PROFILE_TTL: TimeDelta = TimeDelta::hours(12);
+pub(crate) const PROFILE_TTL: TimeDelta = TimeDelta::hours(12);
 /// How long a channel's member list is trusted.
-pub const CHANNEL_TTL: TimeDelta = TimeDelta::minutes(5);
+pub(crate) const CHANNEL_TTL: TimeDelta = TimeDelta::minutes(5);
 /// How long a member's Do Not Disturb settings (`dnd.info`) are read from memory: a busy
 /// channel mentioning them asks Slack once in this time. A `dnd_updated_user` event
 /// refreshes them at once.
-pub const DND_TTL: TimeDelta = TimeDelta::minutes(5);
+pub(crate) const DND_TTL: TimeDelta = TimeDelta::minutes(5);
 /// Profiles kept before expired ones are swept (a large workspace is about 100,000 people;
 /// one profile is a few dozen bytes).
 const MAX_PROFILES: usize = 250_000;
@@ -34,7 +34,7 @@ const MAX_PROFILES: usize = 250_000;
 const MAX_CHANNELS: usize = 10_000;
 /// How long "no such user" from `users.info` is believed: a message can mention hundreds
 /// of ids that are no one, and asking again for each would spend the rate limit on them.
-pub const MISSING_TTL: TimeDelta = TimeDelta::hours(1);
+pub(crate) const MISSING_TTL: TimeDelta = TimeDelta::hours(1);
 /// Slack's answers that mean the id is not a member the bot can see.
 const MISSING_CODES: [&str; 2] = ["user_not_found", "user_not_visible"];
 
@@ -46,15 +46,16 @@ tokio::task_local! {
 }
 
 /// Runs `work` as work for someone who asked: its profile look-ups go ahead of bulk ones.
-pub async fn for_someone_who_asked<F: std::future::Future>(work: F) -> F::Output {
+pub(crate) async fn for_someone_who_asked<F: std::future::Future>(work: F) -> F::Output {
     ASKED.scope((), work).await
 }
 
 /// Members read from one channel; a larger channel is described by its first ones.
-pub const MAX_CHANNEL_MEMBERS: usize = 20_000;
+pub(crate) const MAX_CHANNEL_MEMBERS: usize = 20_000;
 /// How often every member is read again from `users.list`: well within [`PROFILE_TTL`], so
 /// a member of the workspace is always known.
-pub const DIRECTORY_REFRESH: std::time::Duration = std::time::Duration::from_secs(6 * 60 * 60);
+pub(crate) const DIRECTORY_REFRESH: std::time::Duration =
+    std::time::Duration::from_secs(6 * 60 * 60);
 /// Members asked for per `users.list` page (Slack advises no more than 200).
 const USERS_PAGE_SIZE: u16 = 200;
 /// Members asked for per `conversations.members` page (Slack allows up to 1,000).
@@ -62,18 +63,18 @@ const PAGE_SIZE: u16 = 1000;
 
 /// What the bot needs from a member's Slack profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Profile {
+pub(crate) struct Profile {
     /// `None` when the profile has no zone, or one chrono-tz does not know.
-    pub tz: Option<Tz>,
-    pub is_admin: bool,
-    pub is_owner: bool,
-    pub is_bot: bool,
-    pub deleted: bool,
+    pub(crate) tz: Option<Tz>,
+    pub(crate) is_admin: bool,
+    pub(crate) is_owner: bool,
+    pub(crate) is_bot: bool,
+    pub(crate) deleted: bool,
 }
 
 impl Profile {
     /// Reads the parts of a Slack user the bot uses.
-    pub fn from_slack(user: &SlackUser) -> Self {
+    pub(crate) fn from_slack(user: &SlackUser) -> Self {
         let flag = |value: Option<bool>| value.unwrap_or(false);
         let tz = user
             .tz
@@ -97,18 +98,18 @@ impl Profile {
     }
 
     /// Whether this member is a person who can be at work: not a bot, not deactivated.
-    pub fn is_person(&self) -> bool {
+    pub(crate) fn is_person(&self) -> bool {
         !self.is_bot && !self.deleted
     }
 
     /// The member's zone, or `default` when their profile has none.
-    pub fn zone_or(&self, default: Tz) -> Tz {
+    pub(crate) fn zone_or(&self, default: Tz) -> Tz {
         self.tz.unwrap_or(default)
     }
 }
 
 /// The profile status of a Slack user.
-pub fn status_of(user: &SlackUser) -> SlackStatus {
+pub(crate) fn status_of(user: &SlackUser) -> SlackStatus {
     let profile = user.profile.as_ref();
     SlackStatus::from_profile(
         profile.and_then(|p| p.status_text.as_deref()),
@@ -122,7 +123,7 @@ pub fn status_of(user: &SlackUser) -> SlackStatus {
 /// A member's hours as the bot uses them: what they stored, or the default week (Mon–Fri
 /// 09:00–17:00) in their profile's zone, or in `default_tz` when the profile is unknown or
 /// has no zone.
-pub fn effective_hours(
+pub(crate) fn effective_hours(
     stored: Option<MemberHours>,
     profile: Option<&Profile>,
     default_tz: Tz,
@@ -134,7 +135,7 @@ pub fn effective_hours(
 }
 
 /// The zone of a member from their profile, or `default_tz`.
-pub fn zone_of(profile: Option<&Profile>, default_tz: Tz) -> Tz {
+pub(crate) fn zone_of(profile: Option<&Profile>, default_tz: Tz) -> Tz {
     profile.map_or(default_tz, |p| p.zone_or(default_tz))
 }
 
@@ -178,7 +179,7 @@ type DndMap = HashMap<(TeamId, UserId), Cached<DndStatus>>;
 /// The in-memory directory of one bot process. Locks are held only to read or write a map
 /// entry, never across a call to Slack.
 #[derive(Default)]
-pub struct Directory {
+pub(crate) struct Directory {
     profiles: Mutex<ProfileMap>,
     channels: Mutex<ChannelMap>,
     lookups: Mutex<HashMap<(TeamId, UserId), Lookup>>,
@@ -194,7 +195,7 @@ impl Directory {
     /// A member's profile, from memory when fresh, else from `users.info`, spending
     /// `share` of its rate ([`Share::Asked`] inside [`for_someone_who_asked`]). An id
     /// Slack recently said is no one is answered from memory too.
-    pub async fn profile(
+    pub(crate) async fn profile(
         &self,
         slack: &SlackApi,
         team: &TeamId,
@@ -252,7 +253,7 @@ impl Directory {
     }
 
     /// A member's profile if it is in memory and fresh; Slack is not asked.
-    pub fn cached_profile(
+    pub(crate) fn cached_profile(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -266,7 +267,13 @@ impl Directory {
     }
 
     /// Keeps a profile Slack sent (`users.info`, or the `user_change` event).
-    pub fn remember(&self, team: &TeamId, user: &UserId, profile: Profile, now: DateTime<Utc>) {
+    pub(crate) fn remember(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        profile: Profile,
+        now: DateTime<Utc>,
+    ) {
         let mut profiles = self.lock_profiles();
         make_room(&mut profiles, MAX_PROFILES, now, PROFILE_TTL);
         profiles.insert(
@@ -280,7 +287,7 @@ impl Directory {
 
     /// Keeps a member's profile status (Slack sends it with the profile); an empty one
     /// clears the last.
-    pub fn remember_status(&self, team: &TeamId, user: &UserId, status: SlackStatus) {
+    pub(crate) fn remember_status(&self, team: &TeamId, user: &UserId, status: SlackStatus) {
         let mut statuses = self.lock_statuses();
         let key = (team.clone(), user.clone());
         if status.is_empty() {
@@ -295,7 +302,7 @@ impl Directory {
 
     /// A member's profile status as last read, if one is set. Read alongside a fresh profile
     /// only: a status is as old as the profile it came with.
-    pub fn cached_status(&self, team: &TeamId, user: &UserId) -> Option<SlackStatus> {
+    pub(crate) fn cached_status(&self, team: &TeamId, user: &UserId) -> Option<SlackStatus> {
         self.lock_statuses()
             .get(&(team.clone(), user.clone()))
             .cloned()
@@ -306,7 +313,7 @@ impl Directory {
     }
 
     /// A member's Do Not Disturb settings if read less than [`DND_TTL`] ago.
-    pub fn cached_dnd(
+    pub(crate) fn cached_dnd(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -319,7 +326,13 @@ impl Directory {
     }
 
     /// Keeps a member's Do Not Disturb settings as Slack sent them.
-    pub fn remember_dnd(&self, team: &TeamId, user: &UserId, dnd: DndStatus, now: DateTime<Utc>) {
+    pub(crate) fn remember_dnd(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        dnd: DndStatus,
+        now: DateTime<Utc>,
+    ) {
         let mut all = self.lock_dnd();
         make_room(&mut all, MAX_PROFILES, now, DND_TTL);
         all.insert(
@@ -333,7 +346,7 @@ impl Directory {
 
     /// Forgets a member's Do Not Disturb settings: the next message mentioning them asks
     /// Slack again.
-    pub fn forget_dnd(&self, team: &TeamId, user: &UserId) {
+    pub(crate) fn forget_dnd(&self, team: &TeamId, user: &UserId) {
         self.lock_dnd().remove(&(team.clone(), user.clone()));
     }
 
@@ -342,7 +355,7 @@ impl Directory {
     }
 
     /// Drops everything cached of a workspace.
-    pub fn forget_team(&self, team: &TeamId) {
+    pub(crate) fn forget_team(&self, team: &TeamId) {
         self.lock_dnd().retain(|(t, _), _| t != team);
         self.lock_statuses().retain(|(t, _), _| t != team);
         self.lock_profiles().retain(|(t, _), _| t != team);
@@ -351,7 +364,7 @@ impl Directory {
 
     /// The members of a channel (people and bots), from memory when fresh, else from
     /// `conversations.members`, every page, up to [`MAX_CHANNEL_MEMBERS`].
-    pub async fn channel_members(
+    pub(crate) async fn channel_members(
         &self,
         slack: &SlackApi,
         team: &TeamId,
@@ -399,7 +412,7 @@ impl Directory {
     /// into memory; returns how many. Members who join or change later come with the
     /// `team_join` and `user_change` events, so mentions are looked up here, not one
     /// `users.info` call per member.
-    pub async fn load_members(
+    pub(crate) async fn load_members(
         &self,
         slack: &SlackApi,
         team: &TeamId,
@@ -432,13 +445,13 @@ impl Directory {
     }
 
     /// Profiles in memory, of every workspace.
-    pub fn members_known(&self) -> usize {
+    pub(crate) fn members_known(&self) -> usize {
         self.lock_profiles().len()
     }
 
     /// Whether a look-up of this member would be answered from memory (a fresh profile,
     /// or an id Slack recently said is no one).
-    pub fn is_known(&self, team: &TeamId, user: &UserId, now: DateTime<Utc>) -> bool {
+    pub(crate) fn is_known(&self, team: &TeamId, user: &UserId, now: DateTime<Utc>) -> bool {
         self.cached_profile(team, user, now).is_some()
             || self.known_missing(team, user, now).is_some()
     }

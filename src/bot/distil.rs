@@ -15,7 +15,7 @@ use slack_morphism::prelude::*;
 use crate::bot::Bot;
 use crate::bot::ask::{Question, read_question};
 use crate::bot::directory::Profile;
-pub use crate::decision::MessageRecord;
+pub(crate) use crate::decision::MessageRecord;
 use crate::hours::{SlackStatus, zone_by_name};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::norms::ScanFacts;
@@ -25,15 +25,15 @@ use crate::store::StoreError;
 
 /// One event as the journal keeps it: its workspace and what it says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JournaledEvent {
-    pub team: TeamId,
-    pub event: Distilled,
+pub(crate) struct JournaledEvent {
+    pub(crate) team: TeamId,
+    pub(crate) event: Distilled,
 }
 
 /// What an event says, read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Distilled {
+pub(crate) enum Distilled {
     /// A person's message, new or edited (boxed: it is far larger than the other kinds).
     Message(Box<MessageRecord>),
     /// A message was deleted (its id only).
@@ -68,7 +68,7 @@ pub enum Distilled {
 
 impl Distilled {
     /// The Events API type it was read from, for logs and metrics.
-    pub fn event_type(&self) -> &str {
+    pub(crate) fn event_type(&self) -> &str {
         match self {
             Distilled::Message(_) | Distilled::MessageDeleted { .. } => "message",
             Distilled::AppMention { .. } => "app_mention",
@@ -85,7 +85,7 @@ impl Distilled {
 
 impl MessageRecord {
     /// The message as the check-in answers read it, when it carries an answer's text.
-    pub fn as_answer(&self) -> Option<HumanMessage> {
+    pub(crate) fn as_answer(&self) -> Option<HumanMessage> {
         Some(HumanMessage {
             channel: self.channel.clone(),
             user: self.user.clone(),
@@ -98,16 +98,16 @@ impl MessageRecord {
 
 /// The parts of a Slack profile the bot uses (see [`Profile`]), by zone name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfileFacts {
+pub(crate) struct ProfileFacts {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tz: Option<String>,
-    pub is_admin: bool,
-    pub is_owner: bool,
-    pub is_bot: bool,
-    pub deleted: bool,
+    pub(crate) tz: Option<String>,
+    pub(crate) is_admin: bool,
+    pub(crate) is_owner: bool,
+    pub(crate) is_bot: bool,
+    pub(crate) deleted: bool,
     /// The profile status, when one is set.
     #[serde(default, skip_serializing_if = "SlackStatus::is_empty")]
-    pub status: SlackStatus,
+    pub(crate) status: SlackStatus,
 }
 
 impl From<Profile> for ProfileFacts {
@@ -149,7 +149,7 @@ fn revokes_bot_token(event: &serde_json::Value) -> bool {
 impl Bot {
     /// Reads an `event_callback` body of `team` (as its envelope says) into what the journal
     /// keeps, as JSON. Fails only when the store cannot be read (the workspace's word list, the open check-ins).
-    pub fn distil(
+    pub(crate) fn distil(
         &self,
         team: &TeamId,
         raw: &[u8],
@@ -169,7 +169,7 @@ impl Bot {
 
     /// Reads an `event_callback` body into the record the journal keeps, or `None` when it
     /// does not read as one.
-    pub fn distil_body(&self, raw: &[u8]) -> Result<Option<JournaledEvent>, StoreError> {
+    pub(crate) fn distil_body(&self, raw: &[u8]) -> Result<Option<JournaledEvent>, StoreError> {
         let Ok(incoming) = read_event_callback(raw) else {
             return Ok(None);
         };

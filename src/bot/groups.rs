@@ -32,15 +32,15 @@ type HandleMap = HashMap<TeamId, Cached<HashMap<GroupId, String>>>;
 
 /// What a `subteam_*` event says about a group.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct GroupChange {
-    pub group: GroupId,
+pub(crate) struct GroupChange {
+    pub(crate) group: GroupId,
     /// The handle, without `@`, when the event carries the group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub handle: Option<String>,
+    pub(crate) handle: Option<String>,
     /// The whole member list, when the event carries it; otherwise the cached list is
     /// dropped and read again when next needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub members: Option<Vec<UserId>>,
+    pub(crate) members: Option<Vec<UserId>>,
 }
 
 impl GroupChange {

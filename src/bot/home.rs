@@ -14,7 +14,11 @@ use crate::views::{self, HomeFacts};
 
 impl Bot {
     /// Publishes the Home tab of `user`.
-    pub async fn publish_home(&self, team: &TeamId, user: &UserId) -> Result<(), HandleError> {
+    pub(crate) async fn publish_home(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+    ) -> Result<(), HandleError> {
         let now = self.clock.now();
         let me = self.me(team, user, now).await?;
         let mut view = views::home(&HomeFacts {
@@ -37,7 +41,7 @@ impl Bot {
     }
 
     /// "Edit hours" on the Home tab: opens the modal filled with the member's hours.
-    pub async fn open_hours_modal(
+    pub(crate) async fn open_hours_modal(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -79,7 +83,7 @@ impl Bot {
 
     /// The hours form was submitted: saves the week, the zone and any time off picked, and
     /// republishes the Home tab; or returns the errors Slack shows beside the pickers.
-    pub async fn submit_hours_modal(
+    pub(crate) async fn submit_hours_modal(
         &self,
         team: &TeamId,
         user: &UserId,

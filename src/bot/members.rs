@@ -18,7 +18,7 @@ use crate::store::{StoreError, Table};
 
 /// The table of hours members set, keyed by user id. Members who never set hours (nor time
 /// off, nor focus time) have no record: their hours are the default in their profile's zone.
-pub const HOURS_TABLE: &str = "hours";
+pub(crate) const HOURS_TABLE: &str = "hours";
 
 /// Profiles fetched from Slack for one broadcast; members beyond this (and not cached) are
 /// counted as not checked, so one `@channel` cannot spend the rate limit for minutes. Below
@@ -28,26 +28,26 @@ pub const BROADCAST_LOOKUPS: usize = 60;
 
 /// What the bot knows about the member who is asking (for commands and the Home tab).
 #[derive(Debug, Clone)]
-pub struct Me {
+pub(crate) struct Me {
     /// The hours in effect: stored, or the default in the profile's zone.
-    pub hours: MemberHours,
+    pub(crate) hours: MemberHours,
     /// The record in the `hours` table, if any.
-    pub stored: Option<MemberHours>,
+    pub(crate) stored: Option<MemberHours>,
     /// `None` when Slack could not be asked.
-    pub profile: Option<Profile>,
+    pub(crate) profile: Option<Profile>,
 }
 
 impl Me {
     /// The record to write when changing time off or focus time: the stored one, or the
     /// default hours in the profile's zone.
-    pub fn record(&self) -> MemberHours {
+    pub(crate) fn record(&self) -> MemberHours {
         self.stored.clone().unwrap_or_else(|| self.hours.clone())
     }
 }
 
 /// What looking up a mentioned member found.
 #[derive(Debug)]
-pub enum Reach {
+pub(crate) enum Reach {
     Found(Box<Reached>),
     /// Slack says the id is not a member (and nobody stored hours under it).
     NoOne,
@@ -56,12 +56,12 @@ pub enum Reach {
 }
 
 impl Bot {
-    pub fn hours_table(&self) -> Result<Table<MemberHours>, StoreError> {
+    pub(crate) fn hours_table(&self) -> Result<Table<MemberHours>, StoreError> {
         self.store.table(HOURS_TABLE)
     }
 
     /// The hours a member stored, if any.
-    pub fn stored_hours(
+    pub(crate) fn stored_hours(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -70,7 +70,7 @@ impl Bot {
     }
 
     /// The profile of a member, or `None` (logged) when Slack cannot say.
-    pub async fn profile(
+    pub(crate) async fn profile(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -81,7 +81,7 @@ impl Bot {
 
     /// [`profile`](Self::profile) spending `share` of the look-up rate: bulk look-ups
     /// take only what is spare ([`Share::Spare`]) and are skipped, not queued, without.
-    pub async fn profile_with(
+    pub(crate) async fn profile_with(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -108,7 +108,7 @@ impl Bot {
     }
 
     /// The member who is asking, with the hours in effect for them.
-    pub async fn me(
+    pub(crate) async fn me(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -126,7 +126,7 @@ impl Bot {
 
     /// A member a message or a command names, with the hours in effect for them; `None` when
     /// neither the store nor Slack knows them.
-    pub async fn reach(
+    pub(crate) async fn reach(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -143,7 +143,7 @@ impl Bot {
     /// A mentioned member, looked up spending `share` of the rate: found (with the hours in
     /// effect), no one (Slack says the id is not a member), or not checked (no spare rate,
     /// or Slack could not say).
-    pub async fn reach_with(
+    pub(crate) async fn reach_with(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -183,7 +183,7 @@ impl Bot {
     }
 
     /// The members of a channel, or `None` (logged) when Slack cannot say.
-    pub async fn channel_members(
+    pub(crate) async fn channel_members(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -204,7 +204,7 @@ impl Bot {
 
     /// Who a broadcast in `channel` reaches. Members with stored hours or a cached profile
     /// cost nothing; at most [`BROADCAST_LOOKUPS`] others are looked up, the rest counted.
-    pub async fn audience(
+    pub(crate) async fn audience(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -370,7 +370,7 @@ impl Bot {
 
     /// Writes a member's hours, or removes the record when `hours` is `None`, and waits until
     /// it is on disk: the reply that follows says it is saved.
-    pub async fn save_hours(
+    pub(crate) async fn save_hours(
         &self,
         team: &TeamId,
         user: &UserId,

@@ -6,13 +6,13 @@ pub mod checkins;
 pub(crate) mod digest;
 pub(crate) mod directory;
 pub(crate) mod distil;
-pub mod groups;
+pub(crate) mod groups;
 pub(crate) mod home;
 pub mod members;
 pub(crate) mod privacy;
 pub(crate) mod reminders;
 pub(crate) mod roles;
-pub mod sender;
+pub(crate) mod sender;
 pub(crate) mod urgency;
 pub mod worker;
 pub(crate) mod workspaces;
@@ -42,19 +42,19 @@ use sender::{CallOutbox, OutgoingCall};
 /// Mentioned members looked up in Slack for one message (those known already cost
 /// nothing); the rest are counted as not checked, so a message with hundreds of mentions
 /// costs no more than one with twenty.
-pub const MENTION_LOOKUPS: usize = 20;
+pub(crate) const MENTION_LOOKUPS: usize = 20;
 /// Of those, the first waits for its turn at Slack's rate limit; the others use only spare
 /// rate and are not checked without it. Every message thus queues at most one look-up
 /// ahead of the next message, however many people it mentions.
-pub const MENTION_LOOKUPS_WAITED: usize = 1;
+pub(crate) const MENTION_LOOKUPS_WAITED: usize = 1;
 /// Members listed on a "who is around?" card; the rest are counted.
 const MAX_AROUND: usize = 20;
 /// How long after a message reached the bot a note about it is still worth sending.
-pub const NOTE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+pub(crate) const NOTE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// Why handling an event failed. `Retry` failures are tried again; the rest are logged.
 #[derive(Debug, thiserror::Error)]
-pub enum HandleError {
+pub(crate) enum HandleError {
     #[error("the event does not read as a Slack event: {0}")]
     Malformed(String),
     #[error(transparent)]
@@ -65,7 +65,7 @@ pub enum HandleError {
 
 impl HandleError {
     /// Whether trying again later may succeed.
-    pub fn is_retryable(&self) -> bool {
+    pub(crate) fn is_retryable(&self) -> bool {
         matches!(
             self,
             HandleError::Slack(ApiError::Unavailable { .. }) | HandleError::Store(_)
@@ -75,40 +75,40 @@ impl HandleError {
 
 /// Everything a handler needs: the store, the Web API door, the clock.
 pub struct Bot {
-    pub store: Store,
-    pub slack: SlackApi,
-    pub clock: Arc<dyn Clock>,
-    pub metrics: Arc<Metrics>,
+    pub(crate) store: Store,
+    pub(crate) slack: SlackApi,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) metrics: Arc<Metrics>,
     /// The bot user of `SLACK_BOT_TOKEN`; see [`Bot::identity_in`] for installations.
-    pub identity: BotIdentity,
+    pub(crate) identity: BotIdentity,
     /// The zone of members whose Slack profile has none.
-    pub default_tz: chrono_tz::Tz,
+    pub(crate) default_tz: chrono_tz::Tz,
     /// Profiles and channel members, cached.
-    pub directory: Directory,
+    pub(crate) directory: Directory,
     /// User groups' members and handles, cached.
     pub(crate) groups: groups::Groups,
     /// Wakes the reminder task when a reminder is set.
     pub(crate) reminder_signal: reminders::ReminderSignal,
     /// Each workspace's compiled urgency words.
-    pub lexicons: urgency::LexiconCache,
+    pub(crate) lexicons: urgency::LexiconCache,
     /// Tells the check-in runner about created and changed check-ins.
-    pub checkins: checkins::runner::CheckinSignal,
+    pub(crate) checkins: checkins::runner::CheckinSignal,
     /// The teams and app this bot serves; payloads for others are answered and ignored.
-    pub installations: Arc<crate::slack::installation::Installations>,
+    pub(crate) installations: Arc<crate::slack::installation::Installations>,
     /// Calls to Slack decided by handlers, made by the sender ([`sender::run`]).
-    pub outbox: CallOutbox,
+    pub(crate) outbox: CallOutbox,
 }
 
 impl Bot {
     /// The bot user in `team`: its installation's, else `SLACK_BOT_TOKEN`'s.
-    pub fn identity_in(&self, team: &TeamId) -> BotIdentity {
+    pub(crate) fn identity_in(&self, team: &TeamId) -> BotIdentity {
         self.installations
             .identity(team)
             .unwrap_or_else(|| self.identity.clone())
     }
 
     /// Starts serving an installation made over OAuth (or read back at start-up).
-    pub fn serve_installation(&self, installation: &crate::slack::oauth::Installation) {
+    pub(crate) fn serve_installation(&self, installation: &crate::slack::oauth::Installation) {
         self.slack
             .add_team(installation.scope.clone(), &installation.bot_token());
         self.installations.install_as(
@@ -123,7 +123,7 @@ impl Bot {
 
     /// Handles one journaled event ([`Distilled`], as JSON) kept under `event_key`, received
     /// at `received_at_unix` (seconds).
-    pub async fn handle_event(
+    pub(crate) async fn handle_event(
         &self,
         event_key: &str,
         journaled: &[u8],
@@ -424,7 +424,6 @@ impl Bot {
                 .audience_of(team, &ids, skip, &mut lookups_left, now)
                 .await?;
             reached.push(GroupReach {
-                group: group.clone(),
                 handle: self.groups.handle(&self.slack, team, group, now).await,
                 audience,
             });
@@ -474,7 +473,7 @@ impl Bot {
 
     /// Card lines for the named members: for a `public` post, with times each reader sees
     /// in their own zone; else in the asker's.
-    pub async fn hours_card(
+    pub(crate) async fn hours_card(
         &self,
         team: &TeamId,
         asker: &UserId,
@@ -511,7 +510,7 @@ impl Bot {
 
     /// Card lines for the people in a channel, for a public post (times each reader sees in
     /// their own zone): who is working, then who is back soonest.
-    pub async fn around_card(
+    pub(crate) async fn around_card(
         &self,
         team: &TeamId,
         channel: &ChannelId,

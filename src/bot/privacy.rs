@@ -26,20 +26,20 @@ const RETENTION_SWEEP_EVERY: TimeDelta = TimeDelta::hours(1);
 
 /// What `/async forget me` deleted (or would delete).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MemberRecords {
+pub(crate) struct MemberRecords {
     /// Working hours, time off and focus time (one record).
-    pub hours: bool,
-    pub manager_role: bool,
-    pub answers: usize,
+    pub(crate) hours: bool,
+    pub(crate) manager_role: bool,
+    pub(crate) answers: usize,
     /// "Remind me when they are back" reminders the member set, or that are about them.
-    pub reminders: usize,
+    pub(crate) reminders: usize,
     /// Nudge cooldowns, digest marks and opt-out, the open DM check-in: small records that
     /// name the member.
-    pub other: usize,
+    pub(crate) other: usize,
 }
 
 impl MemberRecords {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         *self == MemberRecords::default()
     }
 }
@@ -48,7 +48,7 @@ impl Bot {
     /// Deletes every record of `team` and what is cached of it in memory. Its check-ins and
     /// digests stop with their records: the runner finds no check-in to open, the digest no
     /// finding to report.
-    pub fn forget_team(&self, team: &TeamId, why: &str) -> Result<(), HandleError> {
+    pub(crate) fn forget_team(&self, team: &TeamId, why: &str) -> Result<(), HandleError> {
         // An organisation's org-wide install served its workspaces: they go with it.
         let mut scopes = vec![team.clone()];
         scopes.extend(self.installations.workspaces_of(team));
@@ -68,7 +68,7 @@ impl Bot {
     }
 
     /// Everything the store holds that names `user`, as JSON.
-    pub fn member_data(&self, team: &TeamId, user: &UserId) -> Result<Value, StoreError> {
+    pub(crate) fn member_data(&self, team: &TeamId, user: &UserId) -> Result<Value, StoreError> {
         let tables = CheckinTables::open(&self.store)?;
         let answers: Vec<Value> = tables
             .answers_of_member(team, user)?
@@ -113,7 +113,7 @@ impl Bot {
     }
 
     /// What [`forget_member`](Self::forget_member) would delete.
-    pub fn member_records(
+    pub(crate) fn member_records(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -124,7 +124,7 @@ impl Bot {
     /// Deletes the member's hours (with time off and focus), manager role, check-in answers
     /// and the small records that name them, and waits until that is on disk. Check-ins they
     /// created stay: they belong to the channel.
-    pub async fn forget_member(
+    pub(crate) async fn forget_member(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -184,7 +184,7 @@ impl Bot {
 
     /// Deletes the answers of every occurrence reported (or skipped) longer ago than its
     /// workspace's retention, and answers whose occurrence is gone; returns how many.
-    pub fn delete_expired_answers(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    pub(crate) fn delete_expired_answers(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut retention: HashMap<TeamId, TimeDelta> = HashMap::new();
         CheckinTables::open(&self.store)?.remove_answers_where(|team, occurrence| {
             let keep_for = match retention.get(team) {
@@ -205,7 +205,7 @@ impl Bot {
 }
 
 /// Deletes answers past their retention once an hour, by the bot's clock, until `shutdown`.
-pub async fn run_retention(bot: Arc<Bot>, shutdown: CancellationToken) {
+pub(crate) async fn run_retention(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
         let now = bot.clock.now();
         match bot.delete_expired_answers(now) {

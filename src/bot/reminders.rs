@@ -46,7 +46,7 @@ fn reminder_text(reminder: &Reminder) -> String {
 
 /// Wakes the reminder task when a reminder is added.
 #[derive(Default)]
-pub struct ReminderSignal(Notify);
+pub(crate) struct ReminderSignal(Notify);
 
 impl Bot {
     /// The note's button was pressed: a reminder for each member still not working, due
@@ -182,7 +182,7 @@ impl Bot {
 }
 
 /// Sends reminders as they come due, until `shutdown` is cancelled.
-pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
+pub(crate) async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     loop {
         let next = match bot.send_due_reminders(bot.clock.now()).await {
             Ok(next) => next,

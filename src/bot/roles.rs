@@ -13,13 +13,13 @@ use crate::slack::api::Share;
 use crate::store::{StoreError, Table};
 
 /// The table of manager grants, keyed by the manager's user id.
-pub const ROLES_TABLE: &str = "roles";
+pub(crate) const ROLES_TABLE: &str = "roles";
 
 /// One manager grant: who granted it and when, so an admin can tell where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ManagerGrant {
-    pub granted_by: UserId,
-    pub granted_at: DateTime<Utc>,
+pub(crate) struct ManagerGrant {
+    pub(crate) granted_by: UserId,
+    pub(crate) granted_at: DateTime<Utc>,
 }
 
 fn roles_table(bot: &Bot) -> Result<Table<ManagerGrant>, StoreError> {
@@ -28,7 +28,11 @@ fn roles_table(bot: &Bot) -> Result<Table<ManagerGrant>, StoreError> {
 
 /// Whether `user` may manage the workspace's norms and check-ins: a Slack admin or owner, or
 /// a member granted the manager role. A granted manager costs no call to Slack.
-pub async fn can_manage(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool, HandleError> {
+pub(crate) async fn can_manage(
+    bot: &Bot,
+    team: &TeamId,
+    user: &UserId,
+) -> Result<bool, HandleError> {
     if is_granted_manager(bot, team, user)? {
         return Ok(true);
     }
@@ -36,7 +40,7 @@ pub async fn can_manage(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool,
 }
 
 /// Whether `user` is a Slack admin or owner (from `users.info`, cached by the directory).
-pub async fn is_admin(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool, HandleError> {
+pub(crate) async fn is_admin(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool, HandleError> {
     let profile = bot
         .directory
         .profile(&bot.slack, team, user, bot.clock.now(), Share::Waited)
@@ -45,12 +49,16 @@ pub async fn is_admin(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool, H
 }
 
 /// Whether `user` holds a manager grant.
-pub fn is_granted_manager(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool, StoreError> {
+pub(crate) fn is_granted_manager(
+    bot: &Bot,
+    team: &TeamId,
+    user: &UserId,
+) -> Result<bool, StoreError> {
     Ok(roles_table(bot)?.get(team, user.as_str())?.is_some())
 }
 
 /// Every member holding a manager grant.
-pub fn granted_managers(bot: &Bot, team: &TeamId) -> Result<Vec<UserId>, StoreError> {
+pub(crate) fn granted_managers(bot: &Bot, team: &TeamId) -> Result<Vec<UserId>, StoreError> {
     Ok(roles_table(bot)?
         .scan(team, "")?
         .into_iter()
@@ -60,7 +68,7 @@ pub fn granted_managers(bot: &Bot, team: &TeamId) -> Result<Vec<UserId>, StoreEr
 
 /// Grants `user` the manager role; says whether they did not have it yet. The caller flushes
 /// the store before telling anyone it is saved.
-pub fn grant_manager(
+pub(crate) fn grant_manager(
     bot: &Bot,
     team: &TeamId,
     user: &UserId,
@@ -74,6 +82,6 @@ pub fn grant_manager(
 }
 
 /// Takes the manager role from `user`; says whether they had it. The caller flushes.
-pub fn revoke_manager(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool, StoreError> {
+pub(crate) fn revoke_manager(bot: &Bot, team: &TeamId, user: &UserId) -> Result<bool, StoreError> {
     roles_table(bot)?.remove(team, user.as_str())
 }

@@ -22,12 +22,12 @@ use crate::store::cooldowns::Cooldowns;
 use crate::store::{StoreError, Table};
 
 /// Workspace and channel norms: the key `workspace`, and `channel/<id>` per channel.
-pub const NORMS_TABLE: &str = "norms";
+pub(crate) const NORMS_TABLE: &str = "norms";
 /// One record per flagged message, keyed by instant.
-pub const FINDINGS_TABLE: &str = "findings";
+pub(crate) const FINDINGS_TABLE: &str = "findings";
 /// Per phrase, how many nudges it gave and how many were marked "Not a demand"; keyed by
 /// the phrase as the word list spells it. No text, channel or person.
-pub const FEEDBACK_TABLE: &str = "phrase_feedback";
+pub(crate) const FEEDBACK_TABLE: &str = "phrase_feedback";
 
 const WORKSPACE_KEY: &str = "workspace";
 
@@ -38,7 +38,7 @@ fn channel_key(channel: &ChannelId) -> String {
 /// Each workspace's compiled lexicon. Compiling takes far longer than scanning a message,
 /// so it happens once per workspace and again only when its words change.
 #[derive(Default)]
-pub struct LexiconCache {
+pub(crate) struct LexiconCache {
     lexicons: Mutex<HashMap<TeamId, Arc<UrgencyLexicon>>>,
 }
 
@@ -52,7 +52,7 @@ impl LexiconCache {
     }
 
     /// Forgets a workspace's lexicon: the next message compiles its new list.
-    pub fn forget(&self, team: &TeamId) {
+    pub(crate) fn forget(&self, team: &TeamId) {
         self.lock().remove(team);
     }
 
@@ -67,7 +67,7 @@ impl Bot {
     }
 
     /// The norms every channel of the workspace shares (defaults when none were set).
-    pub fn workspace_norms(&self, team: &TeamId) -> Result<WorkspaceNorms, StoreError> {
+    pub(crate) fn workspace_norms(&self, team: &TeamId) -> Result<WorkspaceNorms, StoreError> {
         Ok(self
             .norms_table::<WorkspaceNorms>(NORMS_TABLE)?
             .get(team, WORKSPACE_KEY)?
@@ -75,7 +75,7 @@ impl Bot {
     }
 
     /// One channel's norms (defaults when none were set).
-    pub fn channel_norms(
+    pub(crate) fn channel_norms(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -88,7 +88,7 @@ impl Bot {
 
     /// Saves the workspace's norms and waits until they are on disk; a changed word list is
     /// compiled on the next message.
-    pub async fn save_workspace_norms(
+    pub(crate) async fn save_workspace_norms(
         &self,
         team: &TeamId,
         norms: &WorkspaceNorms,
@@ -100,7 +100,7 @@ impl Bot {
     }
 
     /// Saves a channel's norms and waits until they are on disk.
-    pub async fn save_channel_norms(
+    pub(crate) async fn save_channel_norms(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -112,7 +112,7 @@ impl Bot {
     }
 
     /// The workspace's compiled lexicon, from memory or compiled once from its word list.
-    pub fn lexicon(&self, team: &TeamId) -> Result<Arc<UrgencyLexicon>, StoreError> {
+    pub(crate) fn lexicon(&self, team: &TeamId) -> Result<Arc<UrgencyLexicon>, StoreError> {
         if let Some(lexicon) = self.lexicons.get(team) {
             return Ok(lexicon);
         }
@@ -134,7 +134,7 @@ impl Bot {
 
     /// Whether `user` was nudged in `channel` less than [`NUDGE_COOLDOWN`] ago. An entry
     /// whose time is over is deleted here.
-    pub fn nudge_cooling_down(
+    pub(crate) fn nudge_cooling_down(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -154,7 +154,7 @@ impl Bot {
 
     /// Starts a cooldown for `user` in `channel`, and deletes the workspace's entries whose
     /// time is over, so senders are kept no longer than their cooldown.
-    pub fn start_nudge_cooldown(
+    pub(crate) fn start_nudge_cooldown(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -167,7 +167,11 @@ impl Bot {
     }
 
     /// Stores one flagged message's record.
-    pub fn record_finding(&self, team: &TeamId, record: &FindingRecord) -> Result<(), StoreError> {
+    pub(crate) fn record_finding(
+        &self,
+        team: &TeamId,
+        record: &FindingRecord,
+    ) -> Result<(), StoreError> {
         let table = self.norms_table::<FindingRecord>(FINDINGS_TABLE)?;
         let stamp = record.at.timestamp_millis().max(0);
         for n in 0u32.. {
@@ -180,7 +184,7 @@ impl Bot {
     }
 
     /// Every phrase's nudges and "Not a demand" marks in a workspace.
-    pub fn phrase_feedback(
+    pub(crate) fn phrase_feedback(
         &self,
         team: &TeamId,
     ) -> Result<BTreeMap<String, PhraseFeedback>, StoreError> {
@@ -209,7 +213,11 @@ impl Bot {
     }
 
     /// Counts a nudge about the phrase its button names.
-    pub fn count_nudge(&self, team: &TeamId, findings: &[Finding]) -> Result<(), StoreError> {
+    pub(crate) fn count_nudge(
+        &self,
+        team: &TeamId,
+        findings: &[Finding],
+    ) -> Result<(), StoreError> {
         if let Some((_, phrase)) = feedback::button_finding(findings) {
             self.update_feedback(team, &phrase, |f| f.nudged = f.nudged.saturating_add(1))?;
         }
@@ -218,7 +226,7 @@ impl Bot {
 
     /// Records one press of "Not a demand" and waits until it is on disk. Returns whether
     /// the phrase is now muted in the workspace.
-    pub async fn mark_not_a_demand(
+    pub(crate) async fn mark_not_a_demand(
         &self,
         team: &TeamId,
         rule: RuleId,
@@ -234,7 +242,7 @@ impl Bot {
 
     /// Forgets the marks of these phrases, so a muted one nudges again
     /// (`/async norms keywords add`). Returns the phrases that were muted.
-    pub fn restore_phrases(
+    pub(crate) fn restore_phrases(
         &self,
         team: &TeamId,
         phrases: &[String],
@@ -254,7 +262,7 @@ impl Bot {
     }
 
     /// Every finding record of a workspace, oldest first.
-    pub fn finding_records(&self, team: &TeamId) -> Result<Vec<FindingRecord>, StoreError> {
+    pub(crate) fn finding_records(&self, team: &TeamId) -> Result<Vec<FindingRecord>, StoreError> {
         Ok(self
             .norms_table::<FindingRecord>(FINDINGS_TABLE)?
             .scan(team, "")?

@@ -28,7 +28,7 @@ impl Bot {
     /// Whether a payload is for an installation here (when not, it is counted under
     /// `route` and the caller answers without acting on it). A workspace the payload shows
     /// to be served by its organisation's org-wide install is served so from now on.
-    pub fn admit(self: &Arc<Self>, route: &str, scope: &PayloadScope) -> bool {
+    pub(crate) fn admit(self: &Arc<Self>, route: &str, scope: &PayloadScope) -> bool {
         if is_foreign(
             &self.installations,
             &self.metrics,
@@ -48,7 +48,7 @@ impl Bot {
     /// `team_access_granted`: an organisation's admin added the app to these workspaces.
     /// They are served from now on, so that a payload naming only its workspace (all that
     /// slack-morphism keeps of a Socket Mode one) is served too.
-    pub fn grant_workspaces(self: &Arc<Self>, org: &str, teams: &[String]) {
+    pub(crate) fn grant_workspaces(self: &Arc<Self>, org: &str, teams: &[String]) {
         if !self.installations.has_org(org) {
             return;
         }
@@ -59,7 +59,7 @@ impl Bot {
 
     /// Serves workspace `team` with `org`'s org-wide install: its token, its bot user. The
     /// workspace's data stays its own. Remembered in the store; its directory is read now.
-    pub fn serve_workspace(self: &Arc<Self>, team: TeamId, org: TeamId) {
+    pub(crate) fn serve_workspace(self: &Arc<Self>, team: TeamId, org: TeamId) {
         if !self
             .installations
             .serve_workspace(team.clone(), org.clone())
@@ -82,7 +82,7 @@ impl Bot {
 
     /// Serves the workspaces of org-wide installs recorded before a restart; their
     /// organisations must be served first. Returns how many.
-    pub fn serve_stored_workspaces(&self) -> Result<usize, StoreError> {
+    pub(crate) fn serve_stored_workspaces(&self) -> Result<usize, StoreError> {
         let mut served = 0;
         for entry in self.org_workspaces()?.scan_all() {
             let (team, _, org) = entry?;
@@ -100,7 +100,7 @@ impl Bot {
     /// Starts serving an installation just made over OAuth, and reads its workspace's
     /// member directory at once (an org-wide install has no workspace yet: each has its
     /// directory read when it is first heard of).
-    pub fn welcome_installation(self: &Arc<Self>, installation: &Installation) {
+    pub(crate) fn welcome_installation(self: &Arc<Self>, installation: &Installation) {
         self.serve_installation(installation);
         if !installation.is_enterprise_install {
             self.read_directory_soon(installation.scope.clone());

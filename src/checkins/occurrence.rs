@@ -51,12 +51,12 @@ impl From<&str> for CheckinId {
 /// instant, which a gap across midnight can push onto the next day.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OccurrenceKey {
-    pub checkin: CheckinId,
-    pub date: NaiveDate,
+    pub(crate) checkin: CheckinId,
+    pub(crate) date: NaiveDate,
 }
 
 impl OccurrenceKey {
-    pub fn new(checkin: CheckinId, date: NaiveDate) -> Self {
+    pub(crate) fn new(checkin: CheckinId, date: NaiveDate) -> Self {
         OccurrenceKey { checkin, date }
     }
 }
@@ -71,7 +71,7 @@ impl fmt::Display for OccurrenceKey {
 /// Why an occurrence was skipped rather than reported. Kept for the log and the Home tab.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SkipReason {
+pub(crate) enum SkipReason {
     /// The bot was down past the grace window, or past the close of the occurrence.
     Missed,
     /// The check-in was paused when the occurrence came due.
@@ -96,7 +96,7 @@ impl fmt::Display for SkipReason {
 /// Where one occurrence stands. Persisted after every step, so a restart resumes from it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
-pub enum OccurrenceState {
+pub(crate) enum OccurrenceState {
     /// Its time has come (or will); nothing has been posted.
     Due,
     /// The prompt was posted; `prompt_ts` is its Slack message ts, the thread the report
@@ -112,7 +112,7 @@ pub enum OccurrenceState {
 
 impl OccurrenceState {
     /// A one-word name for messages and logs.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             OccurrenceState::Due => "due",
             OccurrenceState::Prompted { .. } => "prompted",
@@ -123,7 +123,7 @@ impl OccurrenceState {
     }
 
     /// Whether no further step can follow.
-    pub fn is_final(&self) -> bool {
+    pub(crate) fn is_final(&self) -> bool {
         matches!(
             self,
             OccurrenceState::Reported { .. } | OccurrenceState::Skipped { .. }
@@ -131,7 +131,7 @@ impl OccurrenceState {
     }
 
     /// Whether the occurrence is still taking answers.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         matches!(
             self,
             OccurrenceState::Prompted { .. } | OccurrenceState::Reminded { .. }
@@ -139,7 +139,7 @@ impl OccurrenceState {
     }
 
     /// The prompt's Slack ts, once the prompt has been posted.
-    pub fn prompt_ts(&self) -> Option<&str> {
+    pub(crate) fn prompt_ts(&self) -> Option<&str> {
         match self {
             OccurrenceState::Prompted { prompt_ts }
             | OccurrenceState::Reminded { prompt_ts }
@@ -152,7 +152,7 @@ impl OccurrenceState {
 /// Something that happened to an occurrence, recorded once it has been done in Slack.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "event", content = "value", rename_all = "snake_case")]
-pub enum OccurrenceEvent {
+pub(crate) enum OccurrenceEvent {
     /// The prompt was posted with this Slack message ts.
     Prompted(String),
     Reminded,
@@ -162,7 +162,7 @@ pub enum OccurrenceEvent {
 
 impl OccurrenceEvent {
     /// A one-word name for messages and logs.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             OccurrenceEvent::Prompted(_) => "prompted",
             OccurrenceEvent::Reminded => "reminded",
@@ -175,7 +175,7 @@ impl OccurrenceEvent {
 /// A step that may not be taken from the state the occurrence is in. The runner logs it and
 /// takes no action: the step it wanted has either been done already or cannot be done yet.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransitionError {
+pub(crate) enum TransitionError {
     #[error(
         "this occurrence is already {state}; nothing more is posted for it (a restart replaying `{event}` is safe to drop)"
     )]
@@ -201,7 +201,7 @@ pub enum TransitionError {
 /// Legal: due → prompted | skipped; prompted → reminded | reported | skipped;
 /// reminded → reported | skipped. Reported and skipped are final. Anything else is an
 /// error, in particular every repeat of a step, so a replayed step is never posted twice.
-pub fn advance(
+pub(crate) fn advance(
     state: &OccurrenceState,
     event: OccurrenceEvent,
 ) -> Result<OccurrenceState, TransitionError> {
@@ -233,7 +233,7 @@ pub fn advance(
 
 /// What the runner should do next for an occurrence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Step {
+pub(crate) enum Step {
     /// Post the prompt (after asking [`missed_action`] whether it is still worth posting).
     Prompt,
     /// Remind those who have not answered (each only inside their working hours).
@@ -250,7 +250,7 @@ pub enum Step {
 /// (when the report is posted). A due occurrence whose close has passed is skipped rather
 /// than prompted and reported in the same breath; a prompted one whose reminder time and close
 /// have both passed goes straight to the report, since a reminder after the close is useless.
-pub fn next_step(
+pub(crate) fn next_step(
     state: &OccurrenceState,
     now: DateTime<Utc>,
     prompt_at: DateTime<Utc>,
@@ -272,7 +272,7 @@ pub fn next_step(
 
 /// What to do with an occurrence found due at `now`, e.g. after a restart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MissedAction {
+pub(crate) enum MissedAction {
     /// Its time has not come.
     NotDue,
     /// Run it: it is on time, give or take [`ON_TIME_TOLERANCE`].
@@ -285,18 +285,22 @@ pub enum MissedAction {
 
 /// How late a run may start and still count as on time: a timer wakes a little after its
 /// instant, and that is not worth a "posted late" note.
-pub const ON_TIME_TOLERANCE: TimeDelta = TimeDelta::seconds(60);
+pub(crate) const ON_TIME_TOLERANCE: TimeDelta = TimeDelta::seconds(60);
 
 /// The grace window DESIGN.md sets as the default: a run missed by up to two hours is
 /// posted late; one missed by more is skipped.
-pub const DEFAULT_GRACE: TimeDelta = TimeDelta::hours(2);
+pub(crate) const DEFAULT_GRACE: TimeDelta = TimeDelta::hours(2);
 
 /// Whether an occurrence due at `due` should run at `now`, given the grace window `grace`.
 ///
 /// Before `due`: not due. From `due` to `due + ON_TIME_TOLERANCE`: run now. After that and up
 /// to and including `due + grace`: run late. Beyond: skip. A negative grace counts as zero,
 /// and a grace shorter than the tolerance still gives an on-time run within it.
-pub fn missed_action(due: DateTime<Utc>, now: DateTime<Utc>, grace: TimeDelta) -> MissedAction {
+pub(crate) fn missed_action(
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+    grace: TimeDelta,
+) -> MissedAction {
     if now < due {
         return MissedAction::NotDue;
     }

@@ -17,7 +17,7 @@ use crate::norms::markup::{escape, neutralise};
 
 /// What the runner does for one occurrence now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     /// Nothing until this instant.
     Wait(DateTime<Utc>),
     /// Local time: read who takes part and plan their DMs, each at their own time.
@@ -38,7 +38,10 @@ pub enum Action {
 }
 
 /// The DMs of `record` due at `now` and not yet sent.
-pub fn due_dms(record: &OccurrenceRecord, now: DateTime<Utc>) -> impl Iterator<Item = &PlannedDm> {
+pub(crate) fn due_dms(
+    record: &OccurrenceRecord,
+    now: DateTime<Utc>,
+) -> impl Iterator<Item = &PlannedDm> {
     record.dms.iter().filter(move |dm| !dm.done && dm.at <= now)
 }
 
@@ -46,7 +49,7 @@ pub fn due_dms(record: &OccurrenceRecord, now: DateTime<Utc>) -> impl Iterator<I
 ///
 /// The order of the occurrence model is kept (prompt, remind, report; a prompt never after
 /// the close). DMs due come before a reminder step and never after the close.
-pub fn next_action(
+pub(crate) fn next_action(
     record: &OccurrenceRecord,
     now: DateTime<Utc>,
     grace: chrono::TimeDelta,
@@ -102,15 +105,15 @@ pub fn next_action(
 
 /// A channel member as the prompt step sees them.
 #[derive(Debug, Clone)]
-pub struct Candidate {
-    pub user: UserId,
-    pub is_person: bool,
-    pub hours: MemberHours,
+pub(crate) struct Candidate {
+    pub(crate) user: UserId,
+    pub(crate) is_person: bool,
+    pub(crate) hours: MemberHours,
 }
 
 /// Who is asked: people (not bots), and not those away on the occurrence's day in their own
 /// zone. `at` is when the occurrence reaches them.
-pub fn participants(
+pub(crate) fn participants(
     candidates: &[Candidate],
     date_of: impl Fn(&Candidate) -> NaiveDate,
 ) -> Vec<UserId> {
@@ -129,7 +132,7 @@ pub fn participants(
 /// wall time in their own zone, but not before `opens` (a `run` now asks at once those whose
 /// time has passed today). A participant whose time passed more than `grace` before `now`
 /// (the bot was down, or the check-in was created after it) is not asked.
-pub fn local_prompts(
+pub(crate) fn local_prompts(
     schedule: &Schedule,
     date: NaiveDate,
     people: &[(UserId, Tz)],
@@ -153,7 +156,7 @@ pub fn local_prompts(
 /// When a non-responder is reminded: now if they are working, else when they are next back,
 /// provided that is before the close; `None` means no reminder at all (never at night, never
 /// after the close, never while away).
-pub fn reminder_time(
+pub(crate) fn reminder_time(
     state: &Availability,
     now: DateTime<Utc>,
     close_at: DateTime<Utc>,
@@ -166,7 +169,7 @@ pub fn reminder_time(
 }
 
 /// Whether a question asks about blockers, so its answers are highlighted in the report.
-pub fn is_blocker_question(question: &str) -> bool {
+pub(crate) fn is_blocker_question(question: &str) -> bool {
     let lower = question.to_lowercase();
     lower.contains("block") || lower.contains("imped") || lower.contains("stuck")
 }
@@ -182,7 +185,7 @@ fn says_nothing(text: &str) -> bool {
 
 /// What one answer says about blockers: the modal's answer to a blocker question, or the
 /// lines of a free-text reply that speak of being blocked.
-pub fn blockers_in(answer: &Answer, questions: &[String]) -> Vec<String> {
+pub(crate) fn blockers_in(answer: &Answer, questions: &[String]) -> Vec<String> {
     let mut found: Vec<String> = questions
         .iter()
         .zip(&answer.fields)
@@ -201,7 +204,7 @@ pub fn blockers_in(answer: &Answer, questions: &[String]) -> Vec<String> {
 
 /// The body of an answer as posted in the report thread: each question with its answer,
 /// then the free-text replies.
-pub fn answer_text(answer: &Answer, questions: &[String]) -> String {
+pub(crate) fn answer_text(answer: &Answer, questions: &[String]) -> String {
     let mut lines = vec![format!("*Answer from <@{}>*", answer.user)];
     for (question, text) in questions.iter().zip(&answer.fields) {
         if text.trim().is_empty() {
@@ -219,7 +222,7 @@ pub fn answer_text(answer: &Answer, questions: &[String]) -> String {
 
 /// The report posted at the close. It names those who answered (and quotes their blockers);
 /// those who did not are only counted, never mentioned.
-pub fn report_text(asked: &[UserId], answers: &[Answer], questions: &[String]) -> String {
+pub(crate) fn report_text(asked: &[UserId], answers: &[Answer], questions: &[String]) -> String {
     let answered: Vec<&UserId> = answers.iter().map(|a| &a.user).collect();
     let from_asked = asked.iter().filter(|u| answered.contains(u)).count();
     let mut lines = vec![format!(

@@ -12,16 +12,16 @@ use crate::checkins::schedule::{Occurrence, Schedule, ScheduleZone};
 use crate::ids::{ChannelId, UserId};
 
 /// How long an occurrence stays open for answers after its (last) prompt, unless set.
-pub const DEFAULT_CLOSE_AFTER: TimeDelta = TimeDelta::hours(8);
+pub(crate) const DEFAULT_CLOSE_AFTER: TimeDelta = TimeDelta::hours(8);
 
 /// The zone furthest ahead of UTC (UTC+14). A local-time occurrence of a date opens when that
 /// date's wall time comes there, which is no later than for any participant anywhere.
-pub const EARLIEST_ZONE: Tz = chrono_tz::Etc::GMTMinus14;
+pub(crate) const EARLIEST_ZONE: Tz = chrono_tz::Etc::GMTMinus14;
 
 /// How far apart the same wall time falls across the world's zones (UTC+14 to UTC-12): a
 /// local-time occurrence of one date reaches its last participant up to this long after
 /// its first.
-pub const LOCAL_SPREAD: TimeDelta = TimeDelta::hours(26);
+pub(crate) const LOCAL_SPREAD: TimeDelta = TimeDelta::hours(26);
 
 /// The questions a check-in asks when none are given.
 pub fn default_questions() -> Vec<String> {
@@ -63,22 +63,22 @@ pub struct Checkin {
 }
 
 impl Checkin {
-    pub fn close_after(&self) -> TimeDelta {
+    pub(crate) fn close_after(&self) -> TimeDelta {
         TimeDelta::minutes(self.close_after_minutes.max(1))
     }
 
-    pub fn grace(&self) -> TimeDelta {
+    pub(crate) fn grace(&self) -> TimeDelta {
         TimeDelta::minutes(self.grace_minutes.max(0))
     }
 
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         self.schedule.zone == ScheduleZone::Local
     }
 
     /// Where the search for the next occurrence starts when a check-in is created or resumed
     /// at `now`: now for a fixed zone; for local time, far enough back that today's date,
     /// which may still be ahead for people west of here, is not passed over.
-    pub fn watermark_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+    pub(crate) fn watermark_at(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         if self.is_local() {
             now - LOCAL_SPREAD
         } else {
@@ -88,7 +88,7 @@ impl Checkin {
 
     /// The next occurrence still to open: its date and the instant it opens (for a
     /// local-time check-in, when the date's wall time comes in the earliest zone).
-    pub fn next_occurrence(&self) -> Option<Occurrence> {
+    pub(crate) fn next_occurrence(&self) -> Option<Occurrence> {
         self.schedule
             .next_occurrence_after(self.next_after, EARLIEST_ZONE)
     }
@@ -97,7 +97,7 @@ impl Checkin {
 /// Why a DM is sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DmPurpose {
+pub(crate) enum DmPurpose {
     /// A local-time check-in's questions, at the member's own time.
     Prompt,
     /// The one reminder, inside the member's working hours.
@@ -105,7 +105,7 @@ pub enum DmPurpose {
 }
 
 impl DmPurpose {
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             DmPurpose::Prompt => "prompt",
             DmPurpose::Reminder => "reminder",
@@ -115,45 +115,45 @@ impl DmPurpose {
 
 /// A DM the occurrence will send at `at`, unless it closes first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PlannedDm {
-    pub user: UserId,
-    pub at: DateTime<Utc>,
-    pub purpose: DmPurpose,
+pub(crate) struct PlannedDm {
+    pub(crate) user: UserId,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) purpose: DmPurpose,
     /// Sent, or given up (the member answered meanwhile).
-    pub done: bool,
+    pub(crate) done: bool,
 }
 
 /// One run of a check-in, as stored after every step.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OccurrenceRecord {
-    pub key: OccurrenceKey,
-    pub channel: ChannelId,
-    pub state: OccurrenceState,
+pub(crate) struct OccurrenceRecord {
+    pub(crate) key: OccurrenceKey,
+    pub(crate) channel: ChannelId,
+    pub(crate) state: OccurrenceState,
     /// When it opens: the prompt (fixed zone) or the report thread and first DMs (local).
-    pub prompt_at: DateTime<Utc>,
-    pub remind_at: DateTime<Utc>,
-    pub close_at: DateTime<Utc>,
-    pub local: bool,
+    pub(crate) prompt_at: DateTime<Utc>,
+    pub(crate) remind_at: DateTime<Utc>,
+    pub(crate) close_at: DateTime<Utc>,
+    pub(crate) local: bool,
     /// Posted after its time, inside the grace window.
     #[serde(default)]
-    pub late: bool,
+    pub(crate) late: bool,
     /// The questions as they were when it opened.
-    pub questions: Vec<String>,
+    pub(crate) questions: Vec<String>,
     /// Who was asked (set when prompted).
     #[serde(default)]
-    pub asked: Vec<UserId>,
+    pub(crate) asked: Vec<UserId>,
     #[serde(default)]
-    pub dms: Vec<PlannedDm>,
+    pub(crate) dms: Vec<PlannedDm>,
     /// Who answered (set at the report), for the participation history.
     #[serde(default)]
-    pub answered: Vec<UserId>,
+    pub(crate) answered: Vec<UserId>,
 }
 
 impl OccurrenceRecord {
     /// A due occurrence of `checkin` opening at `prompt_at`; its reminder halfway to the close.
     /// A local-time one stays open until its last participant's time has come and gone (the
     /// times are narrowed to the real participants when they are known).
-    pub fn due(checkin: &Checkin, key: OccurrenceKey, prompt_at: DateTime<Utc>) -> Self {
+    pub(crate) fn due(checkin: &Checkin, key: OccurrenceKey, prompt_at: DateTime<Utc>) -> Self {
         let close_after = checkin.close_after();
         let last_prompt = if checkin.is_local() {
             prompt_at + LOCAL_SPREAD
@@ -179,23 +179,23 @@ impl OccurrenceRecord {
 
 /// One member's answer to one occurrence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Answer {
-    pub user: UserId,
+pub(crate) struct Answer {
+    pub(crate) user: UserId,
     /// Answers to each question, from the modal (empty strings for skipped questions).
     #[serde(default)]
-    pub fields: Vec<String>,
+    pub(crate) fields: Vec<String>,
     /// Free-text replies (in the thread or by DM), by message ts, in order.
     #[serde(default)]
-    pub replies: Vec<(String, String)>,
+    pub(crate) replies: Vec<(String, String)>,
     /// The copy posted in the report thread, updated on each change.
     #[serde(default)]
-    pub copy_ts: Option<String>,
-    pub updated_at: Option<DateTime<Utc>>,
+    pub(crate) copy_ts: Option<String>,
+    pub(crate) updated_at: Option<DateTime<Utc>>,
 }
 
 impl Answer {
     /// No answer yet from `user`.
-    pub fn empty(user: UserId) -> Self {
+    pub(crate) fn empty(user: UserId) -> Self {
         Answer {
             user,
             fields: Vec::new(),
@@ -205,7 +205,7 @@ impl Answer {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.fields.iter().all(|f| f.trim().is_empty())
             && self.replies.iter().all(|(_, text)| text.trim().is_empty())
     }

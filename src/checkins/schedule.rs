@@ -92,8 +92,8 @@ pub fn parse_time_of_day(text: &str) -> Result<NaiveTime, ScheduleError> {
 /// A recurring time: on `days`, at the wall-clock time `at`, read in `zone`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Schedule {
-    pub days: Weekdays,
-    pub at: NaiveTime,
+    pub(crate) days: Weekdays,
+    pub(crate) at: NaiveTime,
     pub zone: ScheduleZone,
 }
 
@@ -102,9 +102,9 @@ pub struct Schedule {
 /// The date is the occurrence's identity (see `OccurrenceKey`); the instant may fall on the
 /// next local date only when a daylight-saving gap straddles midnight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Occurrence {
-    pub date: NaiveDate,
-    pub at: DateTime<Utc>,
+pub(crate) struct Occurrence {
+    pub(crate) date: NaiveDate,
+    pub(crate) at: DateTime<Utc>,
 }
 
 /// How many local dates `next_after` looks at before giving up. A week holds every weekday
@@ -125,7 +125,7 @@ impl Schedule {
 
     /// The zone this schedule is read in for a participant whose own zone is
     /// `participant_zone`: the schedule's zone when it is fixed, the participant's otherwise.
-    pub fn zone_for(&self, participant_zone: Tz) -> Tz {
+    pub(crate) fn zone_for(&self, participant_zone: Tz) -> Tz {
         match self.zone {
             ScheduleZone::Fixed(tz) => tz,
             ScheduleZone::Local => participant_zone,
@@ -134,7 +134,7 @@ impl Schedule {
 
     /// The instant this schedule runs on local `date` in `tz`'s reading of the schedule (see
     /// [`Schedule::zone_for`]), or `None` when `date` is not one of the schedule's days.
-    pub fn occurrence_on(&self, date: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    pub(crate) fn occurrence_on(&self, date: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
         if !self.days.contains(date.weekday()) {
             return None;
         }
@@ -146,7 +146,7 @@ impl Schedule {
     /// `tz` is the participant's zone for a local-time schedule; for a fixed-zone schedule it
     /// is ignored and the schedule's own zone is used. Returns `None` when the schedule has no
     /// days, or at the far edge of the representable calendar.
-    pub fn next_occurrence_after(&self, after: DateTime<Utc>, tz: Tz) -> Option<Occurrence> {
+    pub(crate) fn next_occurrence_after(&self, after: DateTime<Utc>, tz: Tz) -> Option<Occurrence> {
         if self.days.is_empty() {
             return None;
         }
@@ -173,7 +173,7 @@ impl Schedule {
 
     /// Every occurrence at or after `from`, in order, each strictly later than the one before.
     /// The iterator ends only if the schedule has no days.
-    pub fn occurrences(
+    pub(crate) fn occurrences(
         &self,
         from: DateTime<Utc>,
         tz: Tz,
@@ -235,7 +235,7 @@ fn end_of_gap(wall: NaiveDateTime, tz: Tz) -> Option<DateTime<Utc>> {
 /// Each participant's local `date` is read in their own zone, so one date's occurrence
 /// reaches Auckland before London. For a fixed-zone schedule everyone gets the same instant.
 /// Participants keep their order; the result is empty when `date` is not a scheduled day.
-pub fn fan_out(
+pub(crate) fn fan_out(
     schedule: &Schedule,
     date: NaiveDate,
     participants: &[(UserId, Tz)],
@@ -318,7 +318,7 @@ impl<K: Ord> DueQueue<K> {
     }
 
     /// Queues `key` to run at `at`.
-    pub fn push(&mut self, key: K, at: DateTime<Utc>) {
+    pub(crate) fn push(&mut self, key: K, at: DateTime<Utc>) {
         self.heap.push(Reverse((at, key)));
     }
 
@@ -337,7 +337,7 @@ impl<K: Ord> DueQueue<K> {
     }
 
     /// The earliest queued run, without removing it: the instant the runner's timer is set to.
-    pub fn peek(&self) -> Option<(&K, DateTime<Utc>)> {
+    pub(crate) fn peek(&self) -> Option<(&K, DateTime<Utc>)> {
         self.heap.peek().map(|Reverse((at, key))| (key, *at))
     }
 

@@ -12,23 +12,23 @@ use crate::norms::markup::escape;
 
 /// The `action_id` of the "Answer" button on prompts and reminders; its value is the
 /// occurrence key.
-pub const ANSWER_ACTION: &str = "checkin_answer";
+pub(crate) const ANSWER_ACTION: &str = "checkin_answer";
 /// The `callback_id` of the answer modal; its private metadata is the occurrence key.
-pub const ANSWER_MODAL: &str = "checkin_answer_modal";
+pub(crate) const ANSWER_MODAL: &str = "checkin_answer_modal";
 /// The `action_id` of each answer field in the modal (block ids are `q0`, `q1`, …).
-pub const ANSWER_FIELD: &str = "answer";
+pub(crate) const ANSWER_FIELD: &str = "answer";
 /// Longest answer Slack's plain-text input accepts.
 const MAX_ANSWER_CHARS: u64 = 3000;
 
 /// Reads an occurrence key written by `OccurrenceKey`'s `Display` (`<checkin>/<date>`).
-pub fn parse_key(text: &str) -> Option<OccurrenceKey> {
+pub(crate) fn parse_key(text: &str) -> Option<OccurrenceKey> {
     let (checkin, date) = text.rsplit_once('/')?;
     let date: NaiveDate = date.parse().ok()?;
     (!checkin.is_empty()).then(|| OccurrenceKey::new(checkin.into(), date))
 }
 
 /// A schedule as people read it: `mon-fri at 09:30 (Europe/London)`.
-pub fn schedule_text(checkin: &Checkin) -> String {
+pub(crate) fn schedule_text(checkin: &Checkin) -> String {
     let zone = match checkin.schedule.zone {
         ScheduleZone::Fixed(tz) => tz.name().to_string(),
         ScheduleZone::Local => "each person's local time".to_string(),
@@ -73,7 +73,7 @@ fn when(at: DateTime<Utc>, tz: Tz) -> String {
 }
 
 /// The channel prompt of a fixed-zone check-in: the questions and an "Answer" button.
-pub fn channel_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
+pub(crate) fn channel_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
     let late = if record.late {
         "\n_Posted late: I was not running at its time._"
     } else {
@@ -110,7 +110,10 @@ fn questions_with_answer_button(
 }
 
 /// The channel message a local-time check-in's answers gather under.
-pub fn local_thread_root(record: &OccurrenceRecord, checkin: &Checkin) -> SlackMessageContent {
+pub(crate) fn local_thread_root(
+    record: &OccurrenceRecord,
+    checkin: &Checkin,
+) -> SlackMessageContent {
     let late = if record.late {
         " _(late: I was not running at its time)_"
     } else {
@@ -124,7 +127,7 @@ pub fn local_thread_root(record: &OccurrenceRecord, checkin: &Checkin) -> SlackM
 }
 
 /// The DM of a local-time check-in: the questions, an "Answer" button, and "or reply here".
-pub fn dm_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
+pub(crate) fn dm_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
     let head = format!(
         "*Check-in for <#{}>*\n{}",
         record.channel,
@@ -138,7 +141,7 @@ pub fn dm_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
 }
 
 /// The one reminder, by DM.
-pub fn dm_reminder(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
+pub(crate) fn dm_reminder(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
     let text = format!(
         "A gentle reminder: the check-in in <#{}> is open until {}. Answer with the button, or just reply here.",
         record.channel,
@@ -153,7 +156,7 @@ pub fn dm_reminder(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
 }
 
 /// The modal to answer (or change an answer), one field per question.
-pub fn answer_modal(record: &OccurrenceRecord, previous: Option<&Answer>) -> SlackView {
+pub(crate) fn answer_modal(record: &OccurrenceRecord, previous: Option<&Answer>) -> SlackView {
     let blocks: Vec<SlackBlock> = record
         .questions
         .iter()
@@ -185,7 +188,7 @@ pub fn answer_modal(record: &OccurrenceRecord, previous: Option<&Answer>) -> Sla
 }
 
 /// The answers typed in the modal, one per question (empty when left blank).
-pub fn read_answer_modal(state: Option<&SlackViewState>, questions: usize) -> Vec<String> {
+pub(crate) fn read_answer_modal(state: Option<&SlackViewState>, questions: usize) -> Vec<String> {
     (0..questions)
         .map(|index| {
             state

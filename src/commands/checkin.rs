@@ -28,13 +28,13 @@ use crate::store::checkins::CheckinTables;
 use crate::views;
 
 /// The answer to a member who may not change check-ins.
-pub const MANAGERS_ONLY: &str = "Only managers and admins create or change check-ins. \
+pub(crate) const MANAGERS_ONLY: &str = "Only managers and admins create or change check-ins. \
      An admin can make you a manager with `/async role manager @you`.";
 /// The `callback_id` of the "new check-in" modal.
-pub const NEW_CHECKIN_MODAL: &str = "checkin_new_modal";
+pub(crate) const NEW_CHECKIN_MODAL: &str = "checkin_new_modal";
 
 /// Answers one `/async checkin …` command. `trigger` opens the modal of `checkin new`.
-pub async fn respond(
+pub(crate) async fn respond(
     bot: &Bot,
     asker: &Asker<'_>,
     command: Command,
@@ -93,7 +93,7 @@ pub async fn respond(
 }
 
 /// Stores a new check-in and tells the runner.
-pub async fn create(
+pub(crate) async fn create(
     bot: &Bot,
     team: &TeamId,
     manager: &UserId,
@@ -293,7 +293,7 @@ const FIELD: &str = "value";
 /// The form of `/async checkin new`: the same fields as `checkin create`, with pickers for
 /// the channel, the time, the days and the zone (the creator's own first, or each person's
 /// own time).
-pub fn new_checkin_modal(zone: Tz) -> SlackView {
+pub(crate) fn new_checkin_modal(zone: Tz) -> SlackView {
     let channel = SlackBlockConversationsSelectElement::new()
         .with_action_id(FIELD.into())
         .with_placeholder(pt!("Pick a channel"));
@@ -334,7 +334,7 @@ pub fn new_checkin_modal(zone: Tz) -> SlackView {
 }
 
 /// Whether a view submission is the "new check-in" modal.
-pub fn is_new_checkin_submission(submission: &SlackInteractionViewSubmissionEvent) -> bool {
+pub(crate) fn is_new_checkin_submission(submission: &SlackInteractionViewSubmissionEvent) -> bool {
     match &submission.view.view {
         SlackView::Modal(modal) => modal
             .callback_id
@@ -400,7 +400,7 @@ pub(crate) fn read_new_checkin(
 }
 
 /// The "new check-in" form was submitted: creates the check-in, or shows what to fix.
-pub async fn submit_new_checkin(
+pub(crate) async fn submit_new_checkin(
     bot: &Bot,
     submission: &SlackInteractionViewSubmissionEvent,
 ) -> Option<serde_json::Value> {

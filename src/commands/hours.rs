@@ -19,23 +19,23 @@ use crate::ids::{TeamId, UserId};
 use crate::store::StoreError;
 
 /// Most people one `/async overlap` compares (named and channel members together).
-pub const MAX_OVERLAP_PEOPLE: usize = 50;
+pub(crate) const MAX_OVERLAP_PEOPLE: usize = 50;
 
 /// Who asked, where.
-pub struct Asker<'a> {
-    pub team: &'a TeamId,
-    pub user: &'a UserId,
+pub(crate) struct Asker<'a> {
+    pub(crate) team: &'a TeamId,
+    pub(crate) user: &'a UserId,
 }
 
 /// `/async hours`.
-pub async fn mine(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
+pub(crate) async fn mine(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
     let now = bot.clock.now();
     let me = bot.me(asker.team, asker.user, now).await?;
     Ok(describe_mine(&me, now))
 }
 
 /// The answer to `/async hours`: state now, hours, time off and focus, and how to change them.
-pub fn describe_mine(me: &Me, now: DateTime<Utc>) -> String {
+pub(crate) fn describe_mine(me: &Me, now: DateTime<Utc>) -> String {
     let origin = if me.stored.is_some() {
         "set by you"
     } else {
@@ -90,7 +90,7 @@ fn resolve(users: &[UserRef]) -> (Vec<UserId>, Vec<String>) {
 }
 
 /// `/async hours @user …`.
-pub async fn theirs(
+pub(crate) async fn theirs(
     bot: &Bot,
     asker: &Asker<'_>,
     users: &[UserRef],
@@ -105,7 +105,7 @@ pub async fn theirs(
 }
 
 /// The week `hours set` describes, as the hours model keeps it.
-pub fn schedule_of(spec: &HoursSpec) -> WeeklySchedule {
+pub(crate) fn schedule_of(spec: &HoursSpec) -> WeeklySchedule {
     WeeklySchedule::new(spec.groups.iter().map(|(days, ranges)| {
         let ranges = ranges
             .iter()
@@ -116,7 +116,11 @@ pub fn schedule_of(spec: &HoursSpec) -> WeeklySchedule {
 }
 
 /// `/async hours set …`: the new week, in the zone given, else the member's current one.
-pub async fn set(bot: &Bot, asker: &Asker<'_>, spec: &HoursSpec) -> Result<String, StoreError> {
+pub(crate) async fn set(
+    bot: &Bot,
+    asker: &Asker<'_>,
+    spec: &HoursSpec,
+) -> Result<String, StoreError> {
     let now = bot.clock.now();
     let me = bot.me(asker.team, asker.user, now).await?;
     let mut hours = MemberHours::new(schedule_of(spec), spec.zone.unwrap_or(me.hours.tz));
@@ -155,7 +159,7 @@ async fn save_remainder(
 
 /// `/async hours clear`: back to the default week in the profile's zone; time off and focus
 /// time stay.
-pub async fn clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
+pub(crate) async fn clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
     let now = bot.clock.now();
     let me = bot.me(asker.team, asker.user, now).await?;
     let zone = zone_of(me.profile.as_ref(), bot.default_tz);
@@ -170,7 +174,7 @@ pub async fn clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
 }
 
 /// `/async away <from> [<to>]`.
-pub async fn away(
+pub(crate) async fn away(
     bot: &Bot,
     asker: &Asker<'_>,
     from: NaiveDate,
@@ -221,7 +225,7 @@ pub(crate) async fn home_button(
 }
 
 /// `/async away clear`.
-pub async fn away_clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
+pub(crate) async fn away_clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
     let now = bot.clock.now();
     let me = bot.me(asker.team, asker.user, now).await?;
     if me.hours.away.is_empty() {
@@ -234,7 +238,7 @@ pub async fn away_clear(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreErr
 }
 
 /// `/async focus <duration>`.
-pub async fn focus(
+pub(crate) async fn focus(
     bot: &Bot,
     asker: &Asker<'_>,
     duration: TimeDelta,
@@ -254,7 +258,7 @@ pub async fn focus(
 }
 
 /// `/async focus off`.
-pub async fn focus_off(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
+pub(crate) async fn focus_off(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreError> {
     let now = bot.clock.now();
     let me = bot.me(asker.team, asker.user, now).await?;
     if me.hours.focus.is_none_or(|f| !f.is_active(now)) {
@@ -268,7 +272,7 @@ pub async fn focus_off(bot: &Bot, asker: &Asker<'_>) -> Result<String, StoreErro
 
 /// `/async overlap @a @b [#channel …]`: the asker, the people named and the channels'
 /// members, over the next seven days, in the asker's zone.
-pub async fn overlap_of(
+pub(crate) async fn overlap_of(
     bot: &Bot,
     asker: &Asker<'_>,
     users: &[UserRef],
@@ -328,7 +332,7 @@ pub async fn overlap_of(
 }
 
 /// The shared windows, one line each, in the reader's zone.
-pub fn describe_overlap(windows: &[Window], named: &[String], reader_tz: Tz) -> String {
+pub(crate) fn describe_overlap(windows: &[Window], named: &[String], reader_tz: Tz) -> String {
     let who = format!("You and {}", named.join(", "));
     if windows.is_empty() {
         return format!(

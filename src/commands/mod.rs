@@ -28,19 +28,19 @@ use parse::{Command, ParseError, usage};
 pub(crate) const ANSWER_DEADLINE: Duration = Duration::from_millis(2500);
 
 /// The help text: every form `/async` understands.
-pub fn help_text() -> String {
+pub(crate) fn help_text() -> String {
     parse::help_text()
 }
 
 /// An ephemeral answer: only the person who typed the command sees it.
-pub fn ephemeral(text: impl Into<String>) -> SlackCommandEventResponse {
+pub(crate) fn ephemeral(text: impl Into<String>) -> SlackCommandEventResponse {
     SlackCommandEventResponse::new(SlackMessageContent::new().with_text(text.into()))
         .with_response_type(SlackMessageResponseType::Ephemeral)
 }
 
 /// The answer to text that does not parse: the error (which names the fix) and the usage of
 /// the subcommand it belongs to, or the whole help for an unknown command.
-pub fn error_answer(error: &ParseError) -> String {
+pub(crate) fn error_answer(error: &ParseError) -> String {
     let message = escape(&error.to_string()).into_owned();
     match (error, error.topic()) {
         (ParseError::UnknownCommand { .. }, _) => format!("{message}\n\n{}", help_text()),
@@ -50,7 +50,7 @@ pub fn error_answer(error: &ParseError) -> String {
 }
 
 /// Answers one command: parse (pure), then run the handler against the store and Slack.
-pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventResponse {
+pub(crate) async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventResponse {
     let text = event.text.as_deref().unwrap_or("");
     let command = match parse::parse(text) {
         Ok(command) => command,
@@ -124,7 +124,7 @@ pub async fn respond(bot: &Bot, event: &SlackCommandEvent) -> SlackCommandEventR
 
 /// Answers within the deadline; if the work takes longer, says so at once and posts the
 /// real answer through the command's `response_url` when it is ready.
-pub async fn answer_within_deadline(
+pub(crate) async fn answer_within_deadline(
     bot: Arc<Bot>,
     event: SlackCommandEvent,
     scope: &PayloadScope,

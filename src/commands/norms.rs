@@ -14,11 +14,11 @@ use crate::norms::settings::{ChannelNorms, NudgeAction, WorkspaceNorms};
 use crate::norms::stats::{report_text, summarise};
 
 /// The answer to a member who may not change norms.
-pub const MANAGERS_ONLY: &str = "Only managers and workspace admins can change the norms. \
+pub(crate) const MANAGERS_ONLY: &str = "Only managers and workspace admins can change the norms. \
      `/async norms` shows them; an admin can make you a manager with `/async role manager @you`.";
 
 /// Runs a `norms` command in `channel` (where it was typed).
-pub async fn respond(
+pub(crate) async fn respond(
     bot: &Bot,
     asker: &Asker<'_>,
     channel: &ChannelId,
@@ -221,7 +221,7 @@ async fn digest(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, Handle
 
 /// `/async hours signals on|off`: whether the member's Slack status and Do Not Disturb count
 /// for them.
-pub async fn signals(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, HandleError> {
+pub(crate) async fn signals(bot: &Bot, asker: &Asker<'_>, on: bool) -> Result<String, HandleError> {
     let mut workspace = bot.workspace_norms(asker.team)?;
     let was_on = !workspace.signals_off.contains(asker.user);
     if was_on == on {
@@ -325,7 +325,7 @@ async fn keywords(
 }
 
 /// `/async stats [#channel] [7d|30d]`: figures per channel, never per person.
-pub fn stats(
+pub(crate) fn stats(
     bot: &Bot,
     asker: &Asker<'_>,
     channel: Option<&ChannelRef>,

@@ -10,7 +10,7 @@ use crate::norms::markup::escape;
 const MESSAGE_LIMIT: usize = 39_000;
 
 /// `/async my data`: every record that names the member, as JSON in a code block.
-pub fn my_data(bot: &Bot, asker: &Asker<'_>) -> Result<String, HandleError> {
+pub(crate) fn my_data(bot: &Bot, asker: &Asker<'_>) -> Result<String, HandleError> {
     let data = bot.member_data(asker.team, asker.user)?;
     let head = "*What async-norms keeps about you* (`/async forget me` deletes it):";
     let pretty = serde_json::to_string_pretty(&data).unwrap_or_default();
@@ -29,7 +29,7 @@ pub fn my_data(bot: &Bot, asker: &Asker<'_>) -> Result<String, HandleError> {
 }
 
 /// `/async forget me [confirm]`: says what would go, and deletes it once confirmed.
-pub async fn forget_me(
+pub(crate) async fn forget_me(
     bot: &Bot,
     asker: &Asker<'_>,
     confirmed: bool,

@@ -9,11 +9,11 @@ use crate::commands::parse::UserRef;
 use crate::decision::card::escape;
 
 /// The answer to a member who is not an admin.
-pub const ADMINS_ONLY: &str = "Only workspace admins and owners can grant or remove the manager role. \
+pub(crate) const ADMINS_ONLY: &str = "Only workspace admins and owners can grant or remove the manager role. \
      Ask one of them to run `/async role manager @you`.";
 
 /// `/async role manager [remove] @user`.
-pub async fn manager(
+pub(crate) async fn manager(
     bot: &Bot,
     asker: &Asker<'_>,
     grant: bool,

@@ -11,10 +11,10 @@ use crate::hours::{
     Availability, MemberHours, SignalKind, format_back, format_relative, local_time,
 };
 use crate::ids::UserId;
-pub use crate::norms::markup::{escape, slack_date};
+pub(crate) use crate::norms::markup::{escape, slack_date};
 
 /// The emoji and words for a state, e.g. `(":crescent_moon:", "outside working hours")`.
-pub fn state_words(state: &Availability) -> (&'static str, &'static str) {
+pub(crate) fn state_words(state: &Availability) -> (&'static str, &'static str) {
     match state {
         Availability::Available { .. } => (":large_green_circle:", "working"),
         Availability::OutsideHours { .. } => (":crescent_moon:", "outside working hours"),
@@ -32,7 +32,7 @@ fn clocks_differ(a: Tz, b: Tz, at: DateTime<Utc>) -> bool {
 /// Who reads a card: one person whose zone is known (a private answer or note), or anyone who
 /// opens a public post, whose own Slack then shows each time in their zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reader {
+pub(crate) enum Reader {
     In(Tz),
     Everyone,
 }
@@ -64,13 +64,13 @@ fn in_reader_zone(at: DateTime<Utc>, member_tz: Tz, reader: Reader) -> String {
 }
 
 /// The member's hours as they would type them, with the zone: `mon-fri 09:00-17:00 (Europe/Berlin)`.
-pub fn hours_text(hours: &MemberHours) -> String {
+pub(crate) fn hours_text(hours: &MemberHours) -> String {
     format!("{} ({})", hours.schedule, hours.tz.name())
 }
 
 /// When the member is back, in their zone and the reader's: "back Wed 09:00, in 10h 46m
 /// (Wed 03:00 your time)"; or why there is no such time.
-pub fn back_text(
+pub(crate) fn back_text(
     state: &Availability,
     member_tz: Tz,
     reader: Reader,
@@ -120,7 +120,7 @@ fn until_or_back(
 /// :crescent_moon: <@U2> · outside working hours · 22:14 Tue their time
 ///     mon-fri 09:00-17:00 (Europe/Berlin) · back Wed 09:00, in 10h 46m (Wed 03:00 your time)
 /// ```
-pub fn member_card(
+pub(crate) fn member_card(
     user: &UserId,
     hours: &MemberHours,
     state: &Availability,
@@ -142,7 +142,7 @@ pub fn member_card(
 
 /// Why Slack says the member is away or focusing, when it does: "Slack status: Vacationing,
 /// until Fri" (the day in the member's zone; the date too when it is a week or more away).
-pub fn signal_text(
+pub(crate) fn signal_text(
     hours: &MemberHours,
     state: &Availability,
     now: DateTime<Utc>,
@@ -186,7 +186,7 @@ pub fn signal_text(
 
 /// The reader's own state, for `/async hours` and the Home tab: "You are working · 14:05 Tue
 /// (Europe/Berlin) · until 17:00, in 2h 55m".
-pub fn own_card(hours: &MemberHours, state: &Availability, now: DateTime<Utc>) -> String {
+pub(crate) fn own_card(hours: &MemberHours, state: &Availability, now: DateTime<Utc>) -> String {
     let (emoji, words) = state_words(state);
     let local = local_time(hours, now).format("%H:%M %a");
     let tail = until_or_back(state, hours.tz, Reader::In(hours.tz), now);
@@ -205,7 +205,7 @@ pub fn own_card(hours: &MemberHours, state: &Availability, now: DateTime<Utc>) -
 const SECTION_CHARS: usize = 2900;
 
 /// Lines of mrkdwn as section blocks, each under Slack's size limit.
-pub fn section_blocks(lines: &[String]) -> Vec<SlackBlock> {
+pub(crate) fn section_blocks(lines: &[String]) -> Vec<SlackBlock> {
     let mut texts: Vec<String> = Vec::new();
     let mut current = String::new();
     for line in lines {

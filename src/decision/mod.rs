@@ -7,7 +7,7 @@
 //! [`card`] and [`note`] word what is decided: one member's availability, and the sections of
 //! the one private note a sender gets about a message.
 
-pub mod card;
+pub(crate) mod card;
 pub mod note;
 
 use std::collections::BTreeMap;
@@ -27,29 +27,29 @@ use note::{Audience, GroupReach, Mentions, MessageFacts, Note, NoteButton, NoteS
 
 /// A person's message without its text, as the journal keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MessageRecord {
-    pub channel: ChannelId,
-    pub user: UserId,
-    pub ts: String,
+pub(crate) struct MessageRecord {
+    pub(crate) channel: ChannelId,
+    pub(crate) user: UserId,
+    pub(crate) ts: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_ts: Option<String>,
+    pub(crate) thread_ts: Option<String>,
     /// What the urgency scan found in the text.
-    pub scan: ScanFacts,
+    pub(crate) scan: ScanFacts,
     /// For an edit: what it found in the text before the edit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<ScanFacts>,
+    pub(crate) before: Option<ScanFacts>,
     /// The text, only when the message may answer an open check-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<String>,
+    pub(crate) answer: Option<String>,
 }
 
 impl MessageRecord {
-    pub fn is_edit(&self) -> bool {
+    pub(crate) fn is_edit(&self) -> bool {
         self.before.is_some()
     }
 
     /// Who the message pings: all a new message's pings, only those an edit added.
-    pub fn pings(&self) -> Mentions {
+    pub(crate) fn pings(&self) -> Mentions {
         let mentions = Mentions::from_scan(&self.scan);
         match &self.before {
             Some(before) => mentions.added_since(&Mentions::from_scan(before)),
@@ -59,51 +59,51 @@ impl MessageRecord {
 
     /// Whether anything can come of the message (it pings someone, or a rule may fire on
     /// it): else no fact is worth gathering.
-    pub fn needs_facts(&self) -> bool {
+    pub(crate) fn needs_facts(&self) -> bool {
         !self.pings().is_empty() || self.scan.may_be_urgent()
     }
 }
 
 /// The members a message reaches, looked up once for the note and the urgency rules.
 #[derive(Debug, Default)]
-pub struct Lookups {
-    pub mentioned: Vec<Reached>,
+pub(crate) struct Lookups {
+    pub(crate) mentioned: Vec<Reached>,
     /// For a broadcast, the channel's members.
-    pub audience: Option<Audience>,
+    pub(crate) audience: Option<Audience>,
     /// Each mentioned user group the bot could read.
-    pub groups: Vec<GroupReach>,
+    pub(crate) groups: Vec<GroupReach>,
     /// Mentioned members not looked up (past the limit per message) or that Slack could not
     /// tell about in time.
-    pub not_checked: usize,
+    pub(crate) not_checked: usize,
 }
 
 impl Lookups {
     /// Nobody the message pings is a person to check.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.mentioned.is_empty() && self.audience.is_none() && self.groups.is_empty()
     }
 }
 
 /// Everything [`decide`] needs besides the message and the instant, gathered by the bot.
 #[derive(Debug)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// The bot's own user in the workspace: mentioning it pings nobody.
-    pub bot: UserId,
+    pub(crate) bot: UserId,
     /// The sender's zone, for the times the note shows (looked up only when the message
     /// reaches someone).
-    pub sender_tz: Tz,
-    pub workspace: WorkspaceNorms,
-    pub channel: ChannelNorms,
+    pub(crate) sender_tz: Tz,
+    pub(crate) workspace: WorkspaceNorms,
+    pub(crate) channel: ChannelNorms,
     /// The sender was nudged in this channel a short while ago.
-    pub cooling_down: bool,
+    pub(crate) cooling_down: bool,
     /// The workspace's "Not a demand" marks, by phrase.
-    pub phrase_feedback: BTreeMap<String, PhraseFeedback>,
-    pub reached: Lookups,
+    pub(crate) phrase_feedback: BTreeMap<String, PhraseFeedback>,
+    pub(crate) reached: Lookups,
 }
 
 /// A nudge given other than as a section of the note.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NudgeCall {
+pub(crate) enum NudgeCall {
     /// A reaction on the message.
     Reaction { emoji: String },
     /// A reply in the message's thread (or one started under it).
@@ -112,22 +112,22 @@ pub enum NudgeCall {
 
 /// What the bot does about one message.
 #[derive(Debug, Default, PartialEq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// The private note to the sender; empty, none.
-    pub note: Note,
+    pub(crate) note: Note,
     /// A reaction or thread reply, for a channel that nudges so.
-    pub nudge_call: Option<NudgeCall>,
+    pub(crate) nudge_call: Option<NudgeCall>,
     /// A nudge was given (in whichever way the channel chose): the sender's cooldown in the
     /// channel starts and the nudge counts against its phrase.
-    pub nudged: bool,
+    pub(crate) nudged: bool,
     /// The urgency findings that stand, in the rules' order.
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
     /// What is kept for the digest, when anything was found.
-    pub record: Option<FindingRecord>,
+    pub(crate) record: Option<FindingRecord>,
 }
 
 /// What the bot does about `message`, given the `facts` gathered for it, at `now`.
-pub fn decide(message: &MessageRecord, facts: &Facts, now: DateTime<Utc>) -> Outcome {
+pub(crate) fn decide(message: &MessageRecord, facts: &Facts, now: DateTime<Utc>) -> Outcome {
     let mentions = message.pings();
     let reached = &facts.reached;
     let group_members: Vec<Reached> = reached
@@ -196,7 +196,7 @@ pub fn decide(message: &MessageRecord, facts: &Facts, now: DateTime<Utc>) -> Out
 /// The urgency findings of a message: the rules' verdicts on it, less those its text before
 /// an edit already drew and those about phrases the workspace marked "Not a demand" often
 /// enough. The bot and the audit of an export judge through this one function.
-pub fn urgency_findings<S: Scanned + ?Sized>(
+pub(crate) fn urgency_findings<S: Scanned + ?Sized>(
     scan: &S,
     before: Option<&ScanFacts>,
     context: &ChannelContext<'_>,

@@ -20,13 +20,13 @@ use crate::norms::ScanFacts;
 use crate::norms::markup::{self, Broadcast, Token};
 
 /// Members listed by name in one note; the rest are counted.
-pub const MAX_LISTED: usize = 15;
+pub(crate) const MAX_LISTED: usize = 15;
 /// A user group larger than this gets an impact line (how many it notifies, across how many
 /// zones), as a broadcast does.
-pub const LARGE_GROUP: usize = 10;
+pub(crate) const LARGE_GROUP: usize = 10;
 
 /// The `action_id` of the note's "Remind me when they are back" button.
-pub const REMIND_ACTION: &str = "remind_when_back";
+pub(crate) const REMIND_ACTION: &str = "remind_when_back";
 /// Members one button sets reminders for (those listed in the note).
 const MAX_REMINDED: usize = 15;
 
@@ -34,11 +34,11 @@ const MAX_REMINDED: usize = 15;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Mentions {
     /// Mentioned members, in order of first mention, each once.
-    pub users: Vec<UserId>,
+    pub(crate) users: Vec<UserId>,
     /// The widest broadcast in the message, if any.
-    pub broadcast: Option<Broadcast>,
+    pub(crate) broadcast: Option<Broadcast>,
     /// Mentioned user groups, in order of first mention, each once.
-    pub groups: Vec<GroupId>,
+    pub(crate) groups: Vec<GroupId>,
 }
 
 impl Mentions {
@@ -60,7 +60,7 @@ impl Mentions {
 
     /// The people and broadcast a message scanned by the urgency lexicon pings: the message
     /// path reads its text once (at intake), and this is the same reading.
-    pub fn from_scan(scan: &ScanFacts) -> Self {
+    pub(crate) fn from_scan(scan: &ScanFacts) -> Self {
         let mut mentions = Mentions::default();
         for id in &scan.mentions {
             mentions.add_user(id);
@@ -74,12 +74,13 @@ impl Mentions {
 
     /// The pings of an edited message that its previous text did not have: an edit that
     /// only fixes a typo must not bring the note back.
-    pub fn added_by_edit(text: &str, previous_text: &str) -> Self {
+    #[cfg(test)]
+    pub(crate) fn added_by_edit(text: &str, previous_text: &str) -> Self {
         Mentions::in_text(text).added_since(&Mentions::in_text(previous_text))
     }
 
     /// These pings less the ones `before` already had.
-    pub fn added_since(mut self, before: &Mentions) -> Self {
+    pub(crate) fn added_since(mut self, before: &Mentions) -> Self {
         self.users.retain(|user| !before.users.contains(user));
         self.groups.retain(|group| !before.groups.contains(group));
         if before.broadcast.is_some() {
@@ -88,7 +89,7 @@ impl Mentions {
         self
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.users.is_empty() && self.broadcast.is_none() && self.groups.is_empty()
     }
 
@@ -144,18 +145,17 @@ pub struct Reached {
 /// it could not (too many to look up, or the lookup failed).
 #[derive(Debug, Clone, Default)]
 pub struct Audience {
-    pub members: Vec<Reached>,
-    pub not_checked: usize,
+    pub(crate) members: Vec<Reached>,
+    pub(crate) not_checked: usize,
 }
 
 /// Who a mentioned user group reaches: its members the bot could look up, and how many more
 /// it could not.
 #[derive(Debug, Clone)]
-pub struct GroupReach {
-    pub group: GroupId,
+pub(crate) struct GroupReach {
     /// Its handle without `@`, when Slack said.
-    pub handle: Option<String>,
-    pub audience: Audience,
+    pub(crate) handle: Option<String>,
+    pub(crate) audience: Audience,
 }
 
 impl GroupReach {
@@ -171,38 +171,38 @@ impl GroupReach {
 /// One part of a note, in Slack mrkdwn; each line becomes its own paragraph. Kept in the
 /// outbox until the note is sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct NoteSection {
-    pub lines: Vec<String>,
+pub(crate) struct NoteSection {
+    pub(crate) lines: Vec<String>,
     /// A button under the lines: its label, `action_id` and value.
-    pub button: Option<NoteButton>,
+    pub(crate) button: Option<NoteButton>,
 }
 
 /// A button in a note.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct NoteButton {
-    pub label: String,
-    pub action_id: String,
-    pub value: String,
+pub(crate) struct NoteButton {
+    pub(crate) label: String,
+    pub(crate) action_id: String,
+    pub(crate) value: String,
 }
 
 /// The one ephemeral note about one message. Sections are shown in order, separated by a
 /// divider, with one footer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Note {
-    pub sections: Vec<NoteSection>,
+    pub(crate) sections: Vec<NoteSection>,
 }
 
 impl Note {
-    pub fn push(&mut self, section: NoteSection) {
+    pub(crate) fn push(&mut self, section: NoteSection) {
         self.sections.push(section);
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.sections.is_empty()
     }
 
     /// The plain text Slack shows in notifications and to screen readers.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.sections
             .iter()
             .map(|section| section.lines.join("\n"))
@@ -329,7 +329,7 @@ fn mention_section(
 
 /// How many people a broadcast reaches (those the bot could check) and how many of them are
 /// outside their working hours now.
-pub fn broadcast_reach(
+pub(crate) fn broadcast_reach(
     facts: &MessageFacts<'_>,
     audience: &Audience,
     now: DateTime<Utc>,
@@ -356,7 +356,7 @@ fn outside_hours(people: &[&Reached], now: DateTime<Utc>) -> usize {
 /// A section for each mentioned user group with members outside their hours: how many of its
 /// members are not working, a card for each (those already listed as mentioned by name are
 /// not repeated), and for a large group how far it reaches.
-pub fn group_sections(
+pub(crate) fn group_sections(
     facts: &MessageFacts<'_>,
     mentioned: &[Reached],
     groups: &[GroupReach],
@@ -486,7 +486,11 @@ fn broadcast_section(
 }
 
 /// What the note's button carries: the message and the members it is about.
-pub fn remind_button_value(channel: &ChannelId, message_ts: &str, members: &[&UserId]) -> String {
+pub(crate) fn remind_button_value(
+    channel: &ChannelId,
+    message_ts: &str,
+    members: &[&UserId],
+) -> String {
     let members: Vec<&str> = members
         .iter()
         .take(MAX_REMINDED)
@@ -496,7 +500,7 @@ pub fn remind_button_value(channel: &ChannelId, message_ts: &str, members: &[&Us
 }
 
 /// Reads a button value written by [`remind_button_value`].
-pub fn parse_remind_button_value(value: &str) -> Option<(ChannelId, String, Vec<UserId>)> {
+pub(crate) fn parse_remind_button_value(value: &str) -> Option<(ChannelId, String, Vec<UserId>)> {
     let mut parts = value.split(' ');
     let channel = parts.next().filter(|c| !c.is_empty())?;
     let ts = parts.next().filter(|t| !t.is_empty())?;
@@ -791,7 +795,6 @@ pub(super) mod tests {
         let facts = facts(&sender, &bot, &mentions);
         let berlin = person("U1", chrono_tz::Europe::Berlin);
         let group = GroupReach {
-            group: GroupId::new("S1"),
             handle: Some("backend".into()),
             audience: Audience {
                 members: vec![

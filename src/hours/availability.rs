@@ -36,7 +36,7 @@ impl Availability {
 
     /// When the member can be reached again; `None` when available now or never within the
     /// horizon.
-    pub fn back_at(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn back_at(&self) -> Option<DateTime<Utc>> {
         match *self {
             Availability::Available { .. } => None,
             Availability::OutsideHours { back_at }

@@ -27,7 +27,7 @@ pub enum DateError {
 }
 
 /// Reads `YYYY-MM-DD` (month and day may have one digit).
-pub fn parse_date(word: &str) -> Result<NaiveDate, DateError> {
+pub(crate) fn parse_date(word: &str) -> Result<NaiveDate, DateError> {
     let bad = || DateError::BadDate(shown(word));
     let mut parts = word.split('-');
     let (Some(year), Some(month), Some(day), None) =
@@ -49,7 +49,10 @@ pub fn parse_date(word: &str) -> Result<NaiveDate, DateError> {
 
 /// Checks a period of time off, first and last day: in order, and at most
 /// [`MAX_AWAY_DAYS`] long.
-pub fn away_range(from: NaiveDate, to: NaiveDate) -> Result<(NaiveDate, NaiveDate), DateError> {
+pub(crate) fn away_range(
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), DateError> {
     if to < from {
         return Err(DateError::DatesReversed { from, to });
     }

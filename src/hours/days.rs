@@ -24,24 +24,24 @@ pub enum DaysError {
 }
 
 impl Weekdays {
-    pub const NONE: Weekdays = Weekdays(0);
-    pub const WEEKDAYS: Weekdays = Weekdays(0b001_1111);
-    pub const DAILY: Weekdays = Weekdays(0b111_1111);
+    pub(crate) const NONE: Weekdays = Weekdays(0);
+    pub(crate) const WEEKDAYS: Weekdays = Weekdays(0b001_1111);
+    pub(crate) const DAILY: Weekdays = Weekdays(0b111_1111);
 
     /// The set holding only `day`.
-    pub fn only(day: Weekday) -> Self {
+    pub(crate) fn only(day: Weekday) -> Self {
         Weekdays(1 << day.num_days_from_monday())
     }
 
-    pub fn contains(self, day: Weekday) -> bool {
+    pub(crate) fn contains(self, day: Weekday) -> bool {
         self.0 & (1 << day.num_days_from_monday()) != 0
     }
 
-    pub fn with(self, day: Weekday) -> Self {
+    pub(crate) fn with(self, day: Weekday) -> Self {
         Weekdays(self.0 | 1 << day.num_days_from_monday())
     }
 
-    pub fn union(self, other: Weekdays) -> Self {
+    pub(crate) fn union(self, other: Weekdays) -> Self {
         Weekdays(self.0 | other.0)
     }
 

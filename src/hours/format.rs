@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 /// A wait as people say it, to the largest two units and rounded down: "in 3d 2h",
 /// "in 10h 46m", "in 5m", "in 2h"; "in under a minute" below one minute and "now" for no wait.
-pub fn format_relative(duration: TimeDelta) -> String {
+pub(crate) fn format_relative(duration: TimeDelta) -> String {
     if duration <= TimeDelta::zero() {
         return "now".to_string();
     }
@@ -26,7 +26,7 @@ pub fn format_relative(duration: TimeDelta) -> String {
 /// When a member is back, in the reader's zone, and how long that is from `now`:
 /// "back Wed 09:00, in 10h 46m". Six days or more ahead, the date is added so the weekday
 /// cannot be mistaken for this week's: "back Mon 4 Jan 09:00, in 9d 2h".
-pub fn format_back(back_at: DateTime<Utc>, reader_tz: Tz, now: DateTime<Utc>) -> String {
+pub(crate) fn format_back(back_at: DateTime<Utc>, reader_tz: Tz, now: DateTime<Utc>) -> String {
     let local = back_at.with_timezone(&reader_tz);
     let wait = back_at - now;
     let when = if wait >= TimeDelta::days(6) {

@@ -12,10 +12,10 @@ use crate::hours::schedule::WeeklySchedule;
 /// Everything needed to tell whether a member is working at an instant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemberHours {
-    pub schedule: WeeklySchedule,
+    pub(crate) schedule: WeeklySchedule,
     /// Stored as its IANA name (`Europe/Berlin`).
     #[serde(with = "zone_name")]
-    pub tz: Tz,
+    pub(crate) tz: Tz,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub away: Vec<AwayPeriod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,7 +23,7 @@ pub struct MemberHours {
     /// What Slack says now (an away-like status, Do Not Disturb); read from the profile each
     /// time, never stored.
     #[serde(skip)]
-    pub signal: Option<crate::hours::signals::SlackSignal>,
+    pub(crate) signal: Option<crate::hours::signals::SlackSignal>,
 }
 
 impl MemberHours {
@@ -48,8 +48,8 @@ impl MemberHours {
 /// Time off from the first date to the last, both included, as dates in the member's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AwayPeriod {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    pub(crate) from: NaiveDate,
+    pub(crate) to: NaiveDate,
 }
 
 impl AwayPeriod {
@@ -62,7 +62,7 @@ impl AwayPeriod {
     }
 
     /// Whether `date` (in the member's zone) is one of the days off.
-    pub fn contains(&self, date: NaiveDate) -> bool {
+    pub(crate) fn contains(&self, date: NaiveDate) -> bool {
         self.from <= date && date <= self.to
     }
 }
@@ -75,7 +75,7 @@ pub struct FocusBlock {
 
 impl FocusBlock {
     /// Whether the member is still focusing at `now`.
-    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn is_active(&self, now: DateTime<Utc>) -> bool {
         now < self.until
     }
 }
@@ -85,11 +85,11 @@ mod zone_name {
     use chrono_tz::Tz;
     use serde::{Deserialize, Deserializer, Serializer, de};
 
-    pub fn serialize<S: Serializer>(tz: &Tz, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(tz: &Tz, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(tz.name())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
         let name = String::deserialize(deserializer)?;
         // Stored names are the zone database's own, so any it knows is read back as it is.
         crate::hours::zone::zone_by_name(&name).ok_or_else(|| {
@@ -101,16 +101,20 @@ mod zone_name {
 }
 
 /// Most periods of time off one member keeps.
-pub const MAX_AWAY_PERIODS: usize = 20;
+pub(crate) const MAX_AWAY_PERIODS: usize = 20;
 
 /// The member's date today, in their zone.
-pub fn today(hours: &MemberHours, now: DateTime<Utc>) -> NaiveDate {
+pub(crate) fn today(hours: &MemberHours, now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&hours.tz).date_naive()
 }
 
 /// Checks an away period against today in the member's zone; the error is the sentence to
 /// answer with.
-pub fn check_away(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<AwayPeriod, String> {
+pub(crate) fn check_away(
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+) -> Result<AwayPeriod, String> {
     if from < today {
         let to = to.max(today);
         return Err(format!(
@@ -123,7 +127,7 @@ pub fn check_away(from: NaiveDate, to: NaiveDate, today: NaiveDate) -> Result<Aw
 /// Adds time off from `from` to `to` (dates in the member's zone, `today` theirs) to a
 /// member's hours, forgetting time off that is over; the error is the sentence to answer
 /// with. `/async away`, the Home tab's "Away today" and the hours form all add it here.
-pub fn add_time_off(
+pub(crate) fn add_time_off(
     hours: &mut MemberHours,
     from: NaiveDate,
     to: NaiveDate,

@@ -21,26 +21,28 @@
 //! overlap (an overnight range followed by an early start) are one window.
 
 pub mod availability;
-pub mod dates;
-pub mod days;
-pub mod error;
-pub mod format;
-pub mod member;
+pub(crate) mod dates;
+pub(crate) mod days;
+pub(crate) mod error;
+pub(crate) mod format;
+pub(crate) mod member;
 pub mod overlap;
-pub mod schedule;
-pub mod signals;
-pub mod windows;
-pub mod zone;
+pub(crate) mod schedule;
+pub(crate) mod signals;
+pub(crate) mod windows;
+pub(crate) mod zone;
 
 pub use availability::{Availability, availability};
-pub use days::{DaysError, Weekdays};
-pub use error::HoursError;
-pub use format::{format_back, format_relative};
-pub use member::{
-    AwayPeriod, FocusBlock, MAX_AWAY_PERIODS, MemberHours, add_time_off, check_away, today,
-};
+pub(crate) use days::DaysError;
+pub use days::Weekdays;
+pub(crate) use error::HoursError;
+pub(crate) use format::{format_back, format_relative};
+pub use member::{AwayPeriod, FocusBlock, MemberHours};
+pub(crate) use member::{add_time_off, today};
 pub use overlap::overlap;
-pub use schedule::{TimeRange, WeeklySchedule, parse_hours_setting, parse_time_of_day};
-pub use signals::{DndStatus, SignalKind, SlackSignal, SlackStatus};
-pub use windows::{Window, current_window_end, local_time, next_window_start, windows_between};
-pub use zone::{ZoneError, parse_zone, pickable_zones, zone_by_name, zone_suggestions};
+pub use schedule::WeeklySchedule;
+pub(crate) use schedule::{TimeRange, parse_hours_setting, parse_time_of_day};
+pub(crate) use signals::{DndStatus, SignalKind, SlackStatus};
+pub(crate) use windows::{Window, local_time, windows_between};
+pub use zone::ZoneError;
+pub(crate) use zone::{parse_zone, zone_by_name, zone_suggestions};

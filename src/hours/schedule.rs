@@ -19,18 +19,18 @@ use crate::hours::zone::parse_zone;
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, SerializeDisplay, DeserializeFromStr,
 )]
 pub struct TimeRange {
-    pub start: NaiveTime,
-    pub end: NaiveTime,
+    pub(crate) start: NaiveTime,
+    pub(crate) end: NaiveTime,
 }
 
 impl TimeRange {
     /// The range from `start` to `end`, read as described on the type.
-    pub fn new(start: NaiveTime, end: NaiveTime) -> Self {
+    pub(crate) fn new(start: NaiveTime, end: NaiveTime) -> Self {
         TimeRange { start, end }
     }
 
     /// Whether the range ends on the day after the one it starts on.
-    pub fn is_overnight(self) -> bool {
+    pub(crate) fn is_overnight(self) -> bool {
         self.end <= self.start
     }
 }
@@ -137,7 +137,7 @@ const WEEK: [Weekday; 7] = [
 impl WeeklySchedule {
     /// Builds a schedule from groups of days sharing ranges. A day named in several groups
     /// gets the ranges of all of them.
-    pub fn new(groups: impl IntoIterator<Item = (Weekdays, Vec<TimeRange>)>) -> Self {
+    pub(crate) fn new(groups: impl IntoIterator<Item = (Weekdays, Vec<TimeRange>)>) -> Self {
         let mut schedule = WeeklySchedule::default();
         for (days, ranges) in groups {
             for day in days.iter() {
@@ -152,23 +152,23 @@ impl WeeklySchedule {
     }
 
     /// The default for a member who set nothing: Monday to Friday, 09:00 to 17:00.
-    pub fn default_hours() -> Self {
+    pub(crate) fn default_hours() -> Self {
         let nine_to_five = TimeRange::new(on_the_hour(9), on_the_hour(17));
         WeeklySchedule::new([(Weekdays::WEEKDAYS, vec![nine_to_five])])
     }
 
     /// The ranges that start on `day`, earliest first.
-    pub fn ranges_on(&self, day: Weekday) -> &[TimeRange] {
+    pub(crate) fn ranges_on(&self, day: Weekday) -> &[TimeRange] {
         &self.days[day.num_days_from_monday() as usize]
     }
 
     /// Whether no day has any range (the member never works).
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.days.iter().all(Vec::is_empty)
     }
 
     /// Days sharing the same ranges, grouped, in the order of their first day.
-    pub fn groups(&self) -> Vec<(Weekdays, Vec<TimeRange>)> {
+    pub(crate) fn groups(&self) -> Vec<(Weekdays, Vec<TimeRange>)> {
         let mut groups: Vec<(Weekdays, Vec<TimeRange>)> = Vec::new();
         for day in WEEK {
             let ranges = self.ranges_on(day);

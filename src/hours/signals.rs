@@ -8,20 +8,24 @@ use serde::{Deserialize, Serialize};
 
 /// A member's Slack profile status, as `users.info` and `user_change` carry it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SlackStatus {
+pub(crate) struct SlackStatus {
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub text: String,
+    pub(crate) text: String,
     /// With colons, as Slack sends it (`:palm_tree:`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub emoji: String,
+    pub(crate) emoji: String,
     /// When Slack clears the status; `None` when it stays until the member clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expiration: Option<DateTime<Utc>>,
+    pub(crate) expiration: Option<DateTime<Utc>>,
 }
 
 impl SlackStatus {
     /// A status from a profile's fields; an `expiration` of 0 (Slack's "never") is none.
-    pub fn from_profile(text: Option<&str>, emoji: Option<&str>, expiration_unix: i64) -> Self {
+    pub(crate) fn from_profile(
+        text: Option<&str>,
+        emoji: Option<&str>,
+        expiration_unix: i64,
+    ) -> Self {
         SlackStatus {
             text: text.unwrap_or_default().trim().to_string(),
             emoji: emoji.unwrap_or_default().trim().to_string(),
@@ -31,14 +35,14 @@ impl SlackStatus {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.text.is_empty() && self.emoji.is_empty()
     }
 }
 
 /// What a Slack signal says a member is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignalKind {
+pub(crate) enum SignalKind {
     /// An away-like status: on holiday, sick, out of office.
     Away,
     /// Do Not Disturb: read as focus time.
@@ -47,22 +51,22 @@ pub enum SignalKind {
 
 /// A Slack signal in effect for a member, with what the note shows as the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlackSignal {
-    pub kind: SignalKind,
+pub(crate) struct SlackSignal {
+    pub(crate) kind: SignalKind,
     /// The status text (or emoji) as the member wrote it; "Do Not Disturb" for DND.
-    pub label: String,
+    pub(crate) label: String,
     /// When it ends; `None` when it lasts until the member changes it.
-    pub until: Option<DateTime<Utc>>,
+    pub(crate) until: Option<DateTime<Utc>>,
 }
 
 impl SlackSignal {
     /// Whether it is in effect at `now`.
-    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+    pub(crate) fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.until.is_none_or(|until| now < until)
     }
 
     /// The signal as a Do Not Disturb period ending at `until`.
-    pub fn do_not_disturb(until: DateTime<Utc>) -> Self {
+    pub(crate) fn do_not_disturb(until: DateTime<Utc>) -> Self {
         SlackSignal {
             kind: SignalKind::DoNotDisturb,
             label: "Do Not Disturb".to_string(),
@@ -75,16 +79,16 @@ impl SlackSignal {
 /// start and end) and a snooze (until its end). Kept as Slack sent them, so an answer read
 /// a few minutes ago still says rightly whether DND is on now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DndStatus {
+pub(crate) struct DndStatus {
     /// The scheduled period, when the member has a DND schedule.
-    pub scheduled: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub(crate) scheduled: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// The end of the snooze the member turned on, if any.
-    pub snooze_end: Option<DateTime<Utc>>,
+    pub(crate) snooze_end: Option<DateTime<Utc>>,
 }
 
 impl DndStatus {
     /// From `dnd.info`'s fields (Unix seconds; 0 or absent for none).
-    pub fn from_slack(
+    pub(crate) fn from_slack(
         dnd_enabled: bool,
         next_start: i64,
         next_end: i64,
@@ -106,7 +110,7 @@ impl DndStatus {
     }
 
     /// The Do Not Disturb signal at `now`, if DND is on: until the latest end of what is on.
-    pub fn signal(&self, now: DateTime<Utc>) -> Option<SlackSignal> {
+    pub(crate) fn signal(&self, now: DateTime<Utc>) -> Option<SlackSignal> {
         let scheduled = self
             .scheduled
             .filter(|(start, end)| *start <= now && now < *end)
@@ -119,7 +123,7 @@ impl DndStatus {
 /// Words of a status that mean the member is away, in every language the bot ships
 /// (English, German, Spanish). A word matches at the start of a word of the status, so
 /// "vacation" matches "Vacationing"; a workspace can add its own and remove these.
-pub const DEFAULT_AWAY_WORDS: [&str; 27] = [
+pub(crate) const DEFAULT_AWAY_WORDS: [&str; 27] = [
     // English
     "vacation",
     "holiday",
@@ -154,7 +158,7 @@ pub const DEFAULT_AWAY_WORDS: [&str; 27] = [
 
 /// Status emoji that mean away whatever the text says: Slack's own "Vacationing" and "Out
 /// sick" presets and their kin.
-pub const AWAY_EMOJI: [&str; 6] = [
+pub(crate) const AWAY_EMOJI: [&str; 6] = [
     ":palm_tree:",
     ":face_with_thermometer:",
     ":beach_with_umbrella:",
@@ -165,7 +169,7 @@ pub const AWAY_EMOJI: [&str; 6] = [
 
 /// The away signal a status gives at `now` under the workspace's `words`, if any: the status
 /// is set, not expired, and its emoji or a word of its text says away.
-pub fn away_signal<S: AsRef<str>>(
+pub(crate) fn away_signal<S: AsRef<str>>(
     status: &SlackStatus,
     words: &[S],
     now: DateTime<Utc>,

@@ -19,7 +19,7 @@ fn later(at: DateTime<Utc>, delta: TimeDelta) -> DateTime<Utc> {
 }
 
 /// A half-open interval of instants `[start, end)`.
-pub type Window = (DateTime<Utc>, DateTime<Utc>);
+pub(crate) type Window = (DateTime<Utc>, DateTime<Utc>);
 
 /// How far ahead searches look before giving up (past a long time off, say).
 pub(crate) const HORIZON: TimeDelta = TimeDelta::days(400);
@@ -31,7 +31,7 @@ const CHUNK: TimeDelta = TimeDelta::days(7);
 const LONGEST_GAP_MINUTES: i64 = 26 * 60;
 
 /// What the member's clock shows at `now`.
-pub fn local_time(hours: &MemberHours, now: DateTime<Utc>) -> DateTime<Tz> {
+pub(crate) fn local_time(hours: &MemberHours, now: DateTime<Utc>) -> DateTime<Tz> {
     now.with_timezone(&hours.tz)
 }
 
@@ -126,7 +126,7 @@ fn subtract(windows: Vec<Window>, blocks: &[Window]) -> Vec<Window> {
 /// Local dates are walked from two days before `from` (an overnight range started the day
 /// before still runs at `from`) to the day after `to`, each range resolved with the rules in
 /// the module doc. Nothing is returned when `from >= to`.
-pub fn windows_between(
+pub(crate) fn windows_between(
     hours: &MemberHours,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -266,32 +266,6 @@ pub(crate) fn first_start(
         cursor = chunk_end;
     }
     None
-}
-
-/// When the member's next working window starts, by schedule alone: the start of the first
-/// window after the one holding `now`, or after `now` when they are not working. `None` when
-/// none starts within about 400 days (an empty schedule) or they work round the clock.
-pub fn next_window_start(hours: &MemberHours, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    if hours.schedule.is_empty() {
-        return None;
-    }
-    let working = |from, to| working_windows(hours, from, to);
-    let after = match run_end(&working, now) {
-        RunEnd::Outside => now,
-        RunEnd::EndsAt(end) => end,
-        RunEnd::Beyond => return None,
-    };
-    first_start(&working, after)
-}
-
-/// When the working window holding `now` ends, by schedule alone (touching windows count as
-/// one). `None` when `now` is outside working hours, or when the window runs on past the
-/// search horizon (hours round the clock).
-pub fn current_window_end(hours: &MemberHours, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    match run_end(&|from, to| working_windows(hours, from, to), now) {
-        RunEnd::EndsAt(end) => Some(end),
-        RunEnd::Outside | RunEnd::Beyond => None,
-    }
 }
 
 #[cfg(test)]
@@ -458,46 +432,6 @@ mod tests {
             ]
         );
         assert!(windows(&hours, "2027-01-05T10:00:00Z", "2027-01-04T10:00:00Z").is_empty());
-    }
-
-    #[test]
-    fn next_start_and_current_end_follow_the_schedule() {
-        let hours = member("mon-fri 09:00-17:00", chrono_tz::America::New_York);
-        // Friday 2026-10-30 12:00 EDT: working until 17:00 EDT; next start Monday 09:00 EST,
-        // after New York has fallen back.
-        let now = at("2026-10-30T16:00:00Z");
-        assert_eq!(
-            current_window_end(&hours, now),
-            Some(at("2026-10-30T21:00:00Z"))
-        );
-        assert_eq!(
-            next_window_start(&hours, now),
-            Some(at("2026-11-02T14:00:00Z"))
-        );
-        // Saturday: no window now.
-        let now = at("2026-10-31T16:00:00Z");
-        assert_eq!(current_window_end(&hours, now), None);
-        assert_eq!(
-            next_window_start(&hours, now),
-            Some(at("2026-11-02T14:00:00Z"))
-        );
-        // Exactly at a start, that start is the next one.
-        let monday = at("2026-11-02T14:00:00Z");
-        assert_eq!(
-            next_window_start(&hours, monday - TimeDelta::seconds(1)),
-            Some(monday)
-        );
-    }
-
-    #[test]
-    fn searches_end_on_an_empty_or_round_the_clock_schedule() {
-        let now = at("2026-06-01T12:00:00Z");
-        let empty = MemberHours::new(WeeklySchedule::default(), chrono_tz::UTC);
-        assert_eq!(next_window_start(&empty, now), None);
-        assert_eq!(current_window_end(&empty, now), None);
-        let always = member("daily 00:00-24:00", chrono_tz::Europe::Berlin);
-        assert_eq!(next_window_start(&always, now), None);
-        assert_eq!(current_window_end(&always, now), None);
     }
 
     #[test]

@@ -38,7 +38,7 @@ fn zone_hint(suggestions: &[&'static str]) -> String {
 
 /// A zone by the exact name the zone database gives it (`Europe/Berlin`, but also `EST`):
 /// for names read from the store or from Slack, never for what a person typed.
-pub fn zone_by_name(name: &str) -> Option<Tz> {
+pub(crate) fn zone_by_name(name: &str) -> Option<Tz> {
     name.trim().parse().ok()
 }
 
@@ -154,7 +154,7 @@ const PICKER_REGIONS: [&str; 9] = [
 ];
 
 /// Every zone a picker offers: `UTC`, then the region/city zones, alphabetically.
-pub fn pickable_zones() -> &'static [&'static str] {
+pub(crate) fn pickable_zones() -> &'static [&'static str] {
     static ZONES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
         let mut names: Vec<&'static str> = TZ_VARIANTS
             .iter()
@@ -175,7 +175,7 @@ pub fn pickable_zones() -> &'static [&'static str] {
 /// case, `_` read as a space), those where a part of the name starts with it first, and
 /// `own` (the member's zone) before all when it matches or nothing was typed. At most
 /// `limit` names.
-pub fn zone_suggestions(typed: &str, own: Tz, limit: usize) -> Vec<&'static str> {
+pub(crate) fn zone_suggestions(typed: &str, own: Tz, limit: usize) -> Vec<&'static str> {
     let query = typed.trim().to_lowercase().replace('_', " ");
     let readable = |name: &str| name.to_lowercase().replace('_', " ");
     let matches = |name: &str| query.is_empty() || readable(name).contains(&query);

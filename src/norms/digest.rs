@@ -15,22 +15,22 @@ use crate::norms::stats::{StatsReport, report_text};
 const DUE_HOUR: u32 = 9;
 /// A digest not sent within this long of its time (the bot was down) is skipped: by then a
 /// new week is under way and it would read as stale.
-pub const LATE_LIMIT: TimeDelta = TimeDelta::days(1);
+pub(crate) const LATE_LIMIT: TimeDelta = TimeDelta::days(1);
 
 /// One week's digest for one zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DigestWeek {
+pub(crate) struct DigestWeek {
     /// The Monday it is sent on, in the recipient's zone.
-    pub monday: NaiveDate,
+    pub(crate) monday: NaiveDate,
     /// Monday 09:00 in the recipient's zone.
-    pub due_at: DateTime<Utc>,
+    pub(crate) due_at: DateTime<Utc>,
     /// The end of the reported week: Monday 00:00 in the recipient's zone.
-    pub covers_until: DateTime<Utc>,
+    pub(crate) covers_until: DateTime<Utc>,
 }
 
 impl DigestWeek {
     /// The digest of the week whose Monday is `monday`, in `tz`.
-    pub fn of(monday: NaiveDate, tz: Tz) -> Self {
+    pub(crate) fn of(monday: NaiveDate, tz: Tz) -> Self {
         DigestWeek {
             monday,
             due_at: local_instant(tz, monday.and_time(at_hour(DUE_HOUR))),
@@ -39,7 +39,7 @@ impl DigestWeek {
     }
 
     /// The digest of the week `now` falls in, in `tz`.
-    pub fn current(now: DateTime<Utc>, tz: Tz) -> Self {
+    pub(crate) fn current(now: DateTime<Utc>, tz: Tz) -> Self {
         let today = now.with_timezone(&tz).date_naive();
         let monday = today - TimeDelta::days(i64::from(today.weekday().num_days_from_monday()));
         DigestWeek::of(monday, tz)
@@ -47,7 +47,7 @@ impl DigestWeek {
 
     /// The ISO week of its Monday, e.g. `2026-W11`: with the recipient, the key of the mark
     /// that says it was sent.
-    pub fn iso_week(&self) -> String {
+    pub(crate) fn iso_week(&self) -> String {
         let week = self.monday.iso_week();
         format!("{}-W{:02}", week.year(), week.week())
     }
@@ -55,13 +55,13 @@ impl DigestWeek {
 
 /// The digest due for someone in `tz` at `now`: from Monday 09:00 their time until
 /// [`LATE_LIMIT`] later.
-pub fn due_now(now: DateTime<Utc>, tz: Tz) -> Option<DigestWeek> {
+pub(crate) fn due_now(now: DateTime<Utc>, tz: Tz) -> Option<DigestWeek> {
     let week = DigestWeek::current(now, tz);
     (now >= week.due_at && now < week.due_at + LATE_LIMIT).then_some(week)
 }
 
 /// The next instant after `now` a digest falls due for someone in `tz`.
-pub fn next_due_after(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+pub(crate) fn next_due_after(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
     let week = DigestWeek::current(now, tz);
     if week.due_at > now {
         return week.due_at;
@@ -72,7 +72,7 @@ pub fn next_due_after(now: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
 /// When nobody anywhere can have a digest due at `now`, the instant that can first change:
 /// Monday 09:00 comes first at UTC+14 (Sunday 19:00 UTC) and last at UTC−12 (Monday 21:00
 /// UTC), and a digest stays due for [`LATE_LIMIT`]. `None` while some zone is in its window.
-pub fn quiet_until(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn quiet_until(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let today = now.date_naive();
     let monday = today - TimeDelta::days(i64::from(today.weekday().num_days_from_monday()));
     for monday in [monday, monday + TimeDelta::days(7)] {
@@ -90,12 +90,12 @@ pub fn quiet_until(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 /// Whether the report says anything: a quiet fortnight sends no digest rather than noise.
-pub fn worth_sending(report: &StatsReport) -> bool {
+pub(crate) fn worth_sending(report: &StatsReport) -> bool {
     !report.current.is_empty() || !report.previous.is_empty()
 }
 
 /// The digest's message: the week's per-channel figures and how to stop it.
-pub fn digest_text(report: &StatsReport, week: &DigestWeek) -> String {
+pub(crate) fn digest_text(report: &StatsReport, week: &DigestWeek) -> String {
     let sunday = week.monday - TimeDelta::days(1);
     debug_assert_eq!(sunday.weekday(), Weekday::Sun);
     format!(

@@ -38,31 +38,31 @@ struct Labelled {
 
 /// One message the judgment read differently from its label.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Misjudged {
+pub(crate) struct Misjudged {
     /// The line's `id`, or its line number.
-    pub id: String,
-    pub text: String,
+    pub(crate) id: String,
+    pub(crate) text: String,
     /// `true`: labelled a demand but not flagged; `false`: flagged but labelled `not`.
-    pub missed: bool,
+    pub(crate) missed: bool,
     /// For a false flag: the phrase and the reason the judgment gave.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 /// Counts over a labelled file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Evaluation {
-    pub true_positives: usize,
-    pub false_positives: usize,
-    pub false_negatives: usize,
-    pub true_negatives: usize,
+    pub(crate) true_positives: usize,
+    pub(crate) false_positives: usize,
+    pub(crate) false_negatives: usize,
+    pub(crate) true_negatives: usize,
     /// Lines labelled `unsure`, left out of the figures.
-    pub unsure: usize,
-    pub misjudged: Vec<Misjudged>,
+    pub(crate) unsure: usize,
+    pub(crate) misjudged: Vec<Misjudged>,
 }
 
 impl Evaluation {
     /// Of the messages flagged, the share labelled `demand` (1 when none were flagged).
-    pub fn precision(&self) -> f64 {
+    pub(crate) fn precision(&self) -> f64 {
         ratio(
             self.true_positives,
             self.true_positives + self.false_positives,
@@ -70,7 +70,7 @@ impl Evaluation {
     }
 
     /// Of the messages labelled `demand`, the share flagged (1 when there were none).
-    pub fn recall(&self) -> f64 {
+    pub(crate) fn recall(&self) -> f64 {
         ratio(
             self.true_positives,
             self.true_positives + self.false_negatives,
@@ -88,7 +88,7 @@ fn ratio(part: usize, whole: usize) -> f64 {
 
 /// Whether the judgment reads `text` as a demand on others, and why: the phrase and its
 /// reason, e.g. "“ASAP” asks others to hurry".
-pub fn explain(lexicon: &UrgencyLexicon, text: &str) -> Option<String> {
+pub(crate) fn explain(lexicon: &UrgencyLexicon, text: &str) -> Option<String> {
     let scan = lexicon.scan(text);
     let judgment = judge(&scan);
     let demand = judgment.words.or(judgment.emphasis)?;

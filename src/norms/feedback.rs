@@ -14,30 +14,30 @@ use crate::norms::rules::{Finding, RuleId};
 use crate::norms::words::{EMPHASIS, normalise};
 
 /// The `action_id` of the "Not a demand" button on a nudge.
-pub const NOT_A_DEMAND_ACTION: &str = "urgency_not_a_demand";
+pub(crate) const NOT_A_DEMAND_ACTION: &str = "urgency_not_a_demand";
 
 /// A phrase stops nudging once this many of its nudges were marked "Not a demand"...
-pub const MUTE_AFTER: u32 = 3;
+pub(crate) const MUTE_AFTER: u32 = 3;
 /// ...and they are at least this share (in percent) of its nudges: a phrase that is right
 /// most of the time is not silenced by a few people who disagree.
-pub const MUTE_SHARE_PERCENT: u32 = 50;
+pub(crate) const MUTE_SHARE_PERCENT: u32 = 50;
 
 /// How a workspace has received the nudges about one phrase.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PhraseFeedback {
+pub(crate) struct PhraseFeedback {
     /// Nudges sent about the phrase.
-    pub nudged: u32,
+    pub(crate) nudged: u32,
     /// Presses of "Not a demand", per rule that named the phrase.
-    pub marked_wrong: BTreeMap<RuleId, u32>,
+    pub(crate) marked_wrong: BTreeMap<RuleId, u32>,
 }
 
 impl PhraseFeedback {
-    pub fn wrong(&self) -> u32 {
+    pub(crate) fn wrong(&self) -> u32 {
         self.marked_wrong.values().sum()
     }
 
     /// Whether the phrase no longer nudges in this workspace.
-    pub fn is_muted(&self) -> bool {
+    pub(crate) fn is_muted(&self) -> bool {
         let wrong = self.wrong();
         wrong >= MUTE_AFTER && wrong * 100 >= self.nudged.max(wrong) * MUTE_SHARE_PERCENT
     }
@@ -45,7 +45,7 @@ impl PhraseFeedback {
 
 /// The phrase a finding is about, as the workspace's list spells it (`ASAP` → `asap`,
 /// `!!!!` → `!!!`), or `None` for a broadcast, which is no phrase.
-pub fn phrase_of(finding: &Finding) -> Option<String> {
+pub(crate) fn phrase_of(finding: &Finding) -> Option<String> {
     if finding.rule == RuleId::Broadcast {
         return None;
     }
@@ -57,19 +57,19 @@ pub fn phrase_of(finding: &Finding) -> Option<String> {
 }
 
 /// The finding a nudge's button is about: the first one that names a phrase.
-pub fn button_finding(findings: &[Finding]) -> Option<(RuleId, String)> {
+pub(crate) fn button_finding(findings: &[Finding]) -> Option<(RuleId, String)> {
     findings
         .iter()
         .find_map(|f| phrase_of(f).map(|phrase| (f.rule, phrase)))
 }
 
 /// The button's value: the rule and the phrase, nothing else.
-pub fn button_value(rule: RuleId, phrase: &str) -> String {
+pub(crate) fn button_value(rule: RuleId, phrase: &str) -> String {
     format!("{}:{phrase}", rule.as_str())
 }
 
 /// Reads a button's value back; `None` for anything the bot did not write.
-pub fn parse_button_value(value: &str) -> Option<(RuleId, String)> {
+pub(crate) fn parse_button_value(value: &str) -> Option<(RuleId, String)> {
     let (rule, phrase) = value.split_once(':')?;
     let rule = RuleId::ALL.into_iter().find(|r| r.as_str() == rule)?;
     let phrase = normalise(phrase);
@@ -78,7 +78,10 @@ pub fn parse_button_value(value: &str) -> Option<(RuleId, String)> {
 }
 
 /// Drops the findings about phrases the workspace has muted.
-pub fn without_muted(findings: &mut Vec<Finding>, feedback: &BTreeMap<String, PhraseFeedback>) {
+pub(crate) fn without_muted(
+    findings: &mut Vec<Finding>,
+    feedback: &BTreeMap<String, PhraseFeedback>,
+) {
     findings.retain(|finding| {
         phrase_of(finding)
             .and_then(|phrase| feedback.get(&phrase))
@@ -88,7 +91,7 @@ pub fn without_muted(findings: &mut Vec<Finding>, feedback: &BTreeMap<String, Ph
 
 /// The lines `/async stats` adds: per phrase, how often its nudges were marked wrong, most
 /// often first; empty when nobody has pressed the button.
-pub fn report_text(feedback: &BTreeMap<String, PhraseFeedback>) -> String {
+pub(crate) fn report_text(feedback: &BTreeMap<String, PhraseFeedback>) -> String {
     let mut marked: Vec<(&String, &PhraseFeedback)> =
         feedback.iter().filter(|(_, f)| f.wrong() > 0).collect();
     if marked.is_empty() {

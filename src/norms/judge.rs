@@ -34,7 +34,7 @@ use crate::norms::words::{Scan, normalise};
 /// Stored with a journaled message's scan facts, so the names never change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Pressure {
+pub(crate) enum Pressure {
     /// "asap", "as soon as possible", "immediately", "sofort", "cuanto antes".
     Hurry,
     /// "urgent", "emergency", "time-sensitive", "dringend", a workspace's own word.
@@ -49,7 +49,7 @@ pub enum Pressure {
 
 impl Pressure {
     /// The reason as a person reads it, after the quoted phrase.
-    pub fn explain(self) -> &'static str {
+    pub(crate) fn explain(self) -> &'static str {
         match self {
             Pressure::Hurry => "asks others to hurry",
             Pressure::Urgent => "tells others to treat this as urgent",
@@ -71,15 +71,15 @@ enum Strength {
 
 /// A cue that, read in its sentence, puts urgency on others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Demand {
+pub(crate) struct Demand {
     /// The cue word's place in the message text.
-    pub phrase: Span,
-    pub pressure: Pressure,
+    pub(crate) phrase: Span,
+    pub(crate) pressure: Pressure,
 }
 
 impl Demand {
     /// The phrase as typed.
-    pub fn typed<'a>(&self, text: &'a str) -> &'a str {
+    pub(crate) fn typed<'a>(&self, text: &'a str) -> &'a str {
         self.phrase.of(text)
     }
 }
@@ -87,14 +87,15 @@ impl Demand {
 /// What the judgment found in one message: the first urgency word that is a demand, and the
 /// first `!!!` that presses one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Judgment {
-    pub words: Option<Demand>,
-    pub emphasis: Option<Demand>,
+pub(crate) struct Judgment {
+    pub(crate) words: Option<Demand>,
+    pub(crate) emphasis: Option<Demand>,
 }
 
 impl Judgment {
     /// Whether the message puts urgency on others at all.
-    pub fn is_demand(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_demand(&self) -> bool {
         self.words.is_some() || self.emphasis.is_some()
     }
 }
@@ -102,28 +103,28 @@ impl Judgment {
 /// A demand as the rules read it, without the message: the phrase as typed (unescaped) and
 /// the pressure it puts on others. This is what a journaled message keeps of a judgment.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct JudgedCue {
-    pub typed: String,
-    pub pressure: Pressure,
+pub(crate) struct JudgedCue {
+    pub(crate) typed: String,
+    pub(crate) pressure: Pressure,
 }
 
 /// A [`Judgment`] with its phrases taken out of the text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Judged {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub words: Option<JudgedCue>,
+    pub(crate) words: Option<JudgedCue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub emphasis: Option<JudgedCue>,
+    pub(crate) emphasis: Option<JudgedCue>,
 }
 
 impl Judged {
     /// Whether nothing was a demand.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.words.is_none() && self.emphasis.is_none()
     }
 
     /// Judges the scan and keeps each demand's phrase as typed.
-    pub fn of(scan: &Scan<'_>) -> Self {
+    pub(crate) fn of(scan: &Scan<'_>) -> Self {
         let judgment = judge(scan);
         let cue = |demand: Option<Demand>| {
             demand.map(|demand| JudgedCue {
@@ -139,7 +140,7 @@ impl Judged {
 }
 
 /// Judges every cue the scan found. Costs nothing for a message without cues.
-pub fn judge(scan: &Scan<'_>) -> Judgment {
+pub(crate) fn judge(scan: &Scan<'_>) -> Judgment {
     if scan.word_hits().is_empty() && scan.emphasis_hits().is_empty() {
         return Judgment::default();
     }

@@ -9,19 +9,21 @@
 //! users' hours, [`classify`] runs the rules (urgency words and `!!!` count only where
 //! [`judge`] reads them as a demand on others), and [`nudge_text`] words the note.
 
-pub mod digest;
+pub(crate) mod digest;
 pub mod eval;
-pub mod feedback;
-pub mod judge;
-pub mod markup;
-pub mod rules;
-pub mod settings;
-pub mod stats;
+pub(crate) mod feedback;
+pub(crate) mod judge;
+pub(crate) mod markup;
+pub(crate) mod rules;
+pub(crate) mod settings;
+pub(crate) mod stats;
 pub mod words;
 
-pub use judge::{Demand, Judgment, Pressure, judge};
 pub use markup::{Broadcast, Span};
-pub use rules::{ChannelContext, Finding, NudgeContext, RuleId, classify, nudge_text};
-pub use settings::{ChannelNorms, NudgeAction, WorkspaceNorms};
-pub use stats::{BroadcastReach, FindingRecord};
-pub use words::{BroadcastSet, LexiconError, Scan, ScanFacts, Scanned, UrgencyLexicon};
+pub use rules::{ChannelContext, classify};
+pub(crate) use rules::{Finding, NudgeContext, RuleId, nudge_text};
+pub use settings::NudgeAction;
+pub(crate) use settings::{ChannelNorms, WorkspaceNorms};
+pub(crate) use stats::{BroadcastReach, FindingRecord};
+pub use words::UrgencyLexicon;
+pub(crate) use words::{LexiconError, ScanFacts, Scanned};

@@ -30,7 +30,7 @@ pub enum RuleId {
 
 impl RuleId {
     /// Every rule, in the order [`classify`] reports them.
-    pub const ALL: [RuleId; 4] = [
+    pub(crate) const ALL: [RuleId; 4] = [
         RuleId::UrgencyWords,
         RuleId::Broadcast,
         RuleId::UrgentPingOffHours,
@@ -38,7 +38,7 @@ impl RuleId {
     ];
 
     /// The stable name, as serialised.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             RuleId::UrgencyWords => "urgency_words",
             RuleId::Broadcast => "broadcast",
@@ -48,7 +48,7 @@ impl RuleId {
     }
 
     /// The name a person reads, in nudges and reports.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             RuleId::UrgencyWords => "urgency words",
             RuleId::Broadcast => "broadcast",
@@ -69,9 +69,9 @@ impl fmt::Display for RuleId {
 pub struct Finding {
     pub rule: RuleId,
     /// A sentence a person can read, saying what was found and why it counts.
-    pub reason: String,
+    pub(crate) reason: String,
     /// What set the rule off, as the sender typed it (`ASAP`, `@here`, `!!!`).
-    pub matched: Option<String>,
+    pub(crate) matched: Option<String>,
 }
 
 /// What the rules need to know about the channel and the people mentioned.
@@ -214,18 +214,18 @@ fn emphasis(
 
 /// The channel's norms as the nudge states them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NudgeContext {
+pub(crate) struct NudgeContext {
     /// The reply time the channel expects, if one is set (`/async norms response-time`).
-    pub response_time: Option<Duration>,
+    pub(crate) response_time: Option<Duration>,
     /// Where real emergencies go (`/async norms urgent-channel`).
-    pub urgent_channels: Vec<ChannelId>,
+    pub(crate) urgent_channels: Vec<ChannelId>,
 }
 
 /// The one private note to the sender about a message's findings, or `None` when there are
 /// none. It names what was found, the escalation path and the channel's reply time, e.g.
 /// "Heads-up: “ASAP” and @here reach people who may be off. Real emergencies go to <#C999>;
 /// here the expected reply time is 24h." It never judges the sender.
-pub fn nudge_text(findings: &[Finding], norms: &NudgeContext) -> Option<String> {
+pub(crate) fn nudge_text(findings: &[Finding], norms: &NudgeContext) -> Option<String> {
     if findings.is_empty() {
         return None;
     }
@@ -294,7 +294,7 @@ pub fn nudge_text(findings: &[Finding], norms: &NudgeContext) -> Option<String> 
 
 /// `24h`, `90m` → `1h 30m`, `2d` stays `48h`: the way people set it with `/async norms
 /// response-time`.
-pub fn format_reply_time(time: Duration) -> String {
+pub(crate) fn format_reply_time(time: Duration) -> String {
     let minutes = time.as_secs().div_ceil(60);
     match (minutes / 60, minutes % 60) {
         (0, m) => format!("{m}m"),

@@ -13,47 +13,47 @@ use crate::norms::rules::NudgeContext;
 use crate::norms::words::{LexiconError, UrgencyLexicon, default_words, normalise};
 
 /// The reply time a channel expects until someone sets one.
-pub const DEFAULT_RESPONSE_TIME: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const DEFAULT_RESPONSE_TIME: Duration = Duration::from_secs(24 * 60 * 60);
 /// How long a sender is not nudged again in the same channel after a nudge.
-pub const NUDGE_COOLDOWN: TimeDelta = TimeDelta::minutes(30);
+pub(crate) const NUDGE_COOLDOWN: TimeDelta = TimeDelta::minutes(30);
 
 /// The norms every channel of a workspace shares.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkspaceNorms {
+pub(crate) struct WorkspaceNorms {
     /// Channels designated for urgent requests: nothing is flagged there, and nudges point
     /// to them.
     #[serde(default)]
-    pub urgent_channels: Vec<ChannelId>,
+    pub(crate) urgent_channels: Vec<ChannelId>,
     /// Words added to the shipped list, normalised.
     #[serde(default)]
-    pub added_words: Vec<String>,
+    pub(crate) added_words: Vec<String>,
     /// Shipped words the workspace removed, normalised.
     #[serde(default)]
-    pub removed_words: Vec<String>,
+    pub(crate) removed_words: Vec<String>,
     /// Admins and managers who turned the weekly digest off.
     #[serde(default)]
-    pub digest_opt_outs: Vec<UserId>,
+    pub(crate) digest_opt_outs: Vec<UserId>,
     /// Days check-in answers are kept after their report, when an admin set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer_retention_days: Option<u32>,
+    pub(crate) answer_retention_days: Option<u32>,
     /// Words of a Slack status that mean away, added to the shipped list (lower case).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub added_away_words: Vec<String>,
+    pub(crate) added_away_words: Vec<String>,
     /// Shipped away words the workspace removed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub removed_away_words: Vec<String>,
+    pub(crate) removed_away_words: Vec<String>,
     /// Members who turned Slack's signals (status, Do Not Disturb) off for themselves.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub signals_off: Vec<UserId>,
+    pub(crate) signals_off: Vec<UserId>,
 }
 
 /// How long check-in answers are kept after their report until an admin sets otherwise.
-pub const DEFAULT_ANSWER_RETENTION: TimeDelta = TimeDelta::days(90);
+pub(crate) const DEFAULT_ANSWER_RETENTION: TimeDelta = TimeDelta::days(90);
 
 impl WorkspaceNorms {
     /// The words of a Slack status that mean away here: the shipped ones less those
     /// removed, then those added.
-    pub fn away_words(&self) -> Vec<String> {
+    pub(crate) fn away_words(&self) -> Vec<String> {
         crate::hours::signals::DEFAULT_AWAY_WORDS
             .iter()
             .map(|word| word.to_string())
@@ -63,7 +63,7 @@ impl WorkspaceNorms {
     }
 
     /// How long check-in answers are kept after their report.
-    pub fn answer_retention(&self) -> TimeDelta {
+    pub(crate) fn answer_retention(&self) -> TimeDelta {
         self.answer_retention_days
             .map_or(DEFAULT_ANSWER_RETENTION, |days| {
                 TimeDelta::days(days.into())
@@ -71,16 +71,16 @@ impl WorkspaceNorms {
     }
 
     /// The workspace's lexicon: the shipped list with its additions and removals.
-    pub fn lexicon(&self) -> Result<UrgencyLexicon, LexiconError> {
+    pub(crate) fn lexicon(&self) -> Result<UrgencyLexicon, LexiconError> {
         UrgencyLexicon::customised(&self.added_words, &self.removed_words)
     }
 
-    pub fn is_urgent_channel(&self, channel: &ChannelId) -> bool {
+    pub(crate) fn is_urgent_channel(&self, channel: &ChannelId) -> bool {
         self.urgent_channels.contains(channel)
     }
 
     /// Designates a channel urgent; says whether it was not yet.
-    pub fn add_urgent_channel(&mut self, channel: &ChannelId) -> bool {
+    pub(crate) fn add_urgent_channel(&mut self, channel: &ChannelId) -> bool {
         if self.is_urgent_channel(channel) {
             return false;
         }
@@ -89,7 +89,7 @@ impl WorkspaceNorms {
     }
 
     /// Takes a channel off the urgent list; says whether it was on it.
-    pub fn remove_urgent_channel(&mut self, channel: &ChannelId) -> bool {
+    pub(crate) fn remove_urgent_channel(&mut self, channel: &ChannelId) -> bool {
         let before = self.urgent_channels.len();
         self.urgent_channels.retain(|c| c != channel);
         self.urgent_channels.len() != before
@@ -97,7 +97,7 @@ impl WorkspaceNorms {
 
     /// Adds words to the list (a removed shipped word comes back); returns the ones that
     /// were not in it yet. The caller checks [`WorkspaceNorms::lexicon`] still builds.
-    pub fn add_words<S: AsRef<str>>(&mut self, words: &[S]) -> Vec<String> {
+    pub(crate) fn add_words<S: AsRef<str>>(&mut self, words: &[S]) -> Vec<String> {
         let mut changed = Vec::new();
         for word in words.iter().map(|w| normalise(w.as_ref())) {
             let was_removed = self.removed_words.contains(&word);
@@ -115,7 +115,7 @@ impl WorkspaceNorms {
 
     /// Removes words from the list (a shipped word is remembered as removed); returns the
     /// ones that were in it.
-    pub fn remove_words<S: AsRef<str>>(&mut self, words: &[S]) -> Vec<String> {
+    pub(crate) fn remove_words<S: AsRef<str>>(&mut self, words: &[S]) -> Vec<String> {
         let mut changed = Vec::new();
         for word in words.iter().map(|w| normalise(w.as_ref())) {
             let was_added = self.added_words.contains(&word);
@@ -148,14 +148,14 @@ pub enum NudgeAction {
 
 /// One channel's own norms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChannelNorms {
+pub(crate) struct ChannelNorms {
     /// The expected reply time in seconds; `None` is [`DEFAULT_RESPONSE_TIME`].
     #[serde(default)]
-    pub response_time_secs: Option<u64>,
+    pub(crate) response_time_secs: Option<u64>,
     #[serde(default = "nudges_default")]
-    pub nudges: bool,
+    pub(crate) nudges: bool,
     #[serde(default)]
-    pub action: NudgeAction,
+    pub(crate) action: NudgeAction,
 }
 
 fn nudges_default() -> bool {
@@ -174,18 +174,18 @@ impl Default for ChannelNorms {
 
 impl ChannelNorms {
     /// The reply time this channel expects.
-    pub fn response_time(&self) -> Duration {
+    pub(crate) fn response_time(&self) -> Duration {
         self.response_time_secs
             .map_or(DEFAULT_RESPONSE_TIME, Duration::from_secs)
     }
 
     /// Sets the expected reply time (the parser bounds it between 1m and 30d).
-    pub fn set_response_time(&mut self, time: TimeDelta) {
+    pub(crate) fn set_response_time(&mut self, time: TimeDelta) {
         self.response_time_secs = Some(time.num_seconds().max(60) as u64);
     }
 
     /// What the nudge says about this channel's norms and the escalation path.
-    pub fn nudge_context(&self, workspace: &WorkspaceNorms) -> NudgeContext {
+    pub(crate) fn nudge_context(&self, workspace: &WorkspaceNorms) -> NudgeContext {
         NudgeContext {
             response_time: Some(self.response_time()),
             urgent_channels: workspace.urgent_channels.clone(),

@@ -15,34 +15,34 @@ use crate::norms::rules::RuleId;
 
 /// One flagged message, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FindingRecord {
-    pub channel: ChannelId,
-    pub at: DateTime<Utc>,
-    pub rules: Vec<RuleId>,
+pub(crate) struct FindingRecord {
+    pub(crate) channel: ChannelId,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) rules: Vec<RuleId>,
     #[serde(default)]
-    pub broadcast: Option<BroadcastReach>,
+    pub(crate) broadcast: Option<BroadcastReach>,
 }
 
 /// How far a flagged broadcast reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BroadcastReach {
-    pub kind: Broadcast,
+pub(crate) struct BroadcastReach {
+    pub(crate) kind: Broadcast,
     /// People in the channel the bot could check.
-    pub reached: u32,
+    pub(crate) reached: u32,
     /// Of them, outside their working hours, away or in focus time.
-    pub off_hours: u32,
+    pub(crate) off_hours: u32,
 }
 
 /// One channel's figures over one period.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ChannelFigures {
+pub(crate) struct ChannelFigures {
     /// Flagged messages.
-    pub messages: u32,
+    pub(crate) messages: u32,
     /// Findings per rule.
-    pub per_rule: BTreeMap<RuleId, u32>,
-    pub broadcasts: u32,
-    pub broadcast_reached: u32,
-    pub broadcast_off_hours: u32,
+    pub(crate) per_rule: BTreeMap<RuleId, u32>,
+    pub(crate) broadcasts: u32,
+    pub(crate) broadcast_reached: u32,
+    pub(crate) broadcast_off_hours: u32,
 }
 
 impl ChannelFigures {
@@ -61,16 +61,16 @@ impl ChannelFigures {
 
 /// Figures per channel for the period ending now and for the one before it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatsReport {
-    pub days: i64,
-    pub current: BTreeMap<ChannelId, ChannelFigures>,
+pub(crate) struct StatsReport {
+    pub(crate) days: i64,
+    pub(crate) current: BTreeMap<ChannelId, ChannelFigures>,
     /// Flagged messages per channel in the previous period of the same length.
-    pub previous: BTreeMap<ChannelId, u32>,
+    pub(crate) previous: BTreeMap<ChannelId, u32>,
 }
 
 /// Sums the records of the last `days` days before `now` (and of the `days` before those),
 /// for one channel or all of them.
-pub fn summarise<'a>(
+pub(crate) fn summarise<'a>(
     records: impl IntoIterator<Item = &'a FindingRecord>,
     only: Option<&ChannelId>,
     now: DateTime<Utc>,
@@ -101,7 +101,7 @@ pub fn summarise<'a>(
 
 /// The report as Slack mrkdwn: a line per channel, busiest first, with counts per rule,
 /// broadcasts and their off-hours reach, and the trend against the previous period.
-pub fn report_text(report: &StatsReport) -> String {
+pub(crate) fn report_text(report: &StatsReport) -> String {
     let days = report.days;
     let mut channels: Vec<&ChannelId> = report
         .current

@@ -23,7 +23,7 @@ use crate::norms::markup::{self, Broadcast, Span, Token};
 /// "soon") and become a demand in a request ("we need this merged today"). "critical" and
 /// "blocker" are left out because they mostly describe things ("critical path", "blocker
 /// bug"), and "urgently" because it mostly reports ("urgently needed feature closed").
-pub const ENGLISH: &[&str] = &[
+pub(crate) const ENGLISH: &[&str] = &[
     "urgent",
     "asap",
     "a.s.a.p",
@@ -74,19 +74,19 @@ pub const LANGUAGES: &[(&str, &[&str])] = &[("en", ENGLISH), ("de", GERMAN), ("e
 
 /// The word that stands for the emphasis rule (three or more `!` in a row). Removing it from
 /// a workspace's list turns that rule off.
-pub const EMPHASIS: &str = "!!!";
+pub(crate) const EMPHASIS: &str = "!!!";
 
 /// The list every workspace starts from: English plus emphasis. Other languages are added
 /// per workspace, so a workspace pays (in matching time, and in false positives) only for
 /// the languages it speaks.
-pub fn default_words() -> impl Iterator<Item = &'static str> {
+pub(crate) fn default_words() -> impl Iterator<Item = &'static str> {
     ENGLISH.iter().copied().chain(std::iter::once(EMPHASIS))
 }
 
 /// The longest word or phrase a list may hold, in characters.
-pub const MAX_WORD_CHARS: usize = 64;
+pub(crate) const MAX_WORD_CHARS: usize = 64;
 /// The most words a list may hold.
-pub const MAX_WORDS: usize = 500;
+pub(crate) const MAX_WORDS: usize = 500;
 
 /// Why a word list could not become a lexicon; each message says what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -161,7 +161,7 @@ impl UrgencyLexicon {
     /// Compiles exactly these words. Each is trimmed, its inner whitespace collapsed to one
     /// space and lower-cased; duplicates are dropped. A word made only of `!` (three or more)
     /// turns on the emphasis rule instead of being matched as a word.
-    pub fn with_words<I>(words: I) -> Result<Self, LexiconError>
+    pub(crate) fn with_words<I>(words: I) -> Result<Self, LexiconError>
     where
         I: IntoIterator,
         I::Item: AsRef<str>,
@@ -211,12 +211,13 @@ impl UrgencyLexicon {
     }
 
     /// The normalised words, in list order (emphasis shown as `!!!`).
-    pub fn words(&self) -> &[String] {
+    pub(crate) fn words(&self) -> &[String] {
         &self.words
     }
 
     /// Whether the emphasis rule is on for this list.
-    pub fn has_emphasis(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has_emphasis(&self) -> bool {
         self.emphasis
     }
 
@@ -426,7 +427,7 @@ fn find_emphasis(piece: &str, offset: usize, hits: &mut Vec<Span>) {
 }
 
 /// A word as lists keep it: trimmed, inner whitespace collapsed to one space, lower-cased.
-pub fn normalise(word: &str) -> String {
+pub(crate) fn normalise(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
     for part in word.split_whitespace() {
         if !out.is_empty() {
@@ -482,15 +483,15 @@ impl BroadcastSet {
         }
     }
 
-    pub fn insert(&mut self, kind: Broadcast) {
+    pub(crate) fn insert(&mut self, kind: Broadcast) {
         self.0 |= Self::bit(kind);
     }
 
-    pub fn contains(self, kind: Broadcast) -> bool {
+    pub(crate) fn contains(self, kind: Broadcast) -> bool {
         self.0 & Self::bit(kind) != 0
     }
 
-    pub fn is_empty(self) -> bool {
+    pub(crate) fn is_empty(self) -> bool {
         self.0 == 0
     }
 
@@ -499,7 +500,7 @@ impl BroadcastSet {
     }
 
     /// The broadcasts in the set, widest last: here, channel, everyone.
-    pub fn iter(self) -> impl Iterator<Item = Broadcast> {
+    pub(crate) fn iter(self) -> impl Iterator<Item = Broadcast> {
         [Broadcast::Here, Broadcast::Channel, Broadcast::Everyone]
             .into_iter()
             .filter(move |b| self.contains(*b))
@@ -520,42 +521,39 @@ pub struct Scan<'a> {
 
 impl<'a> Scan<'a> {
     /// The message text that was scanned.
-    pub fn text(&self) -> &'a str {
+    pub(crate) fn text(&self) -> &'a str {
         self.text
     }
 
     /// Mentioned user ids in order of appearance, repeats included.
-    pub fn mentions(&self) -> &[&'a str] {
+    pub(crate) fn mentions(&self) -> &[&'a str] {
         &self.mentions
     }
 
-    /// Mentioned user group ids in order of appearance, repeats included.
-    pub fn groups(&self) -> &[&'a str] {
-        &self.groups
-    }
-
     /// Referenced channel ids in order of appearance.
-    pub fn channels(&self) -> &[&'a str] {
+    #[cfg(test)]
+    pub(crate) fn channels(&self) -> &[&'a str] {
         &self.channels
     }
 
-    pub fn broadcasts(&self) -> BroadcastSet {
+    pub(crate) fn broadcasts(&self) -> BroadcastSet {
         self.broadcasts
     }
 
     /// Urgency-word hits, in order, never overlapping.
-    pub fn word_hits(&self) -> &[Span] {
+    pub(crate) fn word_hits(&self) -> &[Span] {
         &self.words
     }
 
     /// Emphasis hits (runs of three or more `!`), in order.
-    pub fn emphasis_hits(&self) -> &[Span] {
+    pub(crate) fn emphasis_hits(&self) -> &[Span] {
         &self.emphasis
     }
 
     /// The distinct hit words as the sender typed them (unescaped), in order of first
     /// appearance, compared without regard to case.
-    pub fn typed_words(&self) -> Vec<String> {
+    #[cfg(test)]
+    pub(crate) fn typed_words(&self) -> Vec<String> {
         let mut typed: Vec<String> = Vec::new();
         for span in &self.words {
             let word = markup::unescape(span.of(self.text));
@@ -564,12 +562,6 @@ impl<'a> Scan<'a> {
             }
         }
         typed
-    }
-
-    /// The first hit word as the sender typed it (unescaped).
-    pub fn first_typed_word(&self) -> Option<String> {
-        let span = self.words.first()?;
-        Some(markup::unescape(span.of(self.text)).into_owned())
     }
 }
 
@@ -596,22 +588,22 @@ impl Scanned for Scan<'_> {
 /// bot writes to disk, so it holds no word that is not on the workspace's urgency list (or a
 /// run of `!`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScanFacts {
+pub(crate) struct ScanFacts {
     /// Mentioned user ids in order of first appearance, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub mentions: Vec<String>,
+    pub(crate) mentions: Vec<String>,
     /// Mentioned user group ids (`S…`) in order of first appearance, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
+    pub(crate) groups: Vec<String>,
     #[serde(default, skip_serializing_if = "BroadcastSet::is_none")]
-    pub broadcasts: BroadcastSet,
+    pub(crate) broadcasts: BroadcastSet,
     /// The demands found, judged at intake while the text was there.
     #[serde(default, skip_serializing_if = "crate::norms::judge::Judged::is_empty")]
-    pub judged: crate::norms::judge::Judged,
+    pub(crate) judged: crate::norms::judge::Judged,
 }
 
 impl ScanFacts {
-    pub fn of(scan: &Scan<'_>) -> Self {
+    pub(crate) fn of(scan: &Scan<'_>) -> Self {
         ScanFacts {
             mentions: each_once(&scan.mentions),
             groups: each_once(&scan.groups),
@@ -621,7 +613,7 @@ impl ScanFacts {
     }
 
     /// Whether any rule could fire on it: a demand or a broadcast.
-    pub fn may_be_urgent(&self) -> bool {
+    pub(crate) fn may_be_urgent(&self) -> bool {
         self.judged.words.is_some() || self.judged.emphasis.is_some() || !self.broadcasts.is_empty()
     }
 }
@@ -645,6 +637,7 @@ impl Scanned for ScanFacts {
     }
 }
 
+#[cfg(test)]
 fn same_word(a: &str, b: &str) -> bool {
     if a.is_ascii() && b.is_ascii() {
         return a.eq_ignore_ascii_case(b);

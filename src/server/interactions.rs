@@ -154,7 +154,7 @@ fn is_not_a_demand(actions: &SlackInteractionBlockActionsEvent) -> bool {
 }
 
 /// The `type` of an interaction, for logs and metrics.
-pub fn interaction_kind(event: &SlackInteractionEvent) -> &'static str {
+pub(crate) fn interaction_kind(event: &SlackInteractionEvent) -> &'static str {
     match event {
         SlackInteractionEvent::BlockActions(_) => "block_actions",
         SlackInteractionEvent::BlockSuggestion(_) => "block_suggestion",

@@ -43,15 +43,15 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// What every request handler shares.
-pub struct HttpState {
-    pub bot: Arc<Bot>,
-    pub intake: EventIntake,
+pub(crate) struct HttpState {
+    pub(crate) bot: Arc<Bot>,
+    pub(crate) intake: EventIntake,
     /// `None` in Socket Mode without a signing secret: then `/slack/*` is refused.
-    pub signing_secret: Option<Secret>,
+    pub(crate) signing_secret: Option<Secret>,
     /// The Socket Mode connection's state, when the bot uses it.
-    pub socket: Option<Arc<socket::Connection>>,
+    pub(crate) socket: Option<Arc<socket::Connection>>,
     /// "Add to Slack", when the app is distributed over OAuth.
-    pub distribution: Option<Arc<crate::slack::oauth::Distribution>>,
+    pub(crate) distribution: Option<Arc<crate::slack::oauth::Distribution>>,
 }
 
 type Reply = Response<Full<Bytes>>;
@@ -88,13 +88,13 @@ fn json(status: StatusCode, value: &impl serde::Serialize) -> Reply {
 }
 
 /// Binds the listener. Returned separately so callers learn the port (tests bind port 0).
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+pub(crate) async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     TcpListener::bind(addr).await
 }
 
 /// Which routes a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Routes {
+pub(crate) enum Routes {
     /// Slack's routes and `/healthz`; `/metrics` too unless an admin listener has it.
     Public { metrics: bool },
     /// `/healthz` and `/metrics` only (`ASYNC_NORMS_ADMIN_LISTEN`).
@@ -103,13 +103,13 @@ pub enum Routes {
 
 /// How hard a listener holds on to its clients.
 #[derive(Debug, Clone, Copy)]
-pub struct ListenerLimits {
+pub(crate) struct ListenerLimits {
     /// Time a client has to send a whole request, headers and body, counted from when the
     /// connection is ready for it (accepted, or the previous answer sent).
-    pub request_deadline: Duration,
+    pub(crate) request_deadline: Duration,
     /// Connections served at once. Beyond this the listener stops accepting, and new
     /// connections wait in the kernel's queue (back-pressure) instead of being refused.
-    pub max_connections: usize,
+    pub(crate) max_connections: usize,
 }
 
 /// First pause after a failed `accept` (out of file descriptors, most often): long enough
@@ -161,7 +161,7 @@ impl AcceptBackoff {
 }
 
 /// Serves until `shutdown` is cancelled, then waits (a while) for open requests.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     state: Arc<HttpState>,
     shutdown: CancellationToken,

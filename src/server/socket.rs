@@ -37,12 +37,12 @@ struct SocketState {
 /// Whether the Socket Mode connection is up: Slack said `hello` on it, and no connection
 /// error came since (slack-morphism then reconnects, and the next `hello` says it is back).
 #[derive(Debug, Default)]
-pub struct Connection {
+pub(crate) struct Connection {
     up: std::sync::atomic::AtomicBool,
 }
 
 impl Connection {
-    pub fn is_connected(&self) -> bool {
+    pub(crate) fn is_connected(&self) -> bool {
         self.up.load(std::sync::atomic::Ordering::Relaxed)
     }
 
@@ -57,7 +57,7 @@ impl Connection {
 /// each connection it opens marks the Socket Mode connection down until Slack's next
 /// `hello`; its connections are never reused, so every call opens one.
 #[derive(Clone)]
-pub struct Watched {
+pub(crate) struct Watched {
     inner: HttpsOrHttp,
     connection: Arc<Connection>,
 }
@@ -82,7 +82,7 @@ impl tower_service::Service<Uri> for Watched {
 }
 
 /// A transport the connection pool never hands out a second time.
-pub struct OneUse<T>(T);
+pub(crate) struct OneUse<T>(T);
 
 impl<T: Transport> Transport for OneUse<T> {
     fn connected(&self) -> Connected {
@@ -230,14 +230,14 @@ fn on_error(
 }
 
 /// A running Socket Mode connection.
-pub struct SocketMode {
+pub(crate) struct SocketMode {
     listener: SlackClientSocketModeListener<Connector>,
-    pub connection: Arc<Connection>,
+    pub(crate) connection: Arc<Connection>,
 }
 
 impl SocketMode {
     /// Opens the connection with the app-level token and starts receiving.
-    pub async fn start(
+    pub(crate) async fn start(
         api_url: &Url,
         app_token: &Secret,
         bot: Arc<Bot>,
@@ -281,7 +281,7 @@ impl SocketMode {
         })
     }
 
-    pub async fn stop(&self) {
+    pub(crate) async fn stop(&self) {
         self.listener.shutdown().await;
     }
 }

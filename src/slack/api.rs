@@ -23,12 +23,12 @@ use crate::ids::TeamId;
 use crate::metrics::{Counter, Histogram, Metrics};
 use crate::secret::Secret;
 
-pub type HttpsOrHttp = HttpsConnector<HttpConnector>;
-pub type SlackHttpClient = SlackClient<SlackClientHyperConnector<HttpsOrHttp>>;
+pub(crate) type HttpsOrHttp = HttpsConnector<HttpConnector>;
+pub(crate) type SlackHttpClient = SlackClient<SlackClientHyperConnector<HttpsOrHttp>>;
 
 /// Builds slack-morphism's client for `api_url`. Its default connector is https-only; this
 /// one also speaks plain http, so `SLACK_API_URL` may point at a local service.
-pub fn build_client(api_url: &Url) -> Result<Arc<SlackHttpClient>, std::io::Error> {
+pub(crate) fn build_client(api_url: &Url) -> Result<Arc<SlackHttpClient>, std::io::Error> {
     Ok(Arc::new(client_through(https_or_http(), api_url)))
 }
 
@@ -58,18 +58,18 @@ pub(crate) fn https_or_http() -> HttpsOrHttp {
 
 /// What `auth.test` says of a bot token, with the scopes Slack granted it.
 #[derive(Debug, Clone)]
-pub struct TokenInfo {
-    pub team: String,
-    pub team_id: String,
-    pub user: String,
-    pub bot_id: Option<String>,
+pub(crate) struct TokenInfo {
+    pub(crate) team: String,
+    pub(crate) team_id: String,
+    pub(crate) user: String,
+    pub(crate) bot_id: Option<String>,
     /// From the `x-oauth-scopes` header Slack puts on every Web API answer; `None` without it.
-    pub scopes: Option<Vec<String>>,
+    pub(crate) scopes: Option<Vec<String>>,
 }
 
 /// Calls `auth.test` once with `token`. slack-morphism hides the answer's headers, and the
 /// granted scopes travel only there, so this one call is made by hand.
-pub async fn check_token(api_url: &Url, token: &Secret) -> Result<TokenInfo, ApiError> {
+pub(crate) async fn check_token(api_url: &Url, token: &Secret) -> Result<TokenInfo, ApiError> {
     const METHOD: &str = "auth.test";
     let (headers, json) = post_form(api_url, METHOD, Some(token), &[]).await?;
     let scopes = headers
@@ -100,7 +100,7 @@ pub async fn check_token(api_url: &Url, token: &Secret) -> Result<TokenInfo, Api
 /// One unpaced Web API call made by hand, a form POST, for what slack-morphism does not
 /// give: the answer's headers (`auth.test`'s granted scopes) and the shapes it does not
 /// read (`oauth.v2.access` of an org-wide install, which has no team).
-pub async fn post_form(
+pub(crate) async fn post_form(
     api_url: &Url,
     method: &'static str,
     token: Option<&Secret>,
@@ -148,7 +148,7 @@ pub async fn post_form(
 
 /// Why a call did not succeed.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// Slack understood and refused (`ok: false`); retrying would not help.
     #[error("Slack refused {method}: {code}")]
     Refused { method: &'static str, code: String },
@@ -168,7 +168,7 @@ pub enum ApiError {
 impl ApiError {
     /// The Slack error code, for callers that treat some refusals as normal
     /// (`already_reacted`, `user_not_in_channel`).
-    pub fn code(&self) -> Option<&str> {
+    pub(crate) fn code(&self) -> Option<&str> {
         match self {
             ApiError::Refused { code, .. } => Some(code),
             ApiError::Unavailable { .. } | ApiError::Expired { .. } => None,
@@ -178,17 +178,17 @@ impl ApiError {
 
 /// What `dnd.info` answers (the fields the bot reads; Unix seconds, 0 or absent for none).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct DndInfo {
+pub(crate) struct DndInfo {
     #[serde(default)]
-    pub dnd_enabled: bool,
+    pub(crate) dnd_enabled: bool,
     #[serde(default)]
-    pub next_dnd_start_ts: i64,
+    pub(crate) next_dnd_start_ts: i64,
     #[serde(default)]
-    pub next_dnd_end_ts: i64,
+    pub(crate) next_dnd_end_ts: i64,
     #[serde(default)]
-    pub snooze_enabled: bool,
+    pub(crate) snooze_enabled: bool,
     #[serde(default)]
-    pub snooze_endtime: i64,
+    pub(crate) snooze_endtime: i64,
 }
 
 /// How hard the bot pushes one method: a burst, then a steady rate (Slack's tiers).
@@ -236,7 +236,7 @@ const SPARE_KEEPS: f64 = 0.5;
 
 /// Which part of a method's rate a call spends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Share {
+pub(crate) enum Share {
     /// The method's budget, waiting for a turn when it is spent.
     Waited,
     /// `users.info` for someone who asked (a command, an interaction): its own reserved
@@ -265,10 +265,10 @@ fn method_pace(method: &str) -> Pace {
 
 /// The retry policy for failures that may pass (connection refused, HTTP 5xx).
 #[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    pub first_backoff: Duration,
-    pub max_backoff: Duration,
-    pub max_attempts: u32,
+pub(crate) struct RetryPolicy {
+    pub(crate) first_backoff: Duration,
+    pub(crate) max_backoff: Duration,
+    pub(crate) max_attempts: u32,
 }
 
 impl Default for RetryPolicy {
@@ -380,7 +380,7 @@ enum Served {
 /// The Web API of every installed workspace: each team's bot token, with its own lanes
 /// and rate limits, so one workspace held up by Slack's limits never slows another.
 /// Cheap to share behind an `Arc`.
-pub struct SlackApi {
+pub(crate) struct SlackApi {
     client: Arc<SlackHttpClient>,
     metrics: Arc<Metrics>,
     retry: RetryPolicy,
@@ -392,7 +392,7 @@ pub struct SlackApi {
 
 impl SlackApi {
     /// No workspace yet: teams are added as they install the app ([`SlackApi::add_team`]).
-    pub fn new(client: Arc<SlackHttpClient>, metrics: Arc<Metrics>) -> Self {
+    pub(crate) fn new(client: Arc<SlackHttpClient>, metrics: Arc<Metrics>) -> Self {
         Self {
             client,
             metrics,
@@ -404,25 +404,14 @@ impl SlackApi {
 
     /// One workspace with one bot token (`SLACK_BOT_TOKEN`): every team this bot hears of
     /// is served with it.
-    pub fn single(client: Arc<SlackHttpClient>, bot_token: &Secret, metrics: Arc<Metrics>) -> Self {
+    pub(crate) fn single(
+        client: Arc<SlackHttpClient>,
+        bot_token: &Secret,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let mut api = Self::new(client, metrics);
         api.single = Some(Arc::new(api.door(Some(bot_token))));
         api
-    }
-
-    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        if let Some(single) = &self.single {
-            let token = single.token.clone();
-            let mut door = self.door(None);
-            door.token = token;
-            self.single = Some(Arc::new(door));
-        }
-        self
-    }
-
-    pub fn client(&self) -> &Arc<SlackHttpClient> {
-        &self.client
     }
 
     fn door(&self, token: Option<&Secret>) -> TeamApi {
@@ -439,7 +428,7 @@ impl SlackApi {
 
     /// Serves `team` (a workspace, or an organisation for an org-wide install) with
     /// `bot_token` from now on; a new install replaces the old token and its limits.
-    pub fn add_team(&self, team: TeamId, bot_token: &Secret) {
+    pub(crate) fn add_team(&self, team: TeamId, bot_token: &Secret) {
         let door = Arc::new(self.door(Some(bot_token)));
         self.teams
             .write()
@@ -449,7 +438,7 @@ impl SlackApi {
 
     /// Serves workspace `team` with the token of `org`'s org-wide install, through the
     /// same door (its lanes and limits).
-    pub fn serve_workspace(&self, team: &TeamId, org: &TeamId) {
+    pub(crate) fn serve_workspace(&self, team: &TeamId, org: &TeamId) {
         self.teams
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -458,7 +447,7 @@ impl SlackApi {
 
     /// Stops serving `team` (uninstalled, or its token revoked); for an organisation, its
     /// workspaces too.
-    pub fn remove_team(&self, team: &TeamId) {
+    pub(crate) fn remove_team(&self, team: &TeamId) {
         let mut teams = self.teams.write().unwrap_or_else(|p| p.into_inner());
         if let Some(Served::Own(_)) = teams.remove(team) {
             teams.retain(|_, served| !matches!(served, Served::Through(org) if org == team));
@@ -466,20 +455,20 @@ impl SlackApi {
     }
 
     /// Whether Slack said `SLACK_BOT_TOKEN` no longer works (single-workspace mode).
-    pub fn single_token_gone(&self) -> bool {
+    pub(crate) fn single_token_gone(&self) -> bool {
         self.single
             .as_ref()
             .is_some_and(|door| door.token_gone.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// The door of `SLACK_BOT_TOKEN`, in single-workspace mode.
-    pub fn single_team(&self) -> Option<Arc<TeamApi>> {
+    pub(crate) fn single_team(&self) -> Option<Arc<TeamApi>> {
         self.single.clone()
     }
 
     /// The Web API as `team`'s bot. A team with no token here gets a door whose every call
     /// is refused with `not_installed`, without reaching Slack.
-    pub fn team(&self, team: &TeamId) -> Arc<TeamApi> {
+    pub(crate) fn team(&self, team: &TeamId) -> Arc<TeamApi> {
         let teams = self.teams.read().unwrap_or_else(|p| p.into_inner());
         let own = match teams.get(team) {
             Some(Served::Through(org)) => teams.get(org),
@@ -505,7 +494,7 @@ const TOKEN_GONE: [&str; 4] = [
 ];
 
 /// The Web API as one workspace's bot, paced and retried.
-pub struct TeamApi {
+pub(crate) struct TeamApi {
     /// Set once Slack said the token no longer works.
     token_gone: std::sync::atomic::AtomicBool,
     client: Arc<SlackHttpClient>,
@@ -593,7 +582,7 @@ impl TeamApi {
     /// How long from now until the `n`-th call of `method` (0: the next) could start at the
     /// method's pace, after the calls already waiting for it and if nothing else spends it:
     /// the sender drops what cannot start before its deadline.
-    pub fn turn_of(&self, method: &str, n: usize) -> Duration {
+    pub(crate) fn turn_of(&self, method: &str, n: usize) -> Duration {
         let all = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         match all.get(method) {
@@ -633,7 +622,7 @@ impl TeamApi {
     }
 
     /// Makes one Web API call through its lane. `op` is called once per attempt.
-    pub async fn call<T, F, Fut>(
+    pub(crate) async fn call<T, F, Fut>(
         &self,
         method: &'static str,
         channel: Option<&str>,
@@ -648,7 +637,7 @@ impl TeamApi {
 
     /// [`call`](Self::call), given up with [`ApiError::Expired`] when it cannot start an
     /// attempt before `deadline` (pacing, pauses and backoff included).
-    pub async fn call_before<T, F, Fut>(
+    pub(crate) async fn call_before<T, F, Fut>(
         &self,
         method: &'static str,
         channel: Option<&str>,
@@ -815,7 +804,7 @@ fn is_passing(failure: &SlackClientError) -> bool {
 macro_rules! web_api_method {
     ($(#[$doc:meta])* $fn_name:ident, $method:literal, $request:ty, $response:ty, $session_fn:ident, $channel:expr) => {
         $(#[$doc])*
-        pub async fn $fn_name(&self, request: $request) -> Result<$response, ApiError> {
+        pub(crate) async fn $fn_name(&self, request: $request) -> Result<$response, ApiError> {
             let channel: Option<String> = ($channel)(&request);
             self.call($method, channel.as_deref(), |client, token| {
                 let request = request.clone();
@@ -860,11 +849,6 @@ impl TeamApi {
         SlackApiUserGroupsUsersListResponse, usergroups_users_list, no_channel
     );
     web_api_method!(
-        /// `conversations.info`.
-        conversations_info, "conversations.info", SlackApiConversationsInfoRequest,
-        SlackApiConversationsInfoResponse, conversations_info, no_channel
-    );
-    web_api_method!(
         /// `conversations.members` (one page).
         conversations_members, "conversations.members", SlackApiConversationsMembersRequest,
         SlackApiConversationsMembersResponse, conversations_members, no_channel
@@ -893,16 +877,10 @@ impl TeamApi {
         views_publish, "views.publish", SlackApiViewsPublishRequest, SlackApiViewsPublishResponse,
         views_publish, no_channel
     );
-    web_api_method!(
-        /// `chat.scheduleMessage`.
-        schedule_message, "chat.scheduleMessage", SlackApiChatScheduleMessageRequest,
-        SlackApiChatScheduleMessageResponse, chat_schedule_message,
-        |r: &SlackApiChatScheduleMessageRequest| Some(r.channel.to_string())
-    );
 
     /// `chat.postEphemeral`: a note only `user` sees, sent only if it can go out before
     /// `deadline` ([`ApiError::Expired`] otherwise).
-    pub async fn post_ephemeral_before(
+    pub(crate) async fn post_ephemeral_before(
         &self,
         request: SlackApiChatPostEphemeralRequest,
         deadline: Instant,
@@ -926,7 +904,7 @@ impl TeamApi {
     }
 
     /// `users.info`: profile, time zone, admin flags; spending `share` of its rate.
-    pub async fn users_info(
+    pub(crate) async fn users_info(
         &self,
         request: SlackApiUsersInfoRequest,
         share: Share,
@@ -941,7 +919,7 @@ impl TeamApi {
     /// `dnd.info`: a member's Do Not Disturb settings, spending `share` of its rate.
     /// slack-morphism has no typed method for it; the call goes through its session's
     /// generic GET, paced, retried and counted like every other.
-    pub async fn dnd_info(&self, user: &str, share: Share) -> Result<DndInfo, ApiError> {
+    pub(crate) async fn dnd_info(&self, user: &str, share: Share) -> Result<DndInfo, ApiError> {
         self.call_shared("dnd.info", None, None, share, |client, token| {
             let params = vec![("user", Some(user.to_string()))];
             async move {
@@ -956,7 +934,7 @@ impl TeamApi {
     }
 
     /// `auth.test`: who the bot is.
-    pub async fn auth_test(&self) -> Result<SlackApiAuthTestResponse, ApiError> {
+    pub(crate) async fn auth_test(&self) -> Result<SlackApiAuthTestResponse, ApiError> {
         self.call("auth.test", None, |client, token| async move {
             client.open_session(&token).auth_test().await
         })
@@ -964,7 +942,7 @@ impl TeamApi {
     }
 
     /// Answers a slash command or interaction later, through its `response_url`.
-    pub async fn respond(
+    pub(crate) async fn respond(
         &self,
         response_url: &SlackResponseUrl,
         message: SlackApiPostWebhookMessageRequest,

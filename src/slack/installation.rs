@@ -20,7 +20,7 @@ use crate::slack::messages::BotIdentity;
 
 /// The installed teams and this app's id.
 #[derive(Debug, Default)]
-pub struct Installations {
+pub(crate) struct Installations {
     teams: RwLock<HashSet<TeamId>>,
     /// Organisations that installed the app org-wide.
     orgs: RwLock<HashSet<TeamId>>,
@@ -36,7 +36,7 @@ pub struct Installations {
 
 impl Installations {
     /// The bot of one workspace (its token's `auth.test`), in app `app_id` when known.
-    pub fn single(team: TeamId, app_id: Option<String>) -> Self {
+    pub(crate) fn single(team: TeamId, app_id: Option<String>) -> Self {
         Self {
             teams: RwLock::new(HashSet::from([team])),
             any_org: true,
@@ -46,7 +46,7 @@ impl Installations {
     }
 
     /// No workspace yet (OAuth): teams are added as they install the app.
-    pub fn distributed(app_id: Option<String>) -> Self {
+    pub(crate) fn distributed(app_id: Option<String>) -> Self {
         Self {
             app_id,
             ..Self::default()
@@ -54,7 +54,7 @@ impl Installations {
     }
 
     /// Adds a workspace that installed the app.
-    pub fn install(&self, team: TeamId) {
+    pub(crate) fn install(&self, team: TeamId) {
         self.teams
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -63,7 +63,7 @@ impl Installations {
 
     /// Adds an installation: a workspace, or an organisation for an org-wide install, with
     /// its bot user.
-    pub fn install_as(&self, scope: TeamId, org_wide: bool, identity: BotIdentity) {
+    pub(crate) fn install_as(&self, scope: TeamId, org_wide: bool, identity: BotIdentity) {
         self.identities
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -80,13 +80,13 @@ impl Installations {
 
     /// Serves workspace `team` with the org-wide install of `org`; `false` when it already
     /// was (so callers act only on news).
-    pub fn serve_workspace(&self, team: TeamId, org: TeamId) -> bool {
+    pub(crate) fn serve_workspace(&self, team: TeamId, org: TeamId) -> bool {
         let mut workspaces = self.workspaces.write().unwrap_or_else(|p| p.into_inner());
         workspaces.insert(team, org.clone()) != Some(org)
     }
 
     /// The organisation whose org-wide install serves workspace `team`, if one does.
-    pub fn org_of(&self, team: &TeamId) -> Option<TeamId> {
+    pub(crate) fn org_of(&self, team: &TeamId) -> Option<TeamId> {
         self.workspaces
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -95,7 +95,7 @@ impl Installations {
     }
 
     /// The workspaces served by the org-wide install of `org`.
-    pub fn workspaces_of(&self, org: &TeamId) -> Vec<TeamId> {
+    pub(crate) fn workspaces_of(&self, org: &TeamId) -> Vec<TeamId> {
         let mut found: Vec<TeamId> = self
             .workspaces
             .read()
@@ -110,7 +110,7 @@ impl Installations {
 
     /// Forgets an installation (uninstalled, or its token revoked): a workspace, or an
     /// organisation with the workspaces it served.
-    pub fn uninstall(&self, scope: &TeamId) {
+    pub(crate) fn uninstall(&self, scope: &TeamId) {
         self.workspaces
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -131,7 +131,7 @@ impl Installations {
 
     /// Every workspace served, by its own install or an organisation's, sorted: the teams
     /// whose data, directory and digest the bot keeps.
-    pub fn workspaces(&self) -> Vec<TeamId> {
+    pub(crate) fn workspaces(&self) -> Vec<TeamId> {
         let mut all: Vec<TeamId> = self
             .teams
             .read()
@@ -153,7 +153,7 @@ impl Installations {
 
     /// The bot user in `scope`, when it was installed over OAuth (a workspace of an
     /// org-wide install has the organisation's).
-    pub fn identity(&self, scope: &TeamId) -> Option<BotIdentity> {
+    pub(crate) fn identity(&self, scope: &TeamId) -> Option<BotIdentity> {
         let identities = self.identities.read().unwrap_or_else(|p| p.into_inner());
         identities.get(scope).cloned().or_else(|| {
             self.org_of(scope)
@@ -171,7 +171,7 @@ impl Installations {
     }
 
     /// Whether organisation `org` installed the app org-wide.
-    pub fn has_org(&self, org: &str) -> bool {
+    pub(crate) fn has_org(&self, org: &str) -> bool {
         self.orgs
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -181,7 +181,7 @@ impl Installations {
     /// The installation a payload naming `team` and `enterprise` belongs to: the team when
     /// it installed the app, else the organisation when it installed it org-wide, else
     /// whichever it names (in single-token mode, or for a payload to be refused).
-    pub fn scope_of(&self, team: Option<&str>, enterprise: Option<&str>) -> Option<TeamId> {
+    pub(crate) fn scope_of(&self, team: Option<&str>, enterprise: Option<&str>) -> Option<TeamId> {
         match (team, enterprise) {
             (Some(team), _) if self.has_team(team) => Some(TeamId::new(team)),
             (_, Some(org)) if self.has_org(org) => Some(TeamId::new(org)),
@@ -195,7 +195,7 @@ impl Installations {
     /// `is_enterprise_install`, else the workspace's own (then `None`), else the
     /// organisation it names when that installed the app org-wide. `None` too for a
     /// payload naming no workspace (it is handled under the organisation itself).
-    pub fn serving_org(&self, scope: &PayloadScope) -> Option<(TeamId, TeamId)> {
+    pub(crate) fn serving_org(&self, scope: &PayloadScope) -> Option<(TeamId, TeamId)> {
         let team = TeamId::new(scope.team.as_deref()?);
         let org = scope.enterprise.as_deref().filter(|org| self.has_org(org));
         let own = self
@@ -212,7 +212,7 @@ impl Installations {
     /// Whether a payload naming `team` and `enterprise` (when it names them) and `app_id`
     /// (if it names one) is for this installation. A payload naming neither team nor
     /// organisation is judged by its app alone.
-    pub fn admits(
+    pub(crate) fn admits(
         &self,
         team: Option<&str>,
         enterprise: Option<&str>,
@@ -234,7 +234,7 @@ impl Installations {
 
 /// Whether a payload is for another installation; if so it is counted (by `route`) and
 /// logged at debug level, and the caller answers it without processing it.
-pub fn is_foreign(
+pub(crate) fn is_foreign(
     installations: &Installations,
     metrics: &Metrics,
     route: &str,
@@ -259,17 +259,17 @@ pub fn is_foreign(
 /// Whom a payload is for, as Slack names it: the workspace, the organisation, the app, and
 /// whether the app is installed org-wide there.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PayloadScope {
-    pub team: Option<String>,
-    pub enterprise: Option<String>,
-    pub app_id: Option<String>,
-    pub is_enterprise_install: bool,
+pub(crate) struct PayloadScope {
+    pub(crate) team: Option<String>,
+    pub(crate) enterprise: Option<String>,
+    pub(crate) app_id: Option<String>,
+    pub(crate) is_enterprise_install: bool,
 }
 
 impl PayloadScope {
     /// A payload that names only its workspace and app (what slack-morphism keeps of a
     /// Socket Mode command or interaction).
-    pub fn of_team(team: &str, app_id: Option<&str>) -> Self {
+    pub(crate) fn of_team(team: &str, app_id: Option<&str>) -> Self {
         Self {
             team: Some(team.to_string()),
             app_id: app_id.map(str::to_string),
@@ -281,7 +281,7 @@ impl PayloadScope {
     /// from `team_id`, `team.id` or the member's `user.team_id`; the organisation from
     /// `enterprise_id` or `enterprise.id`; `is_enterprise_install` from the first
     /// authorisation of an event, else the payload's own field.
-    pub fn of_json(payload: &serde_json::Value) -> Self {
+    pub(crate) fn of_json(payload: &serde_json::Value) -> Self {
         let text = |pointers: &[&str]| {
             pointers
                 .iter()
@@ -303,7 +303,7 @@ impl PayloadScope {
 
     /// Read from a slash command's form fields (`team_id`, `enterprise_id`, `api_app_id`,
     /// `is_enterprise_install` as the text `true`).
-    pub fn of_form<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+    pub(crate) fn of_form<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         let mut scope = Self::default();
         for (name, value) in fields {
             let value = Some(value.to_string()).filter(|v| !v.is_empty());

@@ -17,13 +17,13 @@ pub struct MessageEvent {
     pub channel: Option<String>,
     #[serde(flatten)]
     pub body: MessageBody,
-    pub thread_ts: Option<String>,
+    pub(crate) thread_ts: Option<String>,
     /// The new version, for `message_changed`.
-    pub message: Option<MessageBody>,
+    pub(crate) message: Option<MessageBody>,
     /// The old version, for `message_changed`.
-    pub previous_message: Option<MessageBody>,
+    pub(crate) previous_message: Option<MessageBody>,
     /// The deleted message's id, for `message_deleted`.
-    pub deleted_ts: Option<String>,
+    pub(crate) deleted_ts: Option<String>,
 }
 
 /// The part of a message that edits repeat.
@@ -31,11 +31,11 @@ pub struct MessageEvent {
 pub struct MessageBody {
     pub user: Option<String>,
     pub bot_id: Option<String>,
-    pub bot_profile: Option<IgnoredAny>,
-    pub text: Option<String>,
+    pub(crate) bot_profile: Option<IgnoredAny>,
+    pub(crate) text: Option<String>,
     pub ts: Option<String>,
-    pub thread_ts: Option<String>,
-    pub subtype: Option<String>,
+    pub(crate) thread_ts: Option<String>,
+    pub(crate) subtype: Option<String>,
 }
 
 impl MessageBody {
@@ -56,13 +56,13 @@ pub struct HumanMessage {
     /// The message id (`ts`); compared as a string, never as a number.
     pub ts: String,
     /// Set when the message is a reply in a thread.
-    pub thread_ts: Option<String>,
+    pub(crate) thread_ts: Option<String>,
 }
 
 impl HumanMessage {
     /// When it was sent: the whole seconds of its `ts` (Slack's message ids are the epoch
     /// seconds of the post, then a sequence number). `None` for a ts that is not one.
-    pub fn sent_at(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn sent_at(&self) -> Option<DateTime<Utc>> {
         let seconds = self.ts.split_once('.').map_or(self.ts.as_str(), |(s, _)| s);
         DateTime::from_timestamp(seconds.parse().ok()?, 0)
     }

@@ -32,22 +32,22 @@ pub struct Envelope {
     #[serde(rename = "type")]
     pub kind: String,
     pub challenge: Option<String>,
-    pub team_id: Option<String>,
+    pub(crate) team_id: Option<String>,
     /// Org-wide installs send some events (`tokens_revoked`, `team_access_granted`) for
     /// the whole organisation, with no team.
-    pub enterprise_id: Option<String>,
-    pub api_app_id: Option<String>,
+    pub(crate) enterprise_id: Option<String>,
+    pub(crate) api_app_id: Option<String>,
     pub event_id: Option<String>,
-    pub event: Option<EventHead>,
+    pub(crate) event: Option<EventHead>,
     /// Which installation the event is sent to: the first says whether it is org-wide.
     #[serde(default)]
-    pub authorizations: Option<Vec<AuthorizationHead>>,
-    pub is_enterprise_install: Option<bool>,
+    pub(crate) authorizations: Option<Vec<AuthorizationHead>>,
+    pub(crate) is_enterprise_install: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct AuthorizationHead {
-    pub is_enterprise_install: Option<bool>,
+pub(crate) struct AuthorizationHead {
+    pub(crate) is_enterprise_install: Option<bool>,
 }
 
 impl Envelope {
@@ -58,7 +58,7 @@ impl Envelope {
 
     /// Whom the event is for (see [`PayloadScope::of_json`]: the same reading, from the
     /// envelope's fields).
-    pub fn payload_scope(&self) -> PayloadScope {
+    pub(crate) fn payload_scope(&self) -> PayloadScope {
         let first_authorization = self
             .authorizations
             .as_ref()
@@ -76,11 +76,11 @@ impl Envelope {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct EventHead {
+pub(crate) struct EventHead {
     #[serde(rename = "type")]
-    pub kind: Option<String>,
+    pub(crate) kind: Option<String>,
     /// `team_access_granted`: the workspaces an org-wide install may now serve.
-    pub team_ids: Option<Vec<String>>,
+    pub(crate) team_ids: Option<Vec<String>>,
 }
 
 /// Reads the envelope of an Events API body.
@@ -92,7 +92,6 @@ pub fn read_envelope(body: &[u8]) -> Result<Envelope, PayloadError> {
 #[derive(Debug, Clone)]
 pub struct IncomingEvent {
     pub team: TeamId,
-    pub event_id: Option<String>,
     pub body: EventBody,
 }
 
@@ -113,10 +112,6 @@ pub fn read_event_callback(raw: &[u8]) -> Result<IncomingEvent, PayloadError> {
         .find_map(|field| value.get(*field).and_then(|t| t.as_str()))
         .map(TeamId::new)
         .ok_or(PayloadError::NoTeam)?;
-    let event_id = value
-        .get("event_id")
-        .and_then(|t| t.as_str())
-        .map(str::to_string);
     let mut event = value
         .get_mut("event")
         .map(serde_json::Value::take)
@@ -135,11 +130,7 @@ pub fn read_event_callback(raw: &[u8]) -> Result<IncomingEvent, PayloadError> {
             serde_json::from_value(event).map_err(|e| PayloadError::Event(e.to_string()))?,
         )
     };
-    Ok(IncomingEvent {
-        team,
-        event_id,
-        body,
-    })
+    Ok(IncomingEvent { team, body })
 }
 
 /// Reads a slash command form body.
@@ -149,7 +140,9 @@ pub fn read_command(body: &[u8]) -> Result<SlackCommandEvent, PayloadError> {
 
 /// Reads a slash command form body and whom it is for: slack-morphism's command type has
 /// no `enterprise_id` nor `is_enterprise_install`, so they are read from the same form.
-pub fn read_command_scoped(body: &[u8]) -> Result<(SlackCommandEvent, PayloadScope), PayloadError> {
+pub(crate) fn read_command_scoped(
+    body: &[u8],
+) -> Result<(SlackCommandEvent, PayloadScope), PayloadError> {
     let command = read_command(body)?;
     let fields: Vec<(String, String)> =
         serde_urlencoded::from_bytes(body).map_err(|e| PayloadError::Command(e.to_string()))?;
@@ -169,7 +162,7 @@ pub fn read_interaction(body: &[u8]) -> Result<SlackInteractionEvent, PayloadErr
 
 /// Reads an interactivity form body and whom it is for (`enterprise`,
 /// `is_enterprise_install`, which slack-morphism's types leave out).
-pub fn read_interaction_scoped(
+pub(crate) fn read_interaction_scoped(
     body: &[u8],
 ) -> Result<(SlackInteractionEvent, PayloadScope), PayloadError> {
     let form: InteractionForm =

@@ -10,8 +10,8 @@ use crate::secret::Secret;
 /// Requests older or newer than this are replays (or a badly wrong clock).
 pub const MAX_SKEW_SECONDS: i64 = 5 * 60;
 
-pub const SIGNATURE_HEADER: &str = "x-slack-signature";
-pub const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
+pub(crate) const SIGNATURE_HEADER: &str = "x-slack-signature";
+pub(crate) const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
 
 /// Why a request was refused. None of these reveal the secret or the expected signature.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,7 +66,7 @@ pub fn verify_at(
 /// The checks that need no body: both headers there, the timestamp within
 /// [`MAX_SKEW_SECONDS`] of `now_unix`. The listener runs them before it reads a body, so a
 /// request that will be refused anyway never makes it wait for one. Gives the two headers.
-pub fn check_headers_at<'a>(
+pub(crate) fn check_headers_at<'a>(
     timestamp: Option<&'a str>,
     signature: Option<&'a str>,
     now_unix: i64,

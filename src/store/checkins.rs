@@ -12,23 +12,23 @@ use crate::checkins::record::{Answer, Checkin, OccurrenceRecord, PostMark};
 use crate::ids::{ChannelId, TeamId, UserId};
 
 /// Check-ins by id.
-pub const CHECKINS_TABLE: &str = "checkins";
+pub(crate) const CHECKINS_TABLE: &str = "checkins";
 /// Occurrences by `<checkin>/<YYYY-MM-DD>`, kept after they end: their history.
-pub const OCCURRENCES_TABLE: &str = "checkin_occurrences";
+pub(crate) const OCCURRENCES_TABLE: &str = "checkin_occurrences";
 /// The keys of occurrences not yet reported or skipped, so start-up never reads history.
-pub const OPEN_TABLE: &str = "checkin_open";
+pub(crate) const OPEN_TABLE: &str = "checkin_open";
 /// Answers by `<checkin>/<YYYY-MM-DD>/<user>`.
-pub const ANSWERS_TABLE: &str = "checkin_answers";
+pub(crate) const ANSWERS_TABLE: &str = "checkin_answers";
 /// One mark per post the runner makes, by a name that says what the post is for.
 pub const POSTS_TABLE: &str = "checkin_posts";
 /// Which occurrence a prompt (or a prompt sent by DM) belongs to, by `<channel>/<ts>`, so a
 /// thread reply under it is taken as an answer.
-pub const THREADS_TABLE: &str = "checkin_threads";
+pub(crate) const THREADS_TABLE: &str = "checkin_threads";
 /// The latest occurrence each member was asked in by DM, by user id: a plain DM reply
 /// answers it.
-pub const DM_OPEN_TABLE: &str = "checkin_dm_open";
+pub(crate) const DM_OPEN_TABLE: &str = "checkin_dm_open";
 /// The last check-in id handed out.
-pub const SEQUENCE_TABLE: &str = "checkin_sequence";
+pub(crate) const SEQUENCE_TABLE: &str = "checkin_sequence";
 
 /// The key of an occurrence: `<checkin>/<date>`.
 fn occurrence_key(key: &OccurrenceKey) -> String {
@@ -66,7 +66,7 @@ pub struct CheckinTables {
     /// Check-ins by id.
     pub checkins: Table<Checkin>,
     /// Post marks by the name the runner gives each post.
-    pub posts: Table<PostMark>,
+    pub(crate) posts: Table<PostMark>,
     occurrences: Table<OccurrenceRecord>,
     open: Table<OccurrenceKey>,
     answers: Table<Answer>,
@@ -90,7 +90,7 @@ impl CheckinTables {
     }
 
     /// A fresh check-in id: 1, 2, 3… per workspace, never reused.
-    pub fn next_id(&self, team: &TeamId) -> Result<CheckinId, StoreError> {
+    pub(crate) fn next_id(&self, team: &TeamId) -> Result<CheckinId, StoreError> {
         // One compare-and-swap: two check-ins created at the same moment get two ids.
         let next = self
             .sequence
@@ -99,7 +99,7 @@ impl CheckinTables {
     }
 
     /// One occurrence, if it was ever created.
-    pub fn occurrence(
+    pub(crate) fn occurrence(
         &self,
         team: &TeamId,
         key: &OccurrenceKey,
@@ -109,7 +109,7 @@ impl CheckinTables {
 
     /// Creates an occurrence, open, unless one of that check-in and date exists already;
     /// returns whether it did.
-    pub fn create_occurrence(
+    pub(crate) fn create_occurrence(
         &self,
         team: &TeamId,
         record: &OccurrenceRecord,
@@ -123,7 +123,7 @@ impl CheckinTables {
     }
 
     /// Writes an occurrence and keeps the index of open ones in step with its state.
-    pub fn save_occurrence(
+    pub(crate) fn save_occurrence(
         &self,
         team: &TeamId,
         record: &OccurrenceRecord,
@@ -139,7 +139,7 @@ impl CheckinTables {
     }
 
     /// Every occurrence not yet reported or skipped, in every workspace.
-    pub fn all_open(
+    pub(crate) fn all_open(
         &self,
     ) -> impl Iterator<Item = Result<(TeamId, OccurrenceKey), StoreError>> + '_ {
         self.open
@@ -148,7 +148,7 @@ impl CheckinTables {
     }
 
     /// The latest `count` occurrences of a check-in, newest first.
-    pub fn recent_occurrences(
+    pub(crate) fn recent_occurrences(
         &self,
         team: &TeamId,
         id: &CheckinId,
@@ -164,7 +164,7 @@ impl CheckinTables {
     }
 
     /// The occurrence whose prompt started the thread `thread_ts` in `channel`.
-    pub fn occurrence_in_thread(
+    pub(crate) fn occurrence_in_thread(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -174,7 +174,7 @@ impl CheckinTables {
     }
 
     /// Remembers that `key`'s prompt started the thread `ts` in `channel`.
-    pub fn remember_thread(
+    pub(crate) fn remember_thread(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -185,7 +185,7 @@ impl CheckinTables {
     }
 
     /// The occurrence `user` was last asked in by DM.
-    pub fn asked_by_dm(
+    pub(crate) fn asked_by_dm(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -194,7 +194,7 @@ impl CheckinTables {
     }
 
     /// Remembers that `user` is asked in `key` by DM, so a plain DM reply answers it.
-    pub fn ask_by_dm(
+    pub(crate) fn ask_by_dm(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -204,12 +204,12 @@ impl CheckinTables {
     }
 
     /// Forgets which occurrence `user` was asked in by DM; returns whether one was known.
-    pub fn forget_dm(&self, team: &TeamId, user: &UserId) -> Result<bool, StoreError> {
+    pub(crate) fn forget_dm(&self, team: &TeamId, user: &UserId) -> Result<bool, StoreError> {
         self.dm_open.remove(team, user.as_str())
     }
 
     /// `user`'s answer to an occurrence, if they gave one.
-    pub fn answer(
+    pub(crate) fn answer(
         &self,
         team: &TeamId,
         key: &OccurrenceKey,
@@ -219,7 +219,7 @@ impl CheckinTables {
     }
 
     /// Writes `answer` as its member's answer to an occurrence.
-    pub fn save_answer(
+    pub(crate) fn save_answer(
         &self,
         team: &TeamId,
         key: &OccurrenceKey,
@@ -230,7 +230,7 @@ impl CheckinTables {
     }
 
     /// The answers given to an occurrence, in user order.
-    pub fn answers_to(
+    pub(crate) fn answers_to(
         &self,
         team: &TeamId,
         key: &OccurrenceKey,
@@ -246,7 +246,7 @@ impl CheckinTables {
 
     /// Every answer `user` gave in the workspace, with the occurrence (`<checkin>/<date>`)
     /// it answers.
-    pub fn answers_of_member(
+    pub(crate) fn answers_of_member(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -263,7 +263,7 @@ impl CheckinTables {
     }
 
     /// Deletes every answer `user` gave in the workspace; returns how many.
-    pub fn remove_answers_of_member(
+    pub(crate) fn remove_answers_of_member(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -279,7 +279,7 @@ impl CheckinTables {
 
     /// Deletes, in every workspace, the answers `over` says are past keeping, given their
     /// team and their occurrence (`None` when the occurrence is gone); returns how many.
-    pub fn remove_answers_where(
+    pub(crate) fn remove_answers_where(
         &self,
         mut over: impl FnMut(&TeamId, Option<&OccurrenceRecord>) -> Result<bool, StoreError>,
     ) -> Result<usize, StoreError> {
@@ -307,7 +307,7 @@ impl CheckinTables {
 
     /// Deletes a check-in with its occurrences, their answers and every mark they left;
     /// returns whether the check-in existed.
-    pub fn delete_checkin(&self, team: &TeamId, id: &str) -> Result<bool, StoreError> {
+    pub(crate) fn delete_checkin(&self, team: &TeamId, id: &str) -> Result<bool, StoreError> {
         if !self.checkins.remove(team, id)? {
             return Ok(false);
         }

@@ -7,13 +7,13 @@ use super::{Store, StoreError, Table};
 use crate::ids::{ChannelId, TeamId, UserId};
 
 /// The table of cooldowns.
-pub const COOLDOWNS_TABLE: &str = "nudge_cooldowns";
+pub(crate) const COOLDOWNS_TABLE: &str = "nudge_cooldowns";
 
 /// The cooldowns table, by sender and channel.
-pub struct Cooldowns(Table<DateTime<Utc>>);
+pub(crate) struct Cooldowns(Table<DateTime<Utc>>);
 
 impl Cooldowns {
-    pub fn open(store: &Store) -> Result<Self, StoreError> {
+    pub(crate) fn open(store: &Store) -> Result<Self, StoreError> {
         Ok(Cooldowns(store.table(COOLDOWNS_TABLE)?))
     }
 
@@ -22,7 +22,7 @@ impl Cooldowns {
     }
 
     /// When `user`'s cooldown in `channel` ends, if one was started.
-    pub fn until(
+    pub(crate) fn until(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -32,7 +32,7 @@ impl Cooldowns {
     }
 
     /// Starts (or restarts) `user`'s cooldown in `channel`, ending at `until`.
-    pub fn start(
+    pub(crate) fn start(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -42,7 +42,7 @@ impl Cooldowns {
         self.0.put(team, &Self::key(channel, user), &until)
     }
 
-    pub fn remove(
+    pub(crate) fn remove(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -52,7 +52,7 @@ impl Cooldowns {
     }
 
     /// Deletes the workspace's cooldowns that ended by `now`.
-    pub fn remove_ended(&self, team: &TeamId, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub(crate) fn remove_ended(&self, team: &TeamId, now: DateTime<Utc>) -> Result<(), StoreError> {
         for (key, until) in self.0.scan(team, "")? {
             if until <= now {
                 self.0.remove(team, &key)?;
@@ -62,7 +62,7 @@ impl Cooldowns {
     }
 
     /// `user`'s cooldowns in the workspace, as stored (`<channel>/<user>`) with their end.
-    pub fn of_member(
+    pub(crate) fn of_member(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -79,7 +79,7 @@ impl Cooldowns {
     }
 
     /// Deletes cooldowns by their stored keys, as [`Cooldowns::of_member`] gives them.
-    pub fn remove_stored(&self, team: &TeamId, keys: &[String]) -> Result<(), StoreError> {
+    pub(crate) fn remove_stored(&self, team: &TeamId, keys: &[String]) -> Result<(), StoreError> {
         for key in keys {
             self.0.remove(team, key)?;
         }

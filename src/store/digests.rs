@@ -7,13 +7,13 @@ use super::{Store, StoreError, Table};
 use crate::ids::{TeamId, UserId};
 
 /// The table of digest marks.
-pub const DIGESTS_TABLE: &str = "norms_digests";
+pub(crate) const DIGESTS_TABLE: &str = "norms_digests";
 
 /// The digest marks, by recipient and week.
-pub struct DigestMarks(Table<DateTime<Utc>>);
+pub(crate) struct DigestMarks(Table<DateTime<Utc>>);
 
 impl DigestMarks {
-    pub fn open(store: &Store) -> Result<Self, StoreError> {
+    pub(crate) fn open(store: &Store) -> Result<Self, StoreError> {
         Ok(DigestMarks(store.table(DIGESTS_TABLE)?))
     }
 
@@ -24,7 +24,7 @@ impl DigestMarks {
 
     /// Marks `user`'s digest of `iso_week` as sent at `at`, unless it was marked before;
     /// returns whether this call marked it.
-    pub fn mark_sent(
+    pub(crate) fn mark_sent(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -36,7 +36,7 @@ impl DigestMarks {
     }
 
     /// `user`'s marks in the workspace, as stored (`<user>/<week>`) with when each was sent.
-    pub fn of_member(
+    pub(crate) fn of_member(
         &self,
         team: &TeamId,
         user: &UserId,
@@ -45,7 +45,11 @@ impl DigestMarks {
     }
 
     /// Deletes `user`'s marks in the workspace; returns how many.
-    pub fn remove_of_member(&self, team: &TeamId, user: &UserId) -> Result<usize, StoreError> {
+    pub(crate) fn remove_of_member(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+    ) -> Result<usize, StoreError> {
         self.0.remove_prefix(team, &Self::member_prefix(user))
     }
 }

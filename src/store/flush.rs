@@ -30,11 +30,11 @@ const SOON_WINDOW: Duration = Duration::from_millis(5);
 /// How long a caller waits for the disk to confirm a flush: far beyond a healthy fsync, and
 /// short of the 3 s Slack waits for an answer, so that a retry Slack sends after its own
 /// timeout finds the store already known to be stuck.
-pub const FLUSH_PATIENCE: Duration = Duration::from_secs(2);
+pub(crate) const FLUSH_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Whether the disk under the store takes writes. Shared by the flushing thread, the event
 /// journal and the health check.
-pub struct DiskHealth {
+pub(crate) struct DiskHealth {
     path: PathBuf,
     /// The first write the disk refused. sled keeps such an error for good (every later
     /// write and flush returns it; only reopening the folder clears it), and so does this.
@@ -47,7 +47,7 @@ pub struct DiskHealth {
 }
 
 impl DiskHealth {
-    pub fn new(path: PathBuf) -> Self {
+    pub(crate) fn new(path: PathBuf) -> Self {
         Self {
             path,
             refused: OnceLock::new(),
@@ -57,7 +57,7 @@ impl DiskHealth {
     }
 
     /// `Ok` while the store can make writes durable; otherwise the error that says why not.
-    pub fn check(&self) -> Result<(), StoreError> {
+    pub(crate) fn check(&self) -> Result<(), StoreError> {
         if let Some(reason) = self.refused.get() {
             return Err(StoreError::DiskRefused {
                 path: self.path.clone(),
@@ -82,7 +82,7 @@ impl DiskHealth {
 
     /// Takes note of an error sled returned for a write or a flush. Only an I/O error says
     /// something about the disk; the first one is logged, once.
-    pub fn record(&self, error: &sled::Error) {
+    pub(crate) fn record(&self, error: &sled::Error) {
         let sled::Error::Io(io) = error else {
             return;
         };
@@ -158,7 +158,7 @@ enum Request {
 }
 
 #[derive(Clone)]
-pub struct Flusher {
+pub(crate) struct Flusher {
     requests: mpsc::Sender<Request>,
     closed: watch::Receiver<bool>,
     health: Arc<DiskHealth>,
@@ -167,7 +167,7 @@ pub struct Flusher {
 impl Flusher {
     /// Starts the flushing thread when a Tokio runtime is running. Without one (the CLI's
     /// offline commands) there is no thread: those commands flush with `Store::flush_now`.
-    pub fn start(db: sled::Db, health: Arc<DiskHealth>) -> Self {
+    pub(crate) fn start(db: sled::Db, health: Arc<DiskHealth>) -> Self {
         let (requests, receiver) = mpsc::channel::<Request>();
         let (closed_tx, closed) = watch::channel(false);
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -195,7 +195,7 @@ impl Flusher {
     }
 
     /// Resolves once every handle of the store is dropped and the database is closed.
-    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(crate) fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         let mut closed = self.closed.clone();
         async move {
             let _ = closed.wait_for(|is_closed| *is_closed).await;
@@ -204,7 +204,7 @@ impl Flusher {
 
     /// Waits until every write made before this call is on disk, at most
     /// [`FLUSH_PATIENCE`]; refuses at once when the disk is known to fail.
-    pub async fn flush(&self) -> Result<(), StoreError> {
+    pub(crate) async fn flush(&self) -> Result<(), StoreError> {
         self.health.check()?;
         let stopped = || StoreError::Flush("the flushing thread has stopped".into());
         let (done, wait) = oneshot::channel();
@@ -227,7 +227,7 @@ impl Flusher {
 
     /// Asks for every write made before this call to reach the disk shortly, without
     /// waiting for it. A failure is logged by the flushing thread.
-    pub fn flush_soon(&self) {
+    pub(crate) fn flush_soon(&self) {
         let _ = self.requests.send(Request::Soon);
     }
 }

@@ -6,14 +6,14 @@
 //! database can later stand behind the same narrow surface when several replicas run.
 
 pub mod checkins;
-pub mod cooldowns;
-pub mod digests;
+pub(crate) mod cooldowns;
+pub(crate) mod digests;
 mod flush;
-pub mod journal;
+pub(crate) mod journal;
 mod lock;
-pub mod outbox;
-pub mod reminders;
-pub mod set_aside;
+pub(crate) mod outbox;
+pub(crate) mod reminders;
+pub(crate) mod set_aside;
 
 use std::io::{BufRead, Write};
 use std::marker::PhantomData;
@@ -26,10 +26,10 @@ use serde::de::DeserializeOwned;
 use crate::ids::TeamId;
 
 use flush::DiskHealth;
-pub use flush::{FLUSH_PATIENCE, Flusher};
+pub(crate) use flush::Flusher;
 
 /// The layout of the data on disk. Raise it with a migration when a stored shape changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// sled's page cache (its default is 1 GB). The bot reads little beyond recent events and
 /// small per-team tables, so a small cache keeps memory flat under load.
@@ -40,9 +40,9 @@ const SCHEMA_KEY: &str = "schema_version";
 /// The first line of an export, so `import` can refuse files that are not ours.
 const EXPORT_FORMAT: &str = "async-norms-export";
 /// Each installation's bot token (sealed under `ASYNC_NORMS_ENCRYPTION_KEY`, or plain).
-pub const INSTALLATIONS_TABLE: &str = "installations";
+pub(crate) const INSTALLATIONS_TABLE: &str = "installations";
 /// The single-use states of install links handed out.
-pub const OAUTH_STATES_TABLE: &str = "oauth_states";
+pub(crate) const OAUTH_STATES_TABLE: &str = "oauth_states";
 /// Never exported: an export is a member's or an admin's data, not credentials, and a
 /// file that leaves the host must not carry a workspace's token, sealed or not. An
 /// installation is restored by installing the app again (or by keeping the data folder).
@@ -176,20 +176,20 @@ impl Store {
 
     /// Waits until every write made before this call is on disk. Concurrent callers share
     /// one flush, so a burst of events costs one fsync rather than one each.
-    pub async fn flush(&self) -> Result<(), StoreError> {
+    pub(crate) async fn flush(&self) -> Result<(), StoreError> {
         self.flusher.flush().await
     }
 
     /// Asks for every write made before this call to reach the disk within a few
     /// milliseconds, without waiting: for writes whose loss in a crash is harmless but whose
     /// early durability is welcome (marking an event handled).
-    pub fn flush_soon(&self) {
+    pub(crate) fn flush_soon(&self) {
         self.flusher.flush_soon();
     }
 
     /// Resolves when every handle of this store (clones, tables' owners) is dropped and the
     /// data folder is released, so the same process may open it again. Holds no handle itself.
-    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+    pub(crate) fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
         self.flusher.closed()
     }
 
@@ -205,7 +205,7 @@ impl Store {
 
     /// `Ok` while the store can make writes durable; otherwise why not (the disk refused a
     /// write, or has not confirmed one for [`FLUSH_PATIENCE`]). For the health check.
-    pub fn health(&self) -> Result<(), StoreError> {
+    pub(crate) fn health(&self) -> Result<(), StoreError> {
         self.health.check()
     }
 
@@ -223,7 +223,7 @@ impl Store {
 
     /// Removes every record of `team` from every table, the event journal included; returns
     /// how many. Not durable until the store is flushed.
-    pub fn delete_team(&self, team: &TeamId) -> Result<usize, StoreError> {
+    pub(crate) fn delete_team(&self, team: &TeamId) -> Result<usize, StoreError> {
         let prefix = scoped_key(team, "");
         let mut removed = 0;
         for name in self.data_trees() {
@@ -406,12 +406,12 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     /// Removes the record; says whether there was one.
-    pub fn remove(&self, team: &TeamId, key: &str) -> Result<bool, StoreError> {
+    pub(crate) fn remove(&self, team: &TeamId, key: &str) -> Result<bool, StoreError> {
         Ok(self.tree.remove(scoped_key(team, key))?.is_some())
     }
 
     /// Writes the value only if the key is free; says whether it was written.
-    pub fn insert_if_absent(
+    pub(crate) fn insert_if_absent(
         &self,
         team: &TeamId,
         key: &str,
@@ -429,7 +429,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     /// undo someone else's change; nothing happens when there is no value. `change` may run
     /// more than once (when the value changed meanwhile) and must depend on its input only.
     /// Returns the value written.
-    pub fn update(
+    pub(crate) fn update(
         &self,
         team: &TeamId,
         key: &str,
@@ -454,7 +454,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     /// two writers at the same moment each see the other's result (a counter handed out
     /// twice would give two records one id). `change` may run more than once and must
     /// depend on its input only. Returns the value written.
-    pub fn upsert(
+    pub(crate) fn upsert(
         &self,
         team: &TeamId,
         key: &str,
@@ -478,7 +478,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     /// Every record of one team whose key starts with `prefix`, in key order.
-    pub fn scan(&self, team: &TeamId, prefix: &str) -> Result<Vec<(String, V)>, StoreError> {
+    pub(crate) fn scan(&self, team: &TeamId, prefix: &str) -> Result<Vec<(String, V)>, StoreError> {
         let scoped = scoped_key(team, prefix);
         let skip = team.as_str().len() + 1;
         self.tree
@@ -492,7 +492,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     /// Removes every record of one team whose key starts with `prefix`; returns how many.
-    pub fn remove_prefix(&self, team: &TeamId, prefix: &str) -> Result<usize, StoreError> {
+    pub(crate) fn remove_prefix(&self, team: &TeamId, prefix: &str) -> Result<usize, StoreError> {
         let mut removed = 0;
         for entry in self.tree.scan_prefix(scoped_key(team, prefix)) {
             let (key, _) = entry?;
@@ -503,7 +503,9 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
     }
 
     /// Every record of every team: `(team, key, value)`.
-    pub fn scan_all(&self) -> impl Iterator<Item = Result<(TeamId, String, V), StoreError>> + '_ {
+    pub(crate) fn scan_all(
+        &self,
+    ) -> impl Iterator<Item = Result<(TeamId, String, V), StoreError>> + '_ {
         self.tree.iter().map(move |entry| {
             let (key, bytes) = entry?;
             let value = self.decode(&key, &bytes)?;
@@ -513,11 +515,8 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         })
     }
 
-    pub fn len(&self) -> usize {
-        self.tree.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.tree.is_empty()
     }
 }

@@ -9,30 +9,30 @@ use super::{Store, StoreError, Table};
 use crate::ids::{ChannelId, TeamId, UserId};
 
 /// The table of reminders.
-pub const REMINDERS_TABLE: &str = "reminders";
+pub(crate) const REMINDERS_TABLE: &str = "reminders";
 
 /// One reminder: tell `sender` at `due` that `member` is back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reminder {
-    pub sender: UserId,
-    pub member: UserId,
-    pub channel: ChannelId,
-    pub message_ts: String,
-    pub due: DateTime<Utc>,
+pub(crate) struct Reminder {
+    pub(crate) sender: UserId,
+    pub(crate) member: UserId,
+    pub(crate) channel: ChannelId,
+    pub(crate) message_ts: String,
+    pub(crate) due: DateTime<Utc>,
 }
 
 impl Reminder {
     /// Whether `user` set the reminder or is the one it is about.
-    pub fn names(&self, user: &UserId) -> bool {
+    pub(crate) fn names(&self, user: &UserId) -> bool {
         self.sender == *user || self.member == *user
     }
 }
 
 /// The reminders table.
-pub struct Reminders(Table<Reminder>);
+pub(crate) struct Reminders(Table<Reminder>);
 
 impl Reminders {
-    pub fn open(store: &Store) -> Result<Self, StoreError> {
+    pub(crate) fn open(store: &Store) -> Result<Self, StoreError> {
         Ok(Reminders(store.table(REMINDERS_TABLE)?))
     }
 
@@ -51,16 +51,16 @@ impl Reminders {
     }
 
     /// Writes a reminder, replacing the one of the same message, member and sender.
-    pub fn put(&self, team: &TeamId, reminder: &Reminder) -> Result<(), StoreError> {
+    pub(crate) fn put(&self, team: &TeamId, reminder: &Reminder) -> Result<(), StoreError> {
         self.0.put(team, &Self::key(reminder), reminder)
     }
 
-    pub fn remove(&self, team: &TeamId, reminder: &Reminder) -> Result<bool, StoreError> {
+    pub(crate) fn remove(&self, team: &TeamId, reminder: &Reminder) -> Result<bool, StoreError> {
         self.0.remove(team, &Self::key(reminder))
     }
 
     /// Deletes the reminders about a message; returns how many.
-    pub fn remove_about_message(
+    pub(crate) fn remove_about_message(
         &self,
         team: &TeamId,
         channel: &ChannelId,
@@ -71,7 +71,7 @@ impl Reminders {
     }
 
     /// Every reminder, in every workspace.
-    pub fn all(&self) -> Result<Vec<(TeamId, Reminder)>, StoreError> {
+    pub(crate) fn all(&self) -> Result<Vec<(TeamId, Reminder)>, StoreError> {
         self.0
             .scan_all()
             .map(|entry| entry.map(|(team, _, reminder)| (team, reminder)))
@@ -79,7 +79,7 @@ impl Reminders {
     }
 
     /// The reminders in the workspace that `user` set or that are about them.
-    pub fn naming(&self, team: &TeamId, user: &UserId) -> Result<Vec<Reminder>, StoreError> {
+    pub(crate) fn naming(&self, team: &TeamId, user: &UserId) -> Result<Vec<Reminder>, StoreError> {
         Ok(self
             .0
             .scan(team, "")?
@@ -91,7 +91,7 @@ impl Reminders {
 
     /// Deletes the reminders in the workspace that `user` set or that are about them;
     /// returns how many.
-    pub fn remove_naming(&self, team: &TeamId, user: &UserId) -> Result<usize, StoreError> {
+    pub(crate) fn remove_naming(&self, team: &TeamId, user: &UserId) -> Result<usize, StoreError> {
         let mut removed = 0;
         for reminder in self.naming(team, user)? {
             removed += usize::from(self.remove(team, &reminder)?);

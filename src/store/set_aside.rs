@@ -59,7 +59,7 @@ fn read_count(bytes: Option<&[u8]>) -> u32 {
 impl SetAside {
     /// Counts one more attempt at `key` and says which one it is (1 for the first).
     /// Not durable until the store is flushed.
-    pub fn begin_attempt(&self, key: &str) -> Result<u32, StoreError> {
+    pub(crate) fn begin_attempt(&self, key: &str) -> Result<u32, StoreError> {
         let written = self.attempts.update_and_fetch(key, |old| {
             Some((read_count(old) + 1).to_string().into_bytes())
         })?;
@@ -67,14 +67,14 @@ impl SetAside {
     }
 
     /// Forgets the attempts at an event that was handled.
-    pub fn forget_attempts(&self, key: &str) -> Result<(), StoreError> {
+    pub(crate) fn forget_attempts(&self, key: &str) -> Result<(), StoreError> {
         self.attempts.remove(key)?;
         Ok(())
     }
 
     /// Records an event as given up and forgets its attempts. The caller takes it out of
     /// the journal.
-    pub fn put(&self, event: &SetAsideEvent) -> Result<(), StoreError> {
+    pub(crate) fn put(&self, event: &SetAsideEvent) -> Result<(), StoreError> {
         let value = serde_json::to_vec(event).map_err(|source| StoreError::Encode {
             table: SET_ASIDE_TREE,
             source,
@@ -99,12 +99,9 @@ impl SetAside {
             .collect()
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.set_aside.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.set_aside.is_empty()
     }
 }
 

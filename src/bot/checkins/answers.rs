@@ -32,7 +32,7 @@ enum AnswerChange {
 }
 
 /// Whether a block action is a check-in's "Answer" button.
-pub fn is_answer_action(actions: &SlackInteractionBlockActionsEvent) -> bool {
+pub(crate) fn is_answer_action(actions: &SlackInteractionBlockActionsEvent) -> bool {
     actions
         .actions
         .iter()
@@ -41,7 +41,7 @@ pub fn is_answer_action(actions: &SlackInteractionBlockActionsEvent) -> bool {
 }
 
 /// Whether a view submission is the check-in answer modal.
-pub fn is_answer_submission(submission: &SlackInteractionViewSubmissionEvent) -> bool {
+pub(crate) fn is_answer_submission(submission: &SlackInteractionViewSubmissionEvent) -> bool {
     match &submission.view.view {
         SlackView::Modal(modal) => modal
             .callback_id
@@ -80,7 +80,7 @@ impl Bot {
     /// Takes a person's message as a check-in answer when it is a reply under an open
     /// prompt, or a DM to the bot while an occurrence they were asked in by DM is open.
     /// Returns whether it was one; if so, no other rule looks at it.
-    pub async fn take_checkin_answer(
+    pub(crate) async fn take_checkin_answer(
         &self,
         team: &TeamId,
         message: &HumanMessage,
@@ -121,7 +121,7 @@ impl Bot {
     /// Whether a message is a reply under an open check-in prompt, or a DM to the bot while
     /// an occurrence its sender was asked in by DM is open: read at intake, so that only
     /// such a message's text is ever written down.
-    pub fn may_answer_checkin(
+    pub(crate) fn may_answer_checkin(
         &self,
         team: &TeamId,
         message: &HumanMessage,
@@ -192,7 +192,7 @@ impl Bot {
     }
 
     /// The "Answer" button: opens the answer modal, filled with the member's answer so far.
-    pub async fn on_answer_action(&self, actions: &SlackInteractionBlockActionsEvent) {
+    pub(crate) async fn on_answer_action(&self, actions: &SlackInteractionBlockActionsEvent) {
         let Some(user) = &actions.user else {
             return;
         };
@@ -235,7 +235,7 @@ impl Bot {
     }
 
     /// The answer modal was submitted: saves it, or says why not beside the first field.
-    pub async fn on_answer_submission(
+    pub(crate) async fn on_answer_submission(
         &self,
         submission: &SlackInteractionViewSubmissionEvent,
     ) -> Option<serde_json::Value> {
@@ -286,7 +286,7 @@ impl Bot {
 
     /// The Home tab's check-in section for `user`: the participation of the check-ins they
     /// manage, and the check-ins they took part in lately. `None` when there is nothing.
-    pub fn checkins_home_text(
+    pub(crate) fn checkins_home_text(
         &self,
         team: &TeamId,
         user: &UserId,

@@ -14,25 +14,25 @@ use crate::ids::{ChannelId, TeamId};
 use crate::store::checkins::CheckinTables;
 
 /// The `event_type` of the metadata on every check-in post.
-pub const METADATA_EVENT_TYPE: &str = "async_norms_checkin";
+pub(crate) const METADATA_EVENT_TYPE: &str = "async_norms_checkin";
 /// The metadata field holding the post's name.
-pub const METADATA_POST_FIELD: &str = "post";
+pub(crate) const METADATA_POST_FIELD: &str = "post";
 
 /// How far before the mark's time the history is searched: clocks of two machines differ.
 const HISTORY_SLACK: TimeDelta = TimeDelta::minutes(5);
 
 /// Where a post goes.
-pub struct Target<'a> {
-    pub channel: &'a ChannelId,
+pub(crate) struct Target<'a> {
+    pub(crate) channel: &'a ChannelId,
     /// The thread (a reply) or `None` (a message of its own).
-    pub thread: Option<&'a str>,
+    pub(crate) thread: Option<&'a str>,
 }
 
 impl Bot {
     /// Posts `content` once under `name` and returns its ts. `None` means the post's fate is
     /// unknown and it is not repeated: a reply whose call was cut off by a crash (the channel
     /// history Slack offers does not list replies, so it cannot be checked).
-    pub async fn post_once(
+    pub(crate) async fn post_once(
         &self,
         tables: &CheckinTables,
         team: &TeamId,

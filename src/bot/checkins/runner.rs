@@ -38,7 +38,7 @@ const HISTORY_HORIZON: TimeDelta = TimeDelta::days(7);
 
 /// A change the runner must hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
+pub(crate) enum Change {
     /// A check-in was created, resumed or changed: plan its next occurrence.
     Checkin(TeamId, CheckinId),
     /// An occurrence was created outside the schedule (`/async checkin run`).
@@ -47,7 +47,7 @@ pub enum Change {
 
 /// The line from commands to the runner. It lives on the `Bot`; the runner takes the
 /// receiving end once at start.
-pub struct CheckinSignal {
+pub(crate) struct CheckinSignal {
     sender: mpsc::UnboundedSender<Change>,
     receiver: Mutex<Option<mpsc::UnboundedReceiver<Change>>>,
 }
@@ -63,7 +63,7 @@ impl Default for CheckinSignal {
 }
 
 impl CheckinSignal {
-    pub fn send(&self, change: Change) {
+    pub(crate) fn send(&self, change: Change) {
         // With no runner (one-shot CLI commands) the change is simply read at next start.
         let _ = self.sender.send(change);
     }
@@ -84,7 +84,7 @@ pub enum Job {
 }
 
 /// Runs check-ins until `shutdown` is cancelled.
-pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
+pub(crate) async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
     let Some(mut changes) = bot.checkins.take_receiver() else {
         warn!("the check-in runner was started twice; this one stops");
         return;
@@ -124,7 +124,7 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
 }
 
 /// The runner's state: the tables and the queue.
-pub struct Runner {
+pub(crate) struct Runner {
     bot: Arc<Bot>,
     tables: CheckinTables,
     queue: DueQueue<Job>,
@@ -132,7 +132,7 @@ pub struct Runner {
 
 impl Runner {
     /// Reads every check-in and every open occurrence, and queues each at its next instant.
-    pub fn load(bot: Arc<Bot>) -> Result<Self, HandleError> {
+    pub(crate) fn load(bot: Arc<Bot>) -> Result<Self, HandleError> {
         let tables = CheckinTables::open(&bot.store)?;
         let queue = load_queue(&tables, bot.clock.now())?;
         Ok(Runner { bot, tables, queue })
