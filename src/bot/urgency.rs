@@ -18,22 +18,9 @@ use crate::ids::{ChannelId, TeamId, UserId};
 use crate::norms::feedback::{self, PhraseFeedback};
 use crate::norms::settings::NUDGE_COOLDOWN;
 use crate::norms::{ChannelNorms, Finding, FindingRecord, RuleId, UrgencyLexicon, WorkspaceNorms};
+use crate::store::StoreError;
 use crate::store::cooldowns::Cooldowns;
-use crate::store::{StoreError, Table};
-
-/// Workspace and channel norms: the key `workspace`, and `channel/<id>` per channel.
-pub(crate) const NORMS_TABLE: &str = "norms";
-/// One record per flagged message, keyed by instant.
-pub(crate) const FINDINGS_TABLE: &str = "findings";
-/// Per phrase, how many nudges it gave and how many were marked "Not a demand"; keyed by
-/// the phrase as the word list spells it. No text, channel or person.
-pub(crate) const FEEDBACK_TABLE: &str = "phrase_feedback";
-
-const WORKSPACE_KEY: &str = "workspace";
-
-fn channel_key(channel: &ChannelId) -> String {
-    format!("channel/{channel}")
-}
+use crate::store::norms::NormsTables;
 
 /// Each workspace's compiled lexicon. Compiling takes far longer than scanning a message,
 /// so it happens once per workspace and again only when its words change.
@@ -62,16 +49,13 @@ impl LexiconCache {
 }
 
 impl Bot {
-    fn norms_table<V>(&self, name: &'static str) -> Result<Table<V>, StoreError> {
-        self.store.table(name)
+    fn norms_tables(&self) -> Result<NormsTables, StoreError> {
+        NormsTables::open(&self.store)
     }
 
     /// The norms every channel of the workspace shares (defaults when none were set).
     pub(crate) fn workspace_norms(&self, team: &TeamId) -> Result<WorkspaceNorms, StoreError> {
-        Ok(self
-            .norms_table::<WorkspaceNorms>(NORMS_TABLE)?
-            .get(team, WORKSPACE_KEY)?
-            .unwrap_or_default())
+        Ok(self.norms_tables()?.workspace(team)?.unwrap_or_default())
     }
 
     /// One channel's norms (defaults when none were set).
@@ -81,8 +65,8 @@ impl Bot {
         channel: &ChannelId,
     ) -> Result<ChannelNorms, StoreError> {
         Ok(self
-            .norms_table::<ChannelNorms>(NORMS_TABLE)?
-            .get(team, &channel_key(channel))?
+            .norms_tables()?
+            .channel(team, channel)?
             .unwrap_or_default())
     }
 
@@ -93,8 +77,7 @@ impl Bot {
         team: &TeamId,
         norms: &WorkspaceNorms,
     ) -> Result<(), StoreError> {
-        self.norms_table(NORMS_TABLE)?
-            .put(team, WORKSPACE_KEY, norms)?;
+        self.norms_tables()?.save_workspace(team, norms)?;
         self.lexicons.forget(team);
         self.store.flush().await
     }
@@ -106,8 +89,7 @@ impl Bot {
         channel: &ChannelId,
         norms: &ChannelNorms,
     ) -> Result<(), StoreError> {
-        self.norms_table(NORMS_TABLE)?
-            .put(team, &channel_key(channel), norms)?;
+        self.norms_tables()?.save_channel(team, channel, norms)?;
         self.store.flush().await
     }
 
@@ -172,15 +154,7 @@ impl Bot {
         team: &TeamId,
         record: &FindingRecord,
     ) -> Result<(), StoreError> {
-        let table = self.norms_table::<FindingRecord>(FINDINGS_TABLE)?;
-        let stamp = record.at.timestamp_millis().max(0);
-        for n in 0u32.. {
-            let key = format!("{stamp:013}-{}-{n}", record.channel);
-            if table.insert_if_absent(team, &key, record)? {
-                break;
-            }
-        }
-        Ok(())
+        self.norms_tables()?.record_finding(team, record)
     }
 
     /// Every phrase's nudges and "Not a demand" marks in a workspace.
@@ -188,28 +162,7 @@ impl Bot {
         &self,
         team: &TeamId,
     ) -> Result<BTreeMap<String, PhraseFeedback>, StoreError> {
-        Ok(self
-            .norms_table::<PhraseFeedback>(FEEDBACK_TABLE)?
-            .scan(team, "")?
-            .into_iter()
-            .collect())
-    }
-
-    /// Changes one phrase's feedback record atomically (a missing one starts empty), so two
-    /// presses at once both count. Returns the record written.
-    fn update_feedback(
-        &self,
-        team: &TeamId,
-        phrase: &str,
-        change: impl Fn(&mut PhraseFeedback),
-    ) -> Result<PhraseFeedback, StoreError> {
-        let table = self.norms_table::<PhraseFeedback>(FEEDBACK_TABLE)?;
-        table.insert_if_absent(team, phrase, &PhraseFeedback::default())?;
-        let written = table.update(team, phrase, |mut record| {
-            change(&mut record);
-            record
-        })?;
-        Ok(written.unwrap_or_default())
+        self.norms_tables()?.feedback(team)
     }
 
     /// Counts a nudge about the phrase its button names.
@@ -219,7 +172,8 @@ impl Bot {
         findings: &[Finding],
     ) -> Result<(), StoreError> {
         if let Some((_, phrase)) = feedback::button_finding(findings) {
-            self.update_feedback(team, &phrase, |f| f.nudged = f.nudged.saturating_add(1))?;
+            self.norms_tables()?
+                .update_feedback(team, &phrase, |f| f.nudged = f.nudged.saturating_add(1))?;
         }
         Ok(())
     }
@@ -232,7 +186,7 @@ impl Bot {
         rule: RuleId,
         phrase: &str,
     ) -> Result<bool, StoreError> {
-        let record = self.update_feedback(team, phrase, |f| {
+        let record = self.norms_tables()?.update_feedback(team, phrase, |f| {
             let count = f.marked_wrong.entry(rule).or_default();
             *count = count.saturating_add(1);
         })?;
@@ -247,15 +201,15 @@ impl Bot {
         team: &TeamId,
         phrases: &[String],
     ) -> Result<Vec<String>, StoreError> {
-        let table = self.norms_table::<PhraseFeedback>(FEEDBACK_TABLE)?;
+        let tables = self.norms_tables()?;
         let mut restored = Vec::new();
         for phrase in phrases {
             let phrase = crate::norms::words::normalise(phrase);
-            if let Some(record) = table.get(team, &phrase)? {
-                if record.is_muted() {
-                    restored.push(phrase.clone());
-                }
-                table.remove(team, &phrase)?;
+            if tables
+                .remove_feedback(team, &phrase)?
+                .is_some_and(|record| record.is_muted())
+            {
+                restored.push(phrase);
             }
         }
         Ok(restored)
@@ -263,11 +217,6 @@ impl Bot {
 
     /// Every finding record of a workspace, oldest first.
     pub(crate) fn finding_records(&self, team: &TeamId) -> Result<Vec<FindingRecord>, StoreError> {
-        Ok(self
-            .norms_table::<FindingRecord>(FINDINGS_TABLE)?
-            .scan(team, "")?
-            .into_iter()
-            .map(|(_, record)| record)
-            .collect())
+        self.norms_tables()?.findings(team)
     }
 }

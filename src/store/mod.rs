@@ -11,6 +11,7 @@ pub(crate) mod digests;
 mod flush;
 pub(crate) mod journal;
 mod lock;
+pub(crate) mod norms;
 pub(crate) mod outbox;
 pub(crate) mod reminders;
 pub(crate) mod set_aside;
