@@ -227,12 +227,7 @@ impl Runner {
             let now = self.bot.clock.now();
             let Some(checkin) = checkin else {
                 if !record.state.is_final() {
-                    self.advance_and_save(
-                        team,
-                        &mut record,
-                        OccurrenceEvent::Skipped(SkipReason::Deleted),
-                    )
-                    .await?;
+                    self.skip(team, &mut record, SkipReason::Deleted).await?;
                 }
                 return Ok(());
             };
@@ -246,17 +241,11 @@ impl Runner {
                 }
                 Action::Skip(reason) => {
                     info!(team = %team, occurrence = %key, reason = %reason, "check-in occurrence skipped");
-                    self.advance_and_save(team, &mut record, OccurrenceEvent::Skipped(reason))
-                        .await?;
+                    self.skip(team, &mut record, reason).await?;
                 }
                 Action::Prompt { late } => {
                     if checkin.paused {
-                        self.advance_and_save(
-                            team,
-                            &mut record,
-                            OccurrenceEvent::Skipped(SkipReason::Paused),
-                        )
-                        .await?;
+                        self.skip(team, &mut record, SkipReason::Paused).await?;
                         continue;
                     }
                     record.late = late;
@@ -264,12 +253,7 @@ impl Runner {
                 }
                 Action::PlanLocal => {
                     if checkin.paused {
-                        self.advance_and_save(
-                            team,
-                            &mut record,
-                            OccurrenceEvent::Skipped(SkipReason::Paused),
-                        )
-                        .await?;
+                        self.skip(team, &mut record, SkipReason::Paused).await?;
                         continue;
                     }
                     self.plan_local(team, &checkin, &mut record, now).await?;
@@ -282,6 +266,17 @@ impl Runner {
                 Action::Report => self.report(team, &mut record).await?,
             }
         }
+    }
+
+    /// Ends an occurrence as skipped, for `reason`.
+    async fn skip(
+        &self,
+        team: &TeamId,
+        record: &mut OccurrenceRecord,
+        reason: SkipReason,
+    ) -> Result<(), HandleError> {
+        self.advance_and_save(team, record, OccurrenceEvent::Skipped(reason))
+            .await
     }
 
     /// Moves an occurrence to its next state and writes it, flushed.
@@ -372,13 +367,7 @@ impl Runner {
             dms.iter().map(|dm| dm.at).min(),
             dms.iter().map(|dm| dm.at).max(),
         ) else {
-            return self
-                .advance_and_save(
-                    team,
-                    record,
-                    OccurrenceEvent::Skipped(SkipReason::NoParticipants),
-                )
-                .await;
+            return self.skip(team, record, SkipReason::NoParticipants).await;
         };
         record.asked = dms.iter().map(|dm| dm.user.clone()).collect();
         record.dms = dms;
@@ -402,13 +391,7 @@ impl Runner {
             ScheduleZone::Fixed(tz) => {
                 let people = self.participants(team, checkin, record, now).await?;
                 if people.is_empty() {
-                    return self
-                        .advance_and_save(
-                            team,
-                            record,
-                            OccurrenceEvent::Skipped(SkipReason::NoParticipants),
-                        )
-                        .await;
+                    return self.skip(team, record, SkipReason::NoParticipants).await;
                 }
                 record.asked = people.iter().map(|c| c.user.clone()).collect();
                 texts::channel_prompt(record, tz)
