@@ -32,6 +32,7 @@ pub(crate) enum Counter {
     NotesExpired,
     RetentionSweeps,
     AnswersExpired,
+    CheckinSteps,
     ForeignPayloads,
     Commands,
     Interactions,
@@ -40,7 +41,7 @@ pub(crate) enum Counter {
     SlackApiRateLimited,
 }
 
-const COUNTERS: [Counter; 17] = [
+const COUNTERS: [Counter; 18] = [
     Counter::HttpRequests,
     Counter::SignatureRejections,
     Counter::EventsReceived,
@@ -52,6 +53,7 @@ const COUNTERS: [Counter; 17] = [
     Counter::NotesExpired,
     Counter::RetentionSweeps,
     Counter::AnswersExpired,
+    Counter::CheckinSteps,
     Counter::ForeignPayloads,
     Counter::Commands,
     Counter::Interactions,
@@ -85,6 +87,7 @@ impl Counter {
             Counter::NotesExpired => "async_norms_notes_expired",
             Counter::RetentionSweeps => "async_norms_retention_sweeps",
             Counter::AnswersExpired => "async_norms_answers_expired",
+            Counter::CheckinSteps => "async_norms_checkin_steps",
             Counter::ForeignPayloads => "async_norms_foreign_payloads",
             Counter::Commands => "async_norms_commands",
             Counter::Interactions => "async_norms_interactions",
@@ -119,6 +122,9 @@ impl Counter {
                 "Looks for check-in answers past their retention (one an hour by the bot's clock)."
             }
             Counter::AnswersExpired => "Check-in answers deleted at the end of their retention.",
+            Counter::CheckinSteps => {
+                "Check-in occurrence steps done and saved, by step (prompted, reminded, reported, skipped)."
+            }
             Counter::ForeignPayloads => {
                 "Payloads for a team or app not installed here, answered and not processed, by route."
             }
@@ -149,6 +155,7 @@ impl Counter {
                 by("type", &EVENT_TYPES)
             }
             Counter::EventsFailed => by("reason", &["gave_up", "panicked", "permanent"]),
+            Counter::CheckinSteps => by("step", &["prompted", "reminded", "reported", "skipped"]),
             Counter::ForeignPayloads => by("route", &["events", "commands", "interactivity"]),
             Counter::HttpRequests
             | Counter::Commands

@@ -421,6 +421,9 @@ async fn run_pause_resume_and_delete_do_what_they_say_and_the_manager_home_shows
             .contains("0 of 3 answered")
     );
     assert_eq!(top_level_posts(&emulator, "C1").len(), 1);
+    // The report is saved after Slack took it; the home reads what was saved.
+    bot.wait_for_metric("async_norms_checkin_steps_total{step=\"reported\"}", 1.0)
+        .await;
 
     let mut opened = event("app_home_opened.json", "EvHomeMgr");
     opened["event"]["user"] = json!("UMGR");

@@ -25,6 +25,7 @@ use crate::checkins::schedule::{DueQueue, ScheduleZone};
 use crate::checkins::texts;
 use crate::hours::availability;
 use crate::ids::{ChannelId, TeamId, UserId};
+use crate::metrics::Counter;
 use crate::slack::api::ApiError;
 use crate::store::StoreError;
 use crate::store::checkins::CheckinTables;
@@ -286,11 +287,16 @@ impl Runner {
         record: &mut OccurrenceRecord,
         event: OccurrenceEvent,
     ) -> Result<(), HandleError> {
+        let step = event.name();
         match advance(&record.state, event) {
             Ok(state) => record.state = state,
             Err(e) => warn!(occurrence = %record.key, error = %e, "check-in step refused"),
         }
-        self.save(team, record).await
+        self.save(team, record).await?;
+        self.bot
+            .metrics
+            .inc(Counter::CheckinSteps, &[("step", step)]);
+        Ok(())
     }
 
     /// Writes an occurrence and waits until it is on disk: every step is recorded before
