@@ -164,3 +164,24 @@ pub(crate) async fn answer_within_deadline(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_names_the_fix_and_shows_the_usage_once() {
+        for text in [
+            "hours fly",
+            "hours set mon-fri 09:00-17:00 Europe/Berlin extra",
+            "overlap",
+            "overlap bob",
+            "norms urgent-channel general",
+        ] {
+            let error = parse::parse(text).expect_err(text);
+            let answer = error_answer(&error);
+            assert_eq!(answer.matches("Usage:").count(), 1, "{text}: {answer}");
+            assert!(answer.contains("\nUsage: `/async "), "{text}: {answer}");
+        }
+    }
+}

@@ -769,11 +769,11 @@ pub enum ParseError {
         got: String,
         suggestion: Option<&'static str>,
     },
-    #[error("`{got}` is not something /async {topic} understands. Usage: {}", usage(*.topic))]
+    #[error("`{got}` is not something /async {topic} understands.")]
     UnknownSubcommand { topic: Topic, got: String },
-    #[error("`{got}` was not expected there. Usage: {}", usage(*.topic))]
+    #[error("`{got}` was not expected there.")]
     UnexpectedArgument { topic: Topic, got: String },
-    #[error("Missing {what}. Usage: {}", usage(*.topic))]
+    #[error("Missing {what}.")]
     MissingArgument { topic: Topic, what: &'static str },
     #[error("`{0}` is not a time range; try 09:00-17:00")]
     BadTimeRange(String),
@@ -816,9 +816,9 @@ pub enum ParseError {
         got: String,
         rule: &'static DurationRule,
     },
-    #[error("`{got}` is not a person; mention people with @ so Slack links them. Usage: {}", usage(*.topic))]
+    #[error("`{got}` is not a person; mention people with @ so Slack links them.")]
     NotAUser { topic: Topic, got: String },
-    #[error("`{got}` is not a channel; pick one with # so Slack links it. Usage: {}", usage(*.topic))]
+    #[error("`{got}` is not a channel; pick one with # so Slack links it.")]
     NotAChannel { topic: Topic, got: String },
     #[error(
         "That names more than {max} people; ask about at most {max} at a time, e.g. {}",
@@ -3385,10 +3385,14 @@ mod tests {
                         is_expected(&err),
                         "{shown_text:?}: unexpected error {err:?}"
                     );
+                    // What the member reads: the error, then the topic's usage if it has one.
                     let message = err.to_string();
+                    let answer =
+                        crate::norms::markup::unescape(&crate::commands::error_answer(&err))
+                            .into_owned();
                     assert!(
-                        message.contains(fix),
-                        "{shown_text:?}: {message:?} does not contain {fix:?}"
+                        answer.contains(fix) || message.contains(fix),
+                        "{shown_text:?}: {answer:?} does not contain {fix:?}"
                     );
                     assert!(
                         message.chars().count() < 600,
