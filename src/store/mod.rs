@@ -674,6 +674,8 @@ mod tests {
                 .unwrap();
             db.flush().unwrap();
         }
+        // Opened by sled itself, so `Store::open` does not know to wait for its pool threads.
+        lock::wait_until_released(dir.path());
         let err = Store::open(dir.path()).err().unwrap();
         assert!(
             matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
