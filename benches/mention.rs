@@ -8,6 +8,7 @@ use std::hint::black_box;
 use async_norms::decision::note::{Mentions, MessageFacts, Reached, build_note};
 use async_norms::hours::{MemberHours, WeeklySchedule};
 use async_norms::ids::{TeamId, UserId};
+use async_norms::slack::blocks;
 use async_norms::store::Store;
 use chrono::{DateTime, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -51,7 +52,7 @@ fn bench_mention_path(c: &mut Criterion) {
                     mentions_not_checked: 0,
                 };
                 let note = build_note(&facts, black_box(&reached), None, now);
-                note.map(|note| note.blocks().len())
+                note.map(|note| blocks::note(&note).blocks.map_or(0, |blocks| blocks.len()))
             })
         },
     );

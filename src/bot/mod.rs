@@ -24,13 +24,14 @@ use slack_morphism::prelude::*;
 use tracing::{debug, warn};
 
 use crate::clock::Clock;
-use crate::decision::card::{self, member_card, section_blocks};
+use crate::decision::card::{self, member_card};
 use crate::decision::note::{Audience, GroupReach, Mentions, Reached};
 use crate::decision::{Facts, Lookups, MessageRecord, NudgeCall, Outcome, decide};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::Metrics;
 use crate::norms::feedback;
 use crate::slack::api::{ApiError, Share, SlackApi};
+use crate::slack::blocks;
 use crate::slack::messages::BotIdentity;
 use crate::store::{Store, StoreError};
 use ask::Question;
@@ -462,9 +463,7 @@ impl Bot {
         };
         let request = SlackApiChatPostMessageRequest::new(
             SlackChannelId::new(channel.as_str().into()),
-            SlackMessageContent::new()
-                .with_text(lines.join("\n"))
-                .with_blocks(section_blocks(&lines)),
+            blocks::lines_message(&lines),
         )
         .with_thread_ts(SlackTs::new(thread_ts));
         self.slack.team(team).post_message(request).await?;

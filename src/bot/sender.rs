@@ -26,6 +26,7 @@ use crate::decision::note::{Note, NoteSection};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::Counter;
 use crate::slack::api::ApiError;
+use crate::slack::blocks;
 use crate::store::StoreError;
 use crate::store::outbox::{Lane, Outbox, Waiting};
 
@@ -401,9 +402,7 @@ async fn make(
             let mut request = SlackApiChatPostEphemeralRequest::new(
                 SlackChannelId::new(channel.as_str().into()),
                 SlackUserId::new(user.as_str().into()),
-                SlackMessageContent::new()
-                    .with_text(note.text())
-                    .with_blocks(note.blocks()),
+                blocks::note(&note),
             );
             if let Some(thread) = thread_ts {
                 request = request.with_thread_ts(SlackTs::new(thread.clone()));

@@ -1,14 +1,13 @@
-//! The messages and the modal of check-ins, in Block Kit. Nothing here @-mentions anyone but
-//! the author of an answer: prompts and reminders are quiet by design.
-
-use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
-use slack_morphism::prelude::*;
+//! The words of check-ins: prompts, reminders and the answer modal's ids, as plain data that
+//! `slack::blocks` turns into Block Kit. Nothing here @-mentions anyone but the author of an
+//! answer: prompts and reminders are quiet by design.
 
 use crate::checkins::occurrence::OccurrenceKey;
-use crate::checkins::record::{Answer, Checkin, OccurrenceRecord};
+use crate::checkins::record::{Checkin, OccurrenceRecord};
 use crate::checkins::schedule::ScheduleZone;
 use crate::norms::markup::escape;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 
 /// The `action_id` of the "Answer" button on prompts and reminders; its value is the
 /// occurrence key.
@@ -17,8 +16,25 @@ pub(crate) const ANSWER_ACTION: &str = "checkin_answer";
 pub(crate) const ANSWER_MODAL: &str = "checkin_answer_modal";
 /// The `action_id` of each answer field in the modal (block ids are `q0`, `q1`, …).
 pub(crate) const ANSWER_FIELD: &str = "answer";
-/// Longest answer Slack's plain-text input accepts.
-const MAX_ANSWER_CHARS: u64 = 3000;
+
+/// A check-in message: its words (mrkdwn), an "Answer" button for the occurrence when it
+/// takes answers, and a line under the button on how to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Prompt {
+    pub(crate) head: String,
+    pub(crate) foot: Option<String>,
+    pub(crate) answer: Option<OccurrenceKey>,
+}
+
+impl Prompt {
+    fn with_answer(head: String, foot: Option<String>, key: &OccurrenceKey) -> Self {
+        Prompt {
+            head,
+            foot,
+            answer: Some(key.clone()),
+        }
+    }
+}
 
 /// Reads an occurrence key written by `OccurrenceKey`'s `Display` (`<checkin>/<date>`).
 pub(crate) fn parse_key(text: &str) -> Option<OccurrenceKey> {
@@ -38,17 +54,6 @@ pub(crate) fn schedule_text(checkin: &Checkin) -> String {
         checkin.schedule.days,
         checkin.schedule.at.format("%H:%M")
     )
-}
-
-fn answer_button(key: &OccurrenceKey) -> SlackBlock {
-    SlackActionsBlock::new(vec![
-        SlackBlockButtonElement::new(pt!("Answer"))
-            .with_action_id(ANSWER_ACTION.into())
-            .with_value(key.to_string())
-            .with_style(SlackBlockButtonStyle::Primary)
-            .into(),
-    ])
-    .into()
 }
 
 fn question_list(questions: &[String]) -> String {
@@ -73,7 +78,7 @@ fn when(at: DateTime<Utc>, tz: Tz) -> String {
 }
 
 /// The channel prompt of a fixed-zone check-in: the questions and an "Answer" button.
-pub(crate) fn channel_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
+pub(crate) fn channel_prompt(record: &OccurrenceRecord, tz: Tz) -> Prompt {
     let late = if record.late {
         "\n_Posted late: I was not running at its time._"
     } else {
@@ -88,46 +93,30 @@ pub(crate) fn channel_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageC
         "Answer with the button or reply in this thread, until {}. The report follows here.",
         when(record.close_at, tz)
     );
-    questions_with_answer_button(head, foot, &record.key)
-}
-
-/// The questions (`head`), an "Answer" button for the occurrence, and how to answer (`foot`).
-fn questions_with_answer_button(
-    head: String,
-    foot: String,
-    key: &OccurrenceKey,
-) -> SlackMessageContent {
-    SlackMessageContent::new()
-        .with_text(format!("{head}\n{foot}"))
-        .with_blocks(vec![
-            SlackSectionBlock::new().with_text(md!(head)).into(),
-            answer_button(key),
-            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
-                SlackBlockMarkDownText::new(foot),
-            )])
-            .into(),
-        ])
+    Prompt::with_answer(head, Some(foot), &record.key)
 }
 
 /// The channel message a local-time check-in's answers gather under.
-pub(crate) fn local_thread_root(
-    record: &OccurrenceRecord,
-    checkin: &Checkin,
-) -> SlackMessageContent {
+pub(crate) fn local_thread_root(record: &OccurrenceRecord, checkin: &Checkin) -> Prompt {
     let late = if record.late {
         " _(late: I was not running at its time)_"
     } else {
         ""
     };
-    SlackMessageContent::new().with_text(format!(
+    let head = format!(
         "*Check-in for {}*{late}: I am asking each of you by DM at {} your time. Answers gather in this thread; the report follows at the close.",
         record.key.date.format("%a %-d %b"),
         checkin.schedule.at.format("%H:%M"),
-    ))
+    );
+    Prompt {
+        head,
+        foot: None,
+        answer: None,
+    }
 }
 
 /// The DM of a local-time check-in: the questions, an "Answer" button, and "or reply here".
-pub(crate) fn dm_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
+pub(crate) fn dm_prompt(record: &OccurrenceRecord, tz: Tz) -> Prompt {
     let head = format!(
         "*Check-in for <#{}>*\n{}",
         record.channel,
@@ -137,71 +126,17 @@ pub(crate) fn dm_prompt(record: &OccurrenceRecord, tz: Tz) -> SlackMessageConten
         "Answer with the button, or just reply here, until {}.",
         when(record.close_at, tz)
     );
-    questions_with_answer_button(head, foot, &record.key)
+    Prompt::with_answer(head, Some(foot), &record.key)
 }
 
 /// The one reminder, by DM.
-pub(crate) fn dm_reminder(record: &OccurrenceRecord, tz: Tz) -> SlackMessageContent {
+pub(crate) fn dm_reminder(record: &OccurrenceRecord, tz: Tz) -> Prompt {
     let text = format!(
         "A gentle reminder: the check-in in <#{}> is open until {}. Answer with the button, or just reply here.",
         record.channel,
         when(record.close_at, tz)
     );
-    SlackMessageContent::new()
-        .with_text(text.clone())
-        .with_blocks(vec![
-            SlackSectionBlock::new().with_text(md!(text)).into(),
-            answer_button(&record.key),
-        ])
-}
-
-/// The modal to answer (or change an answer), one field per question.
-pub(crate) fn answer_modal(record: &OccurrenceRecord, previous: Option<&Answer>) -> SlackView {
-    let blocks: Vec<SlackBlock> = record
-        .questions
-        .iter()
-        .enumerate()
-        .map(|(index, question)| {
-            let mut input = SlackBlockPlainTextInputElement::new()
-                .with_action_id(ANSWER_FIELD.into())
-                .with_multiline(true)
-                .with_max_length(MAX_ANSWER_CHARS);
-            if let Some(text) = previous
-                .and_then(|answer| answer.fields.get(index))
-                .filter(|text| !text.is_empty())
-            {
-                input = input.with_initial_value(text.clone());
-            }
-            SlackInputBlock::new(pt!(question.clone()), input.into())
-                .with_block_id(format!("q{index}").into())
-                .with_optional(true)
-                .into()
-        })
-        .collect();
-    SlackView::Modal(
-        SlackModalView::new(pt!("Check-in"), blocks)
-            .with_callback_id(ANSWER_MODAL.into())
-            .with_private_metadata(record.key.to_string())
-            .with_submit(pt!("Save"))
-            .with_close(pt!("Cancel")),
-    )
-}
-
-/// The answers typed in the modal, one per question (empty when left blank).
-pub(crate) fn read_answer_modal(state: Option<&SlackViewState>, questions: usize) -> Vec<String> {
-    (0..questions)
-        .map(|index| {
-            state
-                .and_then(|state| {
-                    state
-                        .values
-                        .get(&SlackBlockId::new(format!("q{index}")))
-                        .and_then(|actions| actions.get(&SlackActionId::new(ANSWER_FIELD.into())))
-                        .and_then(|value| value.value.clone())
-                })
-                .unwrap_or_default()
-        })
-        .collect()
+    Prompt::with_answer(text, None, &record.key)
 }
 
 #[cfg(test)]

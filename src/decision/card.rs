@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
-use slack_morphism::prelude::*;
 
 use crate::hours::{
     Availability, MemberHours, SignalKind, format_back, format_relative, local_time,
@@ -199,33 +198,6 @@ pub(crate) fn own_card(hours: &MemberHours, state: &Availability, now: DateTime<
         "{emoji} You are {words} · *{local}* ({}){tail}",
         hours.tz.name()
     )
-}
-
-/// Slack's limit for the text of one section block, with room to spare.
-const SECTION_CHARS: usize = 2900;
-
-/// Lines of mrkdwn as section blocks, each under Slack's size limit.
-pub(crate) fn section_blocks(lines: &[String]) -> Vec<SlackBlock> {
-    let mut texts: Vec<String> = Vec::new();
-    let mut current = String::new();
-    for line in lines {
-        let line: String = line.chars().take(SECTION_CHARS).collect();
-        if !current.is_empty() && current.chars().count() + line.chars().count() + 1 > SECTION_CHARS
-        {
-            texts.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push('\n');
-        }
-        current.push_str(&line);
-    }
-    if !current.is_empty() {
-        texts.push(current);
-    }
-    texts
-        .into_iter()
-        .map(|text| SlackSectionBlock::new().with_text(md!(text)).into())
-        .collect()
 }
 
 #[cfg(test)]

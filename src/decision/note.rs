@@ -11,9 +11,8 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use slack_morphism::prelude::*;
 
-use crate::decision::card::{member_card, section_blocks};
+use crate::decision::card::member_card;
 use crate::hours::{Availability, MemberHours, availability};
 use crate::ids::{ChannelId, GroupId, UserId};
 use crate::norms::ScanFacts;
@@ -208,39 +207,6 @@ impl Note {
             .map(|section| section.lines.join("\n"))
             .collect::<Vec<_>>()
             .join("\n\n")
-    }
-
-    /// The note as Block Kit: sections (split to respect Slack's size limit), dividers
-    /// between them, and a footer saying only the sender sees it.
-    pub fn blocks(&self) -> Vec<SlackBlock> {
-        let mut blocks: Vec<SlackBlock> = Vec::new();
-        for (index, section) in self.sections.iter().enumerate() {
-            if index > 0 {
-                blocks.push(SlackDividerBlock::new().into());
-            }
-            blocks.extend(section_blocks(&section.lines));
-            if let Some(button) = &section.button {
-                blocks.push(
-                    SlackActionsBlock::new(vec![
-                        SlackBlockButtonElement::new(pt!(button.label.clone()))
-                            .with_action_id(button.action_id.clone().into())
-                            .with_value(button.value.clone())
-                            .into(),
-                    ])
-                    .into(),
-                );
-            }
-        }
-        blocks.push(
-            SlackContextBlock::new(vec![SlackContextBlockElement::MarkDown(
-                SlackBlockMarkDownText::new(
-                    "Only you can see this. Nothing to undo: they will read it when they are back."
-                        .into(),
-                ),
-            )])
-            .into(),
-        );
-        blocks
     }
 }
 
@@ -708,8 +674,10 @@ pub(super) mod tests {
         .expect("a note");
         let text = note.text();
         assert!(text.contains("…and 25 more not working now"), "{text}");
-        assert!(note.blocks().len() <= 50, "within Slack's block limit");
-        for block in note.blocks() {
+        // What Slack receives: the blocks the edge builds from the note.
+        let blocks = crate::slack::blocks::note(&note).blocks.unwrap_or_default();
+        assert!(blocks.len() <= 50, "within Slack's block limit");
+        for block in blocks {
             let json = serde_json::to_value(&block).unwrap();
             if let Some(text) = json["text"]["text"].as_str() {
                 assert!(text.chars().count() <= 3000);
@@ -777,7 +745,8 @@ pub(super) mod tests {
             lines: vec!["Is it urgent? Real emergencies go to #incidents.".into()],
             button: None,
         });
-        let blocks = serde_json::to_value(note.blocks()).unwrap();
+        let blocks =
+            serde_json::to_value(crate::slack::blocks::note(&note).blocks.unwrap()).unwrap();
         let kinds: Vec<&str> = blocks
             .as_array()
             .unwrap()

@@ -3,6 +3,7 @@
 //! listener that receives from Slack and hands over to the handlers is `server`.
 
 pub(crate) mod api;
+pub mod blocks;
 pub(crate) mod installation;
 pub mod messages;
 pub(crate) mod oauth;

@@ -12,6 +12,7 @@ use crate::checkins::plan;
 use crate::checkins::record::{Answer, OccurrenceRecord};
 use crate::checkins::texts::{self, ANSWER_ACTION, ANSWER_MODAL};
 use crate::ids::{TeamId, UserId};
+use crate::slack::blocks;
 use crate::slack::messages::HumanMessage;
 use crate::store::StoreError;
 use crate::store::checkins::CheckinTables;
@@ -216,7 +217,7 @@ impl Bot {
             };
             let view = if record.state.is_open() {
                 let previous = tables.answer(&team, &key, &user)?;
-                texts::answer_modal(&record, previous.as_ref())
+                blocks::answer_modal(&record, previous.as_ref())
             } else {
                 closed_modal()
             };
@@ -259,7 +260,7 @@ impl Bot {
             if !record.state.is_open() {
                 return Ok(false);
             }
-            let fields = texts::read_answer_modal(
+            let fields = blocks::read_answer_modal(
                 submission.view.state_params.state.as_ref(),
                 record.questions.len(),
             );

@@ -27,6 +27,7 @@ use crate::hours::availability;
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::metrics::Counter;
 use crate::slack::api::ApiError;
+use crate::slack::blocks;
 use crate::store::StoreError;
 use crate::store::checkins::CheckinTables;
 
@@ -411,7 +412,7 @@ impl Runner {
         };
         let Some(ts) = self
             .bot
-            .post_once(&self.tables, team, &name, target, content)
+            .post_once(&self.tables, team, &name, target, blocks::prompt(&content))
             .await?
         else {
             return Ok(());
@@ -481,7 +482,7 @@ impl Runner {
             self.tables.ask_by_dm(team, &dm.user, &record.key)?;
             if let Some(ts) = self
                 .bot
-                .post_once(&self.tables, team, &name, target, content)
+                .post_once(&self.tables, team, &name, target, blocks::prompt(&content))
                 .await?
             {
                 self.tables
