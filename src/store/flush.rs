@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 use super::StoreError;
+use super::seen::SeenIds;
 
 /// The shortest time between the starts of two flushes.
 const MIN_INTERVAL: Duration = Duration::from_millis(2);
@@ -83,9 +84,13 @@ impl DiskHealth {
     /// Takes note of an error sled returned for a write or a flush. Only an I/O error says
     /// something about the disk; the first one is logged, once.
     pub(crate) fn record(&self, error: &sled::Error) {
-        let sled::Error::Io(io) = error else {
-            return;
-        };
+        if let sled::Error::Io(io) = error {
+            self.record_io(io);
+        }
+    }
+
+    /// Takes note of a write the disk refused; the first one is logged, once.
+    pub(crate) fn record_io(&self, io: &std::io::Error) {
         if self.refused.set(describe_io_error(io)).is_err() {
             return;
         }
@@ -167,7 +172,7 @@ pub(crate) struct Flusher {
 impl Flusher {
     /// Starts the flushing thread when a Tokio runtime is running. Without one (the CLI's
     /// offline commands) there is no thread: those commands flush with `Store::flush_now`.
-    pub(crate) fn start(db: sled::Db, health: Arc<DiskHealth>) -> Self {
+    pub(crate) fn start(db: sled::Db, seen: Arc<SeenIds>, health: Arc<DiskHealth>) -> Self {
         let (requests, receiver) = mpsc::channel::<Request>();
         let (closed_tx, closed) = watch::channel(false);
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -175,7 +180,7 @@ impl Flusher {
             let spawned = std::thread::Builder::new()
                 .name("store-flush".into())
                 .spawn(move || {
-                    flush_loop(&db, &receiver, &thread_health);
+                    flush_loop(&db, &seen, &receiver, &thread_health);
                     // Every handle of the store is gone: release the database (and its
                     // lock) and say so, for anyone waiting to open the folder again.
                     drop(db);
@@ -240,7 +245,7 @@ impl Flusher {
 /// 128 KiB gets a file of its own) leaves a log buffer that is never written, so every
 /// later `flush` waits forever: callers stop waiting after [`FLUSH_PATIENCE`], and this
 /// thread stays blocked.
-fn flush_loop(db: &sled::Db, receiver: &Receiver<Request>, health: &DiskHealth) {
+fn flush_loop(db: &sled::Db, seen: &SeenIds, receiver: &Receiver<Request>, health: &DiskHealth) {
     let mut last_start: Option<Instant> = None;
     while let Ok(first) = receiver.recv() {
         let mut waiters = Vec::new();
@@ -271,15 +276,12 @@ fn flush_loop(db: &sled::Db, receiver: &Receiver<Request>, health: &DiskHealth) 
                 // them all.
                 last_start = Some(Instant::now());
                 health.flush_started();
-                let flushed = db.flush();
+                let flushed = flush_both(db, seen, health);
                 health.flush_ended();
-                flushed.map(|_| ()).map_err(|error| {
-                    // Recorded before anyone hears of it, so a retry finds the store refusing.
-                    health.record(&error);
+                flushed.inspect_err(|error| {
                     if health.check().is_ok() {
                         tracing::error!(%error, "the store could not be flushed to disk");
                     }
-                    error.to_string()
                 })
             }
             Err(failing) => Err(failing.to_string()),
@@ -288,6 +290,20 @@ fn flush_loop(db: &sled::Db, receiver: &Receiver<Request>, health: &DiskHealth) 
             let _ = waiter.send(result.clone());
         }
     }
+}
+
+/// The handled ids first, then sled: an event whose journal entry is gone from disk has its
+/// id there. An error is recorded in `health` before anyone hears of it, so a retry finds
+/// the store refusing.
+pub(crate) fn flush_both(db: &sled::Db, seen: &SeenIds, health: &DiskHealth) -> Result<(), String> {
+    seen.sync().map_err(|error| {
+        health.record_io(&error);
+        error.to_string()
+    })?;
+    db.flush().map(|_| ()).map_err(|error| {
+        health.record(&error);
+        error.to_string()
+    })
 }
 
 /// Adds a request to the group; says whether someone waits for it.

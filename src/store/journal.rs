@@ -1,13 +1,12 @@
 //! The event journal: how an event that Slack was told we received (HTTP 200) survives a
 //! crash, and how a redelivery of the same event is recognised, across restarts too.
 //!
-//! Two trees. `journal_pending` holds each event waiting to be handled, keyed
+//! The sled tree `journal_pending` holds each event waiting to be handled, keyed
 //! `"{team}/{event_id}"`, as JSON `{"seen_at":N,"event":{…}}`; it is admitted with a single
 //! compare-and-swap, so admitting is atomic without a transaction (sled's multi-tree
 //! transactions wake its I/O threads on every commit, which dominated the cost of an event).
-//! Once handled, the event leaves that tree and only its id stays in `journal_seen`, keyed
-//! `"{team}/{hour}/{event_id}"` (the hour it was first seen, 8 hex digits) with no content, so
-//! the ids of a busy hour cost a few bytes each on disk and are forgotten a whole hour at a
+//! Once handled, the event leaves that tree and only its id stays, as a hash in the file of
+//! the hour it was first seen (`store/seen.rs`, 8 bytes an id), forgotten a whole hour at a
 //! time. The pending tree holds only the backlog: the worker reads it without stepping over
 //! handled ids, and once a backlog drains sled reuses its space.
 //!
@@ -27,10 +26,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::flush::DiskHealth;
+use super::seen::{SeenIds, id_hash};
 use super::{Store, StoreError};
 use crate::ids::TeamId;
 
 const PENDING_TREE: &str = "journal_pending";
+/// The tree of handled ids of the third layout, moved into the files of `seen.rs` when found.
 const SEEN_TREE: &str = "journal_seen";
 /// The single tree of the second layout, moved into the two trees when found.
 const SINGLE_TREE: &str = "events_journal";
@@ -39,8 +40,6 @@ const OLD_SEEN_TREE: &str = "events_seen";
 const OLD_PENDING_TREE: &str = "events_pending";
 /// A handled id is recognised in the hour it was first seen and the next one.
 pub const REMEMBER_HOURS: i64 = 2;
-/// What a seen id stores: nothing but a valid JSON value, for `export`.
-const SEEN_VALUE: &[u8] = b"1";
 
 /// Whether an event is new or a redelivery of one already journaled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +54,7 @@ pub type JournalKey = String;
 #[derive(Clone)]
 pub struct EventJournal {
     pending: sled::Tree,
-    seen: sled::Tree,
+    seen: Arc<SeenIds>,
     pending_count: Arc<AtomicUsize>,
     health: Arc<DiskHealth>,
     /// The trees keep the database (and its folder's lock) open: holding the flusher's handle
@@ -91,17 +90,21 @@ fn hour_of(unix: i64) -> i64 {
     unix.div_euclid(3600)
 }
 
-/// The key of a handled id: `"{team}/{hour}/{event_id}"` from its journal key
-/// `"{team}/{event_id}"`. Hours are 8 hex digits, so keys sort by hour within a team.
-fn seen_key(journal_key: &str, hour: i64) -> Option<String> {
-    let (team, event_id) = journal_key.split_once('/')?;
-    Some(format!("{team}/{:08x}/{event_id}", hour.max(0)))
+/// The journal key and the hour of a key of the third layout's seen tree,
+/// `"{team}/{hour}/{event_id}"` (the hour in 8 hex digits).
+fn read_seen_key(seen_key: &str) -> Option<(String, i64)> {
+    let (team, rest) = seen_key.split_once('/')?;
+    let (hour, event_id) = rest.split_once('/')?;
+    Some((
+        format!("{team}/{event_id}"),
+        i64::from_str_radix(hour, 16).ok()?,
+    ))
 }
 
 impl Store {
     pub fn event_journal(&self) -> Result<EventJournal, StoreError> {
         let pending = self.db.open_tree(PENDING_TREE)?;
-        let seen = self.db.open_tree(SEEN_TREE)?;
+        let seen = self.seen.clone();
         self.move_old_journal(&pending, &seen)?;
         let count = pending.len();
         Ok(EventJournal {
@@ -114,8 +117,9 @@ impl Store {
     }
 
     /// Moves the journals of earlier layouts (a tree of ids and a tree of raw events; then
-    /// one tree of both) into the two trees, then drops the old trees.
-    fn move_old_journal(&self, pending: &sled::Tree, seen: &sled::Tree) -> Result<(), StoreError> {
+    /// one tree of both; then handled ids in a tree of their own) into the pending tree and
+    /// the files of handled ids, then drops the old trees.
+    fn move_old_journal(&self, pending: &sled::Tree, seen: &SeenIds) -> Result<(), StoreError> {
         let names = self.db.tree_names();
         let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
         let move_one = |key: &[u8], seen_at: i64, raw: Option<&[u8]>| -> Result<(), StoreError> {
@@ -123,13 +127,7 @@ impl Store {
                 Some(raw) => {
                     pending.insert(key, pending_entry(seen_at, raw))?;
                 }
-                None => {
-                    if let Some(seen_key) =
-                        seen_key(&String::from_utf8_lossy(key), hour_of(seen_at))
-                    {
-                        seen.insert(seen_key.as_bytes(), SEEN_VALUE)?;
-                    }
-                }
+                None => seen.insert(hour_of(seen_at), id_hash(&String::from_utf8_lossy(key))),
             }
             Ok(())
         };
@@ -165,10 +163,20 @@ impl Store {
             }
             moved.push(SINGLE_TREE);
         }
+        if has(SEEN_TREE) {
+            for entry in self.db.open_tree(SEEN_TREE)?.iter() {
+                let (key, _) = entry?;
+                // Unreadable: nothing can be done with it but forget it.
+                if let Some((journal_key, hour)) = read_seen_key(&String::from_utf8_lossy(&key)) {
+                    seen.insert(hour, id_hash(&journal_key));
+                }
+            }
+            moved.push(SEEN_TREE);
+        }
         if moved.is_empty() {
             return Ok(());
         }
-        self.db.flush()?;
+        self.flush_now()?;
         for name in moved {
             self.db.drop_tree(name)?;
         }
@@ -197,7 +205,7 @@ impl EventJournal {
             // Said as the disk's refusal when it is one (logged once, by the health).
             self.health.check().err().unwrap_or(error.into())
         };
-        if self.was_handled(&key, received_at_unix).map_err(refused)? {
+        if self.was_handled(&key, received_at_unix) {
             return Ok((Admission::Duplicate, key));
         }
         let swapped = self
@@ -213,7 +221,7 @@ impl EventJournal {
         }
         // Handled between the look above and the swap: `complete` records the id before it
         // removes the entry, so it is seen now, and this entry is a second copy.
-        if self.was_handled(&key, received_at_unix).map_err(refused)? {
+        if self.was_handled(&key, received_at_unix) {
             self.pending.remove(key.as_bytes()).map_err(refused)?;
             return Ok((Admission::Duplicate, key));
         }
@@ -223,16 +231,10 @@ impl EventJournal {
 
     /// Whether the event under `key` was handled within the hours a redelivery arriving at
     /// `now_unix` is looked up in.
-    fn was_handled(&self, key: &str, now_unix: i64) -> Result<bool, sled::Error> {
+    fn was_handled(&self, key: &str, now_unix: i64) -> bool {
         let now = hour_of(now_unix);
-        for hour in (now - REMEMBER_HOURS + 1..=now).rev() {
-            if let Some(seen_key) = seen_key(key, hour)
-                && self.seen.contains_key(seen_key.as_bytes())?
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        self.seen
+            .contains(now - REMEMBER_HOURS + 1..=now, id_hash(key))
     }
 
     /// The raw event kept under `key` and when it was received (Unix seconds), if it has
@@ -241,6 +243,14 @@ impl EventJournal {
         let Some(bytes) = self.pending.get(key)? else {
             return Ok(None);
         };
+        // Handled, and the process stopped after its id reached the disk and before the
+        // entry's removal did: it is done.
+        if self.seen.contains_any(id_hash(key)) {
+            if self.pending.remove(key)?.is_some() {
+                self.pending_count.fetch_sub(1, Ordering::Relaxed);
+            }
+            return Ok(None);
+        }
         let entry = read_entry(key.as_bytes(), &bytes)?;
         Ok(entry
             .event
@@ -295,9 +305,7 @@ impl EventJournal {
         };
         let entry = read_entry(key.as_bytes(), &bytes)?;
         // The id first: an admission that finds neither would take a redelivery as new.
-        if let Some(seen_key) = seen_key(key, hour_of(entry.seen_at)) {
-            self.seen.insert(seen_key.as_bytes(), SEEN_VALUE)?;
-        }
+        self.seen.insert(hour_of(entry.seen_at), id_hash(key));
         if self.pending.remove(key)?.is_some() {
             self.pending_count.fetch_sub(1, Ordering::Relaxed);
         }
@@ -307,35 +315,7 @@ impl EventJournal {
     /// Forgets handled event ids first seen in an hour before the one of `cutoff_unix`;
     /// returns how many. Events not yet handled are kept, however old.
     pub fn prune_seen(&self, cutoff_unix: i64) -> Result<usize, StoreError> {
-        let cutoff = hour_of(cutoff_unix);
-        let mut pruned = 0;
-        let mut from: Vec<u8> = Vec::new();
-        // Each team's ids sort by hour: remove from its first key up to the cutoff hour,
-        // then jump past the team.
-        while let Some(entry) = self.seen.range(from.as_slice()..).next() {
-            let (key, _) = entry?;
-            let text = String::from_utf8_lossy(&key);
-            let Some((team, rest)) = text.split_once('/') else {
-                self.seen.remove(&key)?;
-                pruned += 1;
-                continue;
-            };
-            let hour = rest
-                .split_once('/')
-                .and_then(|(hour, _)| i64::from_str_radix(hour, 16).ok());
-            match hour {
-                Some(hour) if hour >= cutoff => {
-                    // '0' follows '/': past every key of this team.
-                    from = format!("{team}0").into_bytes();
-                }
-                // Old, or unreadable: nothing can be done with it but forget it.
-                _ => {
-                    self.seen.remove(&key)?;
-                    pruned += 1;
-                }
-            }
-        }
-        Ok(pruned)
+        Ok(self.seen.prune(hour_of(cutoff_unix))?)
     }
 }
 
@@ -476,12 +456,9 @@ mod tests {
             journal.admit(&team, "EvDone", b"{}", 300).unwrap().0,
             Admission::Duplicate
         );
-        assert!(
-            !store
-                .data_trees()
-                .iter()
-                .any(|t| [OLD_SEEN_TREE, OLD_PENDING_TREE, SINGLE_TREE].contains(&t.as_str()))
-        );
+        assert!(!store.data_trees().iter().any(|t| {
+            [OLD_SEEN_TREE, OLD_PENDING_TREE, SINGLE_TREE, SEEN_TREE].contains(&t.as_str())
+        }));
         assert_eq!(
             journal.prune_seen(2 * HOUR).unwrap(),
             1,
@@ -515,5 +492,44 @@ mod tests {
                 .unwrap();
             single.insert("T1/EvBroken", "not json").unwrap();
         });
+    }
+
+    #[test]
+    fn the_tree_of_handled_ids_is_moved_into_their_files() {
+        moved_layout(|store| {
+            let seen = store.db.open_tree(SEEN_TREE).unwrap();
+            seen.insert("T1/00000000/EvDone", "1").unwrap();
+            seen.insert("T1/broken", "1").unwrap();
+            store
+                .db
+                .open_tree(PENDING_TREE)
+                .unwrap()
+                .insert(
+                    "T1/EvWaiting",
+                    pending_entry(200, br#"{"type":"event_callback"}"#),
+                )
+                .unwrap();
+        });
+    }
+
+    #[test]
+    fn an_entry_whose_id_reached_the_disk_before_its_removal_is_done() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let journal = store.event_journal().unwrap();
+            journal.admit(&TeamId::new("T1"), "Ev1", b"{}", 10).unwrap();
+            journal.admit(&TeamId::new("T1"), "Ev2", b"{}", 10).unwrap();
+            // The process stops between the id's sync and the removal's.
+            store.seen.insert(hour_of(10), id_hash("T1/Ev1"));
+            store.flush_now().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let journal = store.event_journal().unwrap();
+        assert_eq!(journal.pending_len(), 2);
+        assert_eq!(journal.get("T1/Ev1").unwrap(), None, "handled already");
+        assert!(journal.get("T1/Ev2").unwrap().is_some());
+        assert_eq!(journal.pending().unwrap(), ["T1/Ev2"]);
+        assert_eq!(journal.pending_len(), 1);
     }
 }

@@ -14,6 +14,7 @@ mod lock;
 pub(crate) mod norms;
 pub(crate) mod outbox;
 pub(crate) mod reminders;
+mod seen;
 pub(crate) mod set_aside;
 
 use std::io::{BufRead, Write};
@@ -35,6 +36,9 @@ pub(crate) const SCHEMA_VERSION: u32 = 1;
 /// sled's page cache (its default is 1 GB). The bot reads little beyond recent events and
 /// small per-team tables, so a small cache keeps memory flat under load.
 const CACHE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The folder, inside the data folder, of the ids of handled events (`seen.rs`).
+const SEEN_FOLDER: &str = "seen";
 
 const META_TREE: &str = "meta";
 const SCHEMA_KEY: &str = "schema_version";
@@ -112,6 +116,8 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    /// The ids of handled events, in files of their own beside sled's.
+    seen: Arc<seen::SeenIds>,
     flusher: Flusher,
     health: Arc<DiskHealth>,
 }
@@ -130,9 +136,11 @@ impl Store {
         };
         lock::opened(path);
         let health = Arc::new(DiskHealth::new(path.to_path_buf()));
+        let seen = Arc::new(seen::SeenIds::open(path.join(SEEN_FOLDER))?);
         let store = Self {
-            flusher: Flusher::start(db.clone(), health.clone()),
+            flusher: Flusher::start(db.clone(), seen.clone(), health.clone()),
             db,
+            seen,
             health,
         };
         store.check_schema()?;
@@ -198,10 +206,7 @@ impl Store {
     /// Refuses at once when the disk is known to fail (sled could wait forever).
     pub fn flush_now(&self) -> Result<(), StoreError> {
         self.health.check()?;
-        self.db
-            .flush()
-            .inspect_err(|error| self.health.record(error))?;
-        Ok(())
+        flush::flush_both(&self.db, &self.seen, &self.health).map_err(StoreError::Flush)
     }
 
     /// `Ok` while the store can make writes durable; otherwise why not (the disk refused a
