@@ -22,7 +22,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 use super::StoreError;
+use super::bodies::Bodies;
 use super::seen::SeenIds;
+
+/// What the store keeps in files of its own, flushed with sled.
+pub(crate) struct BesideSled {
+    pub(crate) bodies: Bodies,
+    pub(crate) seen: SeenIds,
+}
 
 /// The shortest time between the starts of two flushes.
 const MIN_INTERVAL: Duration = Duration::from_millis(2);
@@ -59,12 +66,7 @@ impl DiskHealth {
 
     /// `Ok` while the store can make writes durable; otherwise the error that says why not.
     pub(crate) fn check(&self) -> Result<(), StoreError> {
-        if let Some(reason) = self.refused.get() {
-            return Err(StoreError::DiskRefused {
-                path: self.path.clone(),
-                reason: reason.clone(),
-            });
-        }
+        self.refused()?;
         let since = *self
             .flushing_since
             .lock()
@@ -78,6 +80,17 @@ impl DiskHealth {
                 Err(self.stalled(waited.unwrap_or(FLUSH_PATIENCE).max(FLUSH_PATIENCE)))
             }
             _ => Ok(()),
+        }
+    }
+
+    /// `Ok` unless the disk refused a write (a stalled flush does not refuse writes).
+    pub(crate) fn refused(&self) -> Result<(), StoreError> {
+        match self.refused.get() {
+            Some(reason) => Err(StoreError::DiskRefused {
+                path: self.path.clone(),
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -172,7 +185,7 @@ pub(crate) struct Flusher {
 impl Flusher {
     /// Starts the flushing thread when a Tokio runtime is running. Without one (the CLI's
     /// offline commands) there is no thread: those commands flush with `Store::flush_now`.
-    pub(crate) fn start(db: sled::Db, seen: Arc<SeenIds>, health: Arc<DiskHealth>) -> Self {
+    pub(crate) fn start(db: sled::Db, files: Arc<BesideSled>, health: Arc<DiskHealth>) -> Self {
         let (requests, receiver) = mpsc::channel::<Request>();
         let (closed_tx, closed) = watch::channel(false);
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -180,7 +193,7 @@ impl Flusher {
             let spawned = std::thread::Builder::new()
                 .name("store-flush".into())
                 .spawn(move || {
-                    flush_loop(&db, &seen, &receiver, &thread_health);
+                    flush_loop(&db, &files, &receiver, &thread_health);
                     // Every handle of the store is gone: release the database (and its
                     // lock) and say so, for anyone waiting to open the folder again.
                     drop(db);
@@ -197,6 +210,11 @@ impl Flusher {
             closed,
             health,
         }
+    }
+
+    /// `Ok` unless the disk refused a write.
+    pub(crate) fn refused(&self) -> Result<(), StoreError> {
+        self.health.refused()
     }
 
     /// Resolves once every handle of the store is dropped and the database is closed.
@@ -245,7 +263,12 @@ impl Flusher {
 /// 128 KiB gets a file of its own) leaves a log buffer that is never written, so every
 /// later `flush` waits forever: callers stop waiting after [`FLUSH_PATIENCE`], and this
 /// thread stays blocked.
-fn flush_loop(db: &sled::Db, seen: &SeenIds, receiver: &Receiver<Request>, health: &DiskHealth) {
+fn flush_loop(
+    db: &sled::Db,
+    files: &BesideSled,
+    receiver: &Receiver<Request>,
+    health: &DiskHealth,
+) {
     let mut last_start: Option<Instant> = None;
     while let Ok(first) = receiver.recv() {
         let mut waiters = Vec::new();
@@ -276,7 +299,7 @@ fn flush_loop(db: &sled::Db, seen: &SeenIds, receiver: &Receiver<Request>, healt
                 // them all.
                 last_start = Some(Instant::now());
                 health.flush_started();
-                let flushed = flush_both(db, seen, health);
+                let flushed = flush_all(db, files, health);
                 health.flush_ended();
                 flushed.inspect_err(|error| {
                     if health.check().is_ok() {
@@ -292,18 +315,44 @@ fn flush_loop(db: &sled::Db, seen: &SeenIds, receiver: &Receiver<Request>, healt
     }
 }
 
-/// The handled ids first, then sled: an event whose journal entry is gone from disk has its
-/// id there. An error is recorded in `health` before anyone hears of it, so a retry finds
-/// the store refusing.
-pub(crate) fn flush_both(db: &sled::Db, seen: &SeenIds, health: &DiskHealth) -> Result<(), String> {
-    seen.sync().map_err(|error| {
+/// The files beside sled first, then sled: a journal entry on disk finds its body there, and
+/// an event whose entry is gone from disk has its handled id there. Segments emptied before
+/// this flush began are deleted once it succeeded. An error is recorded in `health` before
+/// anyone hears of it, so a retry finds the store refusing.
+pub(crate) fn flush_all(
+    db: &sled::Db,
+    files: &BesideSled,
+    health: &DiskHealth,
+) -> Result<(), String> {
+    let io_failed = |error: std::io::Error| {
         health.record_io(&error);
         error.to_string()
-    })?;
-    db.flush().map(|_| ()).map_err(|error| {
-        health.record(&error);
-        error.to_string()
-    })
+    };
+    let doomed = files.bodies.take_doomed();
+    let flushed = files
+        .bodies
+        .sync()
+        .and_then(|()| files.seen.sync())
+        .map_err(io_failed)
+        .and_then(|()| {
+            db.flush().map(|_| ()).map_err(|error| {
+                health.record(&error);
+                error.to_string()
+            })
+        });
+    match flushed {
+        Ok(()) => {
+            // A segment left behind is deleted at the next start; the store still works.
+            if let Err(error) = files.bodies.delete(&doomed) {
+                tracing::warn!(%error, "could not delete a journal segment no event waits in");
+            }
+            Ok(())
+        }
+        Err(error) => {
+            files.bodies.doom_again(doomed);
+            Err(error)
+        }
+    }
 }
 
 /// Adds a request to the group; says whether someone waits for it.

@@ -2,8 +2,10 @@
 //! crash, and how a redelivery of the same event is recognised, across restarts too.
 //!
 //! The sled tree `journal_pending` holds each event waiting to be handled, keyed
-//! `"{team}/{event_id}"`, as JSON `{"seen_at":N,"event":{…}}`; it is admitted with a single
-//! compare-and-swap, so admitting is atomic without a transaction (sled's multi-tree
+//! `"{team}/{event_id}"`, as JSON `{"seen_at":N,"body":[segment,offset,length]}`, the event
+//! itself being in a segment file beside sled (`store/bodies.rs`; entries written by older
+//! builds or by `import` may hold it inline, as `"event":{…}`). An entry is admitted with a
+//! single compare-and-swap, so admitting is atomic without a transaction (sled's multi-tree
 //! transactions wake its I/O threads on every commit, which dominated the cost of an event).
 //! Once handled, the event leaves that tree and only its id stays, as a hash in the file of
 //! the hour it was first seen (`store/seen.rs`, 8 bytes an id), forgotten a whole hour at a
@@ -25,12 +27,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::flush::DiskHealth;
+use super::bodies::{Bodies, BodyAt};
+use super::flush::{BesideSled, DiskHealth};
 use super::seen::{SeenIds, id_hash};
 use super::{Store, StoreError};
 use crate::ids::TeamId;
 
-const PENDING_TREE: &str = "journal_pending";
+pub(crate) const PENDING_TREE: &str = "journal_pending";
 /// The tree of handled ids of the third layout, moved into the files of `seen.rs` when found.
 const SEEN_TREE: &str = "journal_seen";
 /// The single tree of the second layout, moved into the two trees when found.
@@ -54,7 +57,7 @@ pub type JournalKey = String;
 #[derive(Clone)]
 pub struct EventJournal {
     pending: sled::Tree,
-    seen: Arc<SeenIds>,
+    files: Arc<BesideSled>,
     pending_count: Arc<AtomicUsize>,
     health: Arc<DiskHealth>,
     /// The trees keep the database (and its folder's lock) open: holding the flusher's handle
@@ -65,8 +68,72 @@ pub struct EventJournal {
 #[derive(Deserialize)]
 struct Entry<'a> {
     seen_at: i64,
+    /// The event, where an older build or `import` wrote it inline.
     #[serde(borrow, default)]
     event: Option<&'a RawValue>,
+    /// Where the event is in the segment files.
+    #[serde(default)]
+    body: Option<BodyAt>,
+}
+
+impl Entry<'_> {
+    /// The event, read from its segment when it is not inline.
+    fn event(&self, bodies: &Bodies) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(raw) = self.event {
+            return Ok(Some(raw.get().as_bytes().to_vec()));
+        }
+        Ok(match self.body {
+            Some(at) => Some(bodies.read(at)?),
+            None => None,
+        })
+    }
+}
+
+/// Whether `bytes` read as a pending entry.
+pub(crate) fn check_entry(key: &[u8], bytes: &[u8]) -> Result<(), StoreError> {
+    read_entry(key, bytes).map(|_| ())
+}
+
+/// An entry whose event is in a segment.
+fn located_entry(seen_at: i64, at: BodyAt) -> Vec<u8> {
+    serde_json::json!({ "seen_at": seen_at, "body": at })
+        .to_string()
+        .into_bytes()
+}
+
+/// A pending entry as `export` writes it: with its event inline, wherever it is kept, so an
+/// export carries the events themselves.
+pub(crate) fn portable_entry(
+    files: &BesideSled,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    let entry = read_entry(key, bytes)?;
+    Ok(match entry.event(&files.bodies)? {
+        Some(raw) => pending_entry(entry.seen_at, &raw),
+        None => bytes.to_vec(),
+    })
+}
+
+/// A pending entry as `import` stores it: its inline event moved to a segment.
+pub(crate) fn stored_entry(
+    files: &BesideSled,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    let entry = read_entry(key, bytes)?;
+    Ok(match entry.event {
+        Some(raw) => located_entry(entry.seen_at, files.bodies.append(raw.get().as_bytes())?),
+        None => bytes.to_vec(),
+    })
+}
+
+/// A pending entry removed other than by completion (its team uninstalled): its body no
+/// longer waits.
+pub(crate) fn release_entry(files: &BesideSled, bytes: &[u8]) {
+    if let Ok(Entry { body: Some(at), .. }) = serde_json::from_slice::<Entry<'_>>(bytes) {
+        files.bodies.release(at);
+    }
 }
 
 fn read_entry<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Entry<'a>, StoreError> {
@@ -104,12 +171,25 @@ fn read_seen_key(seen_key: &str) -> Option<(String, i64)> {
 impl Store {
     pub fn event_journal(&self) -> Result<EventJournal, StoreError> {
         let pending = self.db.open_tree(PENDING_TREE)?;
-        let seen = self.seen.clone();
-        self.move_old_journal(&pending, &seen)?;
-        let count = pending.len();
+        self.move_old_journal(&pending, &self.files.seen)?;
+        // One pass over the entries (small: the events are in segments) counts them and the
+        // segments they are in.
+        let bodies = &self.files.bodies;
+        let adopting = bodies.start_adopting();
+        let mut count = 0;
+        for entry in pending.iter() {
+            let (key, bytes) = entry?;
+            count += 1;
+            if adopting && let Ok(Entry { body: Some(at), .. }) = read_entry(&key, &bytes) {
+                bodies.adopt(at);
+            }
+        }
+        if adopting {
+            bodies.adopted()?;
+        }
         Ok(EventJournal {
             pending,
-            seen,
+            files: self.files.clone(),
             pending_count: Arc::new(AtomicUsize::new(count)),
             health: self.health.clone(),
             _open: self.flusher.clone(),
@@ -208,21 +288,29 @@ impl EventJournal {
         if self.was_handled(&key, received_at_unix) {
             return Ok((Admission::Duplicate, key));
         }
+        let bodies = &self.files.bodies;
+        let at = bodies.append(raw).map_err(|error| {
+            self.health.record_io(&error);
+            self.health.check().err().unwrap_or(error.into())
+        })?;
         let swapped = self
             .pending
             .compare_and_swap(
                 key.as_bytes(),
                 None as Option<&[u8]>,
-                Some(pending_entry(received_at_unix, raw)),
+                Some(located_entry(received_at_unix, at)),
             )
+            .inspect_err(|_| bodies.release(at))
             .map_err(refused)?;
         if swapped.is_err() {
+            bodies.release(at);
             return Ok((Admission::Duplicate, key));
         }
         // Handled between the look above and the swap: `complete` records the id before it
         // removes the entry, so it is seen now, and this entry is a second copy.
         if self.was_handled(&key, received_at_unix) {
             self.pending.remove(key.as_bytes()).map_err(refused)?;
+            bodies.release(at);
             return Ok((Admission::Duplicate, key));
         }
         self.pending_count.fetch_add(1, Ordering::Relaxed);
@@ -233,7 +321,8 @@ impl EventJournal {
     /// `now_unix` is looked up in.
     fn was_handled(&self, key: &str, now_unix: i64) -> bool {
         let now = hour_of(now_unix);
-        self.seen
+        self.files
+            .seen
             .contains(now - REMEMBER_HOURS + 1..=now, id_hash(key))
     }
 
@@ -245,16 +334,23 @@ impl EventJournal {
         };
         // Handled, and the process stopped after its id reached the disk and before the
         // entry's removal did: it is done.
-        if self.seen.contains_any(id_hash(key)) {
-            if self.pending.remove(key)?.is_some() {
-                self.pending_count.fetch_sub(1, Ordering::Relaxed);
-            }
+        if self.files.seen.contains_any(id_hash(key)) {
+            self.remove(key)?;
             return Ok(None);
         }
         let entry = read_entry(key.as_bytes(), &bytes)?;
         Ok(entry
-            .event
-            .map(|raw| (raw.get().as_bytes().to_vec(), entry.seen_at)))
+            .event(&self.files.bodies)?
+            .map(|raw| (raw, entry.seen_at)))
+    }
+
+    /// Removes the entry under `key`, and counts its body out of its segment.
+    fn remove(&self, key: &str) -> Result<(), StoreError> {
+        if let Some(old) = self.pending.remove(key)? {
+            self.pending_count.fetch_sub(1, Ordering::Relaxed);
+            release_entry(&self.files, &old);
+        }
+        Ok(())
     }
 
     /// Every event admitted but not completed, in key order.
@@ -305,17 +401,14 @@ impl EventJournal {
         };
         let entry = read_entry(key.as_bytes(), &bytes)?;
         // The id first: an admission that finds neither would take a redelivery as new.
-        self.seen.insert(hour_of(entry.seen_at), id_hash(key));
-        if self.pending.remove(key)?.is_some() {
-            self.pending_count.fetch_sub(1, Ordering::Relaxed);
-        }
-        Ok(())
+        self.files.seen.insert(hour_of(entry.seen_at), id_hash(key));
+        self.remove(key)
     }
 
     /// Forgets handled event ids first seen in an hour before the one of `cutoff_unix`;
     /// returns how many. Events not yet handled are kept, however old.
     pub fn prune_seen(&self, cutoff_unix: i64) -> Result<usize, StoreError> {
-        Ok(self.seen.prune(hour_of(cutoff_unix))?)
+        Ok(self.files.seen.prune(hour_of(cutoff_unix))?)
     }
 }
 
@@ -384,7 +477,7 @@ mod tests {
             3,
             "the second hour's"
         );
-        assert_eq!(journal.seen.len(), 3);
+        assert_eq!(journal.files.seen.len(), 3);
         assert_eq!(journal.pending().unwrap(), ["T1/EvOld"]);
     }
 
@@ -521,7 +614,7 @@ mod tests {
             journal.admit(&TeamId::new("T1"), "Ev1", b"{}", 10).unwrap();
             journal.admit(&TeamId::new("T1"), "Ev2", b"{}", 10).unwrap();
             // The process stops between the id's sync and the removal's.
-            store.seen.insert(hour_of(10), id_hash("T1/Ev1"));
+            store.files.seen.insert(hour_of(10), id_hash("T1/Ev1"));
             store.flush_now().unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
@@ -531,5 +624,73 @@ mod tests {
         assert!(journal.get("T1/Ev2").unwrap().is_some());
         assert_eq!(journal.pending().unwrap(), ["T1/Ev2"]);
         assert_eq!(journal.pending_len(), 1);
+    }
+
+    #[test]
+    fn a_drained_backlog_leaves_no_segment_behind_but_the_one_being_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let journal = store.event_journal().unwrap();
+        let team = TeamId::new("T1");
+        let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(100_000));
+        let keys: Vec<JournalKey> = (0..100)
+            .map(|index| {
+                journal
+                    .admit(&team, &format!("Ev{index}"), body.as_bytes(), 5)
+                    .unwrap()
+                    .1
+            })
+            .collect();
+        store.flush_now().unwrap();
+        let segments = || {
+            std::fs::read_dir(dir.path().join("journal"))
+                .unwrap()
+                .count()
+        };
+        assert!(
+            segments() >= 2,
+            "10 MB of events fill more than one segment"
+        );
+        assert_eq!(
+            journal.get(&keys[42]).unwrap().unwrap().0,
+            body.as_bytes(),
+            "read back from its segment"
+        );
+        for key in &keys {
+            journal.complete(key).unwrap();
+        }
+        store.flush_now().unwrap();
+        assert_eq!(segments(), 1);
+        // Deleted only once the removals were flushed; and at the next start, the last one
+        // goes too, since nothing waits in it.
+        drop(journal);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        let journal = store.event_journal().unwrap();
+        assert_eq!(journal.pending_len(), 0);
+        assert_eq!(segments(), 0);
+    }
+
+    #[test]
+    fn uninstalling_a_team_releases_its_waiting_events_bodies() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let journal = store.event_journal().unwrap();
+        let body = "x".repeat(5 * 1024 * 1024);
+        let body = format!("\"{body}\"");
+        journal
+            .admit(&TeamId::new("T1"), "Ev1", body.as_bytes(), 5)
+            .unwrap();
+        journal.admit(&TeamId::new("T2"), "Ev2", b"{}", 5).unwrap();
+        assert_eq!(store.delete_team(&TeamId::new("T1")).unwrap(), 1);
+        store.flush_now().unwrap();
+        let segments = std::fs::read_dir(dir.path().join("journal"))
+            .unwrap()
+            .count();
+        assert_eq!(
+            segments, 1,
+            "the team's full segment is gone; T2's is written to"
+        );
+        assert!(journal.get("T2/Ev2").unwrap().is_some());
     }
 }

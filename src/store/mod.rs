@@ -5,6 +5,7 @@
 //! Only this module touches sled. Other modules see [`Table`]s of serde values, so a shared
 //! database can later stand behind the same narrow surface when several replicas run.
 
+mod bodies;
 pub mod checkins;
 pub(crate) mod cooldowns;
 pub(crate) mod digests;
@@ -39,6 +40,8 @@ const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The folder, inside the data folder, of the ids of handled events (`seen.rs`).
 const SEEN_FOLDER: &str = "seen";
+/// The folder, inside the data folder, of the bodies of journaled events (`bodies.rs`).
+const JOURNAL_FOLDER: &str = "journal";
 
 const META_TREE: &str = "meta";
 const SCHEMA_KEY: &str = "schema_version";
@@ -116,8 +119,8 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
-    /// The ids of handled events, in files of their own beside sled's.
-    seen: Arc<seen::SeenIds>,
+    /// The journal's bodies and handled ids, in files of their own beside sled's.
+    files: Arc<flush::BesideSled>,
     flusher: Flusher,
     health: Arc<DiskHealth>,
 }
@@ -136,11 +139,14 @@ impl Store {
         };
         lock::opened(path);
         let health = Arc::new(DiskHealth::new(path.to_path_buf()));
-        let seen = Arc::new(seen::SeenIds::open(path.join(SEEN_FOLDER))?);
+        let files = Arc::new(flush::BesideSled {
+            bodies: bodies::Bodies::open(path.join(JOURNAL_FOLDER))?,
+            seen: seen::SeenIds::open(path.join(SEEN_FOLDER))?,
+        });
         let store = Self {
-            flusher: Flusher::start(db.clone(), seen.clone(), health.clone()),
+            flusher: Flusher::start(db.clone(), files.clone(), health.clone()),
             db,
-            seen,
+            files,
             health,
         };
         store.check_schema()?;
@@ -206,7 +212,7 @@ impl Store {
     /// Refuses at once when the disk is known to fail (sled could wait forever).
     pub fn flush_now(&self) -> Result<(), StoreError> {
         self.health.check()?;
-        flush::flush_both(&self.db, &self.seen, &self.health).map_err(StoreError::Flush)
+        flush::flush_all(&self.db, &self.files, &self.health).map_err(StoreError::Flush)
     }
 
     /// `Ok` while the store can make writes durable; otherwise why not (the disk refused a
@@ -236,7 +242,11 @@ impl Store {
             let tree = self.db.open_tree(&name)?;
             for entry in tree.scan_prefix(&prefix) {
                 let (key, _) = entry?;
-                tree.remove(key)?;
+                if let Some(old) = tree.remove(key)?
+                    && name == journal::PENDING_TREE
+                {
+                    journal::release_entry(&self.files, &old);
+                }
                 removed += 1;
             }
         }
@@ -257,7 +267,10 @@ impl Store {
             }
             let tree = self.db.open_tree(&name)?;
             for entry in tree.iter() {
-                let (key, value) = entry?;
+                let (key, mut value) = entry?;
+                if name == journal::PENDING_TREE {
+                    value = journal::portable_entry(&self.files, &key, &value)?.into();
+                }
                 let key = String::from_utf8_lossy(&key).into_owned();
                 let value: serde_json::Value =
                     serde_json::from_slice(&value).map_err(|source| StoreError::Corrupt {
@@ -313,6 +326,9 @@ impl Store {
                 .ok_or_else(|| bad("`key` must be a string".into()))?
                 .to_string();
             let stored = serde_json::to_vec(field("value")?).map_err(|e| bad(e.to_string()))?;
+            if table == journal::PENDING_TREE {
+                journal::check_entry(key.as_bytes(), &stored).map_err(|e| bad(e.to_string()))?;
+            }
             records.push((table, key, stored));
         }
         if !header_read {
@@ -324,6 +340,11 @@ impl Store {
             });
         }
         for (table, key, value) in &records {
+            let value = if table == journal::PENDING_TREE {
+                journal::stored_entry(&self.files, key.as_bytes(), value)?
+            } else {
+                value.clone()
+            };
             self.db
                 .open_tree(table)?
                 .insert(key.as_bytes(), value.as_slice())?;
@@ -405,7 +426,15 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
             .transpose()
     }
 
+    /// Refuses a write once the disk refused one: sled keeps such an error for its own log,
+    /// but the files beside it may be refused first, and a write kept only in memory would
+    /// look done (a made call taken out of the outbox, then made again after a restart).
+    fn writable(&self) -> Result<(), StoreError> {
+        self._open.refused()
+    }
+
     pub fn put(&self, team: &TeamId, key: &str, value: &V) -> Result<(), StoreError> {
+        self.writable()?;
         self.tree
             .insert(scoped_key(team, key), self.encode(value)?)?;
         Ok(())
@@ -413,6 +442,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
 
     /// Removes the record; says whether there was one.
     pub(crate) fn remove(&self, team: &TeamId, key: &str) -> Result<bool, StoreError> {
+        self.writable()?;
         Ok(self.tree.remove(scoped_key(team, key))?.is_some())
     }
 
@@ -423,6 +453,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         key: &str,
         value: &V,
     ) -> Result<bool, StoreError> {
+        self.writable()?;
         let swapped = self.tree.compare_and_swap(
             scoped_key(team, key),
             None as Option<&[u8]>,
@@ -441,6 +472,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         key: &str,
         change: impl Fn(V) -> V,
     ) -> Result<Option<V>, StoreError> {
+        self.writable()?;
         let scoped = scoped_key(team, key);
         loop {
             let Some(old) = self.tree.get(&scoped)? else {
@@ -466,6 +498,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
         key: &str,
         change: impl Fn(Option<V>) -> V,
     ) -> Result<V, StoreError> {
+        self.writable()?;
         let scoped = scoped_key(team, key);
         loop {
             let old = self.tree.get(&scoped)?;
@@ -499,6 +532,7 @@ impl<V: Serialize + DeserializeOwned> Table<V> {
 
     /// Removes every record of one team whose key starts with `prefix`; returns how many.
     pub(crate) fn remove_prefix(&self, team: &TeamId, prefix: &str) -> Result<usize, StoreError> {
+        self.writable()?;
         let mut removed = 0;
         for entry in self.tree.scan_prefix(scoped_key(team, prefix)) {
             let (key, _) = entry?;
@@ -631,11 +665,26 @@ mod tests {
             .unwrap()
             .put(&team, "y", &vec![1, 2])
             .unwrap();
+        // A waiting event travels with its body, which is kept in a segment file.
+        let journal = store.event_journal().unwrap();
+        journal
+            .admit(&team, "EvWaiting", br#"{"type":"message"}"#, 7)
+            .unwrap();
         let mut dump = Vec::new();
-        assert_eq!(store.export(&mut dump).unwrap(), 2);
+        assert_eq!(store.export(&mut dump).unwrap(), 3);
+        let text = String::from_utf8(dump.clone()).unwrap();
+        assert!(
+            text.contains(r#""value":{"event":{"type":"message"},"seen_at":7}"#),
+            "{text}"
+        );
 
         let (_dir2, other) = temp_store();
-        assert_eq!(other.import(dump.as_slice()).unwrap(), 2);
+        assert_eq!(other.import(dump.as_slice()).unwrap(), 3);
+        let moved = other.event_journal().unwrap();
+        assert_eq!(
+            moved.get("T1/EvWaiting").unwrap(),
+            Some((br#"{"type":"message"}"#.to_vec(), 7))
+        );
         let mut again = Vec::new();
         other.export(&mut again).unwrap();
         assert_eq!(

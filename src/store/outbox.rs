@@ -103,6 +103,7 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
         let mut key = lane.at(deadline_ms);
         key.push(b'/');
         key.extend_from_slice(id.as_bytes());
+        self.table.writable()?;
         let before = self.table.tree.insert(key, self.table.encode(call)?)?;
         if before.is_none() {
             self.waiting.fetch_add(1, Ordering::Relaxed);
@@ -199,6 +200,7 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
 
     /// Takes a call out: made, or given up.
     pub fn remove(&self, key: &[u8]) -> Result<(), StoreError> {
+        self.table.writable()?;
         if self.table.tree.remove(key)?.is_some() {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
         }
