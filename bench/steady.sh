@@ -7,13 +7,16 @@
 #   EVENTS=1000000 bench/steady.sh       # the data folder after a long run
 #   CORE=1 bench/steady.sh               # pin the bot to another core
 #   BASELINE=/path/to/async-norms bench/steady.sh   # CPU at 1,000/s of another build too
+#   BASELINE="/a/async-norms /b/async-norms" …       # of several, each in turn
 #
 # Prints: acknowledgements (p50/p99), seconds from the last event until nothing waits (the
 # journal and the outbox), the drain rate, notes sent and dropped as too late, peak RSS, the
 # data folder once drained and a minute later; RSS of a fresh start, and of a start on a data
 # folder holding 100,000 events journaled and not handled (written with `import`, as a crash
 # leaves them) while it drains them; CPU seconds per 10,000 events at a steady 1,000/s with
-# its p99 acknowledgement; and this disk's fsync latency, measured alongside.
+# its p99 acknowledgement, and the intake rate of a 20,000-event burst sent as fast as the
+# load tool can (each build given in BASELINE too); and this disk's fsync latency, measured
+# alongside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -104,19 +107,24 @@ steady_cpu() {
   run=$(load --rate 1000 --count 10000 --concurrency 64)
   wait_drained 120 >/dev/null
   cpu_after=$(cpu_seconds)
-  echo "CPU $(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {printf "%.2f", b - a}') s per 10,000 events; ack p50 $(echo "$run" | field p50_ms) ms, p99 $(echo "$run" | field p99_ms) ms"
+  local burst started
+  started=$(now)
+  burst=$(load --count 20000 --concurrency 128)
+  echo "CPU $(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {printf "%.2f", b - a}') s per 10,000 events; ack p50 $(echo "$run" | field p50_ms) ms, p99 $(echo "$run" | field p99_ms) ms; intake of a 20,000 burst $(awk -v s="$(since "$started")" 'BEGIN {printf "%.0f", 20000 / s}') events/s (ack p99 $(echo "$burst" | field p99_ms) ms)"
 }
 
-echo "== steady 1,000/s for 10 s" >&2
+echo "== steady 1,000/s for 10 s, then a burst" >&2
 stop_bot
 start_bot "$WORK/steady"
 echo "1,000/s, this build: $(steady_cpu)"
 stop_bot
-if [ -n "${BASELINE:-}" ]; then
-  start_bot "$WORK/steady-baseline" "$BASELINE"
-  echo "1,000/s, $BASELINE: $(steady_cpu)"
+index=0
+for baseline in ${BASELINE:-}; do
+  index=$((index + 1))
+  start_bot "$WORK/steady-baseline-$index" "$baseline"
+  echo "1,000/s, $baseline: $(steady_cpu)"
   stop_bot
-fi
+done
 
 echo "== a restart with $PENDING events journaled and not handled" >&2
 python3 - "$WORK/pending.jsonl" "$PENDING" <<'PY'

@@ -298,8 +298,9 @@ impl Bot {
     /// hours (DND changes nothing for someone away or off work) whose signals are on. Those
     /// read less than [`DND_TTL`](crate::bot::directory::DND_TTL) ago cost nothing; at most
     /// `lookups_left` others are asked of Slack (`dnd.info`, taken from it), the first
-    /// `waited` waiting their turn, the rest only with spare rate. A call that fails leaves
-    /// DND unknown: the member counts as their hours say.
+    /// `waited` waiting briefly for their turn ([`Share::Brief`]), the rest only with spare
+    /// rate. A call that fails, or finds no turn, leaves DND unknown: the member counts as
+    /// their hours say.
     pub(crate) async fn add_dnd(
         &self,
         team: &TeamId,
@@ -331,7 +332,7 @@ impl Bot {
                     *lookups_left -= 1;
                     let share = if waited > 0 {
                         waited -= 1;
-                        Share::Waited
+                        Share::Brief
                     } else {
                         Share::Spare
                     };

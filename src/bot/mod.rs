@@ -44,9 +44,10 @@ use sender::{CallOutbox, OutgoingCall};
 /// nothing); the rest are counted as not checked, so a message with hundreds of mentions
 /// costs no more than one with twenty.
 pub(crate) const MENTION_LOOKUPS: usize = 20;
-/// Of those, the first waits for its turn at Slack's rate limit; the others use only spare
-/// rate and are not checked without it. Every message thus queues at most one look-up
-/// ahead of the next message, however many people it mentions.
+/// Of those, the first waits for its turn at Slack's rate limit when it comes within
+/// [`BRIEF_WAIT`](crate::slack::api::BRIEF_WAIT); the others use only spare rate and are not
+/// checked without it. A message thus waits at most about a second for its look-ups,
+/// however many people it mentions and however many messages came before it.
 pub(crate) const MENTION_LOOKUPS_WAITED: usize = 1;
 /// Members listed on a "who is around?" card; the rest are counted.
 const MAX_AROUND: usize = 20;
@@ -350,14 +351,14 @@ impl Bot {
             let share = if self.stored_hours(team, user)?.is_some()
                 || self.directory.is_known(team, user, now)
             {
-                Share::Waited
+                Share::Brief
             } else if looked_up >= MENTION_LOOKUPS {
                 not_checked += 1;
                 continue;
             } else {
                 looked_up += 1;
                 if looked_up <= MENTION_LOOKUPS_WAITED {
-                    Share::Waited
+                    Share::Brief
                 } else {
                     Share::Spare
                 }

@@ -245,7 +245,15 @@ pub(crate) enum Share {
     /// Only what is spare at once (never the last half of the burst), without waiting:
     /// for bulk look-ups that may be skipped ([`ApiError::Expired`] when there is none).
     Spare,
+    /// The method's budget for a read that a message's handling waits on (a mentioned
+    /// member's profile or Do Not Disturb), waiting only when its turn comes within
+    /// [`BRIEF_WAIT`] and skipped otherwise ([`ApiError::Expired`]): a burst of messages
+    /// then never holds handlers, and the events behind them, at Slack's pace.
+    Brief,
 }
+
+/// The longest a [`Share::Brief`] call waits for its turn.
+pub(crate) const BRIEF_WAIT: Duration = Duration::from_secs(1);
 
 fn method_pace(method: &str) -> Pace {
     match method {
@@ -693,11 +701,30 @@ impl TeamApi {
                 method.to_string(),
                 method_pace(method),
             ),
+            Share::Brief => (
+                format!("{method}#!brief"),
+                method.to_string(),
+                method_pace(method),
+            ),
+        };
+        let deadline = match share {
+            Share::Brief => {
+                let brief = Instant::now() + BRIEF_WAIT;
+                Some(deadline.map_or(brief, |deadline| deadline.min(brief)))
+            }
+            _ => deadline,
         };
         let lane = self.lane(&lane_key);
         // Holding the lane for the whole call, retries included, keeps one channel's
         // messages in the order they were sent.
-        let _in_order = lane.lock().await;
+        let _in_order = match deadline {
+            Some(deadline) if share == Share::Brief => {
+                tokio::time::timeout_at(deadline, lane.lock())
+                    .await
+                    .map_err(|_| ApiError::Expired { method })?
+            }
+            _ => lane.lock().await,
+        };
         let mut buckets = vec![(method_bucket, method_pace)];
         if method == "chat.postMessage" && channel.is_some() {
             buckets.push((lane_key.clone(), PER_CHANNEL_POST));

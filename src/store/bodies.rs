@@ -16,9 +16,11 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+
+use super::{lock, numbered_file};
 
 /// A segment is closed, and a new one started, past this size.
 const SEGMENT_BYTES: u64 = 4 * 1024 * 1024;
@@ -57,17 +59,8 @@ pub(crate) struct Bodies {
     segments: Mutex<Segments>,
 }
 
-fn lock(mutex: &Mutex<Segments>) -> MutexGuard<'_, Segments> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn segment_id(name: &str) -> Option<u64> {
-    let hex = name.strip_suffix(SUFFIX)?;
-    (hex.len() == 16)
-        .then(|| u64::from_str_radix(hex, 16).ok())
-        .flatten()
+    numbered_file(name, 16, SUFFIX)
 }
 
 impl Segments {

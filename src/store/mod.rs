@@ -93,6 +93,23 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+/// The number in the name of one of the store's own files: `digits` hex digits, then
+/// `suffix`. `None` for any other name.
+fn numbered_file(name: &str, digits: usize, suffix: &str) -> Option<u64> {
+    let hex = name.strip_suffix(suffix)?;
+    (hex.len() == digits)
+        .then(|| u64::from_str_radix(hex, 16).ok())
+        .flatten()
+}
+
+/// Locks `mutex`, going on with what a panicking holder left: the store's bookkeeping stays
+/// usable, and the next start recounts it from disk anyway.
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Opens the sled database in `path`, telling a folder locked by another process apart.
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     sled::Config::new()

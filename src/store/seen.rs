@@ -18,9 +18,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
+
+use super::{lock, numbered_file};
 
 /// The hash an id is kept as.
 pub(crate) fn id_hash(journal_key: &str) -> u64 {
@@ -46,22 +48,13 @@ pub(crate) struct SeenIds {
     files: Mutex<()>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fn file_name(hour: i64) -> String {
     format!("{:08x}{SUFFIX}", hour.max(0))
 }
 
 /// The hour of a file written by [`file_name`].
 fn file_hour(name: &str) -> Option<i64> {
-    let hex = name.strip_suffix(SUFFIX)?;
-    (hex.len() == 8)
-        .then(|| i64::from_str_radix(hex, 16).ok())
-        .flatten()
+    numbered_file(name, 8, SUFFIX).and_then(|hour| i64::try_from(hour).ok())
 }
 
 impl SeenIds {
