@@ -125,32 +125,45 @@ pub enum Entity<'a> {
 /// Reads the inside of one `<…>` (without the angle brackets). `None` when it is not an
 /// entity Slack writes: an id that is not 1 to 32 letters and digits, or a link target
 /// without a scheme.
+///
+/// Read byte by byte and inlined: the message scan meets one at every mention.
+#[inline]
 pub fn entity(inner: &str) -> Option<Entity<'_>> {
-    let (target, label) = match inner.split_once('|') {
-        Some((target, label)) => (target, Some(label)),
+    // `|` is ASCII, so the byte found is a char boundary.
+    let (target, label) = match inner.bytes().position(|b| b == b'|') {
+        Some(bar) => (&inner[..bar], Some(&inner[bar + 1..])),
         None => (inner, None),
     };
-    if let Some(id) = target.strip_prefix('@') {
-        return is_slack_id(id).then_some(Entity::User { id, label });
-    }
-    if let Some(id) = target.strip_prefix('#') {
-        return is_slack_id(id).then_some(Entity::Channel { id, label });
-    }
-    if let Some(keyword) = target.strip_prefix('!') {
-        if let Some(id) = keyword.strip_prefix("subteam^") {
-            return is_slack_id(id).then_some(Entity::Subteam { id, label });
+    match target.as_bytes().first() {
+        Some(b'@') => {
+            let id = &target[1..];
+            is_slack_id(id).then_some(Entity::User { id, label })
         }
-        return Some(match Broadcast::from_keyword(keyword) {
-            Some(broadcast) => Entity::Broadcast(broadcast),
-            None => Entity::Special { label },
-        });
+        Some(b'#') => {
+            let id = &target[1..];
+            is_slack_id(id).then_some(Entity::Channel { id, label })
+        }
+        Some(b'!') => {
+            let keyword = &target[1..];
+            if let Some(id) = keyword.strip_prefix("subteam^") {
+                return is_slack_id(id).then_some(Entity::Subteam { id, label });
+            }
+            Some(match Broadcast::from_keyword(keyword) {
+                Some(broadcast) => Entity::Broadcast(broadcast),
+                None => Entity::Special { label },
+            })
+        }
+        _ => {
+            let is_link = target.contains(':')
+                && !target.trim().is_empty()
+                && !target.contains(char::is_whitespace);
+            is_link.then_some(Entity::Link { url: target, label })
+        }
     }
-    let is_link =
-        target.contains(':') && !target.trim().is_empty() && !target.contains(char::is_whitespace);
-    is_link.then_some(Entity::Link { url: target, label })
 }
 
 /// Slack's ids (`U123`, `C042`, `S7`) are letters and digits, at most 32 of them.
+#[inline]
 fn is_slack_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
