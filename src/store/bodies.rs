@@ -8,8 +8,11 @@
 //! and its segment file is deleted once no waiting event is in it.
 //!
 //! Durability rides on the store's flushes: [`Bodies::sync`] fsyncs what was written and
-//! runs before sled's flush, so an entry on disk always finds its body; a segment is deleted
-//! only after the flush that made its last entry's removal durable.
+//! runs before sled's flush, so an entry answered 200 always finds its body; a segment is
+//! deleted only after the flush that made its last entry's removal durable. A body written
+//! between a flush's sync and its sled flush is synced by the next one, before its event is
+//! answered; a machine that stops in between leaves an entry [`Bodies::is_whole`] refuses,
+//! and the journal drops it at start.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
@@ -205,6 +208,21 @@ impl Bodies {
         Ok(body)
     }
 
+    /// Whether the body at `at` is all on disk: its segment holds the range, which starts
+    /// with `{` and ends with `}` as every journaled event does (a crash of the machine can
+    /// leave a body that was written but not yet synced missing, or zeros).
+    pub(crate) fn is_whole(&self, at: BodyAt) -> bool {
+        let Ok(file) = File::open(self.dir.join(file_name(at.0))) else {
+            return false;
+        };
+        let (mut first, mut last) = ([0u8], [0u8]);
+        at.2 >= 2
+            && file.read_exact_at(&mut first, at.1).is_ok()
+            && file.read_exact_at(&mut last, at.1 + at.2 - 1).is_ok()
+            && first == *b"{"
+            && last == *b"}"
+    }
+
     /// The event whose body is at `at` no longer waits.
     pub(crate) fn release(&self, at: BodyAt) {
         lock(&self.segments).release(at.0);
@@ -317,5 +335,25 @@ mod tests {
         assert!(bodies.read(dropped).is_err());
         let next = bodies.append(b"new").unwrap();
         assert!(next.0 > dropped.0, "a new segment, never an old name");
+    }
+
+    #[test]
+    fn a_body_is_whole_only_when_all_of_it_is_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let bodies = Bodies::open(dir.path().join("journal")).unwrap();
+        let whole = bodies.append(br#"{"a":1}"#).unwrap();
+        let cut = bodies.append(br#"{"b":2}"#).unwrap();
+        bodies.sync().unwrap();
+        assert!(bodies.is_whole(whole) && bodies.is_whole(cut));
+        let file = OpenOptions::new()
+            .write(true)
+            .open(dir.path().join("journal").join(file_name(cut.0)))
+            .unwrap();
+        file.set_len(cut.1 + 3).unwrap();
+        assert!(bodies.is_whole(whole));
+        assert!(!bodies.is_whole(cut), "cut short");
+        file.set_len(cut.1 + cut.2).unwrap();
+        assert!(!bodies.is_whole(cut), "zeros where the body was");
+        assert!(!bodies.is_whole(BodyAt(99, 0, 7)), "no such segment");
     }
 }
