@@ -192,27 +192,28 @@ impl Bodies {
 
     /// Reads a body back.
     pub(crate) fn read(&self, at: BodyAt) -> io::Result<Vec<u8>> {
-        let file = {
-            let mut segments = lock(&self.segments);
-            match segments.files.get(&at.0) {
-                Some(file) => file.clone(),
-                None => {
-                    let file = Arc::new(File::open(self.dir.join(file_name(at.0)))?);
-                    segments.files.insert(at.0, file.clone());
-                    file
-                }
-            }
-        };
         let mut body = vec![0; at.2 as usize];
-        file.read_exact_at(&mut body, at.1)?;
+        self.file(at.0)?.read_exact_at(&mut body, at.1)?;
         Ok(body)
+    }
+
+    /// The segment's file, opened once and kept for every read after.
+    fn file(&self, segment: u64) -> io::Result<Arc<File>> {
+        let mut segments = lock(&self.segments);
+        if let Some(file) = segments.files.get(&segment) {
+            return Ok(file.clone());
+        }
+        let file = Arc::new(File::open(self.dir.join(file_name(segment)))?);
+        segments.files.insert(segment, file.clone());
+        Ok(file)
     }
 
     /// Whether the body at `at` is all on disk: its segment holds the range, which starts
     /// with `{` and ends with `}` as every journaled event does (a crash of the machine can
     /// leave a body that was written but not yet synced missing, or zeros).
     pub(crate) fn is_whole(&self, at: BodyAt) -> bool {
-        let Ok(file) = File::open(self.dir.join(file_name(at.0))) else {
+        // The open file is kept: the waiting events read from it next.
+        let Ok(file) = self.file(at.0) else {
             return false;
         };
         let (mut first, mut last) = ([0u8], [0u8]);
