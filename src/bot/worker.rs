@@ -266,8 +266,9 @@ impl Job {
         let raw = Arc::new(raw);
         loop {
             // Counted before the attempt runs, so one that takes the process down counts too.
-            let attempt = match self.set_aside.begin_attempt(key) {
-                Ok(attempt) => attempt,
+            let attempt = match self.journal.begin_attempt(key) {
+                Ok(Some(attempt)) => attempt,
+                Ok(None) => return, // handled meanwhile
                 Err(e) => {
                     error!(event = %key, error = %e, "cannot count an attempt at an event; it stays for the next start");
                     return;
@@ -288,9 +289,6 @@ impl Job {
                         &[("type", kind)],
                         started.elapsed().as_secs_f64(),
                     );
-                    if let Err(e) = self.set_aside.forget_attempts(key) {
-                        warn!(event = %key, error = %e, "could not forget the attempts at a handled event");
-                    }
                     break;
                 }
                 Attempt::Failed(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {

@@ -22,12 +22,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 use super::StoreError;
-use super::bodies::Bodies;
+use super::log::Log;
 use super::seen::SeenIds;
 
 /// What the store keeps in files of its own, flushed with sled.
 pub(crate) struct BesideSled {
-    pub(crate) bodies: Bodies,
+    pub(crate) log: Log,
     pub(crate) seen: SeenIds,
 }
 
@@ -319,6 +319,9 @@ fn flush_loop(
 /// an event whose entry is gone from disk has its handled id there. Segments emptied before
 /// this flush began are deleted once it succeeded. An error is recorded in `health` before
 /// anyone hears of it, so a retry finds the store refusing.
+/// One flush: the log's records, then the handled ids (waiting for the disk only when
+/// segments of the log are to go, whose `D` records held the same ids), then sled (which
+/// writes nothing when nothing in it changed); then the log's segments no event waits in.
 pub(crate) fn flush_all(
     db: &sled::Db,
     files: &BesideSled,
@@ -328,34 +331,24 @@ pub(crate) fn flush_all(
         health.record_io(&error);
         error.to_string()
     };
-    let doomed = files.bodies.take_doomed();
-    let flushed = files
-        .bodies
+    let doomed = files.log.doomed();
+    files
+        .log
         .sync()
-        .and_then(|()| files.seen.sync())
+        .and_then(|()| files.seen.write(!doomed.is_empty()))
         .map_err(io_failed)
         .and_then(|()| {
             db.flush().map(|_| ()).map_err(|error| {
                 health.record(&error);
                 error.to_string()
             })
-        });
-    match flushed {
-        Ok(()) => {
-            // A segment left behind is deleted at the next start; the store still works.
-            if let Err(error) = files.bodies.delete(&doomed) {
-                tracing::warn!(%error, "could not delete a journal segment no event waits in");
-            }
-            Ok(())
-        }
-        Err(error) => {
-            files.bodies.doom_again(doomed);
-            Err(error)
-        }
+        })?;
+    if let Err(error) = files.log.delete(&doomed) {
+        tracing::warn!(%error, "could not delete a journal segment no event waits in");
     }
+    Ok(())
 }
 
-/// Adds a request to the group; says whether someone waits for it.
 fn gather(request: Request, waiters: &mut Vec<Waiter>) -> bool {
     match request {
         Request::Wait(waiter) => {

@@ -1,46 +1,46 @@
 //! The event journal: how an event that Slack was told we received (HTTP 200) survives a
 //! crash, and how a redelivery of the same event is recognised, across restarts too.
 //!
-//! The sled tree `journal_pending` holds each event waiting to be handled, keyed
-//! `"{team}/{event_id}"`, as JSON `{"seen_at":N,"body":[segment,offset,length]}`, the event
-//! itself being in a segment file beside sled (`store/bodies.rs`; entries written by older
-//! builds or by `import` may hold it inline, as `"event":{…}`). An entry is admitted with a
-//! single compare-and-swap, so admitting is atomic without a transaction (sled's multi-tree
-//! transactions wake its I/O threads on every commit, which dominated the cost of an event).
-//! Once handled, the event leaves that tree and only its id stays, as a hash in the file of
-//! the hour it was first seen (`store/seen.rs`, 8 bytes an id), forgotten a whole hour at a
-//! time. The pending tree holds only the backlog: the worker reads it without stepping over
-//! handled ids, and once a backlog drains sled reuses its space.
+//! Each event waiting to be handled is in the log beside sled (`store/log.rs`), keyed
+//! `"{team}/{event_id}"`, with its attempts; the log keeps in memory where each one is. Once
+//! handled, the event leaves the log and only its id stays, as a hash in the file of the hour
+//! it was first seen (`store/seen.rs`, 8 bytes an id), forgotten a whole hour at a time.
+//! Nothing of the journal is in sled: sled never gives back the space of a tree that once held
+//! a backlog.
 //!
 //! Slack retries an event it did not hear 200 for nearly at once, after a minute and after
 //! five; ids are looked up in the hour a redelivery arrives and the one before, and kept that
 //! long ([`REMEMBER_HOURS`]).
 //!
 //! The event is what the caller gives: the bot gives the distilled event (`bot::distil`), never
-//! the body Slack sent, because sled keeps overwritten bytes in its files for a while. The
-//! caller flushes before answering Slack.
+//! the body Slack sent. The caller flushes before answering Slack.
 
 use crate::store::flush::Flusher;
+use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::bodies::{Bodies, BodyAt};
 use super::flush::{BesideSled, DiskHealth};
-use super::seen::{SeenIds, id_hash};
+use super::seen::id_hash;
 use super::{Store, StoreError};
 use crate::ids::TeamId;
 
+/// The table an export writes waiting events in (and the sled tree of the fourth layout,
+/// moved into the log when found).
 pub(crate) const PENDING_TREE: &str = "journal_pending";
 /// The tree of handled ids of the third layout, moved into the files of `seen.rs` when found.
 const SEEN_TREE: &str = "journal_seen";
-/// The single tree of the second layout, moved into the two trees when found.
+/// The single tree of the second layout, moved when found.
 const SINGLE_TREE: &str = "events_journal";
 /// The two trees of the first layout, moved when found.
 const OLD_SEEN_TREE: &str = "events_seen";
 const OLD_PENDING_TREE: &str = "events_pending";
+/// The attempt counts of earlier layouts, moved into the log when found.
+const ATTEMPTS_TREE: &str = "events_attempts";
+/// The folder of the fourth layout's event bodies, deleted once its events are in the log.
+pub(crate) const OLD_BODIES_FOLDER: &str = "journal";
 /// A handled id is recognised in the hour it was first seen and the next one.
 pub const REMEMBER_HOURS: i64 = 2;
 
@@ -56,84 +56,23 @@ pub type JournalKey = String;
 
 #[derive(Clone)]
 pub struct EventJournal {
-    pending: sled::Tree,
     files: Arc<BesideSled>,
-    pending_count: Arc<AtomicUsize>,
     health: Arc<DiskHealth>,
-    /// The trees keep the database (and its folder's lock) open: holding the flusher's handle
-    /// too makes [`Store::closed`] wait for this journal's last clone.
+    /// Holding the flusher's handle makes [`Store::closed`] wait for this journal's last
+    /// clone.
     _open: Flusher,
 }
 
+/// A waiting event as an export writes it, and as earlier layouts kept it in sled.
 #[derive(Deserialize)]
 struct Entry<'a> {
     seen_at: i64,
-    /// The event, where an older build or `import` wrote it inline.
+    /// The event, inline.
     #[serde(borrow, default)]
     event: Option<&'a RawValue>,
-    /// Where the event is in the segment files.
+    /// Where the fourth layout kept the event: `[segment, offset, length]` in its folder.
     #[serde(default)]
-    body: Option<BodyAt>,
-}
-
-impl Entry<'_> {
-    /// The event, read from its segment when it is not inline.
-    fn event(&self, bodies: &Bodies) -> Result<Option<Vec<u8>>, StoreError> {
-        if let Some(raw) = self.event {
-            return Ok(Some(raw.get().as_bytes().to_vec()));
-        }
-        Ok(match self.body {
-            Some(at) => Some(bodies.read(at)?),
-            None => None,
-        })
-    }
-}
-
-/// Whether `bytes` read as a pending entry.
-pub(crate) fn check_entry(key: &[u8], bytes: &[u8]) -> Result<(), StoreError> {
-    read_entry(key, bytes).map(|_| ())
-}
-
-/// An entry whose event is in a segment.
-fn located_entry(seen_at: i64, at: BodyAt) -> Vec<u8> {
-    serde_json::json!({ "seen_at": seen_at, "body": at })
-        .to_string()
-        .into_bytes()
-}
-
-/// A pending entry as `export` writes it: with its event inline, wherever it is kept, so an
-/// export carries the events themselves.
-pub(crate) fn portable_entry(
-    files: &BesideSled,
-    key: &[u8],
-    bytes: &[u8],
-) -> Result<Vec<u8>, StoreError> {
-    let entry = read_entry(key, bytes)?;
-    Ok(match entry.event(&files.bodies)? {
-        Some(raw) => pending_entry(entry.seen_at, &raw),
-        None => bytes.to_vec(),
-    })
-}
-
-/// A pending entry as `import` stores it: its inline event moved to a segment.
-pub(crate) fn stored_entry(
-    files: &BesideSled,
-    key: &[u8],
-    bytes: &[u8],
-) -> Result<Vec<u8>, StoreError> {
-    let entry = read_entry(key, bytes)?;
-    Ok(match entry.event {
-        Some(raw) => located_entry(entry.seen_at, files.bodies.append(raw.get().as_bytes())?),
-        None => bytes.to_vec(),
-    })
-}
-
-/// A pending entry removed other than by completion (its team uninstalled): its body no
-/// longer waits.
-pub(crate) fn release_entry(files: &BesideSled, bytes: &[u8]) {
-    if let Ok(Entry { body: Some(at), .. }) = serde_json::from_slice::<Entry<'_>>(bytes) {
-        files.bodies.release(at);
-    }
+    body: Option<(u64, u64, u64)>,
 }
 
 fn read_entry<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Entry<'a>, StoreError> {
@@ -144,6 +83,17 @@ fn read_entry<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Entry<'a>, StoreError> 
     })
 }
 
+/// Whether `bytes` read as a waiting event of an export: the event inline.
+pub(crate) fn check_entry(key: &[u8], bytes: &[u8]) -> Result<(), StoreError> {
+    match read_entry(key, bytes)?.event {
+        Some(_) => Ok(()),
+        None => Err(StoreError::BadImport {
+            line: 0,
+            reason: "a waiting event must carry its `event`".into(),
+        }),
+    }
+}
+
 fn pending_entry(seen_at: i64, raw: &[u8]) -> Vec<u8> {
     let mut entry = Vec::with_capacity(raw.len() + 40);
     entry.extend_from_slice(format!("{{\"seen_at\":{seen_at},\"event\":").as_bytes());
@@ -152,8 +102,50 @@ fn pending_entry(seen_at: i64, raw: &[u8]) -> Vec<u8> {
     entry
 }
 
+/// Each waiting event as `export` writes it, `{"seen_at":N,"event":{…}}`, in the order they
+/// came.
+pub(crate) fn for_each_waiting(
+    files: &BesideSled,
+    mut write: impl FnMut(&str, &[u8]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut after = None;
+    loop {
+        let (keys, resume) = files.log.after(after, 1024);
+        for key in keys {
+            if let Some((raw, seen_at)) = files.log.get(id_hash(&key))? {
+                write(&key, &pending_entry(seen_at, &raw))?;
+            }
+        }
+        match resume {
+            Some(place) => after = Some(place),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// A waiting event of an export, as `import` keeps it: in the log, unless it waits already.
+pub(crate) fn import_entry(files: &BesideSled, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let entry = read_entry(key.as_bytes(), bytes)?;
+    if let Some(raw) = entry.event {
+        files
+            .log
+            .admit(key, id_hash(key), entry.seen_at, raw.get().as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Takes every waiting event of `team` out of the log (its team uninstalled); returns how
+/// many. Not durable until the store is flushed.
+pub(crate) fn forget_team(files: &BesideSled, team: &TeamId) -> Result<usize, StoreError> {
+    let keys = files.log.keys_starting(&format!("{team}/"));
+    for key in &keys {
+        files.log.done(id_hash(key))?;
+    }
+    Ok(keys.len())
+}
+
 /// The hour (since the Unix epoch) of a moment in Unix seconds.
-fn hour_of(unix: i64) -> i64 {
+pub(crate) fn hour_of(unix: i64) -> i64 {
     unix.div_euclid(3600)
 }
 
@@ -168,59 +160,54 @@ fn read_seen_key(seen_key: &str) -> Option<(String, i64)> {
     ))
 }
 
+/// A body the fourth layout kept in its segment files.
+fn read_old_body(folder: &Path, (segment, offset, len): (u64, u64, u64)) -> Option<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(folder.join(format!("{segment:016x}.seg"))).ok()?;
+    let mut body = vec![0; usize::try_from(len).ok()?];
+    file.read_exact_at(&mut body, offset).ok()?;
+    (body.first() == Some(&b'{') && body.last() == Some(&b'}')).then_some(body)
+}
+
 impl Store {
     pub fn event_journal(&self) -> Result<EventJournal, StoreError> {
-        let pending = self.db.open_tree(PENDING_TREE)?;
-        self.move_old_journal(&pending, &self.files.seen)?;
-        // One pass over the entries (small: the events are in segments) counts them and the
-        // segments they are in.
-        let bodies = &self.files.bodies;
-        let adopting = bodies.start_adopting();
-        let mut count = 0;
-        let mut cut_short = Vec::new();
-        for entry in pending.iter() {
-            let (key, bytes) = entry?;
-            if adopting && let Ok(Entry { body: Some(at), .. }) = read_entry(&key, &bytes) {
-                if !bodies.is_whole(at) {
-                    cut_short.push(key);
-                    continue;
-                }
-                bodies.adopt(at);
-            }
-            count += 1;
-        }
-        // A flush can make an entry durable whose body was written just after that flush
-        // synced the segments; the next flush syncs it before the event is answered. A
-        // machine that stops in between leaves an entry for an event never answered 200:
-        // dropped, so that Slack's retry is taken as new rather than as its duplicate.
-        for key in cut_short {
-            pending.remove(&key)?;
-            tracing::warn!(event = %String::from_utf8_lossy(&key), "an event journaled but never acknowledged lost its body in a crash; Slack delivers it again");
-        }
-        if adopting {
-            bodies.adopted()?;
-        }
         Ok(EventJournal {
-            pending,
             files: self.files.clone(),
-            pending_count: Arc::new(AtomicUsize::new(count)),
             health: self.health.clone(),
             _open: self.flusher.clone(),
         })
     }
 
     /// Moves the journals of earlier layouts (a tree of ids and a tree of raw events; then
-    /// one tree of both; then handled ids in a tree of their own) into the pending tree and
-    /// the files of handled ids, then drops the old trees.
-    fn move_old_journal(&self, pending: &sled::Tree, seen: &SeenIds) -> Result<(), StoreError> {
+    /// one tree of both; then handled ids in a tree of their own; then waiting events in a
+    /// tree, their bodies in a folder of their own; attempt counts in a tree) into the log
+    /// and the files of handled ids, then drops the old trees and folder.
+    pub(crate) fn move_old_journal(&self, data_dir: &Path) -> Result<(), StoreError> {
+        let (log, seen) = (&self.files.log, &self.files.seen);
         let names = self.db.tree_names();
         let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
+        let old_bodies = data_dir.join(OLD_BODIES_FOLDER);
+        if !old_bodies.exists()
+            && ![
+                OLD_SEEN_TREE,
+                OLD_PENDING_TREE,
+                SINGLE_TREE,
+                SEEN_TREE,
+                PENDING_TREE,
+                ATTEMPTS_TREE,
+            ]
+            .iter()
+            .any(|name| has(name))
+        {
+            return Ok(());
+        }
         let move_one = |key: &[u8], seen_at: i64, raw: Option<&[u8]>| -> Result<(), StoreError> {
+            let key = String::from_utf8_lossy(key);
             match raw {
                 Some(raw) => {
-                    pending.insert(key, pending_entry(seen_at, raw))?;
+                    log.admit(&key, id_hash(&key), seen_at, raw)?;
                 }
-                None => seen.insert(hour_of(seen_at), id_hash(&String::from_utf8_lossy(key))),
+                None => seen.insert(hour_of(seen_at), id_hash(&key)),
             }
             Ok(())
         };
@@ -246,15 +233,28 @@ impl Store {
             }
             moved.extend([OLD_SEEN_TREE, OLD_PENDING_TREE]);
         }
-        if has(SINGLE_TREE) {
-            for entry in self.db.open_tree(SINGLE_TREE)?.iter() {
+        for name in [SINGLE_TREE, PENDING_TREE] {
+            if !has(name) {
+                continue;
+            }
+            for entry in self.db.open_tree(name)?.iter() {
                 let (key, value) = entry?;
                 // Unreadable: nothing can be done with it but forget it.
-                if let Ok(old) = read_entry(&key, &value) {
-                    move_one(&key, old.seen_at, old.event.map(|raw| raw.get().as_bytes()))?;
-                }
+                let Ok(old) = read_entry(&key, &value) else {
+                    continue;
+                };
+                let raw = match (old.event, old.body) {
+                    (Some(raw), _) => Some(raw.get().as_bytes().to_vec()),
+                    // Its body cut short by a crash: never acknowledged, Slack sends it again.
+                    (None, Some(at)) => match read_old_body(&old_bodies, at) {
+                        Some(body) => Some(body),
+                        None => continue,
+                    },
+                    (None, None) => None,
+                };
+                move_one(&key, old.seen_at, raw.as_deref())?;
             }
-            moved.push(SINGLE_TREE);
+            moved.push(name);
         }
         if has(SEEN_TREE) {
             for entry in self.db.open_tree(SEEN_TREE)?.iter() {
@@ -266,14 +266,28 @@ impl Store {
             }
             moved.push(SEEN_TREE);
         }
-        if moved.is_empty() {
-            return Ok(());
+        if has(ATTEMPTS_TREE) {
+            for entry in self.db.open_tree(ATTEMPTS_TREE)?.iter() {
+                let (key, count) = entry?;
+                let hash = id_hash(&String::from_utf8_lossy(&key));
+                let count: u32 = std::str::from_utf8(&count)
+                    .ok()
+                    .and_then(|c| c.trim().parse().ok())
+                    .unwrap_or(0);
+                for _ in 0..count {
+                    log.begin_attempt(hash)?;
+                }
+            }
+            moved.push(ATTEMPTS_TREE);
         }
         self.flush_now()?;
         for name in moved {
             self.db.drop_tree(name)?;
         }
         self.db.flush()?;
+        if old_bodies.exists() {
+            std::fs::remove_dir_all(&old_bodies)?;
+        }
         Ok(())
     }
 }
@@ -293,80 +307,66 @@ impl EventJournal {
         // 200 for its retry (a duplicate of an entry that exists only in memory).
         self.health.check()?;
         let key = format!("{team}/{event_id}");
-        let refused = |error: sled::Error| {
-            self.health.record(&error);
-            // Said as the disk's refusal when it is one (logged once, by the health).
-            self.health.check().err().unwrap_or(error.into())
-        };
-        if self.was_handled(&key, received_at_unix) {
+        let hash = id_hash(&key);
+        if self.was_handled(hash, received_at_unix) {
             return Ok((Admission::Duplicate, key));
         }
-        let bodies = &self.files.bodies;
-        let at = bodies.append(raw).map_err(|error| {
-            self.health.record_io(&error);
-            self.health.check().err().unwrap_or(error.into())
-        })?;
-        let swapped = self
-            .pending
-            .compare_and_swap(
-                key.as_bytes(),
-                None as Option<&[u8]>,
-                Some(located_entry(received_at_unix, at)),
-            )
-            .inspect_err(|_| bodies.release(at))
-            .map_err(refused)?;
-        if swapped.is_err() {
-            bodies.release(at);
+        let log = &self.files.log;
+        let admitted = log
+            .admit(&key, hash, received_at_unix, raw)
+            .map_err(|error| self.refused(error))?;
+        if !admitted {
             return Ok((Admission::Duplicate, key));
         }
-        // Handled between the look above and the swap: `complete` records the id before it
-        // removes the entry, so it is seen now, and this entry is a second copy.
-        if self.was_handled(&key, received_at_unix) {
-            self.pending.remove(key.as_bytes()).map_err(refused)?;
-            bodies.release(at);
+        // Handled between the look above and the admission: `complete` records the id before
+        // the event leaves the log, so it is seen now, and this is a second copy.
+        if self.was_handled(hash, received_at_unix) {
+            log.done(hash).map_err(|error| self.refused(error))?;
             return Ok((Admission::Duplicate, key));
         }
-        self.pending_count.fetch_add(1, Ordering::Relaxed);
         Ok((Admission::New, key))
     }
 
-    /// Whether the event under `key` was handled within the hours a redelivery arriving at
-    /// `now_unix` is looked up in.
-    fn was_handled(&self, key: &str, now_unix: i64) -> bool {
+    /// A write the disk refused: every write is refused from now on.
+    fn refused(&self, error: std::io::Error) -> StoreError {
+        self.health.record_io(&error);
+        // Said as the disk's refusal (logged once, by the health).
+        self.health.check().err().unwrap_or(error.into())
+    }
+
+    /// Whether the event whose key hashes to `hash` was handled within the hours a
+    /// redelivery arriving at `now_unix` is looked up in.
+    fn was_handled(&self, hash: u64, now_unix: i64) -> bool {
         let now = hour_of(now_unix);
         self.files
             .seen
-            .contains(now - REMEMBER_HOURS + 1..=now, id_hash(key))
+            .contains(now - REMEMBER_HOURS + 1..=now, hash)
     }
 
     /// The raw event kept under `key` and when it was received (Unix seconds), if it has
     /// not been completed.
     pub fn get(&self, key: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
-        let Some(bytes) = self.pending.get(key)? else {
-            return Ok(None);
-        };
+        let hash = id_hash(key);
         // Handled, and the process stopped after its id reached the disk and before the
-        // entry's removal did: it is done.
-        if self.files.seen.contains_any(id_hash(key)) {
-            self.remove(key)?;
+        // log's record of it did: it is done.
+        if self.files.seen.contains_any(hash) {
+            self.files.log.done(hash)?;
             return Ok(None);
         }
-        let entry = read_entry(key.as_bytes(), &bytes)?;
-        Ok(entry
-            .event(&self.files.bodies)?
-            .map(|raw| (raw, entry.seen_at)))
+        Ok(self.files.log.get(hash)?)
     }
 
-    /// Removes the entry under `key`, and counts its body out of its segment.
-    fn remove(&self, key: &str) -> Result<(), StoreError> {
-        if let Some(old) = self.pending.remove(key)? {
-            self.pending_count.fetch_sub(1, Ordering::Relaxed);
-            release_entry(&self.files, &old);
-        }
-        Ok(())
+    /// Counts one more attempt at the event under `key` and says which one it is (1 for the
+    /// first); `None` when it no longer waits. Not durable until the store is flushed.
+    pub fn begin_attempt(&self, key: &str) -> Result<Option<u32>, StoreError> {
+        self.health.refused()?;
+        self.files
+            .log
+            .begin_attempt(id_hash(key))
+            .map_err(|error| self.refused(error))
     }
 
-    /// Every event admitted but not completed, in key order.
+    /// Every event admitted but not completed, in the order they came.
     pub fn pending(&self) -> Result<Vec<JournalKey>, StoreError> {
         let mut keys = Vec::new();
         let mut after = String::new();
@@ -380,42 +380,37 @@ impl EventJournal {
         }
     }
 
-    /// Up to `limit` events not yet completed whose keys come after `after` (all of them
-    /// when it is empty), in key order, and the key to resume after when there may be more.
+    /// Up to `limit` events not yet completed that came after the place `after` (from the
+    /// first when it is empty: a place is what an earlier call returned), in the order they came, and the place to resume after when
+    /// there may be more.
     pub fn pending_after(
         &self,
         after: &str,
         limit: usize,
     ) -> Result<(Vec<JournalKey>, Option<String>), StoreError> {
-        let range = (
-            std::ops::Bound::Excluded(after.as_bytes()),
-            std::ops::Bound::Unbounded,
-        );
-        let mut keys = Vec::new();
-        for key in self.pending.range::<&[u8], _>(range).keys() {
-            keys.push(String::from_utf8_lossy(&key?).into_owned());
-            if keys.len() == limit {
-                let resume_after = keys.last().cloned();
-                return Ok((keys, resume_after));
-            }
-        }
-        Ok((keys, None))
+        // Only what this returned comes back: anything else reads from the first.
+        let after = after.parse().ok();
+        let (keys, resume) = self.files.log.after(after, limit);
+        Ok((keys, resume.map(|place| place.to_string())))
     }
 
     pub fn pending_len(&self) -> usize {
-        self.pending_count.load(Ordering::Relaxed)
+        self.files.log.len()
     }
 
     /// Drops the event, keeping its id: it has been handled. Not durable until the store is
     /// flushed.
     pub fn complete(&self, key: &str) -> Result<(), StoreError> {
-        let Some(bytes) = self.pending.get(key)? else {
+        let hash = id_hash(key);
+        let Some(seen_at) = self.files.log.received_at(hash) else {
             return Ok(());
         };
-        let entry = read_entry(key.as_bytes(), &bytes)?;
         // The id first: an admission that finds neither would take a redelivery as new.
-        self.files.seen.insert(hour_of(entry.seen_at), id_hash(key));
-        self.remove(key)
+        self.files.seen.insert(hour_of(seen_at), hash);
+        self.files
+            .log
+            .done(hash)
+            .map_err(|error| self.refused(error))
     }
 
     /// Forgets handled event ids first seen in an hour before the one of `cutoff_unix`;
@@ -542,11 +537,11 @@ mod tests {
     }
 
     /// Earlier layouts found in a data folder, each moved into the two trees.
-    fn moved_layout(write: impl FnOnce(&Store)) {
+    fn moved_layout(write: impl FnOnce(&Store, &Path)) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         {
             let store = Store::open(dir.path()).unwrap();
-            write(&store);
+            write(&store, dir.path());
             store.flush_now().unwrap();
         }
         let store = Store::open(dir.path()).unwrap();
@@ -563,18 +558,28 @@ mod tests {
             Admission::Duplicate
         );
         assert!(!store.data_trees().iter().any(|t| {
-            [OLD_SEEN_TREE, OLD_PENDING_TREE, SINGLE_TREE, SEEN_TREE].contains(&t.as_str())
+            [
+                OLD_SEEN_TREE,
+                OLD_PENDING_TREE,
+                SINGLE_TREE,
+                SEEN_TREE,
+                PENDING_TREE,
+                ATTEMPTS_TREE,
+            ]
+            .contains(&t.as_str())
         }));
+        assert!(!dir.path().join(OLD_BODIES_FOLDER).exists());
         assert_eq!(
             journal.prune_seen(2 * HOUR).unwrap(),
             1,
             "the handled id, not the waiting event"
         );
+        dir
     }
 
     #[test]
     fn the_first_layout_is_moved_into_the_two_trees() {
-        moved_layout(|store| {
+        moved_layout(|store, _| {
             let seen = store.db.open_tree(OLD_SEEN_TREE).unwrap();
             let pending = store.db.open_tree(OLD_PENDING_TREE).unwrap();
             seen.insert("T1/EvDone", "100").unwrap();
@@ -587,7 +592,7 @@ mod tests {
 
     #[test]
     fn the_single_tree_layout_is_moved_into_the_two_trees() {
-        moved_layout(|store| {
+        moved_layout(|store, _| {
             let single = store.db.open_tree(SINGLE_TREE).unwrap();
             single.insert("T1/EvDone", r#"{"seen_at":100}"#).unwrap();
             single
@@ -602,7 +607,7 @@ mod tests {
 
     #[test]
     fn the_tree_of_handled_ids_is_moved_into_their_files() {
-        moved_layout(|store| {
+        moved_layout(|store, _| {
             let seen = store.db.open_tree(SEEN_TREE).unwrap();
             seen.insert("T1/00000000/EvDone", "1").unwrap();
             seen.insert("T1/broken", "1").unwrap();
@@ -616,6 +621,45 @@ mod tests {
                 )
                 .unwrap();
         });
+    }
+
+    #[test]
+    fn the_tree_of_waiting_events_and_its_folder_of_bodies_are_moved_into_the_log() {
+        let body = br#"{"type":"event_callback"}"#;
+        let dir = moved_layout(|store, dir| {
+            // The fourth layout: bodies in a segment file, where they are in a sled tree.
+            let folder = dir.join(OLD_BODIES_FOLDER);
+            std::fs::create_dir_all(&folder).unwrap();
+            std::fs::write(
+                folder.join("0000000000000003.seg"),
+                [&b"{}"[..], body].concat(),
+            )
+            .unwrap();
+            let pending = store.db.open_tree(PENDING_TREE).unwrap();
+            let at = |offset: usize, len: usize| {
+                format!(r#"{{"seen_at":200,"body":[3,{offset},{len}]}}"#)
+            };
+            pending
+                .insert("T1/EvWaiting", at(2, body.len()).as_bytes())
+                .unwrap();
+            // Its body lost in a crash: never acknowledged.
+            pending.insert("T1/EvLost", at(200, 7).as_bytes()).unwrap();
+            store
+                .db
+                .open_tree(SEEN_TREE)
+                .unwrap()
+                .insert("T1/00000000/EvDone", "1")
+                .unwrap();
+            let attempts = store.db.open_tree(ATTEMPTS_TREE).unwrap();
+            attempts.insert("T1/EvWaiting", "2").unwrap();
+        });
+        let store = Store::open(dir.path()).unwrap();
+        let journal = store.event_journal().unwrap();
+        assert_eq!(
+            journal.begin_attempt("T1/EvWaiting").unwrap(),
+            Some(3),
+            "the attempts counted before"
+        );
     }
 
     #[test]
@@ -655,11 +699,7 @@ mod tests {
             })
             .collect();
         store.flush_now().unwrap();
-        let segments = || {
-            std::fs::read_dir(dir.path().join("journal"))
-                .unwrap()
-                .count()
-        };
+        let segments = || std::fs::read_dir(dir.path().join("log")).unwrap().count();
         assert!(
             segments() >= 2,
             "10 MB of events fill more than one segment"
@@ -697,9 +737,7 @@ mod tests {
         journal.admit(&TeamId::new("T2"), "Ev2", b"{}", 5).unwrap();
         assert_eq!(store.delete_team(&TeamId::new("T1")).unwrap(), 1);
         store.flush_now().unwrap();
-        let segments = std::fs::read_dir(dir.path().join("journal"))
-            .unwrap()
-            .count();
+        let segments = std::fs::read_dir(dir.path().join("log")).unwrap().count();
         assert_eq!(
             segments, 1,
             "the team's full segment is gone; T2's is written to"
@@ -720,7 +758,7 @@ mod tests {
         }
         // The machine stopped after sled's flush and before the segment's: the last body
         // never reached the disk.
-        let segment = std::fs::read_dir(dir.path().join("journal"))
+        let segment = std::fs::read_dir(dir.path().join("log"))
             .unwrap()
             .next()
             .unwrap()

@@ -5,13 +5,13 @@
 //! Only this module touches sled. Other modules see [`Table`]s of serde values, so a shared
 //! database can later stand behind the same narrow surface when several replicas run.
 
-mod bodies;
 pub mod checkins;
 pub(crate) mod cooldowns;
 pub(crate) mod digests;
 mod flush;
 pub(crate) mod journal;
 mod lock;
+mod log;
 pub(crate) mod norms;
 pub(crate) mod outbox;
 pub(crate) mod reminders;
@@ -40,8 +40,8 @@ const CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// The folder, inside the data folder, of the ids of handled events (`seen.rs`).
 const SEEN_FOLDER: &str = "seen";
-/// The folder, inside the data folder, of the bodies of journaled events (`bodies.rs`).
-const JOURNAL_FOLDER: &str = "journal";
+/// The folder, inside the data folder, of the event journal's log (`log.rs`).
+const LOG_FOLDER: &str = "log";
 
 const META_TREE: &str = "meta";
 const SCHEMA_KEY: &str = "schema_version";
@@ -136,7 +136,7 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
-    /// The journal's bodies and handled ids, in files of their own beside sled's.
+    /// The journal's log and handled ids, in files of their own beside sled's.
     files: Arc<flush::BesideSled>,
     flusher: Flusher,
     health: Arc<DiskHealth>,
@@ -156,10 +156,12 @@ impl Store {
         };
         lock::opened(path);
         let health = Arc::new(DiskHealth::new(path.to_path_buf()));
-        let files = Arc::new(flush::BesideSled {
-            bodies: bodies::Bodies::open(path.join(JOURNAL_FOLDER))?,
-            seen: seen::SeenIds::open(path.join(SEEN_FOLDER))?,
-        });
+        let (log, replayed) = log::Log::open(path.join(LOG_FOLDER))?;
+        let seen = seen::SeenIds::open(path.join(SEEN_FOLDER))?;
+        for (received_at, id) in replayed.done {
+            seen.insert(journal::hour_of(received_at), id);
+        }
+        let files = Arc::new(flush::BesideSled { log, seen });
         let store = Self {
             flusher: Flusher::start(db.clone(), files.clone(), health.clone()),
             db,
@@ -167,6 +169,9 @@ impl Store {
             health,
         };
         store.check_schema()?;
+        store.move_old_journal(path)?;
+        // Segments found with nothing waiting in them go now.
+        store.flush_now()?;
         Ok(store)
     }
 
@@ -259,15 +264,11 @@ impl Store {
             let tree = self.db.open_tree(&name)?;
             for entry in tree.scan_prefix(&prefix) {
                 let (key, _) = entry?;
-                if let Some(old) = tree.remove(key)?
-                    && name == journal::PENDING_TREE
-                {
-                    journal::release_entry(&self.files, &old);
-                }
+                tree.remove(key)?;
                 removed += 1;
             }
         }
-        Ok(removed)
+        Ok(removed + journal::forget_team(&self.files, team)?)
     }
 
     /// Writes every record as one JSON line `{"table", "key", "value"}` after a header line,
@@ -282,24 +283,16 @@ impl Store {
             if NOT_EXPORTED.contains(&name.as_str()) {
                 continue;
             }
-            let tree = self.db.open_tree(&name)?;
-            for entry in tree.iter() {
-                let (key, mut value) = entry?;
-                if name == journal::PENDING_TREE {
-                    value = journal::portable_entry(&self.files, &key, &value)?.into();
-                }
-                let key = String::from_utf8_lossy(&key).into_owned();
-                let value: serde_json::Value =
-                    serde_json::from_slice(&value).map_err(|source| StoreError::Corrupt {
-                        table: name.clone(),
-                        key: key.clone(),
-                        source,
-                    })?;
-                let record = serde_json::json!({ "table": name, "key": key, "value": value });
-                writeln!(out, "{record}")?;
+            for entry in self.db.open_tree(&name)?.iter() {
+                let (key, value) = entry?;
+                write_record(out, &name, &String::from_utf8_lossy(&key), &value)?;
                 count += 1;
             }
         }
+        journal::for_each_waiting(&self.files, |key, value| {
+            count += 1;
+            write_record(out, journal::PENDING_TREE, key, value)
+        })?;
         out.flush()?;
         Ok(count)
     }
@@ -357,18 +350,35 @@ impl Store {
             });
         }
         for (table, key, value) in &records {
-            let value = if table == journal::PENDING_TREE {
-                journal::stored_entry(&self.files, key.as_bytes(), value)?
+            if table == journal::PENDING_TREE {
+                journal::import_entry(&self.files, key, value)?;
             } else {
-                value.clone()
-            };
-            self.db
-                .open_tree(table)?
-                .insert(key.as_bytes(), value.as_slice())?;
+                self.db
+                    .open_tree(table)?
+                    .insert(key.as_bytes(), value.as_slice())?;
+            }
         }
         self.flush_now()?;
         Ok(records.len())
     }
+}
+
+/// One line of an export: `{"table", "key", "value"}`, the value being stored JSON.
+fn write_record(
+    out: &mut impl Write,
+    table: &str,
+    key: &str,
+    value: &[u8],
+) -> Result<(), StoreError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(value).map_err(|source| StoreError::Corrupt {
+            table: table.to_string(),
+            key: key.to_string(),
+            source,
+        })?;
+    let record = serde_json::json!({ "table": table, "key": key, "value": value });
+    writeln!(out, "{record}")?;
+    Ok(())
 }
 
 fn check_export_header(value: &serde_json::Value) -> Result<(), String> {

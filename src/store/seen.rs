@@ -10,11 +10,12 @@
 //! once: about 3 in 100 million for a million events within two hours. The cost of that
 //! chance is one event taken for a redelivery.
 //!
-//! Durability rides on the store's flushes: [`SeenIds::sync`] writes and fsyncs what was
-//! added, and the flushing thread calls it before flushing sled, so an event whose journal
-//! entry is gone from disk always has its id there too.
+//! Durability rides on the store's flushes: each one writes what was added
+//! ([`SeenIds::write`]); it waits for the disk only before the log deletes a segment, since
+//! until then the log's own `D` records hold the same ids and are read back at start
+//! (`store/log.rs`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -37,15 +38,16 @@ const SUFFIX: &str = ".ids";
 #[derive(Default)]
 struct Remembered {
     by_hour: BTreeMap<i64, HashSet<u64>>,
-    /// Added since the last sync, in order.
+    /// Added since the last write, in order.
     unwritten: Vec<(i64, u64)>,
 }
 
 pub(crate) struct SeenIds {
     dir: PathBuf,
     remembered: Mutex<Remembered>,
-    /// Held while files are written or deleted, so a sync and a prune do not cross.
-    files: Mutex<()>,
+    /// Held while files are written or deleted, so a write and a prune do not cross; the
+    /// hours whose files were written since they were last synced.
+    files: Mutex<BTreeSet<i64>>,
 }
 
 fn file_name(hour: i64) -> String {
@@ -77,7 +79,7 @@ impl SeenIds {
         Ok(Self {
             dir,
             remembered: Mutex::new(remembered),
-            files: Mutex::new(()),
+            files: Mutex::new(BTreeSet::new()),
         })
     }
 
@@ -115,15 +117,18 @@ impl SeenIds {
             .sum()
     }
 
-    /// Appends what was added since the last sync to the files of its hours and waits for
-    /// the disk. On failure the ids stay to be written by the next sync.
-    pub(crate) fn sync(&self) -> io::Result<()> {
-        let _files = lock(&self.files);
+    /// Appends what was added since the last write to the files of its hours; with
+    /// `durable`, waits for the disk too, for these and every file written before. On failure
+    /// the ids stay to be written by the next call.
+    pub(crate) fn write(&self, durable: bool) -> io::Result<()> {
+        let mut unsynced = lock(&self.files);
         let unwritten = std::mem::take(&mut lock(&self.remembered).unwritten);
-        if unwritten.is_empty() {
-            return Ok(());
-        }
-        let written = self.append(&unwritten);
+        let written = self.append(&unwritten, &mut unsynced).and_then(|()| {
+            if durable {
+                self.sync_files(&mut unsynced)?;
+            }
+            Ok(())
+        });
         if written.is_err() {
             // Put back in front of whatever came meanwhile; a repeated id is harmless.
             let mut remembered = lock(&self.remembered);
@@ -133,7 +138,13 @@ impl SeenIds {
         written
     }
 
-    fn append(&self, ids: &[(i64, u64)]) -> io::Result<()> {
+    /// Makes every id written so far durable.
+    #[cfg(test)]
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        self.write(true)
+    }
+
+    fn append(&self, ids: &[(i64, u64)], unsynced: &mut BTreeSet<i64>) -> io::Result<()> {
         let mut by_hour: BTreeMap<i64, Vec<u8>> = BTreeMap::new();
         for (hour, id) in ids {
             by_hour
@@ -141,24 +152,41 @@ impl SeenIds {
                 .or_default()
                 .extend_from_slice(&id.to_be_bytes());
         }
-        let mut created = false;
         for (hour, bytes) in by_hour {
-            let path = self.dir.join(file_name(hour));
-            created |= !path.exists();
-            let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
+            let mut file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.dir.join(file_name(hour)))?;
             file.write_all(&bytes)?;
-            file.sync_data()?;
+            unsynced.insert(hour);
         }
-        if created {
-            sync_dir(&self.dir)?;
+        Ok(())
+    }
+
+    /// Waits for the disk to hold the files written since they were last synced, and their
+    /// names.
+    fn sync_files(&self, unsynced: &mut BTreeSet<i64>) -> io::Result<()> {
+        if unsynced.is_empty() {
+            return Ok(());
         }
+        for hour in unsynced.iter() {
+            match File::open(self.dir.join(file_name(*hour))) {
+                Ok(file) => file.sync_data()?,
+                // Pruned since.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => return Err(error),
+            }
+        }
+        sync_dir(&self.dir)?;
+        unsynced.clear();
         Ok(())
     }
 
     /// Forgets the ids handled in hours before `cutoff_hour` and deletes their files;
     /// returns how many ids were forgotten.
     pub(crate) fn prune(&self, cutoff_hour: i64) -> io::Result<usize> {
-        let _files = lock(&self.files);
+        let mut unsynced = lock(&self.files);
+        unsynced.retain(|hour| *hour >= cutoff_hour);
         let forgotten = {
             let mut remembered = lock(&self.remembered);
             let kept = remembered.by_hour.split_off(&cutoff_hour);
