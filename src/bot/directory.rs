@@ -27,6 +27,10 @@ pub(crate) const CHANNEL_TTL: TimeDelta = TimeDelta::minutes(5);
 /// channel mentioning them asks Slack once in this time. A `dnd_updated_user` event
 /// refreshes them at once.
 pub(crate) const DND_TTL: TimeDelta = TimeDelta::minutes(5);
+/// How long a member whose `dnd.info` found no turn at Slack's rate counts as their hours
+/// say before it is asked again: under a burst each mention of them would otherwise wait in
+/// line for the same few turns.
+pub(crate) const DND_NO_TURN_TTL: TimeDelta = TimeDelta::seconds(10);
 /// Profiles kept before expired ones are swept (a large workspace is about 100,000 people;
 /// one profile is a few dozen bytes).
 const MAX_PROFILES: usize = 250_000;
@@ -189,6 +193,8 @@ pub(crate) struct Directory {
     statuses: Mutex<StatusMap>,
     /// Members' Do Not Disturb settings, as `dnd.info` or `dnd_updated_user` last said.
     dnd: Mutex<DndMap>,
+    /// Members whose `dnd.info` lately found no turn ([`DND_NO_TURN_TTL`]).
+    dnd_no_turn: Mutex<HashMap<(TeamId, UserId), Cached<()>>>,
 }
 
 impl Directory {
@@ -350,6 +356,36 @@ impl Directory {
         self.lock_dnd().remove(&(team.clone(), user.clone()));
     }
 
+    /// Whether a look at a member's Do Not Disturb lately found no turn at Slack's rate.
+    pub(crate) fn dnd_found_no_turn(
+        &self,
+        team: &TeamId,
+        user: &UserId,
+        now: DateTime<Utc>,
+    ) -> bool {
+        self.lock_dnd_no_turn()
+            .get(&(team.clone(), user.clone()))
+            .is_some_and(|cached| is_fresh(cached.fetched_at, now, DND_NO_TURN_TTL))
+    }
+
+    /// A look at a member's Do Not Disturb found no turn at Slack's rate: not asked again for
+    /// [`DND_NO_TURN_TTL`].
+    pub(crate) fn remember_no_dnd_turn(&self, team: &TeamId, user: &UserId, now: DateTime<Utc>) {
+        let mut all = self.lock_dnd_no_turn();
+        make_room(&mut all, MAX_PROFILES, now, DND_NO_TURN_TTL);
+        all.insert(
+            (team.clone(), user.clone()),
+            Cached {
+                value: (),
+                fetched_at: now,
+            },
+        );
+    }
+
+    fn lock_dnd_no_turn(&self) -> std::sync::MutexGuard<'_, HashMap<(TeamId, UserId), Cached<()>>> {
+        self.dnd_no_turn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn lock_dnd(&self) -> std::sync::MutexGuard<'_, DndMap> {
         self.dnd.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -357,6 +393,7 @@ impl Directory {
     /// Drops everything cached of a workspace.
     pub(crate) fn forget_team(&self, team: &TeamId) {
         self.lock_dnd().retain(|(t, _), _| t != team);
+        self.lock_dnd_no_turn().retain(|(t, _), _| t != team);
         self.lock_statuses().retain(|(t, _), _| t != team);
         self.lock_profiles().retain(|(t, _), _| t != team);
         self.lock_channels().retain(|(t, _), _| t != team);
@@ -504,6 +541,35 @@ mod tests {
 
     fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_dnd_look_that_found_no_turn_is_not_tried_again_for_a_while_per_member() {
+        let directory = Directory::default();
+        let (team, ana, bo) = (TeamId::new("T1"), UserId::new("U1"), UserId::new("U2"));
+        let now = at("2026-03-02T10:00:00Z");
+        assert!(!directory.dnd_found_no_turn(&team, &ana, now));
+        directory.remember_no_dnd_turn(&team, &ana, now);
+        assert!(directory.dnd_found_no_turn(&team, &ana, now + TimeDelta::seconds(9)));
+        assert!(
+            !directory.dnd_found_no_turn(&team, &bo, now),
+            "another member"
+        );
+        assert!(
+            !directory.dnd_found_no_turn(&TeamId::new("T2"), &ana, now),
+            "another team"
+        );
+        assert!(
+            !directory.dnd_found_no_turn(
+                &team,
+                &ana,
+                now + DND_NO_TURN_TTL + TimeDelta::seconds(1)
+            ),
+            "asked again once it is over"
+        );
+        directory.remember_no_dnd_turn(&team, &ana, now);
+        directory.forget_team(&team);
+        assert!(!directory.dnd_found_no_turn(&team, &ana, now));
     }
 
     #[test]

@@ -300,7 +300,8 @@ impl Bot {
     /// `lookups_left` others are asked of Slack (`dnd.info`, taken from it), the first
     /// `waited` waiting briefly for their turn ([`Share::Brief`]), the rest only with spare
     /// rate. A call that fails, or finds no turn, leaves DND unknown: the member counts as
-    /// their hours say.
+    /// their hours say (for [`DND_NO_TURN_TTL`](crate::bot::directory::DND_NO_TURN_TTL)
+    /// without asking again, when it found no turn).
     pub(crate) async fn add_dnd(
         &self,
         team: &TeamId,
@@ -327,7 +328,11 @@ impl Bot {
             }
             let dnd = match self.directory.cached_dnd(team, &member.user, now) {
                 Some(dnd) => dnd,
-                None if *lookups_left == 0 => continue,
+                None if *lookups_left == 0
+                    || self.directory.dnd_found_no_turn(team, &member.user, now) =>
+                {
+                    continue;
+                }
                 None => {
                     *lookups_left -= 1;
                     let share = if waited > 0 {
@@ -353,10 +358,12 @@ impl Bot {
                             self.directory.remember_dnd(team, &member.user, dnd, now);
                             dnd
                         }
+                        Err(ApiError::Expired { .. }) => {
+                            self.directory.remember_no_dnd_turn(team, &member.user, now);
+                            continue;
+                        }
                         Err(e) => {
-                            if !matches!(e, ApiError::Expired { .. }) {
-                                warn!(team = %team, user = %member.user, error = %e, "could not read a member's Do Not Disturb");
-                            }
+                            warn!(team = %team, user = %member.user, error = %e, "could not read a member's Do Not Disturb");
                             continue;
                         }
                     }

@@ -319,9 +319,12 @@ fn flush_loop(
 /// an event whose entry is gone from disk has its handled id there. Segments emptied before
 /// this flush began are deleted once it succeeded. An error is recorded in `health` before
 /// anyone hears of it, so a retry finds the store refusing.
-/// One flush: the log's records, then the handled ids (waiting for the disk only when
-/// segments of the log are to go, whose `D` records held the same ids), then sled (which
-/// writes nothing when nothing in it changed); then the log's segments no event waits in.
+/// One flush, in this order: the log's records (the events admitted, which an answer to
+/// Slack waits for); sled (which writes nothing when nothing in it changed); the handled ids'
+/// files, waited for only when segments of the log are to go (until then the log's `D`
+/// records hold the same ids); the `D` records of the events handled since the last flush,
+/// behind what their handling left in sled (synced by the next flush); then the segments no
+/// event waits in, as found before this flush's sync.
 pub(crate) fn flush_all(
     db: &sled::Db,
     files: &BesideSled,
@@ -332,17 +335,16 @@ pub(crate) fn flush_all(
         error.to_string()
     };
     let doomed = files.log.doomed();
+    files.log.sync().map_err(io_failed)?;
+    db.flush().map_err(|error| {
+        health.record(&error);
+        error.to_string()
+    })?;
     files
-        .log
-        .sync()
-        .and_then(|()| files.seen.write(!doomed.is_empty()))
-        .map_err(io_failed)
-        .and_then(|()| {
-            db.flush().map(|_| ()).map_err(|error| {
-                health.record(&error);
-                error.to_string()
-            })
-        })?;
+        .seen
+        .write(!doomed.is_empty())
+        .and_then(|()| files.log.write_done())
+        .map_err(io_failed)?;
     if let Err(error) = files.log.delete(&doomed) {
         tracing::warn!(%error, "could not delete a journal segment no event waits in");
     }

@@ -14,7 +14,8 @@
 //!   handled, nothing names the event.
 //!
 //! At start the segments are read in order, one at a time, and the index rebuilt; memory
-//! grows with the waiting events (about a hundred bytes each), never with their bodies.
+//! grows with the waiting events (about 60 bytes each: where the event is, its key being
+//! read from its segment when asked for), never with their bodies.
 //!
 //! **Deletion.** A segment is deleted once no event it admitted still waits, and only after
 //! every older segment: a `D` record cancels an `A` record in its own segment or an older
@@ -23,11 +24,13 @@
 //!
 //! Durability rides on the store's flushes: [`Log::sync`] fsyncs what was written, and a
 //! segment doomed by a flush is deleted only after that flush, once the ids of its `D`
-//! records are synced in their own files. A record written after a flush's sync is synced by
+//! records are synced in their own files. `D` records are written by the flush after sled's
+//! ([`Log::write_done`]), so that what handling an event left in sled is never behind the
+//! record that says it is done. A record written after a flush's sync is synced by
 //! the next one, before its event is answered; a machine that stops in between leaves a
 //! record cut short or zeros, which the checksum refuses: reading a segment stops there.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
@@ -49,21 +52,96 @@ const DONE: u8 = b'D';
 /// segment starts, so that it and the segments after it can go.
 const COPY_FORWARD_AT_MOST: usize = 64;
 
-/// Where an event's body is.
+/// Where an event's body is; its key ends where the body starts. A segment is numbered
+/// from 0 and a body starts within the first [`SEGMENT_BYTES`] of one, so 32 bits hold both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct At {
-    segment: u64,
-    offset: u64,
+    segment: u32,
+    offset: u32,
     len: u32,
 }
 
-/// One event waiting to be handled.
+/// One event waiting to be handled: 24 bytes, its key being read from its segment when
+/// asked for.
+#[derive(Debug, Clone, Copy)]
 struct Waiting {
-    key: Box<str>,
     received_at: i64,
     at: At,
+    key_len: u16,
     /// Attempts begun at handling it.
-    attempts: u32,
+    attempts: u16,
+}
+
+impl Waiting {
+    fn segment(&self) -> u64 {
+        u64::from(self.at.segment)
+    }
+}
+
+/// The waiting events, in the order they came, and where each one is by the hash of its key.
+#[derive(Default)]
+struct Index {
+    /// From place `first` on; `None` where an event has left since.
+    order: VecDeque<Option<Waiting>>,
+    first: u64,
+    place: HashMap<u64, u64>,
+}
+
+impl Index {
+    fn len(&self) -> usize {
+        self.place.len()
+    }
+
+    fn slot(&self, hash: u64) -> Option<usize> {
+        let place = self.place.get(&hash)?;
+        usize::try_from(place - self.first).ok()
+    }
+
+    fn get_mut(&mut self, hash: u64) -> Option<&mut Waiting> {
+        let slot = self.slot(hash)?;
+        self.order.get_mut(slot)?.as_mut()
+    }
+
+    fn get(&self, hash: u64) -> Option<Waiting> {
+        let slot = self.slot(hash)?;
+        *self.order.get(slot)?
+    }
+
+    /// Adds an event at the end of the order.
+    fn push(&mut self, hash: u64, waiting: Waiting) {
+        self.place
+            .insert(hash, self.first + self.order.len() as u64);
+        self.order.push_back(Some(waiting));
+    }
+
+    fn remove(&mut self, hash: u64) -> Option<Waiting> {
+        let slot = self.slot(hash)?;
+        self.place.remove(&hash);
+        let waiting = self.order.get_mut(slot)?.take();
+        while let Some(None) = self.order.front() {
+            self.order.pop_front();
+            self.first += 1;
+        }
+        if self.order.is_empty() {
+            // The order's memory goes with a drained backlog.
+            self.order.shrink_to(1024);
+        }
+        waiting
+    }
+
+    /// The waiting events after place `after` (from the first when `None`), with their
+    /// places.
+    fn after(&self, after: Option<u64>) -> impl Iterator<Item = (u64, Waiting)> + '_ {
+        let from = after.map_or(0, |after| (after + 1).saturating_sub(self.first));
+        let from = usize::try_from(from)
+            .unwrap_or(usize::MAX)
+            .min(self.order.len());
+        let first = self.first + from as u64;
+        self.order
+            .range(from..)
+            .enumerate()
+            .filter_map(move |(slot, waiting)| Some((first + slot as u64, (*waiting)?)))
+    }
 }
 
 /// One record read back.
@@ -139,15 +217,14 @@ struct State {
     /// The segment being written and its length.
     current: Option<(u64, u64)>,
     next_segment: u64,
-    /// The waiting events, in the order they were admitted.
-    waiting: BTreeMap<u64, Waiting>,
-    /// Each waiting event's place in `waiting`, by the hash of its key.
-    place: HashMap<u64, u64>,
-    next_place: u64,
+    waiting: Index,
     /// Segments written since the last sync.
     unsynced: BTreeSet<u64>,
     /// Whether a segment was created since the last sync (its name needs the folder's fsync).
     created: bool,
+    /// Events done whose `D` record is not written yet ([`Log::write_done`]): the hash, when
+    /// it was received and its segment, which holds it until then.
+    done_unwritten: Vec<(u64, i64, u64)>,
 }
 
 /// What the log found at start: each handled id (its hour's moment and hash) that a `D`
@@ -165,37 +242,51 @@ fn file_name(segment: u64) -> String {
     format!("{segment:016x}{SUFFIX}")
 }
 
+/// Reads `len` bytes at `offset` of a file.
+fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+    let mut bytes = vec![0; len];
+    file.read_exact_at(&mut bytes, offset)?;
+    Ok(bytes)
+}
+
+/// The key of a waiting event, just before its body.
+fn read_key(file: &File, waiting: &Waiting) -> io::Result<String> {
+    let len = usize::from(waiting.key_len);
+    let bytes = read_at(file, u64::from(waiting.at.offset) - len as u64, len)?;
+    String::from_utf8(bytes).map_err(io::Error::other)
+}
+
 impl State {
     /// Takes a waiting event out of the index; its segment holds one fewer.
     fn take(&mut self, hash: u64) -> Option<Waiting> {
-        let place = self.place.remove(&hash)?;
-        let waiting = self.waiting.remove(&place)?;
-        if let Some(segment) = self.segments.get_mut(&waiting.at.segment) {
+        let waiting = self.waiting.remove(hash)?;
+        if let Some(segment) = self.segments.get_mut(&waiting.segment()) {
             segment.live = segment.live.saturating_sub(1);
         }
         Some(waiting)
     }
 
-    /// Puts a waiting event in the index, in place of any earlier copy of it.
+    /// Puts a waiting event at the end of the order, in place of any earlier copy of it.
     fn put(&mut self, hash: u64, waiting: Waiting) {
-        // A copy read back after its original: the attempts that follow it count again.
         self.take(hash);
-        if let Some(segment) = self.segments.get_mut(&waiting.at.segment) {
+        if let Some(segment) = self.segments.get_mut(&waiting.segment()) {
             segment.live += 1;
         }
-        let place = self.next_place;
-        self.next_place += 1;
-        self.place.insert(hash, place);
-        self.waiting.insert(place, waiting);
+        self.waiting.push(hash, waiting);
     }
 
-    fn get_mut(&mut self, hash: u64) -> Option<&mut Waiting> {
-        let place = self.place.get(&hash)?;
-        self.waiting.get_mut(place)
+    fn file(&self, segment: u64) -> io::Result<Arc<File>> {
+        match self.segments.get(&segment) {
+            Some(segment) => Ok(segment.file.clone()),
+            None => Err(io::Error::other(format!(
+                "the journal segment {} is missing",
+                file_name(segment)
+            ))),
+        }
     }
 
     /// Reads back one segment's records into the index.
-    fn replay(&mut self, segment: u64, bytes: &[u8], replayed: &mut Replayed) {
+    fn replay(&mut self, segment: u32, bytes: &[u8], replayed: &mut Replayed) {
         let mut offset = 0;
         while let Some((record, len)) = decode(&bytes[offset..]) {
             let hash = match record.kind {
@@ -209,19 +300,19 @@ impl State {
                 ADMITTED => self.put(
                     hash,
                     Waiting {
-                        key: record.key.into(),
                         received_at: record.received_at,
                         at: At {
                             segment,
-                            offset: (offset + len - record.body.len()) as u64,
+                            offset: (offset + len - record.body.len()) as u32,
                             len: record.body.len() as u32,
                         },
+                        key_len: record.key.len() as u16,
                         attempts: 0,
                     },
                 ),
                 ATTEMPT => {
-                    if let Some(waiting) = self.get_mut(hash) {
-                        waiting.attempts += 1;
+                    if let Some(waiting) = self.waiting.get_mut(hash) {
+                        waiting.attempts = waiting.attempts.saturating_add(1);
                     }
                 }
                 _ => {
@@ -233,7 +324,7 @@ impl State {
         }
         if offset < bytes.len() {
             tracing::warn!(
-                segment = %file_name(segment),
+                segment = %file_name(segment.into()),
                 "a journal segment ends in a record cut short (the machine stopped before it was synced); what follows was never acknowledged"
             );
         }
@@ -249,7 +340,7 @@ impl State {
             self.start_segment(dir)?;
         }
         let (id, len) = self.current.expect("a segment is being written");
-        let file = self.segments[&id].file.clone();
+        let file = self.file(id)?;
         if let Err(error) = (&*file).write_all(record) {
             // Part of it may be written: nothing more goes after it.
             self.current = None;
@@ -258,14 +349,19 @@ impl State {
         self.current = Some((id, len + record.len() as u64));
         self.unsynced.insert(id);
         Ok(At {
-            segment: id,
-            offset: len + (record.len() - body_len) as u64,
+            segment: id as u32,
+            offset: (len + (record.len() - body_len) as u64) as u32,
             len: body_len as u32,
         })
     }
 
     fn start_segment(&mut self, dir: &Path) -> io::Result<()> {
         let id = self.next_segment;
+        if u32::try_from(id).is_err() {
+            return Err(io::Error::other(
+                "the journal has used every segment number",
+            ));
+        }
         let file = OpenOptions::new()
             .create_new(true)
             .read(true)
@@ -286,9 +382,9 @@ impl State {
     }
 
     /// Copies the few events still waiting in the oldest segment, when it is neither the one
-    /// just started nor the one just closed, into the one just started,
-    /// so that the oldest no longer holds back the deletion of those after it. An event keeps
-    /// its place in the order; a copy that fails leaves it where it was.
+    /// just started nor the one just closed, into the one just started, so that the oldest
+    /// no longer holds back the deletion of those after it. A copy goes to the end of the
+    /// order; a copy that fails leaves the event where it was.
     fn copy_forward(&mut self, dir: &Path) {
         // Not the segment just closed: its last events are likely being handled.
         if self.segments.len() < 3 {
@@ -303,42 +399,41 @@ impl State {
         else {
             return;
         };
-        let stuck: Vec<(u64, Box<str>, i64, At, u32)> = self
+        let stuck: Vec<Waiting> = self
             .waiting
-            .iter()
-            .filter(|(_, waiting)| waiting.at.segment == oldest)
-            .map(|(place, w)| (*place, w.key.clone(), w.received_at, w.at, w.attempts))
+            .after(None)
+            .map(|(_, waiting)| waiting)
+            .filter(|waiting| waiting.segment() == oldest)
             .collect();
-        for (place, key, received_at, at, attempts) in stuck {
+        for old in stuck {
+            let key_len = usize::from(old.key_len);
+            let start = u64::from(old.at.offset) - key_len as u64;
+            let Ok(bytes) = read_at(&file, start, key_len + old.at.len as usize) else {
+                return;
+            };
+            let (key, body) = bytes.split_at(key_len);
+            let Ok(key) = std::str::from_utf8(key) else {
+                continue;
+            };
+            let hash = id_hash(key);
             // A segment started by a copy that did not fit copies forward on its own.
-            if self.waiting.get(&place).map(|waiting| waiting.at) != Some(at) {
+            if self.waiting.get(hash).map(|waiting| waiting.at) != Some(old.at) {
                 continue;
             }
-            let mut body = vec![0; at.len as usize];
-            let copied = file
-                .read_exact_at(&mut body, at.offset)
-                .and_then(|()| encode(ADMITTED, &key, received_at, &body))
+            let copied = encode(ADMITTED, key, old.received_at, body)
                 .and_then(|record| self.append(dir, &record, body.len()));
-            let Ok(new_at) = copied else {
+            let Ok(at) = copied else {
                 return;
             };
             // Replayed, the copy starts its count again: its attempts follow it.
-            for _ in 0..attempts {
-                let hash = id_hash(&key).to_be_bytes();
-                let written = encode(ATTEMPT, "", received_at, &hash)
+            for _ in 0..old.attempts {
+                let written = encode(ATTEMPT, "", old.received_at, &hash.to_be_bytes())
                     .and_then(|record| self.append(dir, &record, 0));
                 if written.is_err() {
                     return;
                 }
             }
-            if let Some(waiting) = self.waiting.get_mut(&place) {
-                waiting.at = new_at;
-            }
-            for (segment, change) in [(at.segment, -1), (new_at.segment, 1)] {
-                if let Some(segment) = self.segments.get_mut(&segment) {
-                    segment.live = segment.live.saturating_add_signed(change);
-                }
-            }
+            self.put(hash, Waiting { at, ..old });
         }
     }
 }
@@ -353,18 +448,20 @@ impl Log {
                 let name = entry.ok()?.file_name();
                 numbered_file(name.to_str()?, 16, SUFFIX)
             })
+            .filter(|id| u32::try_from(*id).is_ok())
             .collect();
         ids.sort_unstable();
         let mut state = State::default();
         let mut replayed = Replayed { done: Vec::new() };
         let mut bytes = Vec::new();
         for id in ids {
-            let mut file = OpenOptions::new()
+            let file = OpenOptions::new()
                 .read(true)
                 .append(true)
                 .open(dir.join(file_name(id)))?;
-            bytes.clear();
-            io::Read::read_to_end(&mut file, &mut bytes)?;
+            // Read whole, one segment at a time, into a buffer of just its size.
+            bytes.resize(usize::try_from(file.metadata()?.len()).unwrap_or(0), 0);
+            file.read_exact_at(&mut bytes, 0)?;
             state.segments.insert(
                 id,
                 Segment {
@@ -372,7 +469,7 @@ impl Log {
                     live: 0,
                 },
             );
-            state.replay(id, &bytes, &mut replayed);
+            state.replay(id as u32, &bytes, &mut replayed);
             state.next_segment = id + 1;
         }
         Ok((
@@ -395,16 +492,16 @@ impl Log {
     ) -> io::Result<bool> {
         let record = encode(ADMITTED, key, received_at, body)?;
         let mut state = lock(&self.state);
-        if state.place.contains_key(&hash) {
+        if state.waiting.get(hash).is_some() {
             return Ok(false);
         }
         let at = state.append(&self.dir, &record, body.len())?;
         state.put(
             hash,
             Waiting {
-                key: key.into(),
                 received_at,
                 at,
+                key_len: key.len() as u16,
                 attempts: 0,
             },
         );
@@ -414,49 +511,73 @@ impl Log {
     /// When the waiting event with this hash was received; `None` when it does not wait.
     pub(crate) fn received_at(&self, hash: u64) -> Option<i64> {
         lock(&self.state)
-            .get_mut(hash)
+            .waiting
+            .get(hash)
             .map(|waiting| waiting.received_at)
     }
 
     /// The waiting event with this hash and when it was received.
     pub(crate) fn get(&self, hash: u64) -> io::Result<Option<(Vec<u8>, i64)>> {
-        let (file, at, received_at) = {
-            let mut state = lock(&self.state);
-            let Some(waiting) = state.get_mut(hash) else {
+        let (file, waiting) = {
+            let state = lock(&self.state);
+            let Some(waiting) = state.waiting.get(hash) else {
                 return Ok(None);
             };
-            let (at, received_at) = (waiting.at, waiting.received_at);
-            (state.segments[&at.segment].file.clone(), at, received_at)
+            (state.file(waiting.segment())?, waiting)
         };
-        let mut body = vec![0; at.len as usize];
-        file.read_exact_at(&mut body, at.offset)?;
-        Ok(Some((body, received_at)))
+        let body = read_at(&file, waiting.at.offset.into(), waiting.at.len as usize)?;
+        Ok(Some((body, waiting.received_at)))
     }
 
     /// Counts one more attempt at the waiting event and says which one it is (1 for the
     /// first); `None` when it does not wait. Not durable until [`sync`](Self::sync).
     pub(crate) fn begin_attempt(&self, hash: u64) -> io::Result<Option<u32>> {
         let mut state = lock(&self.state);
-        let Some(waiting) = state.get_mut(hash) else {
+        let Some(waiting) = state.waiting.get(hash) else {
             return Ok(None);
         };
         let record = encode(ATTEMPT, "", waiting.received_at, &hash.to_be_bytes())?;
         state.append(&self.dir, &record, 0)?;
-        let waiting = state.get_mut(hash).expect("the event waits");
-        waiting.attempts += 1;
-        Ok(Some(waiting.attempts))
+        let waiting = state.waiting.get_mut(hash).expect("the event waits");
+        waiting.attempts = waiting.attempts.saturating_add(1);
+        Ok(Some(waiting.attempts.into()))
     }
 
     /// The event no longer waits: handled, or its team gone. Not durable until
     /// [`sync`](Self::sync).
-    pub(crate) fn done(&self, hash: u64) -> io::Result<()> {
+    pub(crate) fn done(&self, hash: u64) {
         let mut state = lock(&self.state);
-        let Some(waiting) = state.get_mut(hash) else {
+        if let Some(waiting) = state.waiting.remove(hash) {
+            state
+                .done_unwritten
+                .push((hash, waiting.received_at, waiting.segment()));
+        }
+    }
+
+    /// Writes the `D` records of the events done since the last call; their segments no
+    /// longer hold them. The store's flush calls this once sled is flushed: what handling an
+    /// event left in sled (a note in the outbox) is on disk before the record that says the
+    /// event is done, so a crash in between hands the event over again rather than lose the
+    /// note. Durable with the next [`sync`](Self::sync).
+    pub(crate) fn write_done(&self) -> io::Result<()> {
+        let mut state = lock(&self.state);
+        let done = std::mem::take(&mut state.done_unwritten);
+        if done.is_empty() {
             return Ok(());
-        };
-        let record = encode(DONE, "", waiting.received_at, &hash.to_be_bytes())?;
-        state.append(&self.dir, &record, 0)?;
-        state.take(hash);
+        }
+        let mut records = Vec::with_capacity(done.len() * (HEADER + 8));
+        for (hash, received_at, _) in &done {
+            records.extend(encode(DONE, "", *received_at, &hash.to_be_bytes())?);
+        }
+        if let Err(error) = state.append(&self.dir, &records, 0) {
+            state.done_unwritten.splice(0..0, done);
+            return Err(error);
+        }
+        for (_, _, segment) in done {
+            if let Some(segment) = state.segments.get_mut(&segment) {
+                segment.live = segment.live.saturating_sub(1);
+            }
+        }
         Ok(())
     }
 
@@ -465,30 +586,44 @@ impl Log {
         lock(&self.state).waiting.len()
     }
 
-    /// Up to `limit` waiting events admitted after place `after` (from the first when
-    /// `None`), in the order they were admitted, and the place to resume after when there may
-    /// be more.
+    /// The keys of up to `limit` waiting events that came after place `after` (from the
+    /// first when `None`), in the order they came, and the place to resume after when there
+    /// may be more. An event handled while its key is read is left out.
     pub(crate) fn after(&self, after: Option<u64>, limit: usize) -> (Vec<String>, Option<u64>) {
-        let state = lock(&self.state);
-        let from = after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
-        let mut keys = Vec::new();
-        for (place, waiting) in state.waiting.range((from, std::ops::Bound::Unbounded)) {
-            keys.push(waiting.key.to_string());
-            if keys.len() == limit {
-                return (keys, Some(*place));
-            }
-        }
-        (keys, None)
+        let (found, resume) = {
+            let state = lock(&self.state);
+            let found: Vec<(Arc<File>, Waiting)> = state
+                .waiting
+                .after(after)
+                .take(limit)
+                .filter_map(|(_, waiting)| Some((state.file(waiting.segment()).ok()?, waiting)))
+                .collect();
+            let resume = state
+                .waiting
+                .after(after)
+                .nth(limit.saturating_sub(1))
+                .map(|(place, _)| place);
+            (found, resume)
+        };
+        let keys = found
+            .iter()
+            .filter_map(|(file, waiting)| read_key(file, waiting).ok())
+            .collect();
+        (keys, resume)
     }
 
     /// The keys of the waiting events whose key starts with `prefix`.
     pub(crate) fn keys_starting(&self, prefix: &str) -> Vec<String> {
-        lock(&self.state)
-            .waiting
-            .values()
-            .filter(|waiting| waiting.key.starts_with(prefix))
-            .map(|waiting| waiting.key.to_string())
-            .collect()
+        let mut keys = Vec::new();
+        let mut after = None;
+        loop {
+            let (batch, resume) = self.after(after, 1024);
+            keys.extend(batch.into_iter().filter(|key| key.starts_with(prefix)));
+            match resume {
+                Some(place) => after = Some(place),
+                None => return keys,
+            }
+        }
     }
 
     /// Makes every record written so far durable. On failure, the next sync tries again.
@@ -591,7 +726,8 @@ mod tests {
             assert_eq!(log.begin_attempt(id_hash("T1/Ev2")).unwrap(), Some(1));
             assert_eq!(log.begin_attempt(id_hash("T1/Ev2")).unwrap(), Some(2));
             assert_eq!(log.begin_attempt(id_hash("T9/Ev9")).unwrap(), None);
-            log.done(id_hash("T1/Ev1")).unwrap();
+            log.done(id_hash("T1/Ev1"));
+            log.write_done().unwrap();
             log.sync().unwrap();
         }
         let (log, replayed) = reopen(dir.path());
@@ -617,7 +753,7 @@ mod tests {
         for key in ["T2/Ev9", "T1/Ev1", "T1/Ev5", "T3/Ev0"] {
             admit(&log, key, b"{}");
         }
-        log.done(id_hash("T1/Ev5")).unwrap();
+        log.done(id_hash("T1/Ev5"));
         let (first, resume) = log.after(None, 2);
         assert_eq!(first, ["T2/Ev9", "T1/Ev1"]);
         let (rest, resume) = log.after(resume, 2);
@@ -634,9 +770,11 @@ mod tests {
         admit(&log, "T1/Straggler", b"{\"s\":1}");
         admit(&log, "T1/Big0", &big);
         admit(&log, "T1/Big1", &big);
-        log.done(id_hash("T1/Big1")).unwrap();
+        log.done(id_hash("T1/Big1"));
+        log.write_done().unwrap();
         assert_eq!(log.doomed(), Vec::<u64>::new(), "segment 0 still holds two");
-        log.done(id_hash("T1/Big0")).unwrap();
+        log.done(id_hash("T1/Big0"));
+        log.write_done().unwrap();
         assert!(log.doomed().is_empty(), "the straggler holds segment 0");
         // A new segment starts: the straggler is copied forward, and both old ones can go.
         admit(&log, "T1/Big2", &big);
@@ -651,6 +789,35 @@ mod tests {
         drop(log);
         let (log, _) = reopen(dir.path());
         assert_eq!(log.after(None, 10).0, ["T1/Straggler", "T1/Big2"]);
+    }
+
+    #[test]
+    fn an_event_done_still_waits_until_its_record_is_written_and_holds_its_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let (log, _) = reopen(dir.path());
+            admit(&log, "T1/Ev1", b"{}");
+            log.done(id_hash("T1/Ev1"));
+            assert_eq!(log.len(), 0, "not handed out again");
+            assert_eq!(log.get(id_hash("T1/Ev1")).unwrap(), None);
+            admit(&log, "T1/Big", &vec![b'x'; SEGMENT_BYTES as usize]);
+            log.sync().unwrap();
+            assert!(log.doomed().is_empty(), "its segment waits for the record");
+        }
+        let (log, replayed) = reopen(dir.path());
+        assert_eq!(
+            log.after(None, 10).0,
+            ["T1/Ev1", "T1/Big"],
+            "a crash before the record hands it over again"
+        );
+        assert!(replayed.done.is_empty());
+        log.done(id_hash("T1/Ev1"));
+        log.write_done().unwrap();
+        log.sync().unwrap();
+        assert_eq!(log.doomed(), [0]);
+        let (log, replayed) = reopen(dir.path());
+        assert_eq!(log.after(None, 10).0, ["T1/Big"]);
+        assert_eq!(replayed.done, [(7, id_hash("T1/Ev1"))]);
     }
 
     #[test]
