@@ -303,7 +303,7 @@ impl Bot {
             },
         });
         if let Some(call) = nudge_call {
-            self.leave_call(team, event_key, received_at, &call)?;
+            self.leave_call(team, event_key, received_at, &call, now)?;
         }
         if !outcome.note.is_empty() {
             let note = OutgoingCall::Note {
@@ -312,7 +312,7 @@ impl Bot {
                 thread_ts: message.thread_ts.clone(),
                 sections: outcome.note.sections,
             };
-            self.leave_call(team, event_key, received_at, &note)?;
+            self.leave_call(team, event_key, received_at, &note, now)?;
         }
         // Written after the calls are left in the outbox: an event whose handling fails
         // before is handled again, and must not find its own cooldown or leave a second

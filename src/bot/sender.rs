@@ -100,22 +100,53 @@ pub type CallOutbox = Outbox<OutgoingCall>;
 impl Bot {
     /// Leaves `call` for the sender, to be made before `received_at` + [`super::NOTE_LIFETIME`].
     /// `event` is the journal key of the event that decided it, so handling the event again
-    /// writes the same call, not a second one.
+    /// writes the same call, not a second one. A call that cannot be made in time, behind the
+    /// calls its lane holds at the method's pace ([`cannot_arrive`]), is dropped and counted
+    /// at once instead of written: after a burst, the outbox holds what Slack can still take
+    /// and the store is not churned by calls bound to expire.
     pub(crate) fn leave_call(
         &self,
         team: &TeamId,
         event: &str,
         received_at: DateTime<Utc>,
         call: &OutgoingCall,
+        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let deadline = received_at + super::NOTE_LIFETIME;
-        self.outbox.put(
-            &Lane::new(team, call.method()),
-            deadline.timestamp_millis(),
-            event,
-            call,
-        )
+        let lane = Lane::new(team, call.method());
+        let merged = match call {
+            OutgoingCall::Note { .. } => MAX_MERGED,
+            _ => 1,
+        };
+        let api = self.slack.team(team);
+        let late = cannot_arrive(
+            self.outbox.lane_len(&lane),
+            merged,
+            deadline - now,
+            |turn| api.turn_of(call.method(), turn),
+        );
+        if late {
+            count_expired(self, &lane, 1);
+            return Ok(());
+        }
+        self.outbox
+            .put(&lane, deadline.timestamp_millis(), event, call)
     }
+}
+
+/// Whether a call put behind `ahead` others in its lane, at most `merged` of which one Web
+/// API call makes, would start only after `left`, its turn at the method's pace being
+/// `turn_of(n)` away for the n-th call from now.
+pub fn cannot_arrive(
+    ahead: usize,
+    merged: usize,
+    left: chrono::TimeDelta,
+    turn_of: impl Fn(usize) -> Duration,
+) -> bool {
+    let Ok(left) = left.to_std() else {
+        return true;
+    };
+    turn_of(ahead / merged.max(1)) > left
 }
 
 /// The first of `waiting` (a lane's oldest calls) and the notes after it for the same
@@ -489,6 +520,25 @@ mod tests {
                 }],
             },
         }
+    }
+
+    #[test]
+    fn a_call_that_cannot_start_before_its_deadline_is_not_kept() {
+        // One turn a second from now.
+        let turn_of = |n: usize| Duration::from_secs(n as u64);
+        let left = chrono::TimeDelta::seconds(100);
+        assert!(!cannot_arrive(0, 1, left, turn_of));
+        assert!(!cannot_arrive(100, 1, left, turn_of));
+        assert!(cannot_arrive(101, 1, left, turn_of), "behind 101 calls");
+        assert!(
+            !cannot_arrive(500, MAX_MERGED, left, turn_of),
+            "notes may go five to a call"
+        );
+        assert!(cannot_arrive(505, MAX_MERGED, left, turn_of));
+        assert!(
+            cannot_arrive(0, 1, chrono::TimeDelta::seconds(-1), turn_of),
+            "its deadline passed"
+        );
     }
 
     #[test]

@@ -10,8 +10,9 @@
 //! crash between writing the call and marking the event handled) writes the same key, not
 //! a second call.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -69,6 +70,8 @@ pub struct Waiting<V> {
 pub struct Outbox<V> {
     table: Table<V>,
     waiting: Arc<AtomicUsize>,
+    /// The calls waiting in each lane, by the lane's key prefix.
+    by_lane: Arc<Mutex<HashMap<Vec<u8>, usize>>>,
     put_wake: Arc<Notify>,
 }
 
@@ -77,19 +80,40 @@ impl<V> Clone for Outbox<V> {
         Self {
             table: self.table.clone(),
             waiting: self.waiting.clone(),
+            by_lane: self.by_lane.clone(),
             put_wake: self.put_wake.clone(),
         }
     }
 }
 
+/// The lane prefix of a key, `"{team}/{method}/"`.
+fn lane_prefix(key: &[u8]) -> Option<&[u8]> {
+    let first = key.iter().position(|b| *b == b'/')?;
+    let second = first + 1 + key[first + 1..].iter().position(|b| *b == b'/')?;
+    Some(&key[..=second])
+}
+
+/// The calls waiting in each lane of `tree`.
+fn count_lanes(tree: &sled::Tree) -> HashMap<Vec<u8>, usize> {
+    let mut by_lane: HashMap<Vec<u8>, usize> = HashMap::new();
+    for key in tree.iter().keys().flatten() {
+        if let Some(prefix) = lane_prefix(&key) {
+            *by_lane.entry(prefix.to_vec()).or_default() += 1;
+        }
+    }
+    by_lane
+}
+
 impl Store {
-    /// The outbox, with its calls counted once (a pass over the keys, nothing kept).
+    /// The outbox, with its calls counted once, by lane (a pass over the keys).
     pub fn outbox<V>(&self) -> Result<Outbox<V>, StoreError> {
         let table = self.table(OUTBOX_TREE)?;
         let waiting = table.tree.len();
+        let by_lane = count_lanes(&table.tree);
         Ok(Outbox {
             table,
             waiting: Arc::new(AtomicUsize::new(waiting)),
+            by_lane: Arc::new(Mutex::new(by_lane)),
             put_wake: Arc::new(Notify::new()),
         })
     }
@@ -107,6 +131,7 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
         let before = self.table.tree.insert(key, self.table.encode(call)?)?;
         if before.is_none() {
             self.waiting.fetch_add(1, Ordering::Relaxed);
+            *super::lock(&self.by_lane).entry(lane.prefix()).or_default() += 1;
         }
         self.put_wake.notify_one();
         Ok(())
@@ -115,6 +140,14 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
     /// Resolves after the next [`put`](Self::put) (at once if one came since the last wait).
     pub async fn put_since(&self) {
         self.put_wake.notified().await;
+    }
+
+    /// Calls waiting in `lane`.
+    pub fn lane_len(&self, lane: &Lane) -> usize {
+        super::lock(&self.by_lane)
+            .get(&lane.prefix())
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Calls waiting.
@@ -203,6 +236,10 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
         self.table.writable()?;
         if self.table.tree.remove(key)?.is_some() {
             self.waiting.fetch_sub(1, Ordering::Relaxed);
+            let mut by_lane = super::lock(&self.by_lane);
+            if let Some(count) = lane_prefix(key).and_then(|prefix| by_lane.get_mut(prefix)) {
+                *count = count.saturating_sub(1);
+            }
         }
         Ok(())
     }
@@ -211,6 +248,7 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
     /// workspace's records deleted at uninstall).
     pub fn recount(&self) {
         self.waiting.store(self.table.tree.len(), Ordering::Relaxed);
+        *super::lock(&self.by_lane) = count_lanes(&self.table.tree);
     }
 }
 
@@ -239,6 +277,10 @@ mod tests {
         outbox.put(&other_team, 100, "T2/Ev1", &"x".into()).unwrap();
         assert_eq!(outbox.len(), 5, "the same id twice is one call");
         assert_eq!(
+            [&notes, &reactions, &other_team].map(|lane| outbox.lane_len(lane)),
+            [3, 1, 1]
+        );
+        assert_eq!(
             outbox.lanes().unwrap(),
             vec![notes.clone(), reactions.clone(), other_team.clone()]
         );
@@ -251,8 +293,10 @@ mod tests {
         let left = outbox.oldest(&notes, 0, 10).unwrap();
         assert_eq!(left[0].deadline_ms, 3_000);
         outbox.remove(&left[0].key).unwrap();
-        assert_eq!(outbox.lanes().unwrap(), vec![reactions, other_team]);
+        assert_eq!(outbox.lanes().unwrap(), vec![reactions.clone(), other_team]);
         assert_eq!(outbox.len(), 2);
+        assert_eq!(outbox.lane_len(&notes), 0);
+        assert_eq!(outbox.lane_len(&reactions), 1);
     }
 
     #[test]
@@ -268,6 +312,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let outbox: Outbox<String> = store.outbox().unwrap();
         assert_eq!(outbox.len(), 1);
+        assert_eq!(outbox.lane_len(&lane), 1, "counted by lane at start");
         assert_eq!(outbox.oldest(&lane, 0, 1).unwrap()[0].call, "kept");
     }
 }
