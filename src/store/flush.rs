@@ -315,16 +315,13 @@ fn flush_loop(
     }
 }
 
-/// The files beside sled first, then sled: a journal entry on disk finds its body there, and
-/// an event whose entry is gone from disk has its handled id there. Segments emptied before
-/// this flush began are deleted once it succeeded. An error is recorded in `health` before
-/// anyone hears of it, so a retry finds the store refusing.
 /// One flush, in this order: the log's records (the events admitted, which an answer to
 /// Slack waits for); sled (which writes nothing when nothing in it changed); the handled ids'
 /// files, waited for only when segments of the log are to go (until then the log's `D`
 /// records hold the same ids); the `D` records of the events handled since the last flush,
 /// behind what their handling left in sled (synced by the next flush); then the segments no
-/// event waits in, as found before this flush's sync.
+/// event waits in, as found before this flush's sync. An error is recorded in `health` before
+/// anyone hears of it, so a retry finds the store refusing.
 pub(crate) fn flush_all(
     db: &sled::Db,
     files: &BesideSled,
@@ -351,6 +348,7 @@ pub(crate) fn flush_all(
     Ok(())
 }
 
+/// Adds a request to the group; says whether someone waits for it.
 fn gather(request: Request, waiters: &mut Vec<Waiter>) -> bool {
     match request {
         Request::Wait(waiter) => {

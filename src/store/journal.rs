@@ -39,6 +39,15 @@ const OLD_SEEN_TREE: &str = "events_seen";
 const OLD_PENDING_TREE: &str = "events_pending";
 /// The attempt counts of earlier layouts, moved into the log when found.
 const ATTEMPTS_TREE: &str = "events_attempts";
+/// Every tree of the journal's earlier layouts.
+const OLD_TREES: [&str; 6] = [
+    OLD_SEEN_TREE,
+    OLD_PENDING_TREE,
+    SINGLE_TREE,
+    SEEN_TREE,
+    PENDING_TREE,
+    ATTEMPTS_TREE,
+];
 /// The folder of the fourth layout's event bodies, deleted once its events are in the log.
 pub(crate) const OLD_BODIES_FOLDER: &str = "journal";
 /// A handled id is recognised in the hour it was first seen and the next one.
@@ -187,18 +196,7 @@ impl Store {
         let names = self.db.tree_names();
         let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
         let old_bodies = data_dir.join(OLD_BODIES_FOLDER);
-        if !old_bodies.exists()
-            && ![
-                OLD_SEEN_TREE,
-                OLD_PENDING_TREE,
-                SINGLE_TREE,
-                SEEN_TREE,
-                PENDING_TREE,
-                ATTEMPTS_TREE,
-            ]
-            .iter()
-            .any(|name| has(name))
-        {
+        if !old_bodies.exists() && !OLD_TREES.iter().any(|name| has(name)) {
             return Ok(());
         }
         let move_one = |key: &[u8], seen_at: i64, raw: Option<&[u8]>| -> Result<(), StoreError> {
@@ -555,17 +553,12 @@ mod tests {
             journal.admit(&team, "EvDone", b"{}", 300).unwrap().0,
             Admission::Duplicate
         );
-        assert!(!store.data_trees().iter().any(|t| {
-            [
-                OLD_SEEN_TREE,
-                OLD_PENDING_TREE,
-                SINGLE_TREE,
-                SEEN_TREE,
-                PENDING_TREE,
-                ATTEMPTS_TREE,
-            ]
-            .contains(&t.as_str())
-        }));
+        assert!(
+            !store
+                .data_trees()
+                .iter()
+                .any(|t| OLD_TREES.contains(&t.as_str()))
+        );
         assert!(!dir.path().join(OLD_BODIES_FOLDER).exists());
         assert_eq!(
             journal.prune_seen(2 * HOUR).unwrap(),
