@@ -94,7 +94,7 @@ impl Index {
 
     fn slot(&self, hash: u64) -> Option<usize> {
         let place = self.place.get(&hash)?;
-        usize::try_from(place - self.first).ok()
+        usize::try_from(place.checked_sub(self.first)?).ok()
     }
 
     fn get_mut(&mut self, hash: u64) -> Option<&mut Waiting> {
