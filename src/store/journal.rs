@@ -92,14 +92,13 @@ fn read_entry<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Entry<'a>, StoreError> 
     })
 }
 
-/// Whether `bytes` read as a waiting event of an export: the event inline.
-pub(crate) fn check_entry(key: &[u8], bytes: &[u8]) -> Result<(), StoreError> {
-    match read_entry(key, bytes)?.event {
-        Some(_) => Ok(()),
-        None => Err(StoreError::BadImport {
-            line: 0,
-            reason: "a waiting event must carry its `event`".into(),
-        }),
+/// Why `bytes` do not read as a waiting event of an export (the event inline), if they do
+/// not: said as the reason of the import's error for its line.
+pub(crate) fn check_entry(key: &[u8], bytes: &[u8]) -> Result<(), String> {
+    match read_entry(key, bytes) {
+        Ok(Entry { event: Some(_), .. }) => Ok(()),
+        Ok(_) => Err("a waiting event must carry its `event`".into()),
+        Err(error) => Err(error.to_string()),
     }
 }
 

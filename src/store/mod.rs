@@ -337,7 +337,7 @@ impl Store {
                 .to_string();
             let stored = serde_json::to_vec(field("value")?).map_err(|e| bad(e.to_string()))?;
             if table == journal::PENDING_TREE {
-                journal::check_entry(key.as_bytes(), &stored).map_err(|e| bad(e.to_string()))?;
+                journal::check_entry(key.as_bytes(), &stored).map_err(bad)?;
             }
             records.push((table, key, stored));
         }
@@ -742,6 +742,17 @@ mod tests {
             store.table::<u32>("a").unwrap().is_empty(),
             "nothing written"
         );
+        // A waiting event without the event itself: said once, with its line.
+        let bodiless =
+            "{\"table\":\"journal_pending\",\"key\":\"T1/Ev1\",\"value\":{\"seen_at\":1}}\n";
+        let err = store
+            .import(format!("{header}{good}{bodiless}").as_bytes())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 3 of the import is not a record of an async-norms export: a waiting event must carry its `event`"
+        );
+        assert_eq!(store.event_journal().unwrap().pending_len(), 0);
     }
 
     #[test]
