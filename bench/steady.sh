@@ -8,6 +8,7 @@
 #   CORE=1 bench/steady.sh               # pin the bot to another core
 #   BASELINE=/path/to/async-norms bench/steady.sh   # CPU at 1,000/s of another build too
 #   BASELINE="/a/async-norms /b/async-norms" …       # of several, each in turn
+#   ONLY=steady bench/steady.sh          # only the 1,000/s part (and the disk's fsync)
 #
 # Prints: acknowledgements (p50/p99), seconds from the last event until nothing waits (the
 # journal and the outbox), the drain rate, notes sent and dropped as too late, peak RSS, the
@@ -75,6 +76,7 @@ wait_drained() {
 }
 
 start_emulator "$WORK/emulator.log"
+if [ "${ONLY:-}" != steady ]; then
 start_bot "$WORK/data"
 sleep 1
 echo "fresh start: RSS $(rss_mb VmRSS) MB"
@@ -96,6 +98,8 @@ echo "handled $(metric async_norms_events_handled_total), failed $(metric async_
 echo "peak RSS $(rss_mb VmHWM) MB; data folder ${STEADY_MB} MB before, $(folder_mb "$WORK/data") MB drained"
 sleep 60
 echo "data folder a minute later: $(folder_mb "$WORK/data") MB"
+stop_bot
+fi
 
 # CPU seconds per 10,000 events at a steady 1,000/s and the ack p99, for the bot just
 # started (after 2,000 events to warm it up).
@@ -114,7 +118,6 @@ steady_cpu() {
 }
 
 echo "== steady 1,000/s for 10 s, then a burst" >&2
-stop_bot
 start_bot "$WORK/steady"
 echo "1,000/s, this build: $(steady_cpu)"
 stop_bot
@@ -126,6 +129,7 @@ for baseline in ${BASELINE:-}; do
   stop_bot
 done
 
+if [ "${ONLY:-}" != steady ]; then
 echo "== a restart with $PENDING events journaled and not handled" >&2
 python3 - "$WORK/pending.jsonl" "$PENDING" <<'PY'
 import json, sys
@@ -157,6 +161,7 @@ start_bot "$WORK/pending"
 restart_drain=$(wait_drained 300)
 echo "restart: drained $PENDING in ${restart_drain} s; peak RSS $(rss_mb VmHWM) MB, RSS now $(rss_mb VmRSS) MB; handled $(metric async_norms_events_handled_total)"
 stop_bot
+fi
 
 echo "== this disk's fsync latency (4 KiB appends, 250 a second for 4 s)" >&2
 echo "fsync: $(fsync_probe "$WORK/fsync.probe")"

@@ -23,6 +23,7 @@ use tracing::{error, info, warn};
 
 use super::{Bot, HandleError};
 use crate::metrics::{Counter, Histogram};
+use crate::store::StoreError;
 use crate::store::journal::{EventJournal, JournalKey};
 use crate::store::set_aside::{SetAside, SetAsideEvent};
 
@@ -258,7 +259,11 @@ impl Job {
             Ok(Some(journaled)) => journaled,
             Ok(None) => return, // already handled
             Err(e) => {
-                error!(event = %key, error = %e, "cannot read a journaled event; it stays for the next start");
+                store_error(
+                    key,
+                    &e,
+                    "cannot read a journaled event; it stays for the next start",
+                );
                 return;
             }
         };
@@ -270,7 +275,11 @@ impl Job {
                 Ok(Some(attempt)) => attempt,
                 Ok(None) => return, // handled meanwhile
                 Err(e) => {
-                    error!(event = %key, error = %e, "cannot count an attempt at an event; it stays for the next start");
+                    store_error(
+                        key,
+                        &e,
+                        "cannot count an attempt at an event; it stays for the next start",
+                    );
                     return;
                 }
             };
@@ -371,9 +380,23 @@ impl Job {
         match self.journal.complete(key) {
             Ok(()) => self.bot.store.flush_soon(),
             Err(e) => {
-                error!(event = %key, error = %e, "could not mark an event handled; it may be handled again after a restart");
+                store_error(
+                    key,
+                    &e,
+                    "could not mark an event handled; it may be handled again after a restart",
+                );
             }
         }
+    }
+}
+
+/// Logs a store error met with the event `key`. A disk that refuses writes is described once,
+/// by the store, with what to do about it; each event it stops only refers to that.
+fn store_error(key: &str, error: &StoreError, what: &str) {
+    if matches!(error, StoreError::DiskRefused { .. }) {
+        error!(event = %key, "{what} (the data folder refuses writes, as logged)");
+    } else {
+        error!(event = %key, %error, "{what}");
     }
 }
 

@@ -154,7 +154,8 @@ impl EventIntake {
         let (admission, key) = self.journal.admit(team, event_id, &distilled, now_unix)?;
         // Durable before Slack hears "200": a crash after this point loses nothing. A
         // redelivery is flushed too, since its first copy may still be on its way to disk.
-        self.store.flush().await?;
+        // The journal is all an admission writes.
+        self.store.flush_journal().await?;
         if admission == Admission::Duplicate {
             self.metrics.inc(Counter::EventsDuplicate, &[]);
             return Ok(Intake::Duplicate);

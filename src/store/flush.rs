@@ -4,9 +4,13 @@
 //!
 //! One thread of its own does the flushing, so a flush costs no hand-over to a blocking
 //! pool. Flushes start at most once per [`MIN_INTERVAL`]: under load, requests that arrive
-//! while one flush runs, or just after, are gathered into the next. A caller that does not
-//! need to wait (marking an event handled) asks with [`Flusher::flush_soon`]; such a request
-//! waits up to [`SOON_WINDOW`] to ride along with a flush someone waits for.
+//! while one flush runs, or just after, are gathered into the next.
+//!
+//! What a caller waits for decides how far a flush goes. An event's intake waits for the
+//! log's records only ([`Reach::Log`]): answered as soon as they are synced, before sled is
+//! flushed. Everything else waits for the whole store ([`Reach::All`]). Writes nobody waits
+//! for (an event handled, a note queued or sent) ask with [`Flusher::flush_soon`] and are
+//! flushed together within [`SOON_WINDOW`]; asking again within the window wakes nobody.
 //!
 //! The thread also keeps the store's [`DiskHealth`]: once the disk refuses a write, or a
 //! flush stays unconfirmed for [`FLUSH_PATIENCE`], callers are refused at once (Slack gets
@@ -33,8 +37,11 @@ pub(crate) struct BesideSled {
 
 /// The shortest time between the starts of two flushes.
 const MIN_INTERVAL: Duration = Duration::from_millis(2);
-/// How long a request nobody waits for may wait for company before it is flushed alone.
-const SOON_WINDOW: Duration = Duration::from_millis(5);
+/// How long writes nobody waits for may wait before they are flushed: the store's whole flush
+/// (sled's, with its pool threads) runs at most this often for them. It is also how long a
+/// crash can undo an ephemeral note's removal from the outbox after Slack took it, and so
+/// send that note again.
+const SOON_WINDOW: Duration = Duration::from_millis(10);
 /// How long a caller waits for the disk to confirm a flush: far beyond a healthy fsync, and
 /// short of the 3 s Slack waits for an answer, so that a retry Slack sends after its own
 /// timeout finds the store already known to be stuck.
@@ -168,16 +175,28 @@ fn describe_io_error(error: &std::io::Error) -> String {
 
 type Waiter = oneshot::Sender<Result<(), String>>;
 
+/// How far the writes a caller waits for go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// The log's records: an event admitted, which its answer to Slack waits for.
+    Log,
+    /// Everything the store holds.
+    All,
+}
+
 enum Request {
     /// Someone waits for the result.
-    Wait(Waiter),
-    /// Nobody waits: on disk within [`SOON_WINDOW`] (plus one flush).
+    Wait(Waiter, Reach),
+    /// Writes nobody waits for: on disk within [`SOON_WINDOW`] (plus one flush).
     Soon,
 }
 
 #[derive(Clone)]
 pub(crate) struct Flusher {
     requests: mpsc::Sender<Request>,
+    /// Set from a [`Flusher::flush_soon`] until the flush that covers it starts: only the
+    /// first one in a window wakes the thread.
+    soon_asked: Arc<AtomicBool>,
     closed: watch::Receiver<bool>,
     health: Arc<DiskHealth>,
 }
@@ -188,17 +207,24 @@ impl Flusher {
     pub(crate) fn start(db: sled::Db, files: Arc<BesideSled>, health: Arc<DiskHealth>) -> Self {
         let (requests, receiver) = mpsc::channel::<Request>();
         let (closed_tx, closed) = watch::channel(false);
+        let soon_asked = Arc::new(AtomicBool::new(false));
         if tokio::runtime::Handle::try_current().is_ok() {
-            let thread_health = health.clone();
+            let thread = FlushThread {
+                db,
+                files,
+                health: health.clone(),
+                soon_asked: soon_asked.clone(),
+            };
             let spawned = std::thread::Builder::new()
                 .name("store-flush".into())
                 .spawn(move || {
-                    flush_loop(&db, &files, &receiver, &thread_health);
+                    thread.run(&receiver);
+                    let FlushThread { db, health, .. } = thread;
                     // Every handle of the store is gone: release the database (and its
                     // lock) and say so, for anyone waiting to open the folder again.
                     drop(db);
                     // sled's pool threads may hold it a moment longer.
-                    super::lock::wait_until_released(&thread_health.path);
+                    super::lock::wait_until_released(&health.path);
                     let _ = closed_tx.send(true);
                 });
             if let Err(e) = spawned {
@@ -207,6 +233,7 @@ impl Flusher {
         }
         Self {
             requests,
+            soon_asked,
             closed,
             health,
         }
@@ -225,14 +252,14 @@ impl Flusher {
         }
     }
 
-    /// Waits until every write made before this call is on disk, at most
-    /// [`FLUSH_PATIENCE`]; refuses at once when the disk is known to fail.
-    pub(crate) async fn flush(&self) -> Result<(), StoreError> {
+    /// Waits until every write made before this call, as far as `reach` says, is on disk,
+    /// at most [`FLUSH_PATIENCE`]; refuses at once when the disk is known to fail.
+    pub(crate) async fn flush(&self, reach: Reach) -> Result<(), StoreError> {
         self.health.check()?;
         let stopped = || StoreError::Flush("the flushing thread has stopped".into());
         let (done, wait) = oneshot::channel();
         self.requests
-            .send(Request::Wait(done))
+            .send(Request::Wait(done, reach))
             .map_err(|_| stopped())?;
         match tokio::time::timeout(FLUSH_PATIENCE, wait).await {
             Ok(Ok(Ok(()))) => Ok(()),
@@ -243,7 +270,7 @@ impl Flusher {
                 .err()
                 .unwrap_or(StoreError::Flush(error))),
             Ok(Err(_)) => Err(stopped()),
-            // sled can wait forever for a write that will never be made (see `flush_loop`).
+            // sled can wait forever for a write that will never be made (see `FlushThread`).
             Err(_) => Err(self.health.report_stall()),
         }
     }
@@ -251,11 +278,13 @@ impl Flusher {
     /// Asks for every write made before this call to reach the disk shortly, without
     /// waiting for it. A failure is logged by the flushing thread.
     pub(crate) fn flush_soon(&self) {
-        let _ = self.requests.send(Request::Soon);
+        if !self.soon_asked.swap(true, Ordering::SeqCst) {
+            let _ = self.requests.send(Request::Soon);
+        }
     }
 }
 
-/// Flushes until every sender is gone.
+/// The flushing thread's side.
 ///
 /// sled 0.34 fails in two ways when the disk refuses a write. A failed log write becomes
 /// its global error, returned by every later write and flush: recorded in `health`, after
@@ -263,43 +292,90 @@ impl Flusher {
 /// 128 KiB gets a file of its own) leaves a log buffer that is never written, so every
 /// later `flush` waits forever: callers stop waiting after [`FLUSH_PATIENCE`], and this
 /// thread stays blocked.
-fn flush_loop(
-    db: &sled::Db,
-    files: &BesideSled,
-    receiver: &Receiver<Request>,
-    health: &DiskHealth,
-) {
-    let mut last_start: Option<Instant> = None;
-    while let Ok(first) = receiver.recv() {
-        let mut waiters = Vec::new();
-        let mut someone_waits = gather(first, &mut waiters);
-        // Nobody waits yet: give a flush someone waits for a moment to come along.
-        let soon_deadline = Instant::now() + SOON_WINDOW;
-        while !someone_waits {
-            match receiver.recv_timeout(soon_deadline.saturating_duration_since(Instant::now())) {
-                Ok(request) => someone_waits = gather(request, &mut waiters),
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => break,
+struct FlushThread {
+    db: sled::Db,
+    files: Arc<BesideSled>,
+    health: Arc<DiskHealth>,
+    soon_asked: Arc<AtomicBool>,
+}
+
+/// The requests one flush answers.
+#[derive(Default)]
+struct Group {
+    log: Vec<Waiter>,
+    all: Vec<Waiter>,
+}
+
+impl Group {
+    fn add(&mut self, request: Request, soon_due: &mut Option<Instant>) {
+        match request {
+            Request::Wait(waiter, Reach::Log) => self.log.push(waiter),
+            Request::Wait(waiter, Reach::All) => self.all.push(waiter),
+            Request::Soon => {
+                soon_due.get_or_insert_with(|| Instant::now() + SOON_WINDOW);
             }
         }
-        // Pace the flushes: what arrives meanwhile shares this one.
-        if let Some(last) = last_start {
-            let next = last + MIN_INTERVAL;
-            let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
+    }
+}
+
+impl FlushThread {
+    /// Flushes until every sender is gone, then once more for writes nobody waited for.
+    fn run(&self, receiver: &Receiver<Request>) {
+        let mut last_start: Option<Instant> = None;
+        // When the writes nobody waits for are due, if any are.
+        let mut soon_due: Option<Instant> = None;
+        loop {
+            let mut group = Group::default();
+            let first = match soon_due {
+                None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(due) => receiver.recv_timeout(due.saturating_duration_since(Instant::now())),
+            };
+            match first {
+                Ok(request) => group.add(request, &mut soon_due),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    if soon_due.is_some() {
+                        self.flush(&mut group, true);
+                    }
+                    return;
+                }
             }
+            let due = soon_due.is_some_and(|due| due <= Instant::now());
+            if group.log.is_empty() && group.all.is_empty() && !due {
+                continue;
+            }
+            // Pace the flushes: what arrives meanwhile shares this one.
+            if let Some(last) = last_start {
+                let next = last + MIN_INTERVAL;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                }
+            }
+            while let Ok(request) = receiver.try_recv() {
+                group.add(request, &mut soon_due);
+            }
+            last_start = Some(Instant::now());
+            let whole = !group.all.is_empty() || soon_due.is_some_and(|due| due <= Instant::now());
+            if whole {
+                soon_due = None;
+            }
+            self.flush(&mut group, whole);
         }
-        while let Ok(request) = receiver.try_recv() {
-            gather(request, &mut waiters);
+    }
+
+    /// One flush: the log's, answering those who wait for it; then, when `whole`, the rest
+    /// of the store's (see [`flush_all`]), answering the others.
+    fn flush(&self, group: &mut Group, whole: bool) {
+        if whole {
+            // Writes asked for from here on are covered by the next flush.
+            self.soon_asked.store(false, Ordering::SeqCst);
         }
-        let result = match health.check() {
+        let health = &*self.health;
+        let attempt = |step: &dyn Fn() -> Result<(), String>| match health.check() {
             Ok(()) => {
-                // Everyone gathered wrote before asking, so one flush that starts now covers
-                // them all.
-                last_start = Some(Instant::now());
                 health.flush_started();
-                let flushed = flush_all(db, files, health);
+                let flushed = step();
                 health.flush_ended();
                 flushed.inspect_err(|error| {
                     if health.check().is_ok() {
@@ -309,30 +385,67 @@ fn flush_loop(
             }
             Err(failing) => Err(failing.to_string()),
         };
-        for waiter in waiters {
-            let _ = waiter.send(result.clone());
+        // Found before the sync, like `flush_all` does.
+        let doomed = if whole {
+            self.files.log.doomed()
+        } else {
+            Vec::new()
+        };
+        let synced = attempt(&|| sync_log(&self.files, health));
+        for waiter in group.log.drain(..) {
+            let _ = waiter.send(synced.clone());
+        }
+        if !whole {
+            return;
+        }
+        let flushed = synced
+            .and_then(|()| attempt(&|| flush_after_log(&self.db, &self.files, health, &doomed)));
+        for waiter in group.all.drain(..) {
+            let _ = waiter.send(flushed.clone());
         }
     }
 }
 
-/// One flush, in this order: the log's records (the events admitted, which an answer to
-/// Slack waits for); sled (which writes nothing when nothing in it changed); the handled ids'
-/// files, waited for only when segments of the log are to go (until then the log's `D`
-/// records hold the same ids); the `D` records of the events handled since the last flush,
-/// behind what their handling left in sled (synced by the next flush); then the segments no
-/// event waits in, as found before this flush's sync. An error is recorded in `health` before
-/// anyone hears of it, so a retry finds the store refusing.
+/// Records a failed write in `health` before anyone hears of it, so a retry finds the store
+/// refusing.
+fn io_failed(health: &DiskHealth) -> impl Fn(std::io::Error) -> String + '_ {
+    |error| {
+        health.record_io(&error);
+        error.to_string()
+    }
+}
+
+fn sync_log(files: &BesideSled, health: &DiskHealth) -> Result<(), String> {
+    files.log.sync().map_err(io_failed(health))
+}
+
+/// One whole flush, in this order: the log's records (the events admitted, which an answer
+/// to Slack waits for); sled (which writes nothing when nothing in it changed); the handled
+/// ids' files, waited for only when segments of the log are to go (until then the log's `D`
+/// records hold the same ids); the `D` records of the events handled before sled's flush
+/// began, behind what their handling left in sled (synced by the next flush); then the
+/// segments no event waits in, as found before this flush's sync. An error is recorded in
+/// `health` before anyone hears of it, so a retry finds the store refusing.
 pub(crate) fn flush_all(
     db: &sled::Db,
     files: &BesideSled,
     health: &DiskHealth,
 ) -> Result<(), String> {
-    let io_failed = |error: std::io::Error| {
-        health.record_io(&error);
-        error.to_string()
-    };
     let doomed = files.log.doomed();
-    files.log.sync().map_err(io_failed)?;
+    sync_log(files, health)?;
+    flush_after_log(db, files, health, &doomed)
+}
+
+/// The steps of [`flush_all`] after the log's sync.
+fn flush_after_log(
+    db: &sled::Db,
+    files: &BesideSled,
+    health: &DiskHealth,
+    doomed: &[u64],
+) -> Result<(), String> {
+    // Taken before sled's flush: an event handled while it runs may have left a note that
+    // this flush does not cover, so its record waits for the next one.
+    let done = files.log.take_done();
     db.flush().map_err(|error| {
         health.record(&error);
         error.to_string()
@@ -340,23 +453,12 @@ pub(crate) fn flush_all(
     files
         .seen
         .write(!doomed.is_empty())
-        .and_then(|()| files.log.write_done())
-        .map_err(io_failed)?;
-    if let Err(error) = files.log.delete(&doomed) {
+        .and_then(|()| files.log.write_done(done))
+        .map_err(io_failed(health))?;
+    if let Err(error) = files.log.delete(doomed) {
         tracing::warn!(%error, "could not delete a journal segment no event waits in");
     }
     Ok(())
-}
-
-/// Adds a request to the group; says whether someone waits for it.
-fn gather(request: Request, waiters: &mut Vec<Waiter>) -> bool {
-    match request {
-        Request::Wait(waiter) => {
-            waiters.push(waiter);
-            true
-        }
-        Request::Soon => false,
-    }
 }
 
 #[cfg(test)]

@@ -211,6 +211,10 @@ struct Segment {
     live: usize,
 }
 
+/// An event done whose `D` record is not written yet: the hash of its key, when it was
+/// received, and its segment.
+pub(crate) type Done = (u64, i64, u64);
+
 #[derive(Default)]
 struct State {
     segments: BTreeMap<u64, Segment>,
@@ -224,7 +228,7 @@ struct State {
     created: bool,
     /// Events done whose `D` record is not written yet ([`Log::write_done`]): the hash, when
     /// it was received and its segment, which holds it until then.
-    done_unwritten: Vec<(u64, i64, u64)>,
+    done_unwritten: Vec<Done>,
 }
 
 /// What the log found at start: each handled id (its hour's moment and hash) that a `D`
@@ -554,14 +558,17 @@ impl Log {
         }
     }
 
-    /// Writes the `D` records of the events done since the last call; their segments no
-    /// longer hold them. The store's flush calls this once sled is flushed: what handling an
-    /// event left in sled (a note in the outbox) is on disk before the record that says the
-    /// event is done, so a crash in between hands the event over again rather than lose the
-    /// note. Durable with the next [`sync`](Self::sync).
-    pub(crate) fn write_done(&self) -> io::Result<()> {
-        let mut state = lock(&self.state);
-        let done = std::mem::take(&mut state.done_unwritten);
+    /// The events done since the last call, for [`write_done`](Self::write_done).
+    pub(crate) fn take_done(&self) -> Vec<Done> {
+        std::mem::take(&mut lock(&self.state).done_unwritten)
+    }
+
+    /// Writes the `D` records of events [`take_done`](Self::take_done) gave; their segments
+    /// no longer hold them. The store's flush takes them before sled's flush and writes them
+    /// after it: what handling an event left in sled (a note in the outbox) is on disk
+    /// before the record that says the event is done, so a crash in between hands the event
+    /// over again rather than lose the note. Durable with the next [`sync`](Self::sync).
+    pub(crate) fn write_done(&self, done: Vec<Done>) -> io::Result<()> {
         if done.is_empty() {
             return Ok(());
         }
@@ -569,6 +576,7 @@ impl Log {
         for (hash, received_at, _) in &done {
             records.extend(encode(DONE, "", *received_at, &hash.to_be_bytes())?);
         }
+        let mut state = lock(&self.state);
         if let Err(error) = state.append(&self.dir, &records, 0) {
             state.done_unwritten.splice(0..0, done);
             return Err(error);
@@ -727,7 +735,7 @@ mod tests {
             assert_eq!(log.begin_attempt(id_hash("T1/Ev2")).unwrap(), Some(2));
             assert_eq!(log.begin_attempt(id_hash("T9/Ev9")).unwrap(), None);
             log.done(id_hash("T1/Ev1"));
-            log.write_done().unwrap();
+            log.write_done(log.take_done()).unwrap();
             log.sync().unwrap();
         }
         let (log, replayed) = reopen(dir.path());
@@ -771,10 +779,10 @@ mod tests {
         admit(&log, "T1/Big0", &big);
         admit(&log, "T1/Big1", &big);
         log.done(id_hash("T1/Big1"));
-        log.write_done().unwrap();
+        log.write_done(log.take_done()).unwrap();
         assert_eq!(log.doomed(), Vec::<u64>::new(), "segment 0 still holds two");
         log.done(id_hash("T1/Big0"));
-        log.write_done().unwrap();
+        log.write_done(log.take_done()).unwrap();
         assert!(log.doomed().is_empty(), "the straggler holds segment 0");
         // A new segment starts: the straggler is copied forward, and both old ones can go.
         admit(&log, "T1/Big2", &big);
@@ -812,7 +820,7 @@ mod tests {
         );
         assert!(replayed.done.is_empty());
         log.done(id_hash("T1/Ev1"));
-        log.write_done().unwrap();
+        log.write_done(log.take_done()).unwrap();
         log.sync().unwrap();
         assert_eq!(log.doomed(), [0]);
         let (log, replayed) = reopen(dir.path());

@@ -29,7 +29,7 @@ use serde::de::DeserializeOwned;
 use crate::ids::TeamId;
 
 use flush::DiskHealth;
-pub(crate) use flush::Flusher;
+pub(crate) use flush::{Flusher, Reach};
 
 /// The layout of the data on disk. Raise it with a migration when a stored shape changes.
 pub(crate) const SCHEMA_VERSION: u32 = 1;
@@ -214,7 +214,14 @@ impl Store {
     /// Waits until every write made before this call is on disk. Concurrent callers share
     /// one flush, so a burst of events costs one fsync rather than one each.
     pub(crate) async fn flush(&self) -> Result<(), StoreError> {
-        self.flusher.flush().await
+        self.flusher.flush(Reach::All).await
+    }
+
+    /// Waits until the journal's records written before this call are on disk, as
+    /// [`flush`](Self::flush) does, without waiting for the rest of the store: what an
+    /// event's answer to Slack waits for.
+    pub(crate) async fn flush_journal(&self) -> Result<(), StoreError> {
+        self.flusher.flush(Reach::Log).await
     }
 
     /// Asks for every write made before this call to reach the disk within a few
