@@ -33,71 +33,6 @@ const STORE_RELEASE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often handled event ids of past hours are forgotten.
 const FORGET_EVENTS_EVERY: Duration = Duration::from_secs(10 * 60);
 
-/// The niceness of the thread that handles events: below the runtime that answers Slack.
-const BACKGROUND_NICENESS: i32 = 10;
-
-/// The runtime for everything that does not answer a request: the event worker, the outbox's
-/// sender, the schedules. It runs on a thread of its own at a lower priority than the runtime
-/// that answers Slack, so that on a busy core an acknowledgement never waits behind handlers
-/// (a runtime polls a woken task only when the task before it yields). During a burst,
-/// handling falls behind and catches up after it; what waits is in the journal, on disk.
-struct Background {
-    handle: tokio::runtime::Handle,
-    /// Stops the thread, which drops the runtime and whatever still runs on it.
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Background {
-    fn start() -> anyhow::Result<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the runtime that handles events")?;
-        let handle = runtime.handle().clone();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::Builder::new()
-            .name("handlers".into())
-            .spawn(move || {
-                lower_this_threads_priority();
-                runtime.block_on(async {
-                    let _ = stopped.await;
-                });
-            })
-            .context("cannot start the thread that handles events")?;
-        Ok(Self {
-            handle,
-            stop: Some(stop),
-        })
-    }
-
-    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
-    where
-        F: std::future::Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.handle.spawn(future)
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-/// Gives the calling thread [`BACKGROUND_NICENESS`]. Lowering a priority needs no privilege;
-/// where it fails anyway, the thread runs at the process's.
-fn lower_this_threads_priority() {
-    #[cfg(target_os = "linux")]
-    if let Err(error) =
-        rustix::process::setpriority_process(Some(rustix::thread::gettid()), BACKGROUND_NICENESS)
-    {
-        warn!(%error, "cannot lower the priority of the thread that handles events");
-    }
-}
-
 /// A started bot. Dropping it does not stop it: call [`RunningBot::shutdown`].
 pub struct RunningBot {
     addr: SocketAddr,
@@ -294,7 +229,6 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         distribution,
     });
 
-    let background = Background::start()?;
     let token = shutdown.clone();
     let done = tokio::spawn(async move {
         let public = Routes::Public {
@@ -316,14 +250,14 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
             public,
             limits,
         ));
-        let worker = background.spawn(worker.run());
-        let sender = background.spawn(sender);
-        let checkin_runner = background.spawn(checkin_runner);
-        let digests = background.spawn(digests);
-        let retention = background.spawn(retention);
-        let reminders = background.spawn(reminders);
-        let directory = background.spawn(directory);
-        let pruning = background.spawn(forget_old_events(journal, clock, token.clone()));
+        let worker = tokio::spawn(worker.run());
+        let sender = tokio::spawn(sender);
+        let checkin_runner = tokio::spawn(checkin_runner);
+        let digests = tokio::spawn(digests);
+        let retention = tokio::spawn(retention);
+        let reminders = tokio::spawn(reminders);
+        let directory = tokio::spawn(directory);
+        let pruning = tokio::spawn(forget_old_events(journal, clock, token.clone()));
         token.cancelled().await;
         info!("shutting down");
         if let Some(socket) = socket {
@@ -341,8 +275,6 @@ pub async fn start(config: ServeConfig, clock: Arc<dyn Clock>) -> anyhow::Result
         let _ = retention.await;
         let _ = reminders.await;
         let _ = directory.await;
-        // What is left on the handlers' runtime (idle connections to Slack) goes with it.
-        drop(background);
         store
             .flush_now()
             .context("the store could not be flushed at shutdown")?;

@@ -443,9 +443,9 @@ fn flush_after_log(
     health: &DiskHealth,
     doomed: &[u64],
 ) -> Result<(), String> {
-    // Taken before sled's flush: an event handled while it runs may have left a note that
+    // Marked before sled's flush: an event handled while it runs may have left a note that
     // this flush does not cover, so its record waits for the next one.
-    let done = files.log.take_done();
+    let done = files.log.done_mark();
     db.flush().map_err(|error| {
         health.record(&error);
         error.to_string()

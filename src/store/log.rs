@@ -213,7 +213,7 @@ struct Segment {
 
 /// An event done whose `D` record is not written yet: the hash of its key, when it was
 /// received, and its segment.
-pub(crate) type Done = (u64, i64, u64);
+type Done = (u64, i64, u64);
 
 #[derive(Default)]
 struct State {
@@ -558,30 +558,33 @@ impl Log {
         }
     }
 
-    /// The events done since the last call, for [`write_done`](Self::write_done).
-    pub(crate) fn take_done(&self) -> Vec<Done> {
-        std::mem::take(&mut lock(&self.state).done_unwritten)
+    /// How many events are done and their `D` records unwritten: a mark for
+    /// [`write_done`](Self::write_done).
+    pub(crate) fn done_mark(&self) -> usize {
+        lock(&self.state).done_unwritten.len()
     }
 
-    /// Writes the `D` records of events [`take_done`](Self::take_done) gave; their segments
-    /// no longer hold them. The store's flush takes them before sled's flush and writes them
-    /// after it: what handling an event left in sled (a note in the outbox) is on disk
-    /// before the record that says the event is done, so a crash in between hands the event
-    /// over again rather than lose the note. Durable with the next [`sync`](Self::sync).
-    pub(crate) fn write_done(&self, done: Vec<Done>) -> io::Result<()> {
-        if done.is_empty() {
+    /// Writes the `D` records of the first `upto` events done and unwritten (a
+    /// [`done_mark`](Self::done_mark)); their segments no longer hold them. The store's flush
+    /// takes the mark before sled's flush and writes after it: what handling an event left
+    /// in sled (a note in the outbox) is on disk before the record that says the event is
+    /// done, so a crash in between hands the event over again rather than lose the note.
+    /// Nothing is forgotten when a step fails: the next flush writes them. Durable with the
+    /// next [`sync`](Self::sync).
+    pub(crate) fn write_done(&self, upto: usize) -> io::Result<()> {
+        let mut state = lock(&self.state);
+        let upto = upto.min(state.done_unwritten.len());
+        if upto == 0 {
             return Ok(());
         }
+        let done = &state.done_unwritten[..upto];
         let mut records = Vec::with_capacity(done.len() * (HEADER + 8));
-        for (hash, received_at, _) in &done {
+        for (hash, received_at, _) in done {
             records.extend(encode(DONE, "", *received_at, &hash.to_be_bytes())?);
         }
-        let mut state = lock(&self.state);
-        if let Err(error) = state.append(&self.dir, &records, 0) {
-            state.done_unwritten.splice(0..0, done);
-            return Err(error);
-        }
-        for (_, _, segment) in done {
+        state.append(&self.dir, &records, 0)?;
+        let written: Vec<Done> = state.done_unwritten.drain(..upto).collect();
+        for (_, _, segment) in written {
             if let Some(segment) = state.segments.get_mut(&segment) {
                 segment.live = segment.live.saturating_sub(1);
             }
@@ -735,7 +738,7 @@ mod tests {
             assert_eq!(log.begin_attempt(id_hash("T1/Ev2")).unwrap(), Some(2));
             assert_eq!(log.begin_attempt(id_hash("T9/Ev9")).unwrap(), None);
             log.done(id_hash("T1/Ev1"));
-            log.write_done(log.take_done()).unwrap();
+            log.write_done(log.done_mark()).unwrap();
             log.sync().unwrap();
         }
         let (log, replayed) = reopen(dir.path());
@@ -779,10 +782,10 @@ mod tests {
         admit(&log, "T1/Big0", &big);
         admit(&log, "T1/Big1", &big);
         log.done(id_hash("T1/Big1"));
-        log.write_done(log.take_done()).unwrap();
+        log.write_done(log.done_mark()).unwrap();
         assert_eq!(log.doomed(), Vec::<u64>::new(), "segment 0 still holds two");
         log.done(id_hash("T1/Big0"));
-        log.write_done(log.take_done()).unwrap();
+        log.write_done(log.done_mark()).unwrap();
         assert!(log.doomed().is_empty(), "the straggler holds segment 0");
         // A new segment starts: the straggler is copied forward, and both old ones can go.
         admit(&log, "T1/Big2", &big);
@@ -820,7 +823,7 @@ mod tests {
         );
         assert!(replayed.done.is_empty());
         log.done(id_hash("T1/Ev1"));
-        log.write_done(log.take_done()).unwrap();
+        log.write_done(log.done_mark()).unwrap();
         log.sync().unwrap();
         assert_eq!(log.doomed(), [0]);
         let (log, replayed) = reopen(dir.path());
