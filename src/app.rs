@@ -390,6 +390,7 @@ async fn keep_directory(bot: Arc<Bot>, shutdown: CancellationToken) {
                 }
             }
         }
+        bot.directory.first_read_over();
         tokio::select! {
             _ = shutdown.cancelled() => return,
             _ = tokio::time::sleep(next) => {}

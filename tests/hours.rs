@@ -268,6 +268,39 @@ async fn notes_wait_for_slack_in_the_outbox_while_events_are_handled_and_merge_p
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_after_a_start_wait_for_the_directory_instead_of_looking_members_up() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/Berlin"));
+    emulator.add_user("UM001", Some("Asia/Tokyo"));
+    // The first reading of the directory hangs until the event is in.
+    emulator.hold("users.list");
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    emulator.wait_for_attempts("users.list", 1, PATIENCE).await;
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvEarly",
+            "U1",
+            "C1",
+            "<@UM001> quick one",
+            "1772532000.000100",
+            None,
+        ),
+    )
+    .await;
+    emulator.release("users.list");
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    assert!(notes[0].text_and_blocks().contains("<@UM001>"));
+    let looked_up: Vec<_> = emulator
+        .calls_to("users.info")
+        .into_iter()
+        .filter(|call| call.param("user") == Some("UM001"))
+        .collect();
+    assert!(looked_up.is_empty(), "{looked_up:?}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mentions_are_looked_up_in_the_directory_read_from_users_list_and_team_join() {
     let emulator = SlackEmulator::start().await;
     emulator.add_user("U1", Some("Europe/Berlin"));

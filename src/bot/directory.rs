@@ -195,6 +195,9 @@ pub(crate) struct Directory {
     dnd: Mutex<DndMap>,
     /// Members whose `dnd.info` lately found no turn ([`DND_NO_TURN_TTL`]).
     dnd_no_turn: Mutex<HashMap<(TeamId, UserId), Cached<()>>>,
+    /// Becomes `true` once every workspace's members were read from `users.list` (or the
+    /// reading failed) after a start.
+    first_read: tokio::sync::watch::Sender<bool>,
 }
 
 impl Directory {
@@ -479,6 +482,18 @@ impl Directory {
                 return Ok(read);
             }
         }
+    }
+
+    /// Says that the first reading of every workspace's members is over, read or not.
+    pub(crate) fn first_read_over(&self) {
+        self.first_read.send_replace(true);
+    }
+
+    /// Waits until the first reading of the members is over, at most `patience`: a member
+    /// the directory is about to name then costs no `users.info` call.
+    pub(crate) async fn wait_for_first_read(&self, patience: std::time::Duration) {
+        let mut over = self.first_read.subscribe();
+        let _ = tokio::time::timeout(patience, over.wait_for(|over| *over)).await;
     }
 
     /// Profiles in memory, of every workspace.

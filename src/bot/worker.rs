@@ -41,6 +41,9 @@ const SCAN_BATCH: usize = 1024;
 const MAX_ATTEMPTS: u32 = 5;
 /// How long shutdown waits for events being handled.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long events wait, after a start, for the member directory's first reading: long enough
+/// for a workspace of a few thousand members, short against a note's deadline.
+const DIRECTORY_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Creates the hand-over between intake and worker.
 pub fn event_queue() -> (EventQueue, QueueReceiver) {
@@ -129,6 +132,10 @@ struct Sources {
 
 impl Worker {
     pub async fn run(mut self) {
+        tokio::select! {
+            _ = self.shutdown.cancelled() => {}
+            _ = self.bot.directory.wait_for_first_read(DIRECTORY_PATIENCE) => {}
+        }
         let permits = Arc::new(Semaphore::new(CONCURRENCY));
         // Keys being handled, so a key found both in the queue and in the journal is
         // handled once.
