@@ -4,12 +4,17 @@
 //! it walks forward a week at a time and stops at a fixed horizon, so an empty schedule or a
 //! long absence can never make it loop for ever.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::{
     DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc,
 };
 use chrono_tz::Tz;
 
 use crate::hours::member::{AwayPeriod, MemberHours};
+use crate::hours::schedule::WeeklySchedule;
 use crate::hours::signals::SignalKind;
 
 /// `at + delta`, stopping at the last representable instant instead of overflowing.
@@ -134,6 +139,10 @@ pub(crate) fn windows_between(
     working_windows(hours, from, to).into_iter()
 }
 
+///
+/// Each thread keeps the windows of the zones, schedules and weeks it computed lately
+/// ([`kept_week`]): members who share a zone and hours, or one member mentioned again, cost
+/// no time-zone arithmetic. A span over more than two weeks is computed afresh.
 pub(crate) fn working_windows(
     hours: &MemberHours,
     from: DateTime<Utc>,
@@ -142,6 +151,75 @@ pub(crate) fn working_windows(
     if from >= to || hours.schedule.is_empty() {
         return Vec::new();
     }
+    let first = week_of(from);
+    let last = week_of(to - TimeDelta::nanoseconds(1));
+    if last - first > 1 {
+        return schedule_windows(hours, from, to);
+    }
+    let mut windows = Vec::new();
+    for week in first..=last {
+        let Some(kept) = kept_week(hours, week) else {
+            return schedule_windows(hours, from, to);
+        };
+        windows.extend(
+            kept.iter()
+                .map(|&(start, end)| (start.max(from), end.min(to)))
+                .filter(|(start, end)| start < end),
+        );
+    }
+    // A window that runs over the end of a week was kept as two that touch.
+    merge(windows)
+}
+
+/// How long a kept span of windows is: one week, counted from the Unix epoch in UTC.
+const WEEK_SECONDS: i64 = 7 * 24 * 60 * 60;
+
+/// How many weeks a thread keeps before it forgets them all and starts again.
+const KEPT_WEEKS: usize = 1024;
+
+/// Windows by schedule alone for one zone and week, with the schedules they are for.
+type KeptWeeks = HashMap<(Tz, i64), Vec<(WeeklySchedule, Arc<[Window]>)>>;
+
+thread_local! {
+    static WEEKS: RefCell<KeptWeeks> = RefCell::default();
+}
+
+/// The week (as counted for [`kept_week`]) that holds `at`.
+fn week_of(at: DateTime<Utc>) -> i64 {
+    at.timestamp().div_euclid(WEEK_SECONDS)
+}
+
+/// The working windows of `hours`' zone and schedule over `week`, computed once per thread;
+/// `None` for a week at the ends of the calendar.
+fn kept_week(hours: &MemberHours, week: i64) -> Option<Arc<[Window]>> {
+    let key = (hours.tz, week);
+    let found = WEEKS.with_borrow(|weeks| {
+        weeks.get(&key).and_then(|kept| {
+            kept.iter()
+                .find(|(schedule, _)| *schedule == hours.schedule)
+                .map(|(_, windows)| Arc::clone(windows))
+        })
+    });
+    if found.is_some() {
+        return found;
+    }
+    let start = DateTime::from_timestamp(week.checked_mul(WEEK_SECONDS)?, 0)?;
+    let end = DateTime::from_timestamp(week.checked_add(1)?.checked_mul(WEEK_SECONDS)?, 0)?;
+    let windows: Arc<[Window]> = schedule_windows(hours, start, end).into();
+    WEEKS.with_borrow_mut(|weeks| {
+        if weeks.len() >= KEPT_WEEKS {
+            weeks.clear();
+        }
+        weeks
+            .entry(key)
+            .or_default()
+            .push((hours.schedule.clone(), Arc::clone(&windows)));
+    });
+    Some(windows)
+}
+
+/// [`working_windows`], computed from the zone's rules.
+fn schedule_windows(hours: &MemberHours, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Window> {
     let tz = hours.tz;
     let local_date = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
     let first = local_date(from)
@@ -442,5 +520,73 @@ mod tests {
             local.format("%Y-%m-%d %H:%M %:z").to_string(),
             "2026-10-04 02:30 +11:00"
         );
+    }
+
+    #[test]
+    fn a_window_over_the_end_of_a_kept_week_comes_back_whole() {
+        // Kept weeks start on Thursdays at 00:00 UTC (the Unix epoch was one).
+        let hours = member("wed 22:00-06:00", chrono_tz::UTC);
+        let from = at("2026-11-25T12:00:00Z");
+        let to = at("2026-11-27T12:00:00Z");
+        assert_eq!(week_of(from) + 1, week_of(to));
+        let whole = pair("2026-11-25T22:00:00Z", "2026-11-26T06:00:00Z");
+        assert_eq!(working_windows(&hours, from, to), vec![whole]);
+        assert_eq!(schedule_windows(&hours, from, to), vec![whole]);
+        // Asked again, from the kept weeks, and clipped to a span that starts inside it.
+        let inside = at("2026-11-26T01:00:00Z");
+        assert_eq!(
+            working_windows(&hours, inside, to),
+            vec![(inside, at("2026-11-26T06:00:00Z"))]
+        );
+    }
+
+    /// Zones with daylight saving in either hemisphere, half-hour shifts, a skipped day
+    /// (Apia, 2011), changes that moved with Ramadan (Casablanca), and none at all.
+    const PROPERTY_ZONES: [&str; 9] = [
+        "Europe/London",
+        "America/New_York",
+        "Australia/Sydney",
+        "Australia/Lord_Howe",
+        "Pacific/Apia",
+        "Pacific/Chatham",
+        "America/Santiago",
+        "Africa/Casablanca",
+        "Asia/Kolkata",
+    ];
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+    proptest::proptest! {
+        #![proptest_config(crate::property_test_config())]
+        #[test]
+        fn kept_weeks_answer_as_the_zone_rules_do(
+            zone_index in 0usize..PROPERTY_ZONES.len(),
+            ranges in proptest::collection::vec((0usize..7, 0u32..96, 0u32..96), 1..4),
+            from in 946_684_800i64..2_240_524_800,
+            length in 1i64..(16 * 24 * 60 * 60),
+        ) {
+            let tz: Tz = PROPERTY_ZONES[zone_index].parse().unwrap();
+            let clauses: Vec<String> = ranges
+                .iter()
+                .filter(|(_, start, end)| start != end)
+                .map(|&(day, start, end)| {
+                    let clock = |quarter: u32| format!("{:02}:{:02}", quarter / 4, quarter % 4 * 15);
+                    format!("{} {}-{}", DAYS[day], clock(start), clock(end))
+                })
+                .collect();
+            let Ok(schedule) = clauses.join("; ").parse::<WeeklySchedule>() else {
+                return Ok(());
+            };
+            let hours = MemberHours::new(schedule, tz);
+            let from = DateTime::from_timestamp(from, 0).unwrap();
+            let to = from + TimeDelta::seconds(length);
+            let expected = if hours.schedule.is_empty() {
+                Vec::new()
+            } else {
+                schedule_windows(&hours, from, to)
+            };
+            // Twice: the first call fills the kept weeks, the second reads them.
+            proptest::prop_assert_eq!(&working_windows(&hours, from, to), &expected);
+            proptest::prop_assert_eq!(&working_windows(&hours, from, to), &expected);
+        }
     }
 }
