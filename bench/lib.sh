@@ -2,6 +2,9 @@
 # Expects BIN (the release folder), EMULATOR_PORT and, for `metric`, APP_PORT.
 
 PIDS=()
+# A command prefix for the emulator (and whatever else a script starts beside the bot), to
+# keep them off the bot's core; empty runs them anywhere.
+AWAY=()
 cleanup() { for pid in "${PIDS[@]:-}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
@@ -26,7 +29,7 @@ wait_port() {
 # SIGINT, it prints `calls <method> <count>` lines.
 start_emulator() {
   port_free "$EMULATOR_PORT"
-  "$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >>"$1" 2>&1 &
+  "${AWAY[@]}" "$BIN/examples/slack_emulator" --port "$EMULATOR_PORT" >>"$1" 2>&1 &
   EMULATOR_PID=$!
   PIDS+=("$EMULATOR_PID")
   wait_port "$EMULATOR_PORT"

@@ -5,7 +5,8 @@
 #
 #   bench/steady.sh                      # 100,000 events at 5,000/s
 #   EVENTS=1000000 bench/steady.sh       # the data folder after a long run
-#   CORE=1 bench/steady.sh               # pin the bot to another core
+#   CORE=1 bench/steady.sh               # pin the bot to another core (the load tool and
+#                                        # the emulator run on the others)
 #   BASELINE=/path/to/async-norms bench/steady.sh   # CPU at 1,000/s of another build too
 #   BASELINE="/a/async-norms /b/async-norms" …       # of several, each in turn
 #   ONLY=steady bench/steady.sh          # only the 1,000/s part (and the disk's fsync)
@@ -36,10 +37,14 @@ cargo build --release --quiet --bin async-norms --example load --example slack_e
 BIN="$ROOT/target/release"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+# The load tool and the emulator run on the other cores, so that the bot's core measures the
+# bot alone.
+OTHERS=$(seq 0 $(($(nproc) - 1)) | { grep -vx "$CORE" || true; } | paste -sd, -)
+if [ -n "$OTHERS" ]; then AWAY=(taskset -c "$OTHERS"); fi
 
 rss_mb() { awk -v k="$1:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$BOT_PID/status"; }
 cpu_seconds() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$BOT_PID/stat"; }
-load() { "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 600 "$@"; }
+load() { "${AWAY[@]}" "$BIN/examples/load" --url "http://127.0.0.1:$APP_PORT" --secret "$SECRET" --max-seconds 600 "$@"; }
 field() { awk -v k="$1" '$1 == k {print $2}'; }
 folder_mb() { du -sm "$1" | cut -f1; }
 now() { date +%s.%N; }
