@@ -42,9 +42,10 @@ metric() {
 }
 
 # This disk's fsync latency: 4 KiB appends to the file $1, 250 a second for 4 s (a one-burst
-# probe misses a disk's stalls). Prints p50, p99, max and how many took over 10 ms.
+# probe misses a disk's stalls). Prints p50, p99, max and how many took over 10 ms. Runs
+# off the bot's core when AWAY says so.
 fsync_probe() {
-  python3 - "$1" <<'PY'
+  "${AWAY[@]}" python3 - "$1" <<'PY'
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
 took = []
