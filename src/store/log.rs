@@ -13,7 +13,8 @@
 //!   received, the hour its id is remembered in (`store/seen.rs`). Only the hash: once
 //!   handled, nothing names the event.
 //!
-//! At start the segments are read in order, one at a time, and the index rebuilt; memory
+//! At start the segments are read in order, one at a time and 64 KiB at a time
+//! ([`READ_WINDOW`]), and the index rebuilt; memory
 //! grows with the waiting events (about 60 bytes each: where the event is, its key being
 //! read from its segment when asked for), never with their bodies.
 //!
@@ -42,6 +43,11 @@ use super::{lock, numbered_file};
 
 /// A segment is closed, and a new one started, past this size.
 const SEGMENT_BYTES: u64 = 4 * 1024 * 1024;
+/// How much of a segment a start reads at once. Below glibc's first threshold for mapping an
+/// allocation on its own (128 KiB): a freed mapping raises that threshold to its size, and
+/// the heap then keeps allocations up to that size for good (a restart on 100,000 waiting
+/// events peaked about 3.5 MB higher with whole-segment reads).
+const READ_WINDOW: usize = 64 * 1024;
 const SUFFIX: &str = ".log";
 /// Kind, key length, body length, received at, checksum.
 const HEADER: usize = 1 + 2 + 4 + 8 + 4;
@@ -177,6 +183,15 @@ fn checksum(record: &[u8]) -> u32 {
     hasher.finalize()
 }
 
+/// The length its header gives the record at the start of `bytes`; `None` when the header
+/// itself is cut short.
+fn record_len(bytes: &[u8]) -> Option<usize> {
+    let header = bytes.get(..HEADER)?;
+    let key_len = u16::from_le_bytes([header[1], header[2]]) as usize;
+    let body_len = u32::from_le_bytes([header[3], header[4], header[5], header[6]]) as usize;
+    Some(HEADER + key_len + body_len)
+}
+
 /// The record at the start of `bytes` and its length; `None` when it is cut short, zeros or
 /// anything else its checksum refuses.
 fn decode(bytes: &[u8]) -> Option<(Record<'_>, usize)> {
@@ -289,8 +304,16 @@ impl State {
         }
     }
 
-    /// Reads back one segment's records into the index.
-    fn replay(&mut self, segment: u32, bytes: &[u8], replayed: &mut Replayed) {
+    /// Reads back the records at the start of `bytes`, which starts `base` bytes into one
+    /// segment, into the index; returns how many bytes they took. It stops at the first record
+    /// `bytes` does not hold whole or that its checksum refuses.
+    fn replay(
+        &mut self,
+        segment: u32,
+        bytes: &[u8],
+        base: usize,
+        replayed: &mut Replayed,
+    ) -> usize {
         let mut offset = 0;
         while let Some((record, len)) = decode(&bytes[offset..]) {
             let hash = match record.kind {
@@ -307,7 +330,7 @@ impl State {
                         received_at: record.received_at,
                         at: At {
                             segment,
-                            offset: (offset + len - record.body.len()) as u32,
+                            offset: (base + offset + len - record.body.len()) as u32,
                             len: record.body.len() as u32,
                         },
                         key_len: record.key.len() as u16,
@@ -326,12 +349,44 @@ impl State {
             }
             offset += len;
         }
-        if offset < bytes.len() {
-            tracing::warn!(
-                segment = %file_name(segment.into()),
-                "a journal segment ends in a record cut short (the machine stopped before it was synced); what follows was never acknowledged"
-            );
+        offset
+    }
+
+    /// Reads back a whole segment, [`READ_WINDOW`] bytes at a time (more for a longer
+    /// record), into the index; `window` is the buffer, reused from one segment to the next.
+    fn replay_segment(
+        &mut self,
+        segment: u32,
+        file: &File,
+        window: &mut Vec<u8>,
+        replayed: &mut Replayed,
+    ) -> io::Result<()> {
+        let size = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+        let mut start = 0;
+        let mut want = READ_WINDOW;
+        while start < size {
+            window.resize(want.min(size - start), 0);
+            file.read_exact_at(window, start as u64)?;
+            let used = self.replay(segment, window, start, replayed);
+            if used > 0 {
+                start += used;
+                want = READ_WINDOW;
+                continue;
+            }
+            // Nothing whole at `start`: a record longer than the window, read again whole;
+            // else the end of what was written.
+            match record_len(window) {
+                Some(len) if len > window.len() && len <= size - start => want = len,
+                _ => {
+                    tracing::warn!(
+                        segment = %file_name(segment.into()),
+                        "a journal segment ends in a record cut short (the machine stopped before it was synced); what follows was never acknowledged"
+                    );
+                    break;
+                }
+            }
         }
+        Ok(())
     }
 
     /// Writes a record at the end of the segment being written, starting one when there is
@@ -457,23 +512,22 @@ impl Log {
         ids.sort_unstable();
         let mut state = State::default();
         let mut replayed = Replayed { done: Vec::new() };
-        let mut bytes = Vec::new();
+        let mut window = Vec::new();
         for id in ids {
-            let file = OpenOptions::new()
-                .read(true)
-                .append(true)
-                .open(dir.join(file_name(id)))?;
-            // Read whole, one segment at a time, into a buffer of just its size.
-            bytes.resize(usize::try_from(file.metadata()?.len()).unwrap_or(0), 0);
-            file.read_exact_at(&mut bytes, 0)?;
+            let file = Arc::new(
+                OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .open(dir.join(file_name(id)))?,
+            );
             state.segments.insert(
                 id,
                 Segment {
-                    file: Arc::new(file),
+                    file: Arc::clone(&file),
                     live: 0,
                 },
             );
-            state.replay(id as u32, &bytes, &mut replayed);
+            state.replay_segment(id as u32, &file, &mut window, &mut replayed)?;
             state.next_segment = id + 1;
         }
         Ok((
@@ -850,5 +904,49 @@ mod tests {
         let (log, _) = reopen(dir.path());
         assert_eq!(log.after(None, 10).0, ["T1/Kept"]);
         assert!(admit(&log, "T1/Lost", b"{\"b\":2}"), "taken as new");
+    }
+
+    #[test]
+    fn a_segment_reads_back_across_windows_and_records_longer_than_one() {
+        let dir = tempfile::tempdir().unwrap();
+        // Bodies of many sizes, two of them longer than a read window, so that records
+        // cross window boundaries at every offset the sizes give.
+        let body = |index: usize| {
+            let len = match index {
+                40 => READ_WINDOW * 2 + 7,
+                41 => READ_WINDOW + 1,
+                _ => 100 + index * 37 % 900,
+            };
+            vec![b'a' + (index % 26) as u8; len]
+        };
+        let key = |index: usize| format!("T1/Ev{index:03}");
+        {
+            let (log, _) = reopen(dir.path());
+            for index in 0..300 {
+                assert!(admit(&log, &key(index), &body(index)));
+            }
+            for index in (0..300).step_by(3) {
+                log.done(id_hash(&key(index)));
+            }
+            log.write_done(log.done_mark()).unwrap();
+            log.sync().unwrap();
+        }
+        let segment = dir.path().join("log").join(file_name(0));
+        assert!(fs::metadata(&segment).unwrap().len() > 4 * READ_WINDOW as u64);
+        let (log, replayed) = reopen(dir.path());
+        assert_eq!(replayed.done.len(), 100);
+        let waiting: Vec<usize> = (0..300).filter(|index| index % 3 != 0).collect();
+        assert_eq!(
+            log.after(None, 300).0,
+            waiting.iter().map(|&index| key(index)).collect::<Vec<_>>()
+        );
+        for index in waiting {
+            assert_eq!(
+                log.get(id_hash(&key(index))).unwrap(),
+                Some((body(index), 7)),
+                "{}",
+                key(index)
+            );
+        }
     }
 }
