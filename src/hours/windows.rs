@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{
@@ -126,11 +127,7 @@ fn subtract(windows: Vec<Window>, blocks: &[Window]) -> Vec<Window> {
 }
 
 /// Working windows by schedule alone (time off and focus ignored), clipped to `[from, to)`,
-/// merged where they touch, in order.
-///
-/// Local dates are walked from two days before `from` (an overnight range started the day
-/// before still runs at `from`) to the day after `to`, each range resolved with the rules in
-/// the module doc. Nothing is returned when `from >= to`.
+/// merged where they touch, in order; nothing when `from >= to`.
 pub(crate) fn windows_between(
     hours: &MemberHours,
     from: DateTime<Utc>,
@@ -139,10 +136,10 @@ pub(crate) fn windows_between(
     working_windows(hours, from, to).into_iter()
 }
 
-///
-/// Each thread keeps the windows of the zones, schedules and weeks it computed lately
-/// ([`kept_week`]): members who share a zone and hours, or one member mentioned again, cost
-/// no time-zone arithmetic. A span over more than two weeks is computed afresh.
+/// [`windows_between`] as a vector. Each thread keeps the windows of the zones, schedules and
+/// weeks it computed lately ([`kept_week`]): members who share a zone and hours, or one
+/// member mentioned again, cost no time-zone arithmetic. A span over more than two weeks is
+/// computed afresh ([`schedule_windows`]).
 pub(crate) fn working_windows(
     hours: &MemberHours,
     from: DateTime<Utc>,
@@ -174,11 +171,21 @@ pub(crate) fn working_windows(
 /// How long a kept span of windows is: one week, counted from the Unix epoch in UTC.
 const WEEK_SECONDS: i64 = 7 * 24 * 60 * 60;
 
-/// How many weeks a thread keeps before it forgets them all and starts again.
+/// How many weeks a thread keeps (one zone's and schedule's each) before it forgets them all
+/// and starts again.
 const KEPT_WEEKS: usize = 1024;
 
-/// Windows by schedule alone for one zone and week, with the schedules they are for.
-type KeptWeeks = HashMap<(Tz, i64), Vec<(WeeklySchedule, Arc<[Window]>)>>;
+/// One week's windows of a schedule, with the schedule (which tells apart two whose hashes
+/// collide).
+type KeptWeek = (WeeklySchedule, Arc<[Window]>);
+
+/// Windows by schedule alone, per zone, week and hash of the schedule.
+#[derive(Default)]
+struct KeptWeeks {
+    weeks: HashMap<(Tz, i64, u64), Vec<KeptWeek>>,
+    /// Schedules kept, over all keys.
+    kept: usize,
+}
 
 thread_local! {
     static WEEKS: RefCell<KeptWeeks> = RefCell::default();
@@ -192,10 +199,13 @@ fn week_of(at: DateTime<Utc>) -> i64 {
 /// The working windows of `hours`' zone and schedule over `week`, computed once per thread;
 /// `None` for a week at the ends of the calendar.
 fn kept_week(hours: &MemberHours, week: i64) -> Option<Arc<[Window]>> {
-    let key = (hours.tz, week);
-    let found = WEEKS.with_borrow(|weeks| {
-        weeks.get(&key).and_then(|kept| {
-            kept.iter()
+    let mut hasher = DefaultHasher::new();
+    hours.schedule.hash(&mut hasher);
+    let key = (hours.tz, week, hasher.finish());
+    let found = WEEKS.with_borrow(|kept| {
+        kept.weeks.get(&key).and_then(|schedules| {
+            schedules
+                .iter()
                 .find(|(schedule, _)| *schedule == hours.schedule)
                 .map(|(_, windows)| Arc::clone(windows))
         })
@@ -206,11 +216,12 @@ fn kept_week(hours: &MemberHours, week: i64) -> Option<Arc<[Window]>> {
     let start = DateTime::from_timestamp(week.checked_mul(WEEK_SECONDS)?, 0)?;
     let end = DateTime::from_timestamp(week.checked_add(1)?.checked_mul(WEEK_SECONDS)?, 0)?;
     let windows: Arc<[Window]> = schedule_windows(hours, start, end).into();
-    WEEKS.with_borrow_mut(|weeks| {
-        if weeks.len() >= KEPT_WEEKS {
-            weeks.clear();
+    WEEKS.with_borrow_mut(|kept| {
+        if kept.kept >= KEPT_WEEKS {
+            *kept = KeptWeeks::default();
         }
-        weeks
+        kept.kept += 1;
+        kept.weeks
             .entry(key)
             .or_default()
             .push((hours.schedule.clone(), Arc::clone(&windows)));
@@ -218,7 +229,9 @@ fn kept_week(hours: &MemberHours, week: i64) -> Option<Arc<[Window]>> {
     Some(windows)
 }
 
-/// [`working_windows`], computed from the zone's rules.
+/// [`working_windows`], computed from the zone's rules. Local dates are walked from two days
+/// before `from` (an overnight range started the day before still runs at `from`) to the day
+/// after `to`, each range resolved with the rules in the module doc.
 fn schedule_windows(hours: &MemberHours, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Window> {
     let tz = hours.tz;
     let local_date = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
@@ -538,6 +551,29 @@ mod tests {
             working_windows(&hours, inside, to),
             vec![(inside, at("2026-11-26T06:00:00Z"))]
         );
+    }
+
+    #[test]
+    fn a_thread_keeps_at_most_its_bound_of_weeks_however_many_schedules_it_meets() {
+        let from = at("2026-11-26T00:00:00Z");
+        let to = at("2026-11-27T00:00:00Z");
+        // More distinct schedules of one zone and week than the bound: each minute of the
+        // day a range starts at.
+        for minute in 0..(KEPT_WEEKS as u32 + 100) {
+            let start = 60 + minute % 1200;
+            let text = format!("thu {:02}:{:02}-23:00", start / 60, start % 60);
+            let hours = member(&text, chrono_tz::UTC);
+            assert_eq!(
+                working_windows(&hours, from, to),
+                schedule_windows(&hours, from, to)
+            );
+            let kept = WEEKS.with_borrow(|kept| {
+                let counted: usize = kept.weeks.values().map(Vec::len).sum();
+                assert_eq!(counted, kept.kept);
+                counted
+            });
+            assert!((1..=KEPT_WEEKS).contains(&kept), "{kept}");
+        }
     }
 
     /// Zones with daylight saving in either hemisphere, half-hour shifts, a skipped day

@@ -13,10 +13,10 @@
 //!   received, the hour its id is remembered in (`store/seen.rs`). Only the hash: once
 //!   handled, nothing names the event.
 //!
-//! At start the segments are read in order, one at a time and 64 KiB at a time
-//! ([`READ_WINDOW`]), and the index rebuilt; memory
-//! grows with the waiting events (about 60 bytes each: where the event is, its key being
-//! read from its segment when asked for), never with their bodies.
+//! At start the segments are read in order, each a window of 64 KiB at a time
+//! ([`READ_WINDOW`]), and the index rebuilt; memory grows with the waiting events (about 60
+//! bytes each: where the event is, its key being read from its segment when asked for),
+//! never with their bodies.
 //!
 //! **Deletion.** A segment is deleted once no event it admitted still waits, and only after
 //! every older segment: a `D` record cancels an `A` record in its own segment or an older
@@ -45,8 +45,7 @@ use super::{lock, numbered_file};
 const SEGMENT_BYTES: u64 = 4 * 1024 * 1024;
 /// How much of a segment a start reads at once. Below glibc's first threshold for mapping an
 /// allocation on its own (128 KiB): a freed mapping raises that threshold to its size, and
-/// the heap then keeps allocations up to that size for good (a restart on 100,000 waiting
-/// events peaked about 3.5 MB higher with whole-segment reads).
+/// the heap then keeps allocations up to that size for good.
 const READ_WINDOW: usize = 64 * 1024;
 const SUFFIX: &str = ".log";
 /// Kind, key length, body length, received at, checksum.
@@ -195,14 +194,13 @@ fn record_len(bytes: &[u8]) -> Option<usize> {
 /// The record at the start of `bytes` and its length; `None` when it is cut short, zeros or
 /// anything else its checksum refuses.
 fn decode(bytes: &[u8]) -> Option<(Record<'_>, usize)> {
-    let header = bytes.get(..HEADER)?;
+    let len = record_len(bytes)?;
+    let header = &bytes[..HEADER];
     let number = |range: std::ops::Range<usize>| &header[range];
     let kind = header[0];
     let key_len = u16::from_le_bytes(number(1..3).try_into().ok()?) as usize;
-    let body_len = u32::from_le_bytes(number(3..7).try_into().ok()?) as usize;
     let received_at = i64::from_le_bytes(number(7..15).try_into().ok()?);
     let crc = u32::from_le_bytes(number(15..19).try_into().ok()?);
-    let len = HEADER + key_len + body_len;
     let record = bytes.get(..len)?;
     if ![ADMITTED, ATTEMPT, DONE].contains(&kind) || checksum(record) != crc {
         return None;

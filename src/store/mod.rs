@@ -29,7 +29,8 @@ use serde::de::DeserializeOwned;
 use crate::ids::TeamId;
 
 use flush::DiskHealth;
-pub(crate) use flush::{Flusher, Reach};
+pub(crate) use flush::Flusher;
+use flush::Reach;
 
 /// The layout of the data on disk. Raise it with a migration when a stored shape changes.
 pub(crate) const SCHEMA_VERSION: u32 = 1;
