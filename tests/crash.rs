@@ -127,11 +127,7 @@ async fn random_kill_9s_under_load_lose_nothing_answered_and_double_only_inside_
     let mut kills: Vec<Kill> = Vec::new();
 
     for round in 0..rounds {
-        let starting = Instant::now();
-        if let Some(last) = kills.last_mut() {
-            last.restart = starting;
-        }
-        let bot = BotProcess::start(&emulator, data_dir.path());
+        let bot = BotProcess::start_with_token(&emulator, data_dir.path(), &process_token(round));
         let answers_before_kill = rng.below(MAX_ANSWERS_BEFORE_KILL + 1);
         let delay = Duration::from_millis(rng.below(MAX_KILL_DELAY_MS + 1));
         let (answered_tx, mut answered) = watch::channel(0u64);
@@ -170,22 +166,14 @@ async fn random_kill_9s_under_load_lose_nothing_answered_and_double_only_inside_
         load.killed.store(true, Ordering::SeqCst);
         let at = Instant::now();
         bot.kill_9();
-        kills.push(Kill {
-            round,
-            at,
-            restart: at,
-        });
+        kills.push(Kill { round, at });
         while let Some(task) = tasks.join_next().await {
             task.expect("a load task");
         }
     }
 
     // The last restart: Slack retries what was never answered, the journal drains.
-    let starting = Instant::now();
-    if let Some(last) = kills.last_mut() {
-        last.restart = starting;
-    }
-    let bot = BotProcess::start(&emulator, data_dir.path());
+    let bot = BotProcess::start_with_token(&emulator, data_dir.path(), &process_token(rounds));
     let unanswered = ledger.lock().unwrap().start_round();
     for index in unanswered {
         let (body, headers) = ledger.lock().unwrap().retry_of(index);
@@ -283,11 +271,19 @@ async fn random_kill_9s_under_load_lose_nothing_answered_and_double_only_inside_
 
 /// One `kill -9`: when it was sent, and when the next bot started (until then nothing could
 /// reach Slack but requests the killed process had already written).
+/// The `kill -9` that ended the bot process of `round`.
 struct Kill {
     round: usize,
     at: Instant,
-    restart: Instant,
 }
+
+/// The bot token of the process of `round` (the last one, after every kill, is `rounds`):
+/// the emulator records it with each call, so a post names the process that made it.
+fn process_token(round: usize) -> String {
+    format!("{PROCESS_TOKEN_PREFIX}{round}")
+}
+
+const PROCESS_TOKEN_PREFIX: &str = "xoxb-crash-round-";
 
 /// What Slack knows: each event sent and whether the bot answered it 200; each hours write
 /// and its answer.
@@ -551,32 +547,42 @@ struct EventReport {
     strays: Vec<String>,
 }
 
-fn posts_by_channel(calls: &[Call]) -> HashMap<String, Vec<Instant>> {
-    let mut posts: HashMap<String, Vec<Instant>> = HashMap::new();
+fn posts_by_channel(calls: &[Call]) -> HashMap<String, Vec<Post>> {
+    let mut posts: HashMap<String, Vec<Post>> = HashMap::new();
     for call in calls {
         let channel = call.param("channel").unwrap_or_default().to_string();
-        posts.entry(channel).or_default().push(call.at);
+        let round = call
+            .token
+            .strip_prefix(PROCESS_TOKEN_PREFIX)
+            .and_then(|round| round.parse().ok())
+            .expect("every post comes with a process's token");
+        posts
+            .entry(channel)
+            .or_default()
+            .push(Post { at: call.at, round });
     }
-    for times in posts.values_mut() {
-        times.sort();
+    for copies in posts.values_mut() {
+        copies.sort_by_key(|post| post.at);
     }
     posts
 }
 
+/// A post Slack took: when, and from the bot process of which round.
+struct Post {
+    at: Instant,
+    round: usize,
+}
+
 /// Every answered event posted once; an unanswered one at most once; a second copy only
-/// when the copy before it reached Slack within [`KILL_WINDOW`] of a kill that came between.
+/// from a later process, when the copy before it reached Slack within [`KILL_WINDOW`] of
+/// the kill of the process that made it.
 fn check_events(
     ledger: &Ledger,
-    posts: &HashMap<String, Vec<Instant>>,
+    posts: &HashMap<String, Vec<Post>>,
     kills: &[Kill],
     began: Instant,
 ) -> EventReport {
     let ms = |at: Instant| at.saturating_duration_since(began).as_millis();
-    let kill_between = |earlier: Instant, later: Instant| {
-        kills.iter().find(|kill| {
-            earlier + KILL_WINDOW >= kill.at && earlier <= kill.restart && kill.at < later
-        })
-    };
     let mut report = EventReport {
         lost: Vec::new(),
         doubled: Vec::new(),
@@ -599,30 +605,35 @@ fn check_events(
         }
         let mut in_window = false;
         for pair in copies.windows(2) {
-            match kill_between(pair[0], pair[1]) {
-                Some(kill) => {
+            let (first, again) = (&pair[0], &pair[1]);
+            // The kill of the process that made the first copy, when the second came from a
+            // later one. (The emulator takes a post's time when it reads the request, which
+            // can be a little after the kill of the process that sent it.)
+            let kill = kills
+                .iter()
+                .find(|kill| kill.round == first.round && again.round > first.round);
+            match kill {
+                Some(kill) if first.at + KILL_WINDOW >= kill.at => {
                     in_window = true;
                     report.longest_lead = report
                         .longest_lead
-                        .max(kill.at.saturating_duration_since(pair[0]));
+                        .max(kill.at.saturating_duration_since(first.at));
                 }
-                None => {
-                    let next_kill = kills.iter().find(|kill| kill.at >= pair[0]).map_or(
-                        "no kill after it".to_string(),
-                        |kill| {
-                            format!(
-                                "the next kill (round {}) came {} ms after the first copy",
-                                kill.round,
-                                kill.at.duration_since(pair[0]).as_millis()
-                            )
-                        },
-                    );
+                _ => {
+                    let when_killed = kill.map_or("never killed".to_string(), |kill| {
+                        format!(
+                            "killed {} ms after the first copy",
+                            kill.at.saturating_duration_since(first.at).as_millis()
+                        )
+                    });
                     report.doubled.push(format!(
-                        "{} (first sent in round {}): copies at {} ms and {} ms of the test; {next_kill}",
+                        "{} (first sent in round {}): copies at {} ms (the process of round {}, {when_killed}) and {} ms (the process of round {}) of the test",
                         event_id(index),
                         sent.first_round,
-                        ms(pair[0]),
-                        ms(pair[1]),
+                        ms(first.at),
+                        first.round,
+                        ms(again.at),
+                        again.round,
                     ));
                 }
             }

@@ -372,9 +372,10 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) -> LaneE
             }
         };
         if done {
+            let now_ms = bot.clock.now().timestamp_millis();
             let removed: Result<(), StoreError> = batch
                 .iter()
-                .try_for_each(|waiting| outbox.remove(&waiting.key));
+                .try_for_each(|waiting| outbox.made(waiting, now_ms));
             bot.store.flush_soon();
             if let Err(e) = removed {
                 warn!(team = %lane.team, method = lane.method, error = %e, "cannot take a made call out of the outbox; it may be made again once the store works, or after a restart");

@@ -8,9 +8,11 @@
 //! and the calls that follow one closely are the keys right after it. The `id` is the
 //! journal key of the event that decided the call, so handling an event again (after a
 //! crash between writing the call and marking the event handled) writes the same key, not
-//! a second call.
+//! a second call. A call already made is remembered until its deadline
+//! ([`Outbox::made`]): handling its event again after a restart (the call was on disk, the
+//! record that the event was done was not) writes nothing, however soon the call went out.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -72,6 +74,9 @@ pub struct Outbox<V> {
     waiting: Arc<AtomicUsize>,
     /// The calls waiting in each lane, by the lane's key prefix.
     by_lane: Arc<Mutex<HashMap<Vec<u8>, usize>>>,
+    /// The calls made since the store was opened whose deadline has not passed, by key, with
+    /// that deadline: [`put`](Outbox::put) writes none of them again.
+    made: Arc<Mutex<BTreeMap<Vec<u8>, i64>>>,
     put_wake: Arc<Notify>,
 }
 
@@ -81,6 +86,7 @@ impl<V> Clone for Outbox<V> {
             table: self.table.clone(),
             waiting: self.waiting.clone(),
             by_lane: self.by_lane.clone(),
+            made: self.made.clone(),
             put_wake: self.put_wake.clone(),
         }
     }
@@ -114,6 +120,7 @@ impl Store {
             table,
             waiting: Arc::new(AtomicUsize::new(waiting)),
             by_lane: Arc::new(Mutex::new(by_lane)),
+            made: Arc::default(),
             put_wake: Arc::new(Notify::new()),
         })
     }
@@ -121,13 +128,16 @@ impl Store {
 
 impl<V: Serialize + DeserializeOwned> Outbox<V> {
     /// Keeps `call` in `lane` until it is made or `deadline_ms` passes. Writing the same
-    /// `id` again with the same deadline replaces the call. Not durable until the store is
-    /// flushed.
+    /// `id` again with the same deadline replaces the call, or writes nothing once the call
+    /// was [`made`](Self::made). Not durable until the store is flushed.
     pub fn put(&self, lane: &Lane, deadline_ms: i64, id: &str, call: &V) -> Result<(), StoreError> {
         let mut key = lane.at(deadline_ms);
         key.push(b'/');
         key.extend_from_slice(id.as_bytes());
         self.table.writable()?;
+        if super::lock(&self.made).contains_key(&key) {
+            return Ok(());
+        }
         let before = self.table.tree.insert(key, self.table.encode(call)?)?;
         if before.is_none() {
             self.waiting.fetch_add(1, Ordering::Relaxed);
@@ -231,7 +241,20 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
         Ok(found)
     }
 
-    /// Takes a call out: made, or given up.
+    /// Takes out a call Slack took (or refused for good) and remembers it until its deadline,
+    /// so that handling its event again does not write it again; forgets the calls
+    /// remembered whose deadline is before `now_ms`.
+    pub fn made(&self, waiting: &Waiting<V>, now_ms: i64) -> Result<(), StoreError> {
+        self.remove(&waiting.key)?;
+        let mut made = super::lock(&self.made);
+        made.retain(|_, deadline_ms| *deadline_ms >= now_ms);
+        if waiting.deadline_ms >= now_ms {
+            made.insert(waiting.key.clone(), waiting.deadline_ms);
+        }
+        Ok(())
+    }
+
+    /// Takes a call out: given up.
     pub fn remove(&self, key: &[u8]) -> Result<(), StoreError> {
         self.table.writable()?;
         if self.table.tree.remove(key)?.is_some() {
@@ -314,5 +337,31 @@ mod tests {
         assert_eq!(outbox.len(), 1);
         assert_eq!(outbox.lane_len(&lane), 1, "counted by lane at start");
         assert_eq!(outbox.oldest(&lane, 0, 1).unwrap()[0].call, "kept");
+    }
+
+    #[test]
+    fn a_call_made_is_not_written_again_until_its_deadline_passes() {
+        let (_dir, outbox) = outbox();
+        let lane = Lane::new(&TeamId::new("T1"), "chat.postMessage");
+        // Its event is handled again after a restart, once the call left and before (or
+        // after) the other call went.
+        outbox.put(&lane, 5_000, "T1/Ev1", &"a".into()).unwrap();
+        outbox.put(&lane, 9_000, "T1/Ev2", &"b".into()).unwrap();
+        let first = outbox.oldest(&lane, 0, 1).unwrap().remove(0);
+        outbox.made(&first, 1_000).unwrap();
+        outbox.put(&lane, 5_000, "T1/Ev1", &"a".into()).unwrap();
+        assert_eq!(outbox.len(), 1, "the call made is not written again");
+        assert_eq!(outbox.oldest(&lane, 0, 10).unwrap()[0].call, "b");
+        // Another event, or the same one with another deadline, is another call.
+        outbox.put(&lane, 5_000, "T1/Ev3", &"c".into()).unwrap();
+        outbox.put(&lane, 6_000, "T1/Ev1", &"d".into()).unwrap();
+        assert_eq!(outbox.len(), 3);
+        // A call made after its deadline (too late, counted) is not remembered; one made
+        // later forgets those whose deadline passed.
+        let late = outbox.oldest(&lane, 0, 1).unwrap().remove(0);
+        outbox.made(&late, 7_000).unwrap();
+        assert!(outbox.made.lock().unwrap().is_empty());
+        outbox.put(&lane, 5_000, "T1/Ev1", &"a".into()).unwrap();
+        assert_eq!(outbox.oldest(&lane, 0, 1).unwrap()[0].call, "a");
     }
 }

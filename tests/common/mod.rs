@@ -320,13 +320,19 @@ impl BotProcess {
     /// Starts the binary and waits for its "listening" line. Call from a multi-threaded
     /// runtime: the emulator must keep answering while this thread waits.
     pub fn start(emulator: &SlackEmulator, data_dir: &Path) -> Self {
-        tokio::task::block_in_place(|| Self::start_blocking(emulator, data_dir))
+        Self::start_with_token(emulator, data_dir, BOT_TOKEN)
     }
 
-    fn start_blocking(emulator: &SlackEmulator, data_dir: &Path) -> Self {
+    /// [`BotProcess::start`] with a bot token of its own, which the emulator records with
+    /// each call: it tells apart the calls of processes started one after the other.
+    pub fn start_with_token(emulator: &SlackEmulator, data_dir: &Path, token: &str) -> Self {
+        tokio::task::block_in_place(|| Self::start_blocking(emulator, data_dir, token))
+    }
+
+    fn start_blocking(emulator: &SlackEmulator, data_dir: &Path, token: &str) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_async-norms"))
             .arg("serve")
-            .env("SLACK_BOT_TOKEN", BOT_TOKEN)
+            .env("SLACK_BOT_TOKEN", token)
             .env("SLACK_SIGNING_SECRET", SIGNING_SECRET)
             .env("SLACK_API_URL", emulator.api_url())
             .env("ASYNC_NORMS_LISTEN", "127.0.0.1:0")
