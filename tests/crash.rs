@@ -269,9 +269,7 @@ async fn random_kill_9s_under_load_lose_nothing_answered_and_double_only_inside_
     );
 }
 
-/// One `kill -9`: when it was sent, and when the next bot started (until then nothing could
-/// reach Slack but requests the killed process had already written).
-/// The `kill -9` that ended the bot process of `round`.
+/// The `kill -9` that ended the bot process of `round`, and when it was sent.
 struct Kill {
     round: usize,
     at: Instant,
