@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock};
 
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::Tz;
@@ -112,11 +113,13 @@ impl fmt::Display for TimeRange {
 }
 
 /// A week of working hours: for each weekday, the ranges that start on it, earliest first.
-/// Stored and shown as the text people type (`mon-fri 09:00-17:30`).
+/// Stored and shown as the text people type (`mon-fri 09:00-17:30`). Shared once built: a
+/// copy for each member (a broadcast's audience holds one per member of the channel) costs
+/// no allocation, and two copies compare equal without a look at their ranges.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, SerializeDisplay, DeserializeFromStr)]
 pub struct WeeklySchedule {
     /// Indexed by `Weekday::num_days_from_monday`.
-    days: [Vec<TimeRange>; 7],
+    days: Arc<[Vec<TimeRange>; 7]>,
 }
 
 /// `hour:00`; hours past 23 give midnight, which no caller asks for.
@@ -138,23 +141,29 @@ impl WeeklySchedule {
     /// Builds a schedule from groups of days sharing ranges. A day named in several groups
     /// gets the ranges of all of them.
     pub(crate) fn new(groups: impl IntoIterator<Item = (Weekdays, Vec<TimeRange>)>) -> Self {
-        let mut schedule = WeeklySchedule::default();
+        let mut week: [Vec<TimeRange>; 7] = Default::default();
         for (days, ranges) in groups {
             for day in days.iter() {
-                schedule.days[day.num_days_from_monday() as usize].extend(ranges.iter().copied());
+                week[day.num_days_from_monday() as usize].extend(ranges.iter().copied());
             }
         }
-        for ranges in &mut schedule.days {
+        for ranges in &mut week {
             ranges.sort_unstable();
             ranges.dedup();
         }
-        schedule
+        WeeklySchedule {
+            days: Arc::new(week),
+        }
     }
 
-    /// The default for a member who set nothing: Monday to Friday, 09:00 to 17:00.
+    /// The default for a member who set nothing: Monday to Friday, 09:00 to 17:00. Built
+    /// once; every member without hours of their own shares it.
     pub(crate) fn default_hours() -> Self {
-        let nine_to_five = TimeRange::new(on_the_hour(9), on_the_hour(17));
-        WeeklySchedule::new([(Weekdays::WEEKDAYS, vec![nine_to_five])])
+        static DEFAULT: LazyLock<WeeklySchedule> = LazyLock::new(|| {
+            let nine_to_five = TimeRange::new(on_the_hour(9), on_the_hour(17));
+            WeeklySchedule::new([(Weekdays::WEEKDAYS, vec![nine_to_five])])
+        });
+        DEFAULT.clone()
     }
 
     /// The ranges that start on `day`, earliest first.
