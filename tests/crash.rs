@@ -124,7 +124,8 @@ async fn random_kill_9s_under_load_lose_nothing_answered_and_double_only_inside_
     let emulator = SlackEmulator::start().await;
     let data_dir = tempfile::tempdir().unwrap();
     let ledger = Arc::new(Mutex::new(Ledger::default()));
-    let mut kills: Vec<Kill> = Vec::new();
+    // When the process of each round was killed, by round.
+    let mut kills: Vec<Instant> = Vec::new();
 
     for round in 0..rounds {
         let bot = BotProcess::start_with_token(&emulator, data_dir.path(), &process_token(round));
@@ -166,7 +167,7 @@ async fn random_kill_9s_under_load_lose_nothing_answered_and_double_only_inside_
         load.killed.store(true, Ordering::SeqCst);
         let at = Instant::now();
         bot.kill_9();
-        kills.push(Kill { round, at });
+        kills.push(at);
         while let Some(task) = tasks.join_next().await {
             task.expect("a load task");
         }
@@ -267,12 +268,6 @@ async fn random_kill_9s_under_load_lose_nothing_answered_and_double_only_inside_
         "BUG: hours acknowledged as saved are gone after the restarts ({replay}):\n{}",
         lost_writes.join("\n")
     );
-}
-
-/// The `kill -9` that ended the bot process of `round`, and when it was sent.
-struct Kill {
-    round: usize,
-    at: Instant,
 }
 
 /// The bot token of the process of `round` (the last one, after every kill, is `rounds`):
@@ -577,7 +572,7 @@ struct Post {
 fn check_events(
     ledger: &Ledger,
     posts: &HashMap<String, Vec<Post>>,
-    kills: &[Kill],
+    kills: &[Instant],
     began: Instant,
 ) -> EventReport {
     let ms = |at: Instant| at.saturating_duration_since(began).as_millis();
@@ -604,24 +599,21 @@ fn check_events(
         let mut in_window = false;
         for pair in copies.windows(2) {
             let (first, again) = (&pair[0], &pair[1]);
-            // The kill of the process that made the first copy, when the second came from a
-            // later one. (The emulator takes a post's time when it reads the request, which
-            // can be a little after the kill of the process that sent it.)
-            let kill = kills
-                .iter()
-                .find(|kill| kill.round == first.round && again.round > first.round);
-            match kill {
-                Some(kill) if first.at + KILL_WINDOW >= kill.at => {
+            // The kill of the process that made the first copy. (The emulator takes a post's
+            // time when it reads the request, which can be a little after that kill.)
+            let killed = kills.get(first.round).copied();
+            match killed {
+                Some(kill) if again.round > first.round && first.at + KILL_WINDOW >= kill => {
                     in_window = true;
                     report.longest_lead = report
                         .longest_lead
-                        .max(kill.at.saturating_duration_since(first.at));
+                        .max(kill.saturating_duration_since(first.at));
                 }
                 _ => {
-                    let when_killed = kill.map_or("never killed".to_string(), |kill| {
+                    let when_killed = killed.map_or("never killed".to_string(), |kill| {
                         format!(
                             "killed {} ms after the first copy",
-                            kill.at.saturating_duration_since(first.at).as_millis()
+                            kill.saturating_duration_since(first.at).as_millis()
                         )
                     });
                     report.doubled.push(format!(
