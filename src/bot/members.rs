@@ -11,7 +11,7 @@ use crate::bot::Bot;
 use crate::bot::directory::{Profile, effective_hours};
 use crate::decision::note::{Audience, Reached};
 use crate::hours::signals::away_signal;
-use crate::hours::{Availability, DndStatus, MemberHours, availability};
+use crate::hours::{DndStatus, MemberHours, is_available};
 use crate::ids::{ChannelId, TeamId, UserId};
 use crate::slack::api::{ApiError, Share};
 use crate::store::{StoreError, Table};
@@ -233,24 +233,26 @@ impl Bot {
         now: DateTime<Utc>,
     ) -> Result<Audience, StoreError> {
         let table = self.hours_table()?;
-        let reached = || members.iter().filter(|user| !skip.contains(user));
+        // Each member's stored hours, read once; most members have none.
+        let reached = members
+            .iter()
+            .filter(|user| !skip.contains(user))
+            .map(|user| Ok((user, table.get(team, user.as_str())?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         // First the lookups, which may wait for Slack; the audience (every member with their
-        // hours) is built after them, so a waiting handler holds only the member list.
-        for user in reached() {
+        // hours) is built after them.
+        for (user, stored) in &reached {
             if *lookups_left == 0 {
                 break;
             }
-            if table.get(team, user.as_str())?.is_none()
-                && self.directory.cached_profile(team, user, now).is_none()
-            {
+            if stored.is_none() && self.directory.cached_profile(team, user, now).is_none() {
                 *lookups_left -= 1;
                 // Remembered in the directory when Slack answers.
                 self.profile(team, user, now).await;
             }
         }
         let mut audience = Audience::default();
-        for user in reached() {
-            let stored = table.get(team, user.as_str())?;
+        for (user, stored) in reached {
             let profile = self.directory.cached_profile(team, user, now);
             if stored.is_none() && profile.is_none() {
                 audience.not_checked += 1;
@@ -312,11 +314,7 @@ impl Bot {
     ) -> Result<(), StoreError> {
         let mut signals_off = None;
         for member in members.iter_mut() {
-            let reachable = matches!(
-                availability(&member.hours, now),
-                Availability::Available { .. }
-            );
-            if !member.is_person || !reachable {
+            if !member.is_person || !is_available(&member.hours, now) {
                 continue;
             }
             let off = match &signals_off {

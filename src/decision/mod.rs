@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::hours::availability;
+use crate::hours::is_available;
 use crate::ids::{ChannelId, UserId};
 use crate::norms::feedback::{self, PhraseFeedback};
 use crate::norms::{
@@ -280,7 +280,7 @@ fn off_hours_mentions(
     mentioned
         .iter()
         .filter(|m| m.is_person && m.user != *sender && m.user != *bot)
-        .filter(|m| !availability(&m.hours, now).is_available())
+        .filter(|m| !is_available(&m.hours, now))
         .map(|m| m.user.clone())
         .collect()
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::decision::card::member_card;
-use crate::hours::{Availability, MemberHours, availability};
+use crate::hours::{Availability, MemberHours, availability, is_available};
 use crate::ids::{ChannelId, GroupId, UserId};
 use crate::norms::ScanFacts;
 use crate::norms::markup::{self, Broadcast, Token};
@@ -247,8 +247,8 @@ fn mention_section(
     let unreachable: Vec<(&Reached, Availability)> = mentioned
         .iter()
         .filter(|member| counts(facts, member) && seen.insert(&member.user))
+        .filter(|member| !is_available(&member.hours, now))
         .map(|member| (member, availability(&member.hours, now)))
-        .filter(|(_, state)| !state.is_available())
         .collect();
     if unreachable.is_empty() {
         return None;
@@ -315,7 +315,7 @@ fn audience_people<'a>(facts: &MessageFacts<'_>, audience: &'a Audience) -> Vec<
 fn outside_hours(people: &[&Reached], now: DateTime<Utc>) -> usize {
     people
         .iter()
-        .filter(|member| !availability(&member.hours, now).is_available())
+        .filter(|member| !is_available(&member.hours, now))
         .count()
 }
 
@@ -334,8 +334,8 @@ pub(crate) fn group_sections(
         let people = audience_people(facts, &group.audience);
         let unreachable: Vec<(&Reached, Availability)> = people
             .iter()
+            .filter(|member| !is_available(&member.hours, now))
             .map(|member| (*member, availability(&member.hours, now)))
-            .filter(|(_, state)| !state.is_available())
             .collect();
         if unreachable.is_empty() {
             continue;

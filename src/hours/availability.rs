@@ -52,37 +52,61 @@ impl Availability {
 pub fn availability(hours: &MemberHours, now: DateTime<Utc>) -> Availability {
     let reachable = |from, to| free_windows(hours, from, to, true);
     let back_at = || first_start(&reachable, now);
+    match state(hours, now) {
+        State::Away => Availability::Away { back_at: back_at() },
+        State::OutsideHours => Availability::OutsideHours { back_at: back_at() },
+        State::Focus(until) => Availability::Focus {
+            until,
+            back_at: back_at(),
+        },
+        State::Working => match run_end(&reachable, now) {
+            RunEnd::EndsAt(until) => Availability::Available { until: Some(until) },
+            RunEnd::Beyond => Availability::Available { until: None },
+            // Not reachable although working, not away and not focusing cannot happen;
+            // answer with the safe reading rather than claim they are free.
+            RunEnd::Outside => Availability::OutsideHours { back_at: back_at() },
+        },
+    }
+}
 
+/// Whether the member can be reached at `now`: `availability(hours, now).is_available()`
+/// without working out until when, or when they are back (a walk of up to a week of
+/// windows, or of the whole search horizon). What a broadcast's count and the notes' filters
+/// ask of every member.
+pub fn is_available(hours: &MemberHours, now: DateTime<Utc>) -> bool {
+    state(hours, now) == State::Working
+        && is_inside(&|from, to| free_windows(hours, from, to, true), now)
+}
+
+/// What [`availability`] decides before it looks ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Away,
+    OutsideHours,
+    Focus(DateTime<Utc>),
+    /// In working hours, not away and not focusing.
+    Working,
+}
+
+fn state(hours: &MemberHours, now: DateTime<Utc>) -> State {
     let today = local_time(hours, now).date_naive();
     let signal = hours.signal.as_ref().filter(|signal| signal.is_active(now));
     let slack_away = signal.is_some_and(|signal| signal.kind == SignalKind::Away);
     if slack_away || hours.away.iter().any(|period| period.contains(today)) {
-        return Availability::Away { back_at: back_at() };
+        return State::Away;
     }
     if !is_inside(&|from, to| working_windows(hours, from, to), now) {
-        return Availability::OutsideHours { back_at: back_at() };
+        return State::OutsideHours;
     }
     if let Some(focus) = hours.focus.filter(|focus| focus.is_active(now)) {
-        return Availability::Focus {
-            until: focus.until,
-            back_at: back_at(),
-        };
+        return State::Focus(focus.until);
     }
-    if let Some(until) = signal
+    match signal
         .filter(|signal| signal.kind == SignalKind::DoNotDisturb)
         .and_then(|signal| signal.until)
     {
-        return Availability::Focus {
-            until,
-            back_at: back_at(),
-        };
-    }
-    match run_end(&reachable, now) {
-        RunEnd::EndsAt(until) => Availability::Available { until: Some(until) },
-        RunEnd::Beyond => Availability::Available { until: None },
-        // Not reachable although working, not away and not focusing cannot happen; answer
-        // with the safe reading rather than claim they are free.
-        RunEnd::Outside => Availability::OutsideHours { back_at: back_at() },
+        Some(until) => State::Focus(until),
+        None => State::Working,
     }
 }
 
@@ -123,6 +147,11 @@ mod tests {
     fn check(hours: &MemberHours, cases: &[(&str, Availability)]) {
         for (now, expected) in cases {
             assert_eq!(availability(hours, at(now)), *expected, "at {now}");
+            assert_eq!(
+                is_available(hours, at(now)),
+                expected.is_available(),
+                "at {now}"
+            );
         }
     }
 
@@ -349,5 +378,49 @@ mod tests {
         );
         assert!(availability(&always, now).is_available());
         assert_eq!(availability(&always, now).back_at(), None);
+    }
+
+    #[test]
+    fn the_cheap_answer_agrees_with_the_whole_one_around_the_year() {
+        use crate::hours::signals::SlackSignal;
+        let london = chrono_tz::Europe::London;
+        let mut away = MemberHours::default_in(london);
+        away.away.push(
+            AwayPeriod::new("2026-03-27".parse().unwrap(), "2026-04-02".parse().unwrap()).unwrap(),
+        );
+        let mut focus = member("mon-fri 22:00-06:00", chrono_tz::Australia::Lord_Howe);
+        focus.focus = Some(FocusBlock {
+            until: at("2026-10-05T03:00:00Z"),
+        });
+        let mut dnd_until = MemberHours::default_in(chrono_tz::America::New_York);
+        dnd_until.signal = Some(SlackSignal::do_not_disturb(at("2026-11-02T15:00:00Z")));
+        // A DND without an end holds no `Focus` answer: reachable by hours, yet blocked.
+        let mut dnd_open = MemberHours::default_in(chrono_tz::Asia::Kolkata);
+        dnd_open.signal = Some(SlackSignal {
+            until: None,
+            ..SlackSignal::do_not_disturb(at("2026-01-01T00:00:00Z"))
+        });
+        let members = [
+            MemberHours::default_in(london),
+            member("mon-thu 08:00-12:00,13:00-16:00; fri 08:00-12:00", london),
+            member("daily 00:00-24:00", chrono_tz::America::New_York),
+            MemberHours::new(WeeklySchedule::default(), chrono_tz::UTC),
+            away,
+            focus,
+            dnd_until,
+            dnd_open,
+        ];
+        let mut now = at("2026-01-01T00:00:00Z");
+        let mut agreed = [0usize; 2];
+        while now < at("2027-01-01T00:00:00Z") {
+            for hours in &members {
+                let whole = availability(hours, now).is_available();
+                assert_eq!(is_available(hours, now), whole, "{hours:?} at {now}");
+                agreed[usize::from(whole)] += 1;
+            }
+            now += chrono::TimeDelta::minutes(193);
+        }
+        // Both answers came up often.
+        assert!(agreed.iter().all(|&n| n > 500), "{agreed:?}");
     }
 }

@@ -32,7 +32,7 @@ pub(crate) mod signals;
 pub(crate) mod windows;
 pub(crate) mod zone;
 
-pub use availability::{Availability, availability};
+pub use availability::{Availability, availability, is_available};
 pub(crate) use days::DaysError;
 pub use days::Weekdays;
 pub(crate) use error::HoursError;
