@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::hours::member::MemberHours;
 use crate::hours::signals::SignalKind;
 use crate::hours::windows::{
-    RunEnd, first_start, free_windows, is_inside, local_time, run_end, working_windows,
+    RunEnd, first_start, free_windows, is_inside, is_working, local_time, run_end,
 };
 
 /// A member's state at an instant. `back_at` is always the next instant at which they are in a
@@ -74,8 +74,10 @@ pub fn availability(hours: &MemberHours, now: DateTime<Utc>) -> Availability {
 /// windows, or of the whole search horizon). What a broadcast's count and the notes' filters
 /// ask of every member.
 pub fn is_available(hours: &MemberHours, now: DateTime<Utc>) -> bool {
+    // With nothing taken out of their hours, reachable is working.
+    let plain = hours.away.is_empty() && hours.focus.is_none() && hours.signal.is_none();
     state(hours, now) == State::Working
-        && is_inside(&|from, to| free_windows(hours, from, to, true), now)
+        && (plain || is_inside(&|from, to| free_windows(hours, from, to, true), now))
 }
 
 /// What [`availability`] decides before it looks ahead.
@@ -95,7 +97,7 @@ fn state(hours: &MemberHours, now: DateTime<Utc>) -> State {
     if slack_away || hours.away.iter().any(|period| period.contains(today)) {
         return State::Away;
     }
-    if !is_inside(&|from, to| working_windows(hours, from, to), now) {
+    if !is_working(hours, now) {
         return State::OutsideHours;
     }
     if let Some(focus) = hours.focus.filter(|focus| focus.is_active(now)) {

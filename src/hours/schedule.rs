@@ -3,6 +3,7 @@
 //! writes that text; turning it into instants is the job of `windows`.
 
 use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::str::FromStr;
 use std::sync::{Arc, LazyLock};
 
@@ -116,10 +117,32 @@ impl fmt::Display for TimeRange {
 /// Stored and shown as the text people type (`mon-fri 09:00-17:30`). Shared once built: a
 /// copy for each member (a broadcast's audience holds one per member of the channel) costs
 /// no allocation, and two copies compare equal without a look at their ranges.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, SerializeDisplay, DeserializeFromStr)]
+#[derive(Debug, Clone, PartialEq, Eq, SerializeDisplay, DeserializeFromStr)]
 pub struct WeeklySchedule {
+    week: Arc<Week>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Week {
     /// Indexed by `Weekday::num_days_from_monday`.
-    days: Arc<[Vec<TimeRange>; 7]>,
+    days: [Vec<TimeRange>; 7],
+    /// A hash of `days`, taken once when built: what the hours model's caches look a
+    /// schedule up by, many times an event.
+    fingerprint: u64,
+}
+
+/// Equal schedules have equal fingerprints, so hashing the fingerprint agrees with `Eq`.
+impl Hash for WeeklySchedule {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.week.fingerprint);
+    }
+}
+
+impl Default for WeeklySchedule {
+    /// No hours at all.
+    fn default() -> Self {
+        WeeklySchedule::new([])
+    }
 }
 
 /// `hour:00`; hours past 23 give midnight, which no caller asks for.
@@ -151,9 +174,19 @@ impl WeeklySchedule {
             ranges.sort_unstable();
             ranges.dedup();
         }
+        let mut hasher = DefaultHasher::new();
+        week.hash(&mut hasher);
         WeeklySchedule {
-            days: Arc::new(week),
+            week: Arc::new(Week {
+                days: week,
+                fingerprint: hasher.finish(),
+            }),
         }
+    }
+
+    /// A hash of the ranges, the same for equal schedules, read without a look at them.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.week.fingerprint
     }
 
     /// The default for a member who set nothing: Monday to Friday, 09:00 to 17:00. Built
@@ -168,12 +201,12 @@ impl WeeklySchedule {
 
     /// The ranges that start on `day`, earliest first.
     pub(crate) fn ranges_on(&self, day: Weekday) -> &[TimeRange] {
-        &self.days[day.num_days_from_monday() as usize]
+        &self.week.days[day.num_days_from_monday() as usize]
     }
 
     /// Whether no day has any range (the member never works).
     pub(crate) fn is_empty(&self) -> bool {
-        self.days.iter().all(Vec::is_empty)
+        self.week.days.iter().all(Vec::is_empty)
     }
 
     /// Days sharing the same ranges, grouped, in the order of their first day.

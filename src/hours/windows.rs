@@ -6,7 +6,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{
@@ -168,6 +167,22 @@ pub(crate) fn working_windows(
     merge(windows)
 }
 
+/// Whether `now` is inside one of the member's working windows by schedule alone: what
+/// `is_inside(working_windows)` answers, read from the week's kept windows without building
+/// any.
+pub(crate) fn is_working(hours: &MemberHours, now: DateTime<Utc>) -> bool {
+    if hours.schedule.is_empty() {
+        return false;
+    }
+    let Some(windows) = kept_week(hours, week_of(now)) else {
+        return is_inside(&|from, to| working_windows(hours, from, to), now);
+    };
+    // Sorted and apart (or touching at a week's end): only the last to start by `now` can
+    // hold it.
+    let started = windows.partition_point(|&(start, _)| start <= now);
+    started > 0 && now < windows[started - 1].1
+}
+
 /// How long a kept span of windows is: one week, counted from the Unix epoch in UTC.
 const WEEK_SECONDS: i64 = 7 * 24 * 60 * 60;
 
@@ -199,9 +214,7 @@ fn week_of(at: DateTime<Utc>) -> i64 {
 /// The working windows of `hours`' zone and schedule over `week`, computed once per thread;
 /// `None` for a week at the ends of the calendar.
 fn kept_week(hours: &MemberHours, week: i64) -> Option<Arc<[Window]>> {
-    let mut hasher = DefaultHasher::new();
-    hours.schedule.hash(&mut hasher);
-    let key = (hours.tz, week, hasher.finish());
+    let key = (hours.tz, week, hours.schedule.fingerprint());
     let found = WEEKS.with_borrow(|kept| {
         kept.weeks.get(&key).and_then(|schedules| {
             schedules
@@ -623,6 +636,16 @@ mod tests {
             // Twice: the first call fills the kept weeks, the second reads them.
             proptest::prop_assert_eq!(&working_windows(&hours, from, to), &expected);
             proptest::prop_assert_eq!(&working_windows(&hours, from, to), &expected);
+            // Inside a window, at its ends, just before it and half-way through the span.
+            let probes = expected
+                .iter()
+                .flat_map(|&(start, end)| [start, end, start - TimeDelta::seconds(1)])
+                .chain([from, from + TimeDelta::seconds(length / 2)])
+                .filter(|&at| from <= at && at < to);
+            for at in probes {
+                let inside = expected.iter().any(|&(start, end)| start <= at && at < end);
+                proptest::prop_assert_eq!(is_working(&hours, at), inside, "at {}", at);
+            }
         }
     }
 }
