@@ -123,7 +123,7 @@ steady_cpu() {
   local burst started
   started=$(now)
   burst=$(load --count 20000 --concurrency 128)
-  echo "CPU $(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {printf "%.2f", b - a}') s per 10,000 events; ack p50 $(echo "$run" | field p50_ms) ms, p99 $(echo "$run" | field p99_ms) ms; intake of a 20,000 burst $(awk -v s="$(since "$started")" 'BEGIN {printf "%.0f", 20000 / s}') events/s (ack p99 $(echo "$burst" | field p99_ms) ms); the disk's fsync meanwhile: $(cat "$WORK/fsync-alongside.txt")"
+  echo "CPU $(awk -v a="$cpu_before" -v b="$cpu_after" 'BEGIN {printf "%.2f", b - a}') s per 10,000 events; ack p50 $(echo "$run" | field p50_ms) ms, p99 $(echo "$run" | field p99_ms) ms (from the send: p50 $(echo "$run" | field sent_p50_ms) ms, p99 $(echo "$run" | field sent_p99_ms) ms); intake of a 20,000 burst $(awk -v s="$(since "$started")" 'BEGIN {printf "%.0f", 20000 / s}') events/s (ack p99 $(echo "$burst" | field p99_ms) ms); the disk's fsync meanwhile: $(cat "$WORK/fsync-alongside.txt")"
 }
 
 echo "== steady 1,000/s for 10 s, then a burst" >&2
