@@ -307,6 +307,10 @@ struct Group {
 }
 
 impl Group {
+    fn is_empty(&self) -> bool {
+        self.log.is_empty() && self.all.is_empty()
+    }
+
     fn add(&mut self, request: Request, soon_due: &mut Option<Instant>) {
         match request {
             Request::Wait(waiter, Reach::Log) => self.log.push(waiter),
@@ -318,33 +322,29 @@ impl Group {
     }
 }
 
+/// Adds every request waiting in `receiver` to `group`; `true` once every sender is gone.
+fn drain(receiver: &Receiver<Request>, group: &mut Group, soon_due: &mut Option<Instant>) -> bool {
+    loop {
+        match receiver.try_recv() {
+            Ok(request) => group.add(request, soon_due),
+            Err(mpsc::TryRecvError::Empty) => return false,
+            Err(mpsc::TryRecvError::Disconnected) => return true,
+        }
+    }
+}
+
 impl FlushThread {
     /// Flushes until every sender is gone, then once more for writes nobody waited for.
+    ///
+    /// After each flush the thread waits out [`MIN_INTERVAL`] before it looks for requests:
+    /// under load what arrives meanwhile shares the next flush without anyone waking the
+    /// thread for it. Only when nothing waits then does it block until a request comes
+    /// (or writes nobody waits for fall due), and flushes at once.
     fn run(&self, receiver: &Receiver<Request>) {
         let mut last_start: Option<Instant> = None;
         // When the writes nobody waits for are due, if any are.
         let mut soon_due: Option<Instant> = None;
         loop {
-            let mut group = Group::default();
-            let first = match soon_due {
-                None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(due) => receiver.recv_timeout(due.saturating_duration_since(Instant::now())),
-            };
-            match first {
-                Ok(request) => group.add(request, &mut soon_due),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    if soon_due.is_some() {
-                        self.flush(&mut group, true);
-                    }
-                    return;
-                }
-            }
-            let due = soon_due.is_some_and(|due| due <= Instant::now());
-            if group.log.is_empty() && group.all.is_empty() && !due {
-                continue;
-            }
-            // Pace the flushes: what arrives meanwhile shares this one.
             if let Some(last) = last_start {
                 let next = last + MIN_INTERVAL;
                 let now = Instant::now();
@@ -352,11 +352,34 @@ impl FlushThread {
                     std::thread::sleep(next - now);
                 }
             }
-            while let Ok(request) = receiver.try_recv() {
-                group.add(request, &mut soon_due);
+            let mut group = Group::default();
+            let mut gone = drain(receiver, &mut group, &mut soon_due);
+            let due = |soon_due: Option<Instant>| soon_due.is_some_and(|due| due <= Instant::now());
+            if !gone && group.is_empty() && !due(soon_due) {
+                let first = match soon_due {
+                    None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                    Some(due) => {
+                        receiver.recv_timeout(due.saturating_duration_since(Instant::now()))
+                    }
+                };
+                match first {
+                    Ok(request) => group.add(request, &mut soon_due),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => gone = true,
+                }
+                gone |= drain(receiver, &mut group, &mut soon_due);
+            }
+            if gone {
+                if !group.is_empty() || soon_due.is_some() {
+                    self.flush(&mut group, true);
+                }
+                return;
+            }
+            if group.is_empty() && !due(soon_due) {
+                continue;
             }
             last_start = Some(Instant::now());
-            let whole = !group.all.is_empty() || soon_due.is_some_and(|due| due <= Instant::now());
+            let whole = !group.all.is_empty() || due(soon_due);
             if whole {
                 soon_due = None;
             }
