@@ -10,6 +10,7 @@
 #   BASELINE=/path/to/async-norms bench/steady.sh   # CPU at 1,000/s of another build too
 #   BASELINE="/a/async-norms /b/async-norms" …       # of several, each in turn
 #   ONLY=steady bench/steady.sh          # only the 1,000/s part (and the disk's fsync)
+#   MMAP_THRESHOLD=33554432 bench/steady.sh   # glibc's mmap threshold other than shipped
 #
 # Prints: acknowledgements (p50/p99), seconds from the last event until nothing waits (the
 # journal and the outbox), the drain rate, notes sent and dropped as too late, peak RSS, the
@@ -30,6 +31,8 @@ EVENTS=${EVENTS:-100000}
 RATE=${RATE:-5000}
 CORE=${CORE:-0}
 PENDING=${PENDING:-100000}
+# glibc's mmap threshold for the bot, as deploy/async-norms.service and the Dockerfile set it.
+MMAP_THRESHOLD=${MMAP_THRESHOLD:-131072}
 rm -rf "$WORK" && mkdir -p "$WORK"
 
 echo "== building async-norms and the tools" >&2
@@ -55,6 +58,7 @@ start_bot() {
   port_free "$APP_PORT"
   SLACK_API_URL="http://127.0.0.1:$EMULATOR_PORT/api" SLACK_BOT_TOKEN=xoxb-bench SLACK_SIGNING_SECRET="$SECRET" \
     ASYNC_NORMS_LISTEN="127.0.0.1:$APP_PORT" ASYNC_NORMS_DATA_DIR="$1" RUST_LOG=error \
+    MALLOC_MMAP_THRESHOLD_="$MMAP_THRESHOLD" \
     taskset -c "$CORE" "${2:-$BIN/async-norms}" serve >>"$WORK/bot.log" 2>&1 &
   BOT_PID=$!
   PIDS+=("$BOT_PID")

@@ -423,3 +423,25 @@ fn the_urgency_judgment_meets_its_bar_on_the_development_set() {
     assert!(figure("precision:") >= 0.90, "{stdout}");
     assert!(figure("recall:") >= 0.75, "{stdout}");
 }
+
+#[test]
+fn the_unit_and_the_image_set_the_malloc_threshold_the_readme_names() {
+    let setting = |text: &str| -> Option<String> {
+        let at = text.find("MALLOC_MMAP_THRESHOLD_=")?;
+        let value = &text[at + "MALLOC_MMAP_THRESHOLD_=".len()..];
+        Some(value.chars().take_while(char::is_ascii_digit).collect())
+    };
+    let read = |path: &str| {
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+            .unwrap()
+    };
+    let readme = setting(&read("README.md")).expect("the README names the setting");
+    assert_eq!(readme, "131072");
+    for shipped in ["deploy/async-norms.service", "Dockerfile"] {
+        assert_eq!(
+            setting(&read(shipped)).as_deref(),
+            Some(readme.as_str()),
+            "{shipped}"
+        );
+    }
+}
