@@ -224,7 +224,8 @@ async fn main() {
     println!("p50_ms        {:.2}", at(&latencies, 0.50));
     println!("p99_ms        {:.2}", at(&latencies, 0.99));
     println!("max_ms        {:.2}", at(&latencies, 1.0));
-    // From when each request was sent to its answer: the server's acknowledgement alone.
+    // From when each request was sent to its answer read: the server's acknowledgement,
+    // plus the client's own share (a connection taken from its pool, reading the answer).
     println!("sent_p50_ms   {:.2}", at(&service, 0.50));
     println!("sent_p99_ms   {:.2}", at(&service, 0.99));
     println!("sent_max_ms   {:.2}", at(&service, 1.0));

@@ -240,19 +240,25 @@ impl Bot {
             .map(|user| Ok((user, table.get(team, user.as_str())?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
         // First the lookups, which may wait for Slack; the audience (every member with their
-        // hours) is built after them.
+        // hours) is built after them, from hours read again if a lookup waited meanwhile.
+        let mut waited = false;
         for (user, stored) in &reached {
             if *lookups_left == 0 {
                 break;
             }
             if stored.is_none() && self.directory.cached_profile(team, user, now).is_none() {
                 *lookups_left -= 1;
+                waited = true;
                 // Remembered in the directory when Slack answers.
                 self.profile(team, user, now).await;
             }
         }
         let mut audience = Audience::default();
         for (user, stored) in reached {
+            let stored = match waited {
+                true => table.get(team, user.as_str())?,
+                false => stored,
+            };
             let profile = self.directory.cached_profile(team, user, now);
             if stored.is_none() && profile.is_none() {
                 audience.not_checked += 1;

@@ -62,8 +62,8 @@ pub fn availability(hours: &MemberHours, now: DateTime<Utc>) -> Availability {
         State::Working => match run_end(&reachable, now) {
             RunEnd::EndsAt(until) => Availability::Available { until: Some(until) },
             RunEnd::Beyond => Availability::Available { until: None },
-            // Not reachable although working, not away and not focusing cannot happen;
-            // answer with the safe reading rather than claim they are free.
+            // Working by the clock yet blocked from now on: a Do Not Disturb with no end.
+            // The safe reading, rather than claim they are free.
             RunEnd::Outside => Availability::OutsideHours { back_at: back_at() },
         },
     }
@@ -86,7 +86,8 @@ enum State {
     Away,
     OutsideHours,
     Focus(DateTime<Utc>),
-    /// In working hours, not away and not focusing.
+    /// In working hours, not away, not in focus time and not in a Do Not Disturb with an
+    /// end (one without an end is found by looking ahead).
     Working,
 }
 

@@ -336,10 +336,11 @@ fn drain(receiver: &Receiver<Request>, group: &mut Group, soon_due: &mut Option<
 impl FlushThread {
     /// Flushes until every sender is gone, then once more for writes nobody waited for.
     ///
-    /// After each flush the thread waits out [`MIN_INTERVAL`] before it looks for requests:
-    /// under load what arrives meanwhile shares the next flush without anyone waking the
-    /// thread for it. Only when nothing waits then does it block until a request comes
-    /// (or writes nobody waits for fall due), and flushes at once.
+    /// After a flush the thread sleeps until [`MIN_INTERVAL`] has passed since it started,
+    /// then looks for requests: under load what arrives meanwhile shares the next flush
+    /// without anyone waking the thread for it. Only when nothing waits does it block until
+    /// a request comes, and flushes at once for one that waits (writes nobody waits for
+    /// when they fall due).
     fn run(&self, receiver: &Receiver<Request>) {
         let mut last_start: Option<Instant> = None;
         // When the writes nobody waits for are due, if any are.
