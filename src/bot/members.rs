@@ -255,9 +255,10 @@ impl Bot {
         }
         let mut audience = Audience::default();
         for (user, stored) in reached {
-            let stored = match waited {
-                true => table.get(team, user.as_str())?,
-                false => stored,
+            let stored = if waited {
+                table.get(team, user.as_str())?
+            } else {
+                stored
             };
             let profile = self.directory.cached_profile(team, user, now);
             if stored.is_none() && profile.is_none() {
