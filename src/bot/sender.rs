@@ -42,6 +42,9 @@ const MERGE_LOOK_AHEAD: usize = 64;
 /// no longer start in time behind the others.
 const UNREACHABLE_LOOK: usize = 20_000;
 const UNREACHABLE_EVERY: Duration = Duration::from_secs(1);
+/// How often a lane looks again when no call came since its last look: the calls behind
+/// its oldest only move forward then, and a call's deadline drops it in any case.
+const UNREACHABLE_QUIET: Duration = Duration::from_secs(30);
 /// The pause before trying a call again that Slack could not take.
 const RETRY_PAUSE: Duration = Duration::from_secs(5);
 /// How often a sender stopped by a failing store looks whether it works again.
@@ -305,7 +308,9 @@ pub async fn run(bot: Arc<Bot>, shutdown: CancellationToken) {
 /// Makes one lane's calls, oldest first, until none is left or shutdown.
 async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) -> LaneEnd {
     let outbox = &bot.outbox;
-    let mut looked_ahead: Option<tokio::time::Instant> = None;
+    // When the lane last looked for calls that cannot start in time, and the outbox's
+    // count of calls written then.
+    let mut looked_ahead: Option<(tokio::time::Instant, u64)> = None;
     loop {
         if shutdown.is_cancelled() {
             return LaneEnd::Done;
@@ -319,8 +324,9 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) -> LaneE
                 return LaneEnd::StoreFailed;
             }
         }
-        if looked_ahead.is_none_or(|at| at.elapsed() >= UNREACHABLE_EVERY) {
-            looked_ahead = Some(tokio::time::Instant::now());
+        let puts = outbox.puts();
+        if look_ahead_due(looked_ahead.map(|(at, then)| (at.elapsed(), then)), puts) {
+            looked_ahead = Some((tokio::time::Instant::now(), puts));
             match drop_unreachable(bot, lane, now.timestamp_millis()) {
                 Ok(0) => {}
                 Ok(dropped) => count_expired(bot, lane, dropped),
@@ -383,6 +389,16 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) -> LaneE
             }
         }
     }
+}
+
+/// Whether a lane looks for calls that cannot start in time ([`drop_unreachable`]), given
+/// how long ago it last looked and the outbox's count of calls written then, and that count
+/// now: when it starts, at most every [`UNREACHABLE_EVERY`] while calls come in, every
+/// [`UNREACHABLE_QUIET`] otherwise. Looking decodes up to [`UNREACHABLE_LOOK`] calls.
+fn look_ahead_due(last: Option<(Duration, u64)>, puts: u64) -> bool {
+    last.is_none_or(|(since, puts_then)| {
+        since >= UNREACHABLE_QUIET || (since >= UNREACHABLE_EVERY && puts != puts_then)
+    })
 }
 
 /// Drops the lane's calls that cannot start before their deadline behind the others at the
@@ -597,6 +613,16 @@ mod tests {
             .map(|i| note("C1", "U1", &format!("{i}"), 500))
             .collect();
         assert_eq!(unreachable(&six, 0, turn_ms), [MAX_MERGED]);
+    }
+
+    #[test]
+    fn a_lane_looks_ahead_again_often_while_calls_come_and_rarely_when_none_do() {
+        let second = Duration::from_secs(1);
+        assert!(look_ahead_due(None, 0));
+        assert!(!look_ahead_due(Some((second / 2, 3)), 4));
+        assert!(look_ahead_due(Some((second, 3)), 4));
+        assert!(!look_ahead_due(Some((second * 29, 4)), 4));
+        assert!(look_ahead_due(Some((UNREACHABLE_QUIET, 4)), 4));
     }
 
     #[test]

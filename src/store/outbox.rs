@@ -13,7 +13,7 @@
 //! record that the event was done was not) writes nothing, however soon the call went out.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -77,6 +77,8 @@ pub struct Outbox<V> {
     /// The calls made since the store was opened whose deadline has not passed, by key, with
     /// that deadline: [`put`](Outbox::put) writes none of them again.
     made: Arc<Mutex<BTreeMap<Vec<u8>, i64>>>,
+    /// Calls written since the store was opened (a call written again counts again).
+    puts: Arc<AtomicU64>,
     put_wake: Arc<Notify>,
 }
 
@@ -87,6 +89,7 @@ impl<V> Clone for Outbox<V> {
             waiting: self.waiting.clone(),
             by_lane: self.by_lane.clone(),
             made: self.made.clone(),
+            puts: self.puts.clone(),
             put_wake: self.put_wake.clone(),
         }
     }
@@ -121,6 +124,7 @@ impl Store {
             waiting: Arc::new(AtomicUsize::new(waiting)),
             by_lane: Arc::new(Mutex::new(by_lane)),
             made: Arc::default(),
+            puts: Arc::default(),
             put_wake: Arc::new(Notify::new()),
         })
     }
@@ -143,8 +147,15 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
             self.waiting.fetch_add(1, Ordering::Relaxed);
             *super::lock(&self.by_lane).entry(lane.prefix()).or_default() += 1;
         }
+        self.puts.fetch_add(1, Ordering::Relaxed);
         self.put_wake.notify_one();
         Ok(())
+    }
+
+    /// How many calls were written since the store was opened, in any lane: a lane that
+    /// saw this number before knows whether anything came since.
+    pub fn puts(&self) -> u64 {
+        self.puts.load(Ordering::Relaxed)
     }
 
     /// Resolves after the next [`put`](Self::put) (at once if one came since the last wait).
