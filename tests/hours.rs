@@ -463,6 +463,56 @@ async fn a_broadcast_note_counts_who_it_reaches_outside_their_hours() {
     bot.stop().await;
 }
 
+/// A broadcast that waited for Slack to look a member up counts the others by their hours as
+/// they are when Slack answers, not as they were when it started.
+#[tokio::test]
+async fn a_broadcast_counts_hours_set_while_it_waited_for_a_lookup() {
+    let emulator = SlackEmulator::start().await;
+    emulator.add_user("U1", Some("Europe/Berlin"));
+    emulator.add_user("U2", Some("Europe/Berlin"));
+    emulator.add_channel("C1", &["U1", "U2", "UX", "UBOT"]);
+    let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
+    bot.wait_for_metric("async_norms_directory_members", 2.0)
+        .await;
+    // Not in the directory read at start: looked up, and Slack's answer held.
+    emulator.add_user("UX", Some("Europe/Berlin"));
+    emulator.hold("users.info");
+    post_event(
+        bot.addr,
+        &message_event(
+            "EvWaited",
+            "U1",
+            "C1",
+            "<!here> deploy at noon",
+            "1772532000.000100",
+            None,
+        ),
+    )
+    .await;
+    emulator.wait_for_attempts("users.info", 1, PATIENCE).await;
+    // Set while the lookup waits: U2 is off work now (11:00 on a Tuesday in Berlin). Read
+    // before the lookup, U2 would count as working and nobody as outside: no note at all.
+    let set = slash(
+        bot.addr,
+        &emulator,
+        "U2",
+        "C1",
+        "hours set mon-fri 13:00-17:00 Europe/Berlin",
+    )
+    .await;
+    assert!(set.contains("13:00"), "{set}");
+    emulator.release("users.info");
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    let text = notes[0].text_and_blocks();
+    assert!(
+        text.contains(
+            "`@here` can notify up to 2 people across 1 time zone; *1 of them is outside their working hours* now."
+        ),
+        "{text}"
+    );
+    bot.stop().await;
+}
+
 /// One broadcast looks up at most `BROADCAST_LOOKUPS` unknown members from Slack; the rest
 /// are counted as not checked, and members already known cost nothing.
 #[tokio::test]
