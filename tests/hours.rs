@@ -431,6 +431,18 @@ async fn the_note_about_a_thread_reply_goes_to_the_thread() {
     bot.stop().await;
 }
 
+/// U1's `@here` in C1.
+fn here(id: &str, ts: &str) -> serde_json::Value {
+    message_event(id, "U1", "C1", "<!here> deploy at noon", ts, None)
+}
+
+/// Waits for the first private note and checks that it says `expected`.
+async fn first_note_says(emulator: &SlackEmulator, expected: &str) {
+    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
+    let text = notes[0].text_and_blocks();
+    assert!(text.contains(expected), "{text}");
+}
+
 #[tokio::test]
 async fn a_broadcast_note_counts_who_it_reaches_outside_their_hours() {
     let emulator = SlackEmulator::start().await;
@@ -440,26 +452,12 @@ async fn a_broadcast_note_counts_who_it_reaches_outside_their_hours() {
     emulator.add_user("U4", Some("America/New_York"));
     emulator.add_channel("C1", &["U1", "U2", "U3", "U4", "UBOT"]);
     let bot = TestBot::start_with_clock(&emulator, clock_at(TUESDAY_MORNING)).await;
-    post_event(
-        bot.addr,
-        &message_event(
-            "EvHere",
-            "U1",
-            "C1",
-            "<!here> deploy at noon",
-            "1772532000.000100",
-            None,
-        ),
+    post_event(bot.addr, &here("EvHere", "1772532000.000100")).await;
+    first_note_says(
+        &emulator,
+        "`@here` can notify up to 3 people across 3 time zones; *2 of them are outside their working hours* now.",
     )
     .await;
-    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
-    let text = notes[0].text_and_blocks();
-    assert!(
-        text.contains(
-            "`@here` can notify up to 3 people across 3 time zones; *2 of them are outside their working hours* now."
-        ),
-        "{text}"
-    );
     bot.stop().await;
 }
 
@@ -477,21 +475,11 @@ async fn a_broadcast_counts_hours_set_while_it_waited_for_a_lookup() {
     // Not in the directory read at start: looked up, and Slack's answer held.
     emulator.add_user("UX", Some("Europe/Berlin"));
     emulator.hold("users.info");
-    post_event(
-        bot.addr,
-        &message_event(
-            "EvWaited",
-            "U1",
-            "C1",
-            "<!here> deploy at noon",
-            "1772532000.000100",
-            None,
-        ),
-    )
-    .await;
+    post_event(bot.addr, &here("EvWaited", "1772532000.000100")).await;
     emulator.wait_for_attempts("users.info", 1, PATIENCE).await;
     // Set while the lookup waits: U2 is off work now (11:00 on a Tuesday in Berlin). Read
-    // before the lookup, U2 would count as working and nobody as outside: no note at all.
+    // before the lookup, U2 would count as working and nobody as outside: the note would not
+    // count anyone.
     let set = slash(
         bot.addr,
         &emulator,
@@ -502,14 +490,11 @@ async fn a_broadcast_counts_hours_set_while_it_waited_for_a_lookup() {
     .await;
     assert!(set.contains("13:00"), "{set}");
     emulator.release("users.info");
-    let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
-    let text = notes[0].text_and_blocks();
-    assert!(
-        text.contains(
-            "`@here` can notify up to 2 people across 1 time zone; *1 of them is outside their working hours* now."
-        ),
-        "{text}"
-    );
+    first_note_says(
+        &emulator,
+        "`@here` can notify up to 2 people across 1 time zone; *1 of them is outside their working hours* now.",
+    )
+    .await;
     bot.stop().await;
 }
 
@@ -535,8 +520,6 @@ async fn a_broadcast_to_a_large_channel_looks_up_a_bounded_number_of_members() {
     for member in &members {
         emulator.add_user(member, Some("Asia/Tokyo"));
     }
-    let here =
-        |id: &str, ts: &str| message_event(id, "U1", "C1", "<!here> deploy at noon", ts, None);
 
     post_event(bot.addr, &here("EvBig1", "1772532000.000100")).await;
     let notes = emulator.wait_for("chat.postEphemeral", 1, PATIENCE).await;
