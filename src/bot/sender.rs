@@ -42,8 +42,10 @@ const MERGE_LOOK_AHEAD: usize = 64;
 /// no longer start in time behind the others.
 const UNREACHABLE_LOOK: usize = 20_000;
 const UNREACHABLE_EVERY: Duration = Duration::from_secs(1);
-/// How often a lane looks again when no call came since its last look: the calls behind
-/// its oldest only move forward then, and a call's deadline drops it in any case.
+/// How often a lane looks again when no call was written (in any lane) since its last look
+/// and its calls go out at the pace it expects. A lane slowed down (a call given up as too
+/// late, Slack not taking calls) looks again at its next turn; a call's deadline drops it
+/// in any case.
 const UNREACHABLE_QUIET: Duration = Duration::from_secs(30);
 /// The pause before trying a call again that Slack could not take.
 const RETRY_PAUSE: Duration = Duration::from_secs(5);
@@ -361,6 +363,8 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) -> LaneE
             Err(ApiError::Expired { .. }) => {
                 info!(team = %lane.team, method = lane.method, "not sent: too late to be useful");
                 count_expired(bot, lane, batch.len());
+                // Slower than expected: those behind it may no longer make it either.
+                looked_ahead = None;
                 true
             }
             Err(refused @ ApiError::Refused { .. }) => {
@@ -374,6 +378,7 @@ async fn run_lane(bot: &Bot, lane: &Lane, shutdown: &CancellationToken) -> LaneE
                     _ = shutdown.cancelled() => return LaneEnd::Done,
                     _ = tokio::time::sleep(RETRY_PAUSE.min(left)) => {}
                 }
+                looked_ahead = None;
                 false
             }
         };

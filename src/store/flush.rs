@@ -38,10 +38,10 @@ pub(crate) struct BesideSled {
 /// The shortest time between the starts of two flushes.
 const MIN_INTERVAL: Duration = Duration::from_millis(2);
 /// How long writes nobody waits for may wait before they are flushed: the store's whole flush
-/// (sled's, with its pool threads) runs at most this often for them. It is also how long a
-/// crash can undo an ephemeral note's removal from the outbox after Slack took it, and so
-/// send that note again.
-const SOON_WINDOW: Duration = Duration::from_millis(50);
+/// (sled's, with its pool threads) runs at most this often for them. It is also, with one
+/// flush, how long a crash can undo an ephemeral note's removal from the outbox after Slack
+/// took it, and so send that note again.
+const SOON_WINDOW: Duration = Duration::from_millis(10);
 /// How long a caller waits for the disk to confirm a flush: far beyond a healthy fsync, and
 /// short of the 3 s Slack waits for an answer, so that a retry Slack sends after its own
 /// timeout finds the store already known to be stuck.

@@ -225,8 +225,8 @@ impl Store {
         self.flusher.flush(Reach::Log).await
     }
 
-    /// Asks for every write made before this call to reach the disk within a few
-    /// milliseconds, without waiting: for writes whose loss in a crash is harmless but whose
+    /// Asks for every write made before this call to reach the disk within the flushing
+    /// thread's window for them (10 ms) and one flush, without waiting: for writes whose loss in a crash is harmless but whose
     /// early durability is welcome (marking an event handled).
     pub(crate) fn flush_soon(&self) {
         self.flusher.flush_soon();

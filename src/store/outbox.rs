@@ -147,7 +147,7 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
             self.waiting.fetch_add(1, Ordering::Relaxed);
             *super::lock(&self.by_lane).entry(lane.prefix()).or_default() += 1;
         }
-        self.puts.fetch_add(1, Ordering::Relaxed);
+        self.puts.fetch_add(1, Ordering::Release);
         self.put_wake.notify_one();
         Ok(())
     }
@@ -155,7 +155,7 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
     /// How many calls were written since the store was opened, in any lane: a lane that
     /// saw this number before knows whether anything came since.
     pub fn puts(&self) -> u64 {
-        self.puts.load(Ordering::Relaxed)
+        self.puts.load(Ordering::Acquire)
     }
 
     /// Resolves after the next [`put`](Self::put) (at once if one came since the last wait).
