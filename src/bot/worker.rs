@@ -382,8 +382,9 @@ impl Job {
 
     fn complete(&self, key: &str) {
         // On disk within 10 ms and one flush (the store's flush for writes nobody waits for;
-        // an intake's flush syncs only the journal's admissions). A crash before then makes the next start handle the event again: the same window as a
-        // crash between Slack's answer and this line.
+        // an intake's flush syncs only the journal's admissions). A crash before then makes
+        // the next start handle the event again: the same window as a crash between Slack's
+        // answer and this line.
         match self.journal.complete(key) {
             Ok(()) => self.bot.store.flush_soon(),
             Err(e) => {

@@ -226,8 +226,9 @@ impl Store {
     }
 
     /// Asks for every write made before this call to reach the disk within the flushing
-    /// thread's window for them (10 ms) and one flush, without waiting: for writes whose loss in a crash is harmless but whose
-    /// early durability is welcome (marking an event handled).
+    /// thread's window for them (10 ms) and one flush, without waiting: for writes whose loss
+    /// in a crash is harmless but whose early durability is welcome (marking an event
+    /// handled).
     pub(crate) fn flush_soon(&self) {
         self.flusher.flush_soon();
     }
