@@ -290,7 +290,7 @@ impl Job {
                     return;
                 }
             };
-            self.bot.store.flush_soon();
+            self.bot.store.flush_lazily();
             if attempt > MAX_ATTEMPTS {
                 let reason = "earlier attempts did not finish (the process stopped during them)";
                 self.give_up(key, &raw, attempt - 1, reason);
@@ -381,12 +381,13 @@ impl Job {
     }
 
     fn complete(&self, key: &str) {
-        // On disk within 10 ms and one flush (the store's flush for writes nobody waits for;
-        // an intake's flush syncs only the journal's admissions). A crash before then makes
-        // the next start handle the event again: the same window as a crash between Slack's
-        // answer and this line.
+        // On disk within 50 ms and one flush (the store's flush for writes nobody waits for;
+        // an intake's flush syncs only the journal's admissions), or with the flush that
+        // takes a note of this event out of the outbox once Slack took it (10 ms). A crash
+        // before then makes the next start handle the event again: the same as a crash
+        // between Slack's answer and this line.
         match self.journal.complete(key) {
-            Ok(()) => self.bot.store.flush_soon(),
+            Ok(()) => self.bot.store.flush_lazily(),
             Err(e) => {
                 store_error(
                     key,

@@ -9,8 +9,10 @@
 //! What a caller waits for decides how far a flush goes. An event's intake waits for the
 //! log's records only ([`Reach::Log`]): answered as soon as they are synced, before sled is
 //! flushed. Everything else waits for the whole store ([`Reach::All`]). Writes nobody waits
-//! for (an event handled, a note queued or sent) ask with [`Flusher::flush_soon`] and are
-//! flushed together within [`SOON_WINDOW`]; asking again within the window wakes nobody.
+//! for ask with [`Flusher::flush_soon`] and are flushed together within [`SOON_WINDOW`] (a
+//! call Slack took, taken out of the outbox), or with [`Flusher::flush_lazily`] within
+//! [`LAZY_WINDOW`] (an event's attempt begun, its handling done and the notes it queued),
+//! sooner once [`LAZY_AT_MOST`] such asks wait; asking again within a window wakes nobody.
 //!
 //! The thread also keeps the store's [`DiskHealth`]: once the disk refuses a write, or a
 //! flush stays unconfirmed for [`FLUSH_PATIENCE`], callers are refused at once (Slack gets
@@ -18,7 +20,7 @@
 //! anything durable.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -37,11 +39,21 @@ pub(crate) struct BesideSled {
 
 /// The shortest time between the starts of two flushes.
 const MIN_INTERVAL: Duration = Duration::from_millis(2);
-/// How long writes nobody waits for may wait before they are flushed: the store's whole flush
-/// (sled's, with its pool threads) runs at most this often for them. It is also, with one
-/// flush, how long a crash can undo an ephemeral note's removal from the outbox after Slack
-/// took it, and so send that note again.
+/// How long a call Slack took may wait to be taken out of the outbox on disk: with one
+/// flush, how long a crash can undo that, and so make the call (an ephemeral note) again.
+/// The whole flush it asks for also writes the `D` records of the events handled before it,
+/// so that an event whose note went out is not handed over again either.
 const SOON_WINDOW: Duration = Duration::from_millis(10);
+/// How long an event's handling (its attempt begun, its `D` record, the notes it queued)
+/// may wait for the store's whole flush: sled's, with its pool threads, which at 1,000
+/// events/s would otherwise run a hundred times a second. A crash before it hands the
+/// event over again, which queues the same notes again: nothing is lost or sent twice
+/// (see [`SOON_WINDOW`] for a note that went out).
+const LAZY_WINDOW: Duration = Duration::from_millis(50);
+/// At most this many asks for [`LAZY_WINDOW`] wait for one whole flush: while a backlog is
+/// handled (45,000 events/s after a restart, two asks each), what handling leaves is then
+/// flushed about every 10 ms, instead of piling up for the whole window.
+const LAZY_AT_MOST: usize = 1024;
 /// How long a caller waits for the disk to confirm a flush: far beyond a healthy fsync, and
 /// short of the 3 s Slack waits for an answer, so that a retry Slack sends after its own
 /// timeout finds the store already known to be stuck.
@@ -187,16 +199,51 @@ pub(crate) enum Reach {
 enum Request {
     /// Someone waits for the result.
     Wait(Waiter, Reach),
-    /// Writes nobody waits for: on disk within [`SOON_WINDOW`] (plus one flush).
-    Soon,
+    /// Writes nobody waits for: on disk within this long (plus one flush).
+    Soon(Duration),
+}
+
+/// What a [`Flusher`] and its thread share about the asks nobody waits for.
+#[derive(Default)]
+struct Asked {
+    /// Set from a [`Flusher::flush_soon`] until the whole flush that covers it starts:
+    /// only the first one in a window wakes the thread.
+    soon: AtomicBool,
+    /// The same for [`Flusher::flush_lazily`].
+    lazily: AtomicBool,
+    /// Asks for [`LAZY_WINDOW`] since the last whole flush started.
+    lazy_count: AtomicUsize,
+}
+
+impl Asked {
+    /// An ask for [`SOON_WINDOW`]: the window to send the thread, for the first in a window.
+    fn soon(&self) -> Option<Duration> {
+        (!self.soon.swap(true, Ordering::SeqCst)).then_some(SOON_WINDOW)
+    }
+
+    /// An ask for [`LAZY_WINDOW`]: the window to send the thread, for the first in a window;
+    /// none at all for the one that makes [`LAZY_AT_MOST`].
+    fn lazily(&self) -> Option<Duration> {
+        let count = self.lazy_count.fetch_add(1, Ordering::SeqCst) + 1;
+        if !self.lazily.swap(true, Ordering::SeqCst) {
+            Some(LAZY_WINDOW)
+        } else {
+            (count == LAZY_AT_MOST).then_some(Duration::ZERO)
+        }
+    }
+
+    /// A whole flush starts: asks from here on are covered by the next one.
+    fn reset(&self) {
+        self.soon.store(false, Ordering::SeqCst);
+        self.lazily.store(false, Ordering::SeqCst);
+        self.lazy_count.store(0, Ordering::SeqCst);
+    }
 }
 
 #[derive(Clone)]
 pub(crate) struct Flusher {
     requests: mpsc::Sender<Request>,
-    /// Set from a [`Flusher::flush_soon`] until the flush that covers it starts: only the
-    /// first one in a window wakes the thread.
-    soon_asked: Arc<AtomicBool>,
+    asked: Arc<Asked>,
     closed: watch::Receiver<bool>,
     health: Arc<DiskHealth>,
 }
@@ -207,13 +254,13 @@ impl Flusher {
     pub(crate) fn start(db: sled::Db, files: Arc<BesideSled>, health: Arc<DiskHealth>) -> Self {
         let (requests, receiver) = mpsc::channel::<Request>();
         let (closed_tx, closed) = watch::channel(false);
-        let soon_asked = Arc::new(AtomicBool::new(false));
+        let asked = Arc::new(Asked::default());
         if tokio::runtime::Handle::try_current().is_ok() {
             let thread = FlushThread {
                 db,
                 files,
                 health: health.clone(),
-                soon_asked: soon_asked.clone(),
+                asked: asked.clone(),
             };
             let spawned = std::thread::Builder::new()
                 .name("store-flush".into())
@@ -233,7 +280,7 @@ impl Flusher {
         }
         Self {
             requests,
-            soon_asked,
+            asked,
             closed,
             health,
         }
@@ -275,11 +322,19 @@ impl Flusher {
         }
     }
 
-    /// Asks for every write made before this call to reach the disk shortly, without
-    /// waiting for it. A failure is logged by the flushing thread.
+    /// Asks for every write made before this call to reach the disk within [`SOON_WINDOW`],
+    /// without waiting for it. A failure is logged by the flushing thread.
     pub(crate) fn flush_soon(&self) {
-        if !self.soon_asked.swap(true, Ordering::SeqCst) {
-            let _ = self.requests.send(Request::Soon);
+        if let Some(within) = self.asked.soon() {
+            let _ = self.requests.send(Request::Soon(within));
+        }
+    }
+
+    /// Asks for every write made before this call to reach the disk within [`LAZY_WINDOW`],
+    /// or as soon as [`LAZY_AT_MOST`] such asks wait, without waiting for it.
+    pub(crate) fn flush_lazily(&self) {
+        if let Some(within) = self.asked.lazily() {
+            let _ = self.requests.send(Request::Soon(within));
         }
     }
 }
@@ -296,7 +351,7 @@ struct FlushThread {
     db: sled::Db,
     files: Arc<BesideSled>,
     health: Arc<DiskHealth>,
-    soon_asked: Arc<AtomicBool>,
+    asked: Arc<Asked>,
 }
 
 /// The requests one flush answers.
@@ -315,8 +370,9 @@ impl Group {
         match request {
             Request::Wait(waiter, Reach::Log) => self.log.push(waiter),
             Request::Wait(waiter, Reach::All) => self.all.push(waiter),
-            Request::Soon => {
-                soon_due.get_or_insert_with(|| Instant::now() + SOON_WINDOW);
+            Request::Soon(within) => {
+                let due = Instant::now() + within;
+                *soon_due = Some(soon_due.map_or(due, |earlier| earlier.min(due)));
             }
         }
     }
@@ -392,8 +448,7 @@ impl FlushThread {
     /// of the store's (see [`flush_all`]), answering the others.
     fn flush(&self, group: &mut Group, whole: bool) {
         if whole {
-            // Writes asked for from here on are covered by the next flush.
-            self.soon_asked.store(false, Ordering::SeqCst);
+            self.asked.reset();
         }
         let health = &*self.health;
         let attempt = |step: &dyn Fn() -> Result<(), String>| match health.check() {
@@ -508,6 +563,31 @@ mod tests {
         for (error, expected) in cases {
             assert_eq!(describe_io_error(&error), expected);
         }
+    }
+
+    #[test]
+    fn asks_nobody_waits_for_wake_the_thread_once_a_window_and_lazy_ones_once_more_when_many() {
+        let asked = Asked::default();
+        for _ in 0..2 {
+            assert_eq!(asked.soon(), Some(SOON_WINDOW));
+            assert_eq!(asked.soon(), None);
+            assert_eq!(asked.lazily(), Some(LAZY_WINDOW));
+            let quiet = (2..LAZY_AT_MOST).filter_map(|_| asked.lazily()).count();
+            assert_eq!(quiet, 0);
+            assert_eq!(asked.lazily(), Some(Duration::ZERO));
+            assert_eq!(asked.lazily(), None);
+            // A whole flush starts: the next asks are for the next one.
+            asked.reset();
+        }
+        // The earliest window asked for is when the writes are due.
+        let mut group = Group::default();
+        let mut due = None;
+        group.add(Request::Soon(LAZY_WINDOW), &mut due);
+        let lazy = due.unwrap();
+        group.add(Request::Soon(SOON_WINDOW), &mut due);
+        assert!(due.unwrap() < lazy);
+        group.add(Request::Soon(LAZY_WINDOW), &mut due);
+        assert!(due.unwrap() < lazy);
     }
 
     #[tokio::test]

@@ -225,12 +225,17 @@ impl Store {
         self.flusher.flush(Reach::Log).await
     }
 
-    /// Asks for every write made before this call to reach the disk within the flushing
-    /// thread's window for them (10 ms) and one flush, without waiting: for writes whose loss
-    /// in a crash is harmless but whose early durability is welcome (marking an event
-    /// handled).
+    /// Asks for every write made before this call to reach the disk within 10 ms and one
+    /// flush, without waiting: for writes whose loss in a crash does no harm beyond
+    /// repeating something (a call Slack took, taken out of the outbox) or that are rare.
     pub(crate) fn flush_soon(&self) {
         self.flusher.flush_soon();
+    }
+
+    /// As [`flush_soon`](Self::flush_soon), within 50 ms (sooner while many ask): for what
+    /// each event's handling writes, whose loss in a crash only hands the event over again.
+    pub(crate) fn flush_lazily(&self) {
+        self.flusher.flush_lazily();
     }
 
     /// Resolves when every handle of this store (clones, tables' owners) is dropped and the
