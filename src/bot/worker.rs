@@ -383,7 +383,7 @@ impl Job {
     fn complete(&self, key: &str) {
         // On disk within 50 ms and one flush (the store's flush for writes nobody waits for;
         // an intake's flush syncs only the journal's admissions), or with the flush that
-        // takes a note of this event out of the outbox once Slack took it (10 ms). A crash
+        // takes a note of this event out of the outbox once Slack took it (5 ms). A crash
         // before then makes the next start handle the event again: the same as a crash
         // between Slack's answer and this line.
         match self.journal.complete(key) {

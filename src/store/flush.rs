@@ -40,15 +40,19 @@ pub(crate) struct BesideSled {
 /// The shortest time between the starts of two flushes.
 const MIN_INTERVAL: Duration = Duration::from_millis(2);
 /// How long a call Slack took may wait to be taken out of the outbox on disk: with one
-/// flush, how long a crash can undo that, and so make the call (an ephemeral note) again.
-/// The whole flush it asks for also writes the `D` records of the events handled before it,
-/// so that an event whose note went out is not handed over again either.
-const SOON_WINDOW: Duration = Duration::from_millis(10);
-/// How long an event's handling (its attempt begun, its `D` record, the notes it queued)
+/// flush, how long after the bot read Slack's answer a crash can undo that, and so make the
+/// call (an ephemeral note has no idempotency key) again. The whole flush it asks for also
+/// writes the `D` records of the events handled before it, so that the event whose call
+/// went out is not handed over again either.
+const SOON_WINDOW: Duration = Duration::from_millis(5);
+/// How long an event's handling (its attempt begun, its `D` record, the calls it queued)
 /// may wait for the store's whole flush: sled's, with its pool threads, which at 1,000
 /// events/s would otherwise run a hundred times a second. A crash before it hands the
-/// event over again, which queues the same notes again: nothing is lost or sent twice
-/// (see [`SOON_WINDOW`] for a note that went out).
+/// event over again, which queues the same calls again: nothing is lost, and a call of it
+/// that reached Slack before the crash is made again unless its [`SOON_WINDOW`] flush came
+/// first. So a call is repeated only when a crash comes within 5 ms (and a flush) of the
+/// bot reading Slack's answer, or, when that answer is read late, within 50 ms of its
+/// event's handling.
 const LAZY_WINDOW: Duration = Duration::from_millis(50);
 /// At most this many asks for [`LAZY_WINDOW`] wait for one whole flush: while a backlog is
 /// handled (45,000 events/s after a restart, two asks each), what handling leaves is then

@@ -225,7 +225,7 @@ impl Store {
         self.flusher.flush(Reach::Log).await
     }
 
-    /// Asks for every write made before this call to reach the disk within 10 ms and one
+    /// Asks for every write made before this call to reach the disk within 5 ms and one
     /// flush, without waiting: for writes whose loss in a crash does no harm beyond
     /// repeating something (a call Slack took, taken out of the outbox) or that are rare.
     pub(crate) fn flush_soon(&self) {
