@@ -1,10 +1,10 @@
-//! Group commit: callers that ask for durability at about the same time share one flush.
-//! Under load this turns thousands of fsyncs a second into a few hundred, while each caller
-//! that waits still returns only once its own writes are on disk.
+//! Group commit: callers that ask for durability at about the same time share one flush,
+//! while each caller that waits still returns only once its own writes are on disk.
 //!
 //! One thread of its own does the flushing, so a flush costs no hand-over to a blocking
-//! pool. Flushes start at most once per [`MIN_INTERVAL`]: under load, requests that arrive
-//! while one flush runs, or just after, are gathered into the next.
+//! pool. A flush starts as soon as someone waits for one and none runs: an event alone waits
+//! for one sync, and under load the requests that arrive while one flush runs are gathered
+//! into the next, so that the flushes keep pace with the disk.
 //!
 //! What a caller waits for decides how far a flush goes. An event's intake waits for the
 //! log's records only ([`Reach::Log`]): answered as soon as they are synced, before sled is
@@ -37,8 +37,6 @@ pub(crate) struct BesideSled {
     pub(crate) seen: SeenIds,
 }
 
-/// The shortest time between the starts of two flushes.
-const MIN_INTERVAL: Duration = Duration::from_millis(2);
 /// How long a call Slack took may wait to be taken out of the outbox on disk: with one
 /// flush, how long after the bot read Slack's answer a crash can undo that, and so make the
 /// call (an ephemeral note has no idempotency key) again. The whole flush it asks for also
@@ -396,23 +394,13 @@ fn drain(receiver: &Receiver<Request>, group: &mut Group, soon_due: &mut Option<
 impl FlushThread {
     /// Flushes until every sender is gone, then once more for writes nobody waited for.
     ///
-    /// After a flush the thread sleeps until [`MIN_INTERVAL`] has passed since it started,
-    /// then looks for requests: under load what arrives meanwhile shares the next flush
-    /// without anyone waking the thread for it. Only when nothing waits does it block until
-    /// a request comes, and flushes at once for one that waits (writes nobody waits for
-    /// when they fall due).
+    /// After a flush the thread takes every request that came meanwhile into the next one.
+    /// Only when nothing waits does it block until a request comes, and flushes at once for
+    /// one that waits (writes nobody waits for when they fall due).
     fn run(&self, receiver: &Receiver<Request>) {
-        let mut last_start: Option<Instant> = None;
         // When the writes nobody waits for are due, if any are.
         let mut soon_due: Option<Instant> = None;
         loop {
-            if let Some(last) = last_start {
-                let next = last + MIN_INTERVAL;
-                let now = Instant::now();
-                if next > now {
-                    std::thread::sleep(next - now);
-                }
-            }
             let mut group = Group::default();
             let mut gone = drain(receiver, &mut group, &mut soon_due);
             let due = |soon_due: Option<Instant>| soon_due.is_some_and(|due| due <= Instant::now());
@@ -439,7 +427,6 @@ impl FlushThread {
             if group.is_empty() && !due(soon_due) {
                 continue;
             }
-            last_start = Some(Instant::now());
             let whole = !group.all.is_empty() || due(soon_due);
             if whole {
                 soon_due = None;
