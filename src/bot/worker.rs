@@ -39,6 +39,9 @@ pub const QUEUE_CAPACITY: usize = 1024;
 const SCAN_BATCH: usize = 1024;
 /// How many times an event is tried before it is given up.
 const MAX_ATTEMPTS: u32 = 5;
+/// The events (by the type their handler returns) whose handler makes a Web API call that
+/// is not idempotent itself rather than through the outbox: the answer to a mention.
+const CALLS_SLACK_ITSELF: &[&str] = &["app_mention"];
 /// How long shutdown waits for events being handled.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long events wait, after a start, for the member directory's first reading: long enough
@@ -275,6 +278,7 @@ impl Job {
             }
         };
         let metrics = self.bot.metrics.clone();
+        let mut called_slack = false;
         let raw = Arc::new(raw);
         loop {
             // Counted before the attempt runs, so one that takes the process down counts too.
@@ -299,6 +303,7 @@ impl Job {
             let started = std::time::Instant::now();
             match self.attempt(key, &raw, received_at).await {
                 Attempt::Handled(kind) => {
+                    called_slack = CALLS_SLACK_ITSELF.contains(&kind);
                     metrics.inc(Counter::EventsHandled, &[("type", kind)]);
                     metrics.observe(
                         Histogram::Handling,
@@ -341,7 +346,7 @@ impl Job {
                 }
             }
         }
-        self.complete(key);
+        self.complete(key, called_slack);
     }
 
     /// Runs the handler once, in a task of its own so that a panic ends the attempt, not
@@ -380,13 +385,18 @@ impl Job {
         }
     }
 
-    fn complete(&self, key: &str) {
+    /// Marks the event handled; `called_slack` when its handler made a Web API call itself.
+    fn complete(&self, key: &str, called_slack: bool) {
         // On disk within 50 ms and one flush (the store's flush for writes nobody waits for;
         // an intake's flush syncs only the journal's admissions), or with the flush that
-        // takes a note of this event out of the outbox once Slack took it (5 ms). A crash
+        // takes a call of this event out of the outbox once Slack took it (5 ms). A crash
         // before then makes the next start handle the event again: the same as a crash
-        // between Slack's answer and this line.
+        // between Slack's answer and this line. An event whose call Slack already took (its
+        // handler's own, or one of the outbox's that went out first) asks for 5 ms itself:
+        // handled again after a crash, it would make that call again.
+        let soon = called_slack || self.bot.outbox.made_for(key);
         match self.journal.complete(key) {
+            Ok(()) if soon => self.bot.store.flush_soon(),
             Ok(()) => self.bot.store.flush_lazily(),
             Err(e) => {
                 store_error(

@@ -48,8 +48,9 @@ const SOON_WINDOW: Duration = Duration::from_millis(5);
 /// events/s would otherwise run a hundred times a second. A crash before it hands the
 /// event over again, which queues the same calls again: nothing is lost, and a call of it
 /// that reached Slack before the crash is made again unless its [`SOON_WINDOW`] flush came
-/// first. So a call is repeated only when a crash comes before the bot read Slack's answer
-/// or within 5 ms (and a flush) after.
+/// first (an event whose call Slack took before its handling ended asks for that window
+/// itself). So a call is repeated only when a crash comes before the bot read Slack's
+/// answer or within 5 ms (and a flush) after.
 const LAZY_WINDOW: Duration = Duration::from_millis(50);
 /// At most this many asks for [`LAZY_WINDOW`] wait for one whole flush: while a backlog is
 /// handled (45,000 events/s after a restart, two asks each), what handling leaves is then

@@ -74,9 +74,8 @@ pub struct Outbox<V> {
     waiting: Arc<AtomicUsize>,
     /// The calls waiting in each lane, by the lane's key prefix.
     by_lane: Arc<Mutex<HashMap<Vec<u8>, usize>>>,
-    /// The calls made since the store was opened whose deadline has not passed, by key, with
-    /// that deadline: [`put`](Outbox::put) writes none of them again.
-    made: Arc<Mutex<BTreeMap<Vec<u8>, i64>>>,
+    /// The calls made since the store was opened whose deadline has not passed.
+    made: Arc<Mutex<Made>>,
     /// Calls written since the store was opened (a call written again counts again).
     puts: Arc<AtomicU64>,
     put_wake: Arc<Notify>,
@@ -93,6 +92,20 @@ impl<V> Clone for Outbox<V> {
             put_wake: self.put_wake.clone(),
         }
     }
+}
+
+/// The calls made since the store was opened whose deadline has not passed, with that
+/// deadline: by key ([`put`](Outbox::put) writes none of them again) and by the id they were
+/// written with ([`made_for`](Outbox::made_for)).
+#[derive(Default)]
+struct Made {
+    keys: BTreeMap<Vec<u8>, i64>,
+    ids: HashMap<Vec<u8>, i64>,
+}
+
+/// The id a call was written with, from its key `"{team}/{method}/{deadline}/{id}"`.
+fn call_id(key: &[u8]) -> Option<&[u8]> {
+    key.get(lane_prefix(key)?.len() + DEADLINE_DIGITS + 1..)
 }
 
 /// The lane prefix of a key, `"{team}/{method}/"`.
@@ -139,7 +152,7 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
         key.push(b'/');
         key.extend_from_slice(id.as_bytes());
         self.table.writable()?;
-        if super::lock(&self.made).contains_key(&key) {
+        if super::lock(&self.made).keys.contains_key(&key) {
             return Ok(());
         }
         let before = self.table.tree.insert(key, self.table.encode(call)?)?;
@@ -258,11 +271,22 @@ impl<V: Serialize + DeserializeOwned> Outbox<V> {
     pub fn made(&self, waiting: &Waiting<V>, now_ms: i64) -> Result<(), StoreError> {
         self.remove(&waiting.key)?;
         let mut made = super::lock(&self.made);
-        made.retain(|_, deadline_ms| *deadline_ms >= now_ms);
+        made.keys.retain(|_, deadline_ms| *deadline_ms >= now_ms);
+        made.ids.retain(|_, deadline_ms| *deadline_ms >= now_ms);
         if waiting.deadline_ms >= now_ms {
-            made.insert(waiting.key.clone(), waiting.deadline_ms);
+            made.keys.insert(waiting.key.clone(), waiting.deadline_ms);
+            if let Some(id) = call_id(&waiting.key) {
+                let latest = made.ids.entry(id.to_vec()).or_default();
+                *latest = waiting.deadline_ms.max(*latest);
+            }
         }
         Ok(())
+    }
+
+    /// Whether a call written with `id` was [`made`](Self::made) and its deadline has not
+    /// passed: its event's handling may still be running when Slack's answer comes.
+    pub fn made_for(&self, id: &str) -> bool {
+        super::lock(&self.made).ids.contains_key(id.as_bytes())
     }
 
     /// Takes a call out: given up.
@@ -359,7 +383,10 @@ mod tests {
         outbox.put(&lane, 5_000, "T1/Ev1", &"a".into()).unwrap();
         outbox.put(&lane, 9_000, "T1/Ev2", &"b".into()).unwrap();
         let first = outbox.oldest(&lane, 0, 1).unwrap().remove(0);
+        assert!(!outbox.made_for("T1/Ev1"));
         outbox.made(&first, 1_000).unwrap();
+        assert!(outbox.made_for("T1/Ev1"));
+        assert!(!outbox.made_for("T1/Ev2") && !outbox.made_for("T1/Ev"));
         outbox.put(&lane, 5_000, "T1/Ev1", &"a".into()).unwrap();
         assert_eq!(outbox.len(), 1, "the call made is not written again");
         assert_eq!(outbox.oldest(&lane, 0, 10).unwrap()[0].call, "b");
@@ -371,7 +398,8 @@ mod tests {
         // later forgets those whose deadline passed.
         let late = outbox.oldest(&lane, 0, 1).unwrap().remove(0);
         outbox.made(&late, 7_000).unwrap();
-        assert!(outbox.made.lock().unwrap().is_empty());
+        assert!(outbox.made.lock().unwrap().keys.is_empty());
+        assert!(!outbox.made_for("T1/Ev1"));
         outbox.put(&lane, 5_000, "T1/Ev1", &"a".into()).unwrap();
         assert_eq!(outbox.oldest(&lane, 0, 1).unwrap()[0].call, "a");
     }
