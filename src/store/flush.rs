@@ -493,8 +493,9 @@ fn sync_log(files: &BesideSled, health: &DiskHealth) -> Result<(), String> {
 /// to Slack waits for); sled (which writes nothing when nothing in it changed); the handled
 /// ids' files, waited for only when segments of the log are to go (until then the log's `D`
 /// records hold the same ids); the `D` records of the events handled before sled's flush
-/// began, behind what their handling left in sled (synced by the next flush); then the
-/// segments no event waits in, as found before this flush's sync. An error is recorded in
+/// began, behind what their handling left in sled, and the log's sync again for them (else
+/// they would wait for the next event's flush, which in a quiet hour may be far off); then
+/// the segments no event waits in, as found before this flush's sync. An error is recorded in
 /// `health` before anyone hears of it, so a retry finds the store refusing.
 pub(crate) fn flush_all(
     db: &sled::Db,
@@ -525,6 +526,9 @@ fn flush_after_log(
         .write(!doomed.is_empty())
         .and_then(|()| files.log.write_done(done))
         .map_err(io_failed(health))?;
+    if done > 0 {
+        sync_log(files, health)?;
+    }
     if let Err(error) = files.log.delete(doomed) {
         tracing::warn!(%error, "could not delete a journal segment no event waits in");
     }
@@ -554,6 +558,25 @@ mod tests {
         for (error, expected) in cases {
             assert_eq!(describe_io_error(&error), expected);
         }
+    }
+
+    #[test]
+    fn a_whole_flush_leaves_the_done_records_it_wrote_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let journal = store.event_journal().unwrap();
+        let (_, key) = journal.admit(&TeamId::new("T1"), "Ev1", b"{}", 1).unwrap();
+        store.flush_now().unwrap();
+        assert_eq!(store.files.log.unsynced(), 0);
+        // Handled: its `D` record is written by the next whole flush, after sled's, and
+        // nothing else comes to sync it.
+        journal.complete(&key).unwrap();
+        store.flush_now().unwrap();
+        assert_eq!(
+            store.files.log.unsynced(),
+            0,
+            "the D record waits for a later sync"
+        );
     }
 
     #[test]

@@ -27,8 +27,9 @@
 //! segment doomed by a flush is deleted only after that flush, once the ids of its `D`
 //! records are synced in their own files. `D` records are written by the flush after sled's
 //! ([`Log::write_done`]), so that what handling an event left in sled is never behind the
-//! record that says it is done. A record written after a flush's sync is synced by
-//! the next one, before its event is answered; a machine that stops in between leaves a
+//! record that says it is done, and that flush syncs them after writing them. An `A` or `T`
+//! record written after a flush's sync is synced by the next one (an `A` before its event
+//! is answered); a machine that stops in between leaves a
 //! record cut short or zeros, which the checksum refuses: reading a segment stops there.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -622,7 +623,7 @@ impl Log {
     /// in sled (a note in the outbox) is on disk before the record that says the event is
     /// done, so a crash in between hands the event over again rather than lose the note.
     /// Nothing is forgotten when a step fails: the next flush writes them. Durable with the
-    /// next [`sync`](Self::sync).
+    /// next [`sync`](Self::sync), which the store's flush makes right after.
     pub(crate) fn write_done(&self, upto: usize) -> io::Result<()> {
         let mut state = lock(&self.state);
         let upto = upto.min(state.done_unwritten.len());
@@ -642,6 +643,12 @@ impl Log {
             }
         }
         Ok(())
+    }
+
+    /// How many segment files hold records not yet synced.
+    #[cfg(test)]
+    pub(crate) fn unsynced(&self) -> usize {
+        lock(&self.state).unsynced.len()
     }
 
     /// How many events wait.
