@@ -101,6 +101,16 @@ pub struct Bot {
     pub(crate) outbox: CallOutbox,
 }
 
+/// The type [`Bot::handle_event`] returns for an `app_mention`.
+const APP_MENTION: &str = "app_mention";
+
+/// Whether the handler of an event of this type (as [`Bot::handle_event`] returns it) makes a
+/// Web API call that is not idempotent itself, rather than through the outbox: the answer to
+/// a mention. Handled again after a crash, such an event would make its call again.
+pub(crate) fn calls_slack_itself(kind: &str) -> bool {
+    kind == APP_MENTION
+}
+
 impl Bot {
     /// The bot user in `team`: its installation's, else `SLACK_BOT_TOKEN`'s.
     pub(crate) fn identity_in(&self, team: &TeamId) -> BotIdentity {
@@ -124,7 +134,7 @@ impl Bot {
     }
 
     /// Handles one journaled event ([`Distilled`], as JSON) kept under `event_key`, received
-    /// at `received_at_unix` (seconds).
+    /// at `received_at_unix` (seconds); returns its type (see [`calls_slack_itself`]).
     pub(crate) async fn handle_event(
         &self,
         event_key: &str,
@@ -169,7 +179,7 @@ impl Bot {
             } => {
                 self.on_app_mention(&team, &channel, &user, thread_ts, question)
                     .await?;
-                Ok("app_mention")
+                Ok(APP_MENTION)
             }
             Distilled::HomeOpened { user } => {
                 self.publish_home(&team, &user).await?;

@@ -39,9 +39,6 @@ pub const QUEUE_CAPACITY: usize = 1024;
 const SCAN_BATCH: usize = 1024;
 /// How many times an event is tried before it is given up.
 const MAX_ATTEMPTS: u32 = 5;
-/// The events (by the type their handler returns) whose handler makes a Web API call that
-/// is not idempotent itself rather than through the outbox: the answer to a mention.
-const CALLS_SLACK_ITSELF: &[&str] = &["app_mention"];
 /// How long shutdown waits for events being handled.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long events wait, after a start, for the member directory's first reading: long enough
@@ -303,7 +300,7 @@ impl Job {
             let started = std::time::Instant::now();
             match self.attempt(key, &raw, received_at).await {
                 Attempt::Handled(kind) => {
-                    called_slack = CALLS_SLACK_ITSELF.contains(&kind);
+                    called_slack = super::calls_slack_itself(kind);
                     metrics.inc(Counter::EventsHandled, &[("type", kind)]);
                     metrics.observe(
                         Histogram::Handling,
