@@ -758,13 +758,17 @@ mod tests {
             .unwrap()
             .unwrap()
             .path();
-        let len = std::fs::metadata(&segment).unwrap().len();
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&segment)
-            .unwrap()
-            .set_len(len - 7)
-            .unwrap();
+        let written = std::fs::read(&segment).unwrap();
+        let end = written.iter().rposition(|byte| *byte != 0).unwrap() + 1;
+        std::os::unix::fs::FileExt::write_all_at(
+            &std::fs::OpenOptions::new()
+                .write(true)
+                .open(&segment)
+                .unwrap(),
+            &[0; 7],
+            end as u64 - 7,
+        )
+        .unwrap();
         let store = Store::open(dir.path()).unwrap();
         let journal = store.event_journal().unwrap();
         assert_eq!(journal.pending().unwrap(), ["T1/EvKept"]);
