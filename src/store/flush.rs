@@ -4,7 +4,9 @@
 //! One thread of its own does the flushing, so a flush costs no hand-over to a blocking
 //! pool. A flush starts as soon as someone waits for one and none runs: an event alone waits
 //! for one sync, and under load the requests that arrive while one flush runs are gathered
-//! into the next, so that the flushes keep pace with the disk.
+//! into the next, so that the flushes keep pace with the disk. The rest of a whole flush
+//! (sled's, the handled ids', the `D` records') runs on a second thread, so that an event's
+//! intake never waits behind it.
 //!
 //! What a caller waits for decides how far a flush goes. An event's intake waits for the
 //! log's records only ([`Reach::Log`]): answered as soon as they are synced, before sled is
@@ -68,8 +70,9 @@ pub(crate) struct DiskHealth {
     /// The first write the disk refused. sled keeps such an error for good (every later
     /// write and flush returns it; only reopening the folder clears it), and so does this.
     refused: OnceLock<String>,
-    /// When the flush under way started; `None` between flushes.
-    flushing_since: Mutex<Option<Instant>>,
+    /// When the flush under way on each flushing thread started ([`Part`]); `None` between
+    /// flushes.
+    flushing_since: Mutex<[Option<Instant>; 2]>,
     /// Whether a caller gave up waiting for the flush under way (logged once per stall);
     /// cleared when the disk confirms a flush.
     stall_reported: AtomicBool,
@@ -80,7 +83,7 @@ impl DiskHealth {
         Self {
             path,
             refused: OnceLock::new(),
-            flushing_since: Mutex::new(None),
+            flushing_since: Mutex::new([None; 2]),
             stall_reported: AtomicBool::new(false),
         }
     }
@@ -88,11 +91,7 @@ impl DiskHealth {
     /// `Ok` while the store can make writes durable; otherwise the error that says why not.
     pub(crate) fn check(&self) -> Result<(), StoreError> {
         self.refused()?;
-        let since = *self
-            .flushing_since
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let waited = since.map(|since| since.elapsed());
+        let waited = self.longest_flush();
         match waited {
             Some(waited) if waited >= FLUSH_PATIENCE => Err(self.stalled(waited)),
             // A caller already gave up on this flush: stalled until the disk confirms one,
@@ -151,18 +150,45 @@ impl DiskHealth {
         error
     }
 
-    fn flush_started(&self) {
-        *self
+    /// How long the longest flush under way has run, if one does.
+    fn longest_flush(&self) -> Option<Duration> {
+        let since = *self
             .flushing_since
             .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+            .unwrap_or_else(|p| p.into_inner());
+        since
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|since| since.elapsed())
     }
 
-    fn flush_ended(&self) {
-        *self
-            .flushing_since
+    /// Whether a flush of this part runs.
+    #[cfg(test)]
+    fn flushing(&self, part: Part) -> bool {
+        self.flushing_since
             .lock()
-            .unwrap_or_else(|p| p.into_inner()) = None;
+            .unwrap_or_else(|p| p.into_inner())[part as usize]
+            .is_some()
+    }
+
+    fn flush_started(&self, part: Part) {
+        self.flushing_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())[part as usize] = Some(Instant::now());
+    }
+
+    fn flush_ended(&self, part: Part) {
+        self.flushing_since
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())[part as usize] = None;
+        // Still stalled while the other thread's flush stays unconfirmed.
+        if self
+            .longest_flush()
+            .is_some_and(|waited| waited >= FLUSH_PATIENCE)
+        {
+            return;
+        }
         if self.stall_reported.swap(false, Ordering::SeqCst) {
             tracing::warn!(data_dir = %self.path.display(), "the disk confirmed the stalled flush");
         }
@@ -188,6 +214,20 @@ fn describe_io_error(error: &std::io::Error) -> String {
 }
 
 type Waiter = oneshot::Sender<Result<(), String>>;
+
+/// The two flushing threads: the log's, and the one for the rest of a whole flush.
+#[derive(Clone, Copy)]
+enum Part {
+    Log = 0,
+    Rest = 1,
+}
+
+/// The rest of a whole flush, after the log's sync (see [`flush_after_log`]): who waits for
+/// it, and the segments found doomed before that sync.
+struct Rest {
+    waiters: Vec<Waiter>,
+    doomed: Vec<u64>,
+}
 
 /// How far the writes a caller waits for go.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -258,17 +298,41 @@ impl Flusher {
         let (closed_tx, closed) = watch::channel(false);
         let asked = Arc::new(Asked::default());
         if tokio::runtime::Handle::try_current().is_ok() {
+            let (rest, rest_receiver) = mpsc::channel::<Rest>();
+            let rest_thread = RestThread {
+                db: db.clone(),
+                files: files.clone(),
+                health: health.clone(),
+            };
             let thread = FlushThread {
                 db,
                 files,
                 health: health.clone(),
                 asked: asked.clone(),
+                rest,
             };
             let spawned = std::thread::Builder::new()
                 .name("store-flush".into())
                 .spawn(move || {
+                    let rest = std::thread::Builder::new()
+                        .name("store-flush-rest".into())
+                        .spawn(move || rest_thread.run(&rest_receiver));
+                    if let Err(e) = &rest {
+                        tracing::error!(error = %e, "cannot start the store's second flushing thread");
+                    }
                     thread.run(&receiver);
-                    let FlushThread { db, health, .. } = thread;
+                    let FlushThread {
+                        db,
+                        health,
+                        rest: rest_requests,
+                        ..
+                    } = thread;
+                    // The rest of the last whole flush ends first: its thread ends once no
+                    // more can come.
+                    drop(rest_requests);
+                    if let Ok(rest) = rest {
+                        let _ = rest.join();
+                    }
                     // Every handle of the store is gone: release the database (and its
                     // lock) and say so, for anyone waiting to open the folder again.
                     drop(db);
@@ -354,6 +418,61 @@ struct FlushThread {
     files: Arc<BesideSled>,
     health: Arc<DiskHealth>,
     asked: Arc<Asked>,
+    /// The rest of each whole flush goes to [`RestThread`].
+    rest: mpsc::Sender<Rest>,
+}
+
+/// The thread for the rest of each whole flush: sled's flush and what follows it, which
+/// take several disk requests, while the log's flushes go on.
+struct RestThread {
+    db: sled::Db,
+    files: Arc<BesideSled>,
+    health: Arc<DiskHealth>,
+}
+
+impl RestThread {
+    /// Runs the rest of the whole flushes asked for, those asked meanwhile together, until
+    /// the log's thread is gone.
+    fn run(&self, receiver: &Receiver<Rest>) {
+        while let Ok(first) = receiver.recv() {
+            let Rest {
+                mut waiters,
+                mut doomed,
+            } = first;
+            // Each list was found before a sync that came before this: all may go.
+            for more in receiver.try_iter() {
+                waiters.extend(more.waiters);
+                doomed.extend(more.doomed);
+            }
+            doomed.sort_unstable();
+            doomed.dedup();
+            let health = &*self.health;
+            let flushed = attempt(health, Part::Rest, &|| {
+                flush_after_log(&self.db, &self.files, health, &doomed)
+            });
+            for waiter in waiters {
+                let _ = waiter.send(flushed.clone());
+            }
+        }
+    }
+}
+
+/// One step of a flush, timed for [`DiskHealth`]; refused at once when the disk is known to
+/// fail. A failure is logged unless the health already says why.
+fn attempt(
+    health: &DiskHealth,
+    part: Part,
+    step: &dyn Fn() -> Result<(), String>,
+) -> Result<(), String> {
+    health.check().map_err(|failing| failing.to_string())?;
+    health.flush_started(part);
+    let flushed = step();
+    health.flush_ended(part);
+    flushed.inspect_err(|error| {
+        if health.check().is_ok() {
+            tracing::error!(%error, "the store could not be flushed to disk");
+        }
+    })
 }
 
 /// The requests one flush answers.
@@ -436,42 +555,40 @@ impl FlushThread {
     }
 
     /// One flush: the log's, answering those who wait for it; then, when `whole`, the rest
-    /// of the store's (see [`flush_all`]), answering the others.
+    /// of the store's (see [`flush_all`]), on [`RestThread`], which answers the others.
     fn flush(&self, group: &mut Group, whole: bool) {
         if whole {
             self.asked.reset();
         }
         let health = &*self.health;
-        let attempt = |step: &dyn Fn() -> Result<(), String>| match health.check() {
-            Ok(()) => {
-                health.flush_started();
-                let flushed = step();
-                health.flush_ended();
-                flushed.inspect_err(|error| {
-                    if health.check().is_ok() {
-                        tracing::error!(%error, "the store could not be flushed to disk");
-                    }
-                })
-            }
-            Err(failing) => Err(failing.to_string()),
-        };
         // Found before the sync, like `flush_all` does.
         let doomed = if whole {
             self.files.log.doomed()
         } else {
             Vec::new()
         };
-        let synced = attempt(&|| sync_log(&self.files, health));
+        let synced = attempt(health, Part::Log, &|| sync_log(&self.files, health));
         for waiter in group.log.drain(..) {
             let _ = waiter.send(synced.clone());
         }
         if !whole {
             return;
         }
-        let flushed = synced
-            .and_then(|()| attempt(&|| flush_after_log(&self.db, &self.files, health, &doomed)));
-        for waiter in group.all.drain(..) {
-            let _ = waiter.send(flushed.clone());
+        let waiters: Vec<Waiter> = group.all.drain(..).collect();
+        if let Err(error) = synced {
+            for waiter in waiters {
+                let _ = waiter.send(Err(error.clone()));
+            }
+            return;
+        }
+        if let Err(mpsc::SendError(rest)) = self.rest.send(Rest { waiters, doomed }) {
+            // No second thread: the rest runs here.
+            let flushed = attempt(health, Part::Rest, &|| {
+                flush_after_log(&self.db, &self.files, health, &rest.doomed)
+            });
+            for waiter in rest.waiters {
+                let _ = waiter.send(flushed.clone());
+            }
         }
     }
 }
@@ -602,6 +719,40 @@ mod tests {
         assert!(due.unwrap() < lazy);
         group.add(Request::Soon(LAZY_WINDOW), &mut due);
         assert!(due.unwrap() < lazy);
+    }
+
+    #[tokio::test]
+    async fn an_events_intake_does_not_wait_behind_the_rest_of_a_whole_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // sled's flush never returns once a blob could not be written (see below).
+        std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
+        std::fs::write(dir.path().join("blobs"), b"in the way").unwrap();
+        let table = store.table::<String>("big").unwrap();
+        assert!(
+            table
+                .put(&TeamId::new("T1"), "big", &"x".repeat(200_000))
+                .is_err()
+        );
+        let whole = {
+            let store = store.clone();
+            tokio::spawn(async move { store.flush().await })
+        };
+        while !store.flusher.health.flushing(Part::Rest) {
+            tokio::task::yield_now().await;
+        }
+        let journal = store.event_journal().unwrap();
+        journal.admit(&TeamId::new("T1"), "Ev1", b"{}", 1).unwrap();
+        let intake = tokio::time::timeout(FLUSH_PATIENCE / 2, store.flush_journal()).await;
+        assert!(
+            matches!(intake, Ok(Ok(()))),
+            "answered while sled's flush hangs"
+        );
+        assert!(matches!(
+            whole.await.unwrap(),
+            Err(StoreError::DiskStalled { .. })
+        ));
+        std::mem::forget((table, store));
     }
 
     #[tokio::test]
