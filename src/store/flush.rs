@@ -446,14 +446,23 @@ impl RestThread {
             }
             doomed.sort_unstable();
             doomed.dedup();
-            let health = &*self.health;
-            let flushed = attempt(health, Part::Rest, &|| {
-                flush_after_log(&self.db, &self.files, health, &doomed)
-            });
-            for waiter in waiters {
-                let _ = waiter.send(flushed.clone());
-            }
+            finish(
+                &self.db,
+                &self.files,
+                &self.health,
+                Rest { waiters, doomed },
+            );
         }
+    }
+}
+
+/// Runs the rest of a whole flush and answers those who wait for it.
+fn finish(db: &sled::Db, files: &BesideSled, health: &DiskHealth, rest: Rest) {
+    let flushed = attempt(health, Part::Rest, &|| {
+        flush_after_log(db, files, health, &rest.doomed)
+    });
+    for waiter in rest.waiters {
+        let _ = waiter.send(flushed.clone());
     }
 }
 
@@ -583,12 +592,7 @@ impl FlushThread {
         }
         if let Err(mpsc::SendError(rest)) = self.rest.send(Rest { waiters, doomed }) {
             // No second thread: the rest runs here.
-            let flushed = attempt(health, Part::Rest, &|| {
-                flush_after_log(&self.db, &self.files, health, &rest.doomed)
-            });
-            for waiter in rest.waiters {
-                let _ = waiter.send(flushed.clone());
-            }
+            finish(&self.db, &self.files, health, rest);
         }
     }
 }
@@ -656,7 +660,8 @@ fn flush_after_log(
 mod tests {
     use super::*;
     use crate::ids::TeamId;
-    use crate::store::Store;
+    use crate::store::{Store, Table};
+    use std::path::Path;
 
     #[test]
     fn an_os_error_is_told_in_words_even_from_sleds_copy_of_it() {
@@ -721,19 +726,24 @@ mod tests {
         assert!(due.unwrap() < lazy);
     }
 
+    /// A store whose sled flush never returns: a value over about 128 KiB goes to a file of
+    /// its own under `blobs/`, and a file in the way makes that write fail, after which
+    /// sled's flush waits forever. The table must outlive the test (dropping a handle of
+    /// sled flushes).
+    fn store_whose_sled_flush_hangs(dir: &Path) -> (Store, Table<String>) {
+        let store = Store::open(dir).unwrap();
+        std::fs::remove_dir_all(dir.join("blobs")).unwrap();
+        std::fs::write(dir.join("blobs"), b"in the way").unwrap();
+        let table = store.table::<String>("big").unwrap();
+        let team = TeamId::new("T1");
+        assert!(table.put(&team, "big", &"x".repeat(200_000)).is_err());
+        (store, table)
+    }
+
     #[tokio::test]
     async fn an_events_intake_does_not_wait_behind_the_rest_of_a_whole_flush() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        // sled's flush never returns once a blob could not be written (see below).
-        std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
-        std::fs::write(dir.path().join("blobs"), b"in the way").unwrap();
-        let table = store.table::<String>("big").unwrap();
-        assert!(
-            table
-                .put(&TeamId::new("T1"), "big", &"x".repeat(200_000))
-                .is_err()
-        );
+        let (store, table) = store_whose_sled_flush_hangs(dir.path());
         let whole = {
             let store = store.clone();
             tokio::spawn(async move { store.flush().await })
@@ -758,14 +768,8 @@ mod tests {
     #[tokio::test]
     async fn a_flush_the_disk_never_confirms_is_given_up_and_the_store_says_so() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        // A value over about 128 KiB goes to a file of its own under `blobs/`; a file in
-        // the way makes that write fail, after which sled's flush never returns.
-        std::fs::remove_dir_all(dir.path().join("blobs")).unwrap();
-        std::fs::write(dir.path().join("blobs"), b"in the way").unwrap();
-        let table = store.table::<String>("big").unwrap();
+        let (store, table) = store_whose_sled_flush_hangs(dir.path());
         let team = TeamId::new("T1");
-        assert!(table.put(&team, "big", &"x".repeat(200_000)).is_err());
         table.put(&team, "small", &"x".to_string()).unwrap();
 
         let error = store.flush().await.unwrap_err();
