@@ -434,24 +434,15 @@ impl RestThread {
     /// Runs the rest of the whole flushes asked for, those asked meanwhile together, until
     /// the log's thread is gone.
     fn run(&self, receiver: &Receiver<Rest>) {
-        while let Ok(first) = receiver.recv() {
-            let Rest {
-                mut waiters,
-                mut doomed,
-            } = first;
+        while let Ok(mut rest) = receiver.recv() {
             // Each list was found before a sync that came before this: all may go.
             for more in receiver.try_iter() {
-                waiters.extend(more.waiters);
-                doomed.extend(more.doomed);
+                rest.waiters.extend(more.waiters);
+                rest.doomed.extend(more.doomed);
             }
-            doomed.sort_unstable();
-            doomed.dedup();
-            finish(
-                &self.db,
-                &self.files,
-                &self.health,
-                Rest { waiters, doomed },
-            );
+            rest.doomed.sort_unstable();
+            rest.doomed.dedup();
+            finish(&self.db, &self.files, &self.health, rest);
         }
     }
 }
